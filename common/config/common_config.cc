@@ -1,0 +1,121 @@
+#include "common/config/common_config.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/config/address.h"
+
+namespace signpost {
+namespace {
+
+bool IsSecretProperty(const std::string& key) {
+  return key.find("password") != std::string::npos || key.find("secret") != std::string::npos ||
+         key.find("key") != std::string::npos || key.find("token") != std::string::npos;
+}
+
+}  // namespace
+
+void AddCommonOptions(CLI::App& app, CommonConfig& config) {
+  app.add_option("--kafka-bootstrap", config.kafka_bootstrap, "Kafka bootstrap servers host:port,...")
+      ->envname("SIGNPOST_KAFKA_BOOTSTRAP")
+      ->capture_default_str();
+  app.add_option("--topic-prefix", config.topic_prefix, "Prefix of every Signpost topic name")
+      ->envname("SIGNPOST_TOPIC_PREFIX");
+  app.add_option_function<std::vector<std::string>>(
+         "--kafka-property",
+         [&config](const std::vector<std::string>& values) {
+           for (const auto& value : values) {
+             for (absl::string_view kv : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+               std::pair<std::string, std::string> pair = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+               config.kafka_properties[pair.first] = pair.second;
+             }
+           }
+         },
+         "Extra librdkafka property key=value (repeatable)")
+      ->envname("SIGNPOST_KAFKA_PROPERTIES");
+  app.add_option("--redis", config.redis, "Redis host:port or unix:/path")
+      ->envname("SIGNPOST_REDIS")
+      ->capture_default_str();
+  app.add_option("--listen", config.listen, "gRPC listen address (port 0 picks a free port)")
+      ->envname("SIGNPOST_LISTEN")
+      ->capture_default_str();
+  app.add_option("--metrics-listen", config.metrics_listen,
+                 "HTTP listen address for /metrics, /healthz, /readyz")
+      ->envname("SIGNPOST_METRICS_LISTEN")
+      ->capture_default_str();
+  app.add_option("--port-file", config.port_file, "Write the bound gRPC port to this file")
+      ->envname("SIGNPOST_PORT_FILE");
+  app.add_option("--metrics-port-file", config.metrics_port_file,
+                 "Write the bound metrics port to this file")
+      ->envname("SIGNPOST_METRICS_PORT_FILE");
+  app.add_option("--log-format", config.log_format, "text or json")
+      ->envname("SIGNPOST_LOG_FORMAT")
+      ->capture_default_str();
+  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
+      ->envname("SIGNPOST_LOG_LEVEL")
+      ->capture_default_str();
+  app.add_option("--instance-id", config.instance_id, "Name of this instance (default host:pid)")
+      ->envname("SIGNPOST_INSTANCE_ID");
+}
+
+absl::Status ValidateCommonConfig(const CommonConfig& config) {
+  std::vector<std::string> problems;
+  if (auto s = ParseHostPortList(config.kafka_bootstrap); !s.ok()) {
+    problems.push_back(absl::StrCat("--kafka-bootstrap: ", s.status().message()));
+  }
+  if (auto s = ParseRedisAddress(config.redis); !s.ok()) {
+    problems.push_back(absl::StrCat("--redis: ", s.status().message()));
+  }
+  if (auto s = ParseHostPort(config.listen, /*allow_port_zero=*/true); !s.ok()) {
+    problems.push_back(absl::StrCat("--listen: ", s.status().message()));
+  }
+  if (auto s = ParseHostPort(config.metrics_listen, /*allow_port_zero=*/true); !s.ok()) {
+    problems.push_back(absl::StrCat("--metrics-listen: ", s.status().message()));
+  }
+  if (config.log_format != "text" && config.log_format != "json") {
+    problems.push_back(absl::StrCat("--log-format: '", config.log_format, "' is not text or json"));
+  }
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), config.log_level) == kLevels.end()) {
+    problems.push_back(absl::StrCat("--log-level: '", config.log_level, "' is not one of ",
+                                    absl::StrJoin(kLevels, ", ")));
+  }
+  for (const auto& [key, value] : config.kafka_properties) {
+    if (key.empty()) problems.push_back("--kafka-property: a property has no name");
+  }
+  if (!config.topic_prefix.empty() &&
+      config.topic_prefix.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+    problems.push_back("--topic-prefix: only letters, digits, '.', '_' and '-' are allowed");
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+}
+
+std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const CommonConfig& config) {
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"kafka_bootstrap", config.kafka_bootstrap},
+      {"topic_prefix", config.topic_prefix},
+      {"redis", config.redis},
+      {"listen", config.listen},
+      {"metrics_listen", config.metrics_listen},
+      {"log_format", config.log_format},
+      {"log_level", config.log_level},
+      {"instance_id", InstanceIdOrDefault(config)},
+  };
+  for (const auto& [key, value] : config.kafka_properties) {
+    out.emplace_back("kafka." + key, IsSecretProperty(key) ? "***" : value);
+  }
+  return out;
+}
+
+std::string InstanceIdOrDefault(const CommonConfig& config) {
+  if (!config.instance_id.empty()) return config.instance_id;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, ":", getpid());
+}
+
+}  // namespace signpost

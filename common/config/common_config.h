@@ -1,0 +1,50 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/status/status.h"
+
+namespace signpost {
+
+// Settings every Signpost process shares. Each is a flag and an environment variable
+// (flags win); see AddCommonOptions for the names.
+struct CommonConfig {
+  std::string kafka_bootstrap = "127.0.0.1:9092";
+  std::string topic_prefix;
+  // Extra librdkafka properties (security.protocol, sasl.*, ...): a production cluster is one
+  // setting away. Values may be secrets and are never logged.
+  std::map<std::string, std::string> kafka_properties;
+  std::string redis = "127.0.0.1:6379";
+  std::string listen = "127.0.0.1:0";
+  std::string metrics_listen = "127.0.0.1:0";
+  std::string port_file;          // the bound gRPC port is written here when set
+  std::string metrics_port_file;  // the bound metrics port is written here when set
+  std::string log_format = "text";
+  std::string log_level = "info";
+  std::string instance_id;  // defaults to hostname:pid
+};
+
+// Registers the shared flags with their environment variables on `app`:
+//   --kafka-bootstrap   SIGNPOST_KAFKA_BOOTSTRAP      --topic-prefix   SIGNPOST_TOPIC_PREFIX
+//   --kafka-property    SIGNPOST_KAFKA_PROPERTIES (k=v,k=v)
+//   --redis             SIGNPOST_REDIS                --listen         SIGNPOST_LISTEN
+//   --metrics-listen    SIGNPOST_METRICS_LISTEN       --port-file      SIGNPOST_PORT_FILE
+//   --metrics-port-file SIGNPOST_METRICS_PORT_FILE    --log-format     SIGNPOST_LOG_FORMAT
+//   --log-level         SIGNPOST_LOG_LEVEL            --instance-id    SIGNPOST_INSTANCE_ID
+void AddCommonOptions(CLI::App& app, CommonConfig& config);
+
+// Checks every setting and reports all that are wrong in one message.
+absl::Status ValidateCommonConfig(const CommonConfig& config);
+
+// The effective settings as name/value pairs for the start-up log; secrets are masked.
+std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const CommonConfig& config);
+
+// hostname:pid unless set.
+std::string InstanceIdOrDefault(const CommonConfig& config);
+
+}  // namespace signpost

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/kafka/message.h"
+#include "signpost/v1/events.pb.h"
+
+namespace signpost::events {
+
+// The schema version every payload is written with today.
+inline constexpr int kSchemaVersion = 1;
+inline constexpr absl::string_view kProtobufEventContentType =
+    "application/x-protobuf; type=signpost.v1.Event";
+
+// UUID v4 text, e.g. "3f0c2a9e-...".
+std::string NewEventId();
+
+// A W3C traceparent for a new trace ("00-<trace id>-<span id>-01"), or a child span of
+// `parent` when it is a valid traceparent.
+std::string NewTraceparent(absl::string_view parent = "");
+
+// The event type name of a payload, e.g. "referral.received"; empty when no payload is set.
+absl::string_view EventTypeName(const v1::Event& event);
+
+// Fills the envelope: id, type (from the payload), schema version, referral id, time, producer,
+// trace (a child of `parent_traceparent` when given) and causation.
+void Seal(v1::Event& event, absl::string_view referral_id, absl::string_view producer,
+          absl::Time now, absl::string_view parent_traceparent = "",
+          absl::string_view causation_id = "");
+
+// A Kafka message for an event: the value is the serialized Event; headers carry the type,
+// schema version, traceparent and content type.
+kafka::OutgoingMessage ToMessage(const v1::Event& event, std::string topic, std::string key);
+
+// Parses a consumed Event; INVALID_ARGUMENT with the reason when the bytes are not one (a poison
+// message for the dead-letter topic).
+absl::StatusOr<v1::Event> ParseEvent(const kafka::ConsumedMessage& message);
+
+}  // namespace signpost::events

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/kafka/message.h"
+
+namespace signpost::kafka {
+
+// What a handler says about one message.
+struct Outcome {
+  enum class Kind {
+    kDone,        // processed: its offset may be committed
+    kRetry,       // transient failure: deliver it again after a backoff, advance nothing after it
+    kDeadLetter,  // poison: copy to the dead-letter topic with the reason, then move on
+  };
+  Kind kind = Kind::kDone;
+  std::string reason;
+
+  static Outcome Done() { return {Kind::kDone, ""}; }
+  static Outcome Retry(std::string reason) { return {Kind::kRetry, std::move(reason)}; }
+  static Outcome DeadLetter(std::string reason) { return {Kind::kDeadLetter, std::move(reason)}; }
+};
+
+// Service logic behind a consumer. It receives messages in batches (in partition order) and
+// answers one Outcome per message, in the same order. Redelivery happens (after a retry, a
+// rebalance or a crash), so handlers must be idempotent.
+class BatchHandler {
+ public:
+  virtual ~BatchHandler() = default;
+  virtual std::vector<Outcome> Handle(std::span<const ConsumedMessage> batch) = 0;
+};
+
+// Adapts a function of one message to a BatchHandler.
+std::unique_ptr<BatchHandler> PerMessage(std::function<Outcome(const ConsumedMessage&)> handle);
+
+}  // namespace signpost::kafka

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include "absl/strings/string_view.h"
+
+namespace signpost::kafka {
+
+// The Signpost topics. Names, partition counts and policies come from
+// proto/signpost/v1/topics.tsv, the one place they are defined (the build generates the table).
+enum class Topic {
+#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms) id,
+#include "signpost_topics.inc"
+#undef SIGNPOST_TOPIC
+};
+
+struct TopicSpec {
+  Topic topic;
+  absl::string_view name;  // without prefix, e.g. "signpost.referral.received"
+  int partitions;
+  absl::string_view cleanup_policy;  // "delete" or "compact"
+  int64_t retention_ms;             // -1 keeps forever
+};
+
+std::span<const TopicSpec> AllTopics();
+const TopicSpec& SpecOf(Topic topic);
+
+// The full name of a topic with a deployment's prefix ("" for none).
+std::string TopicName(Topic topic, absl::string_view prefix);
+
+// The topic a full name denotes under the prefix, if it is a Signpost topic.
+std::optional<Topic> TopicFromName(absl::string_view full_name, absl::string_view prefix);
+
+}  // namespace signpost::kafka

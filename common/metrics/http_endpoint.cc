@@ -1,0 +1,52 @@
+#include "common/metrics/http_endpoint.h"
+
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/config/address.h"
+
+namespace signpost::metrics {
+
+HttpEndpoint::HttpEndpoint(const Registry& registry, ReadinessCheck readiness)
+    : registry_(registry), readiness_(std::move(readiness)) {}
+
+HttpEndpoint::~HttpEndpoint() { Stop(); }
+
+absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen) {
+  auto address = ParseHostPort(listen, /*allow_port_zero=*/true);
+  if (!address.ok()) return address.status();
+  server_ = std::make_unique<httplib::Server>();
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(registry_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    absl::Status ready = readiness_ ? readiness_() : absl::OkStatus();
+    if (ready.ok()) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content(absl::StrCat("not ready: ", ready.message(), "\n"), "text/plain");
+    }
+  });
+  int port = address->port;
+  if (port == 0) {
+    port = server_->bind_to_any_port(address->host);
+    if (port < 0) {
+      return absl::UnavailableError(absl::StrCat("cannot bind metrics listener on ", listen));
+    }
+  } else if (!server_->bind_to_port(address->host, port)) {
+    return absl::UnavailableError(absl::StrCat("cannot bind metrics listener on ", listen));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return port;
+}
+
+void HttpEndpoint::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace signpost::metrics

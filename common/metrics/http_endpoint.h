@@ -1,0 +1,41 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/metrics/registry.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace signpost::metrics {
+
+// The small HTTP listener of every process: /metrics (Prometheus text), /healthz (the process
+// is alive) and /readyz (its dependencies answer, as the readiness check says).
+class HttpEndpoint {
+ public:
+  // Readiness: OK when ready, else the reason (served as 503 with the message).
+  using ReadinessCheck = std::function<absl::Status()>;
+
+  HttpEndpoint(const Registry& registry, ReadinessCheck readiness);
+  ~HttpEndpoint();
+  HttpEndpoint(const HttpEndpoint&) = delete;
+  HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  // Binds `listen` (host:port, port 0 picks one) and serves on a thread; returns the port.
+  absl::StatusOr<int> Start(const std::string& listen);
+  void Stop();
+
+ private:
+  const Registry& registry_;
+  ReadinessCheck readiness_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace signpost::metrics

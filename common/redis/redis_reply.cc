@@ -1,0 +1,51 @@
+#include "common/redis/redis_reply.h"
+
+#include <hiredis/hiredis.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace signpost::redis {
+
+Reply Reply::FromHiredis(const redisReply& r) {
+  Reply out;
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+      out.type = Type::kString;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = Type::kStatus;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = Type::kError;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = Type::kInteger;
+      out.integer = r.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = Type::kArray;
+      out.elements.reserve(r.elements);
+      for (size_t i = 0; i < r.elements; ++i) out.elements.push_back(FromHiredis(*r.element[i]));
+      break;
+    default:
+      out.type = Type::kNil;
+  }
+  return out;
+}
+
+absl::Status ErrorReplyStatus(const std::string& message) {
+  std::string text = absl::StrCat("redis: ", message);
+  if (absl::StartsWith(message, "LOADING") || absl::StartsWith(message, "BUSY") ||
+      absl::StartsWith(message, "TRYAGAIN") || absl::StartsWith(message, "MASTERDOWN")) {
+    return absl::UnavailableError(text);
+  }
+  if (absl::StartsWith(message, "WRONGTYPE")) return absl::FailedPreconditionError(text);
+  if (absl::StartsWith(message, "NOSCRIPT")) return absl::NotFoundError(text);
+  return absl::InternalError(text);
+}
+
+}  // namespace signpost::redis
