@@ -18,7 +18,8 @@ bool IsSecretProperty(const std::string& key) {
 }  // namespace
 
 void AddCommonOptions(CLI::App& app, CommonConfig& config) {
-  app.add_option("--kafka-bootstrap", config.kafka_bootstrap, "Kafka bootstrap servers host:port,...")
+  app.add_option("--kafka-bootstrap", config.kafka_bootstrap,
+                 "Kafka bootstrap servers host:port,...")
       ->envname("SIGNPOST_KAFKA_BOOTSTRAP")
       ->capture_default_str();
   app.add_option("--topic-prefix", config.topic_prefix, "Prefix of every Signpost topic name")
@@ -28,7 +29,8 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
          [&config](const std::vector<std::string>& values) {
            for (const auto& value : values) {
              for (absl::string_view kv : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-               std::pair<std::string, std::string> pair = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+               std::pair<std::string, std::string> pair =
+                   absl::StrSplit(kv, absl::MaxSplits('=', 1));
                config.kafka_properties[pair.first] = pair.second;
              }
            }
@@ -77,7 +79,8 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
   if (config.log_format != "text" && config.log_format != "json") {
     problems.push_back(absl::StrCat("--log-format: '", config.log_format, "' is not text or json"));
   }
-  static const std::vector<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  static const std::vector<std::string> kLevels = {"trace", "debug", "info",
+                                                   "warn",  "error", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), config.log_level) == kLevels.end()) {
     problems.push_back(absl::StrCat("--log-level: '", config.log_level, "' is not one of ",
                                     absl::StrJoin(kLevels, ", ")));
@@ -87,7 +90,8 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
   }
   if (!config.topic_prefix.empty() &&
       config.topic_prefix.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          std::string::npos) {
     problems.push_back("--topic-prefix: only letters, digits, '.', '_' and '-' are allowed");
   }
   if (problems.empty()) return absl::OkStatus();

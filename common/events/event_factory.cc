@@ -54,16 +54,26 @@ std::string NewTraceparent(absl::string_view parent) {
 
 absl::string_view EventTypeName(const v1::Event& event) {
   switch (event.payload_case()) {
-    case v1::Event::kReferralReceived: return "referral.received";
-    case v1::Event::kReferralRejected: return "referral.rejected";
-    case v1::Event::kReferralWithdrawn: return "referral.withdrawn";
-    case v1::Event::kReferralMatched: return "referral.matched";
-    case v1::Event::kNeedUnmet: return "need.unmet";
-    case v1::Event::kCaseEvent: return "case.changed";
-    case v1::Event::kTaskEvent: return "task.changed";
-    case v1::Event::kReferrerFeedback: return "referrer.feedback";
-    case v1::Event::kResourceUpserted: return "resource.upserted";
-    case v1::Event::PAYLOAD_NOT_SET: return "";
+    case v1::Event::kReferralReceived:
+      return "referral.received";
+    case v1::Event::kReferralRejected:
+      return "referral.rejected";
+    case v1::Event::kReferralWithdrawn:
+      return "referral.withdrawn";
+    case v1::Event::kReferralMatched:
+      return "referral.matched";
+    case v1::Event::kNeedUnmet:
+      return "need.unmet";
+    case v1::Event::kCaseEvent:
+      return "case.changed";
+    case v1::Event::kTaskEvent:
+      return "task.changed";
+    case v1::Event::kReferrerFeedback:
+      return "referrer.feedback";
+    case v1::Event::kResourceUpserted:
+      return "resource.upserted";
+    case v1::Event::PAYLOAD_NOT_SET:
+      return "";
   }
   return "";
 }
@@ -110,10 +120,9 @@ absl::StatusOr<v1::Event> ParseEvent(const kafka::ConsumedMessage& message) {
     return absl::InvalidArgumentError("event has no envelope.event_id");
   }
   if (event.envelope().schema_version() > kSchemaVersion) {
-    return absl::InvalidArgumentError(absl::StrCat("schema version ",
-                                                   event.envelope().schema_version(),
-                                                   " is newer than this service reads (",
-                                                   kSchemaVersion, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("schema version ", event.envelope().schema_version(),
+                     " is newer than this service reads (", kSchemaVersion, ")"));
   }
   return event;
 }

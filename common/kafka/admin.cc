@@ -26,8 +26,7 @@ absl::Status EnsureSignpostTopics(const TopicAdminOptions& options) {
   std::map<std::string, std::string> settings = {{"bootstrap.servers", options.bootstrap}};
   for (const auto& [k, v] : options.properties) settings[k] = v;
   for (const auto& [k, v] : settings) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
       return absl::InvalidArgumentError(absl::StrCat("kafka admin setting ", k, ": ", errstr));
     }
@@ -80,9 +79,9 @@ absl::Status EnsureSignpostTopics(const TopicAdminOptions& options) {
     for (size_t i = 0; i < count; ++i) {
       rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-        status = absl::UnavailableError(absl::StrCat("creating topic ",
-                                                     rd_kafka_topic_result_name(results[i]), ": ",
-                                                     rd_kafka_topic_result_error_string(results[i])));
+        status = absl::UnavailableError(
+            absl::StrCat("creating topic ", rd_kafka_topic_result_name(results[i]), ": ",
+                         rd_kafka_topic_result_error_string(results[i])));
         break;
       }
     }

@@ -1,18 +1,17 @@
 #include "common/kafka/batch_plan.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 namespace signpost::kafka {
 
 std::vector<PlannedStep> PlanBatch(std::span<const ConsumedMessage> batch,
                                    std::span<const Outcome> outcomes) {
   if (batch.size() != outcomes.size()) {
-    spdlog::critical("handler answered {} outcomes for a batch of {}", outcomes.size(),
-                     batch.size());
+    std::fprintf(stderr, "handler answered %zu outcomes for a batch of %zu\n", outcomes.size(),
+                 batch.size());
     std::abort();
   }
   std::set<std::pair<std::string, int32_t>> stopped;
@@ -58,7 +57,8 @@ class FunctionHandler final : public BatchHandler {
         continue;
       }
       out.push_back(handle_(message));
-      if (out.back().kind == Outcome::Kind::kRetry) stopped.insert({message.topic, message.partition});
+      if (out.back().kind == Outcome::Kind::kRetry)
+        stopped.insert({message.topic, message.partition});
     }
     return out;
   }

@@ -25,15 +25,16 @@ class KafkaConsumer::Rebalancer final : public RdKafka::RebalanceCb {
         consumer->assign(partitions);
       }
       if (error) {
-        spdlog::error("kafka consumer {}: assign failed: {}", owner_.options_.group_id, error->str());
+        spdlog::error("kafka consumer {}: assign failed: {}", owner_.options_.group_id,
+                      error->str());
         delete error;
       }
       owner_.OnAssigned(partitions);
     } else {
       owner_.OnRevoked(partitions);
       // Commit what was finished before the partitions go to another member.
-      if (auto code = consumer->commitSync(); code != RdKafka::ERR_NO_ERROR &&
-                                             code != RdKafka::ERR__NO_OFFSET) {
+      if (auto code = consumer->commitSync();
+          code != RdKafka::ERR_NO_ERROR && code != RdKafka::ERR__NO_OFFSET) {
         spdlog::warn("kafka consumer {}: commit on revoke: {}", owner_.options_.group_id,
                      RdKafka::err2str(code));
       }
@@ -71,7 +72,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
       {"client.id", o.client_id},
       {"enable.auto.commit", "true"},
       {"enable.auto.offset.store", "false"},
-      {"auto.commit.interval.ms", std::to_string(absl::ToInt64Milliseconds(o.auto_commit_interval))},
+      {"auto.commit.interval.ms",
+       std::to_string(absl::ToInt64Milliseconds(o.auto_commit_interval))},
       {"auto.offset.reset", "earliest"},
       {"session.timeout.ms", std::to_string(absl::ToInt64Milliseconds(o.session_timeout))},
       {"heartbeat.interval.ms",
@@ -103,15 +105,14 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
                                             "Messages the handler asked to retry", labels);
     self->dead_lettered_ = &o.metrics->GetCounter("signpost_kafka_dead_letters_total",
                                                   "Messages sent to the dead-letter topic", labels);
-    self->batch_seconds_ = &o.metrics->GetHistogram(
-        "signpost_kafka_batch_seconds", "Time the handler took per batch",
-        metrics::LatencyBuckets(), labels);
+    self->batch_seconds_ =
+        &o.metrics->GetHistogram("signpost_kafka_batch_seconds", "Time the handler took per batch",
+                                 metrics::LatencyBuckets(), labels);
   }
   return self;
 }
 
-KafkaConsumer::KafkaConsumer(ConsumerOptions options, BatchHandler& handler,
-                             Producer& dead_letters)
+KafkaConsumer::KafkaConsumer(ConsumerOptions options, BatchHandler& handler, Producer& dead_letters)
     : options_(std::move(options)), handler_(handler), dead_letters_(dead_letters) {}
 
 KafkaConsumer::~KafkaConsumer() {
@@ -146,8 +147,8 @@ std::vector<ConsumedMessage> KafkaConsumer::Collect() {
   while (batch.size() < options_.max_batch && !stop_.load()) {
     int wait_ms = 100;
     if (!batch.empty()) {
-      wait_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(gather_until - absl::Now())));
+      wait_ms = static_cast<int>(
+          std::max<int64_t>(0, absl::ToInt64Milliseconds(gather_until - absl::Now())));
     }
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(wait_ms));
     if (m->err() == RdKafka::ERR__TIMED_OUT) {

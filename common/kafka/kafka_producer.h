@@ -36,8 +36,8 @@ class KafkaProducer final : public Producer {
 
  private:
   class DeliveryReports;
-  KafkaProducer(std::unique_ptr<DeliveryReports> reports, std::unique_ptr<RdKafka::Producer> producer,
-                absl::Duration delivery_timeout);
+  KafkaProducer(std::unique_ptr<DeliveryReports> reports,
+                std::unique_ptr<RdKafka::Producer> producer, absl::Duration delivery_timeout);
 
   std::unique_ptr<DeliveryReports> reports_;
   std::unique_ptr<RdKafka::Producer> producer_;

@@ -21,7 +21,7 @@ struct TopicSpec {
   absl::string_view name;  // without prefix, e.g. "signpost.referral.received"
   int partitions;
   absl::string_view cleanup_policy;  // "delete" or "compact"
-  int64_t retention_ms;             // -1 keeps forever
+  int64_t retention_ms;              // -1 keeps forever
 };
 
 std::span<const TopicSpec> AllTopics();

@@ -3,10 +3,10 @@
 #include <chrono>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -52,8 +52,8 @@ absl::Status InitLogging(const std::string& service, const std::string& format,
   if (parsed == spdlog::level::off && level != "off") {
     return absl::InvalidArgumentError(absl::StrCat("unknown log level '", level, "'"));
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      service, std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>(service, std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == "json") {
     logger->set_formatter(std::make_unique<JsonFormatter>(service));
   } else if (format == "text") {

@@ -17,7 +17,8 @@ std::string EscapeLabelValue(const std::string& value) {
 std::string FormatLabels(const Labels& labels, const std::string& extra_key = "",
                          const std::string& extra_value = "") {
   std::vector<std::string> parts;
-  for (const auto& [k, v] : labels) parts.push_back(absl::StrCat(k, "=\"", EscapeLabelValue(v), "\""));
+  for (const auto& [k, v] : labels)
+    parts.push_back(absl::StrCat(k, "=\"", EscapeLabelValue(v), "\""));
   if (!extra_key.empty()) parts.push_back(absl::StrCat(extra_key, "=\"", extra_value, "\""));
   if (parts.empty()) return "";
   return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
@@ -43,8 +44,8 @@ Histogram::Histogram(std::vector<double> upper_bounds)
     : upper_bounds_(std::move(upper_bounds)), buckets_(upper_bounds_.size() + 1) {}
 
 void Histogram::Observe(double value) {
-  size_t i = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) -
-             upper_bounds_.begin();
+  size_t i =
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
@@ -67,8 +68,7 @@ std::vector<double> LatencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
 
-Registry::Family& Registry::FamilyFor(const std::string& name, const std::string& help,
-                                      Kind kind) {
+Registry::Family& Registry::FamilyFor(const std::string& name, const std::string& help, Kind kind) {
   auto [it, inserted] = families_.try_emplace(name);
   if (inserted) {
     it->second.kind = kind;

@@ -12,8 +12,6 @@
 namespace signpost::redis {
 namespace {
 
-
-
 // True when the server has closed the connection (or sent something unasked), which happens
 // when redis-server restarts while the connection sits idle in the pool.
 bool PeerClosed(const redisContext& context) {

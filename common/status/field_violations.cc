@@ -10,8 +10,7 @@ namespace {
 // The payload key follows the convention of type URLs so that tools recognise it.
 constexpr char kBadRequestUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 
-absl::Status WithViolations(absl::StatusCode code,
-                            const std::vector<FieldViolation>& violations) {
+absl::Status WithViolations(absl::StatusCode code, const std::vector<FieldViolation>& violations) {
   if (violations.empty()) return absl::OkStatus();
   std::string message = violations.front().field + ": " + violations.front().description;
   if (violations.size() > 1) {

@@ -40,8 +40,10 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
         }
         // Keep the caller's code and message; carry the violations as our payload.
         absl::Status out(code, status.error_message());
-        InvalidArgumentWithViolations(violations).ForEachPayload(
-            [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+        InvalidArgumentWithViolations(violations)
+            .ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+              out.SetPayload(url, payload);
+            });
         return out;
       }
     }

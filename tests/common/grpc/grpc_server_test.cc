@@ -1,0 +1,55 @@
+#include "common/grpc/grpc_server.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace signpost {
+namespace {
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Check(int port) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+TEST(GrpcServerTest, PicksAPortWritesItAndServesHealth) {
+  std::string port_file = ::testing::TempDir() + "/grpc-port";
+  std::remove(port_file.c_str());
+  GrpcServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.port_file = port_file;
+  auto server = GrpcServer::Start(options, {});
+  ASSERT_TRUE(server.ok()) << server.status();
+  int port = (*server)->port();
+  ASSERT_GT(port, 0);
+  std::ifstream in(port_file);
+  int written = 0;
+  in >> written;
+  EXPECT_EQ(written, port);
+  EXPECT_EQ((*server)->address(), "127.0.0.1:" + std::to_string(port));
+
+  EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::SERVING);
+  (*server)->SetServing(false);
+  EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+TEST(GrpcServerTest, UnusableAddressIsAnError) {
+  GrpcServerOptions options;
+  options.listen = "not-an-address";
+  EXPECT_FALSE(GrpcServer::Start(options, {}).ok());
+}
+
+}  // namespace
+}  // namespace signpost

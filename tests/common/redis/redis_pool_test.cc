@@ -1,0 +1,108 @@
+#include "common/redis/redis_pool.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/free_port.h"
+#include "tests/support/redis_server.h"
+
+namespace signpost::redis {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RedisPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start().ok()); }
+
+  std::unique_ptr<RedisPool> MakePool(size_t size = 2, absl::Duration timeout = absl::Seconds(2)) {
+    PoolOptions options;
+    options.address = *ParseRedisAddress(server_.address());
+    options.size = size;
+    options.command_timeout = timeout;
+    auto pool = RedisPool::Create(options);
+    EXPECT_TRUE(pool.ok());
+    return *std::move(pool);
+  }
+
+  testing::RedisServer server_;
+};
+
+TEST_F(RedisPoolTest, ExecutesCommandsAndPipelines) {
+  auto pool = MakePool();
+  ASSERT_TRUE(pool->Execute({"SET", "resource:1", "walking group"}).ok());
+  auto got = pool->Execute({"GET", "resource:1"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->type, Reply::Type::kString);
+  EXPECT_EQ(got->str, "walking group");
+  EXPECT_TRUE(pool->Execute({"GET", "missing"})->is_nil());
+
+  auto replies = pool->Pipeline({{"INCR", "n"},
+                                 {"INCR", "n"},
+                                 {"LPUSH", "resource:1", "x"},
+                                 {"HSET", "h", "f", "v"},
+                                 {"HGETALL", "h"}});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 5u);
+  EXPECT_EQ((*replies)[1].integer, 2);
+  EXPECT_EQ((*replies)[2].type, Reply::Type::kError);  // WRONGTYPE stays in the vector
+  ASSERT_EQ((*replies)[4].elements.size(), 2u);
+  EXPECT_EQ((*replies)[4].elements[1].str, "v");
+}
+
+TEST_F(RedisPoolTest, ErrorRepliesBecomeStatuses) {
+  auto pool = MakePool();
+  ASSERT_TRUE(pool->Execute({"SET", "k", "v"}).ok());
+  auto wrong = pool->Execute({"LPUSH", "k", "x"});
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("WRONGTYPE"));
+  EXPECT_EQ(pool->Execute({"NOSUCHCOMMAND"}).status().code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(pool->Ping().ok());  // the connection is still good after error replies
+}
+
+TEST_F(RedisPoolTest, SlowCommandTimesOutUnavailableAndTheConnectionIsRemade) {
+  auto pool = MakePool(1, absl::Milliseconds(200));
+  auto slow = pool->Execute({"BLPOP", "never-pushed", "2"});
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(slow.status().message()), HasSubstr("timed out"));
+  auto next = pool->Execute({"PING"});
+  EXPECT_TRUE(next.ok()) << next.status();
+}
+
+TEST_F(RedisPoolTest, RecoversAfterRedisServerRestarts) {
+  auto pool = MakePool(3);
+  ASSERT_TRUE(pool->Execute({"SET", "before", "1"}).ok());
+  // Warm every connection so that all of them go stale with the restart.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&pool] { EXPECT_TRUE(pool->Execute({"PING"}).ok()); });
+  }
+  for (auto& t : threads) t.join();
+
+  server_.Stop(/*crash=*/true);
+  auto down = pool->Execute({"PING"});
+  EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable) << down.status();
+
+  ASSERT_TRUE(server_.Start().ok());
+  // Every pooled connection was closed by the old server: each is remade on use.
+  for (int i = 0; i < 6; ++i) {
+    auto reply = pool->Execute({"SET", "after", std::to_string(i)});
+    EXPECT_TRUE(reply.ok()) << "call " << i << ": " << reply.status();
+  }
+  EXPECT_EQ(pool->Execute({"GET", "after"})->str, "5");
+}
+
+TEST(RedisPoolUnreachableTest, NothingListeningIsUnavailable) {
+  PoolOptions options;
+  options.address = *ParseRedisAddress("127.0.0.1:" + std::to_string(testing::FreePort()));
+  auto pool = RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  auto reply = (*pool)->Execute({"PING"});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(reply.status().message()), HasSubstr("unreachable"));
+}
+
+}  // namespace
+}  // namespace signpost::redis

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace signpost::testing {
+
+// A real redis-server for one test: its own free port and data folder, stopped on destruction.
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // Starts redis-server (on the same port as before, after a Stop) and waits until it answers.
+  absl::Status Start();
+  // Stops it (SIGKILL when `crash`, else SIGTERM) and waits for the process to end.
+  void Stop(bool crash = false);
+
+  int port() const { return port_; }
+  std::string address() const;  // "127.0.0.1:port"
+  const std::string& dir() const { return dir_; }
+
+ private:
+  int port_ = 0;
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace signpost::testing
