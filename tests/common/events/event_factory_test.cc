@@ -64,7 +64,7 @@ TEST(EventFactoryTest, SealAndToMessageFillEnvelopeAndHeaders) {
 
 TEST(EventFactoryTest, ParseEventRejectsPoisonWithAReason) {
   kafka::ConsumedMessage garbage;
-  garbage.value = std::string("\xff\xff\xff not protobuf", 18);
+  garbage.value = std::string("\xff\xff\xff not protobuf");
   EXPECT_EQ(ParseEvent(garbage).status().code(), absl::StatusCode::kInvalidArgument);
 
   kafka::ConsumedMessage tombstone;
