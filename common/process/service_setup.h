@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/config/common_config.h"
+#include "common/kafka/kafka_consumer.h"
+#include "common/kafka/kafka_producer.h"
+
+namespace signpost {
+
+// Start-up shared by every service: logging in the configured format, the configuration checked
+// (all problems in one message) and logged without secrets.
+absl::Status PrepareService(const std::string& service, const CommonConfig& config);
+
+// Producer and consumer settings from the common configuration.
+kafka::ProducerOptions ProducerOptionsFrom(const CommonConfig& config, const std::string& service);
+kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std::string& group,
+                                           std::vector<std::string> topics,
+                                           metrics::Registry* metrics);
+
+// Runs consumers on threads of their own; StopAll() asks each to stop, and waits until each
+// has committed and left its group.
+class ConsumerThreads {
+ public:
+  ~ConsumerThreads() { StopAll(); }
+  void Start(std::unique_ptr<kafka::KafkaConsumer> consumer);
+  void StopAll();
+
+ private:
+  std::vector<std::unique_ptr<kafka::KafkaConsumer>> consumers_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace signpost

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+
+namespace signpost::redis {
+
+// A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached
+// yet (after a restart or on a new server), so the script body crosses the wire once.
+class LuaScript {
+ public:
+  explicit LuaScript(std::string body);
+
+  absl::StatusOr<Reply> Run(RedisClient& redis, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& args) const;
+
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string body_;
+  std::string sha1_;
+};
+
+}  // namespace signpost::redis

@@ -1,0 +1,387 @@
+#include "services/intake/fhir_referral.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/status/field_violations.h"
+
+namespace signpost::intake {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSnomed[] = "http://snomed.info/sct";
+constexpr char kNhsNumberSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
+constexpr char kOdsSystem[] = "https://fhir.nhs.uk/Id/ods-organization-code";
+constexpr char kNeedCategorySystem[] = "urn:signpost:need-category";
+constexpr char kConsentCategorySystem[] = "urn:signpost:consent-category";
+constexpr char kEthnicCategoryUrl[] =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory";
+constexpr char kNhsCommunicationUrl[] =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication";
+
+// SNOMED CT findings seen in referrals, and the need each stands for.
+const std::map<std::string, v1::NeedCategory>& SnomedNeeds() {
+  static const auto* kMap = new std::map<std::string, v1::NeedCategory>{
+      {"267076002", v1::NEED_CATEGORY_LONELINESS},                   // Feeling lonely
+      {"105529008", v1::NEED_CATEGORY_LONELINESS},                   // Lives alone
+      {"81877007", v1::NEED_CATEGORY_HOUSING},                       // Housing problems
+      {"407542009", v1::NEED_CATEGORY_CARER_SUPPORT},                // Informal caregiver
+      {"161152002", v1::NEED_CATEGORY_PRACTICAL_SUPPORT},            // Social problem
+      {"910241000000102", v1::NEED_CATEGORY_LANGUAGE_AND_LEARNING},  // First language not English
+  };
+  return *kMap;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json* Find(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::vector<const json*> Extensions(const json& resource, absl::string_view url) {
+  std::vector<const json*> out;
+  if (const json* ext = Find(resource, "extension"); ext && ext->is_array()) {
+    for (const auto& e : *ext) {
+      if (e.is_object() && Str(e, "url") == url) out.push_back(&e);
+    }
+  }
+  return out;
+}
+
+std::string FirstCode(const json& codeable, absl::string_view system) {
+  if (const json* codings = Find(codeable, "coding"); codings && codings->is_array()) {
+    for (const auto& c : *codings) {
+      if (c.is_object() && (system.empty() || Str(c, "system") == system)) return Str(c, "code");
+    }
+  }
+  return "";
+}
+
+template <typename Enum>
+bool EnumFromCode(const std::string& code, const char* prefix,
+                  bool (*parse)(const std::string&, Enum*), Enum* out) {
+  std::string name = absl::StrCat(prefix, absl::AsciiStrToUpper(code));
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return parse(name, out);
+}
+
+bool SetTimestamp(const std::string& text, google::protobuf::Timestamp* ts) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return false;
+  ts->set_seconds(absl::ToUnixSeconds(t));
+  ts->set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(ts->seconds())) / absl::Nanoseconds(1)));
+  return true;
+}
+
+v1::EthnicCategory EthnicFromLetter(const std::string& letter) {
+  static const std::map<std::string, v1::EthnicCategory> kLetters = {
+      {"A", v1::ETHNIC_CATEGORY_WHITE_BRITISH},
+      {"B", v1::ETHNIC_CATEGORY_WHITE_IRISH},
+      {"C", v1::ETHNIC_CATEGORY_WHITE_OTHER},
+      {"D", v1::ETHNIC_CATEGORY_MIXED_WHITE_BLACK_CARIBBEAN},
+      {"E", v1::ETHNIC_CATEGORY_MIXED_WHITE_BLACK_AFRICAN},
+      {"F", v1::ETHNIC_CATEGORY_MIXED_WHITE_ASIAN},
+      {"G", v1::ETHNIC_CATEGORY_MIXED_OTHER},
+      {"H", v1::ETHNIC_CATEGORY_ASIAN_INDIAN},
+      {"J", v1::ETHNIC_CATEGORY_ASIAN_PAKISTANI},
+      {"K", v1::ETHNIC_CATEGORY_ASIAN_BANGLADESHI},
+      {"L", v1::ETHNIC_CATEGORY_ASIAN_OTHER},
+      {"M", v1::ETHNIC_CATEGORY_BLACK_CARIBBEAN},
+      {"N", v1::ETHNIC_CATEGORY_BLACK_AFRICAN},
+      {"P", v1::ETHNIC_CATEGORY_BLACK_OTHER},
+      {"R", v1::ETHNIC_CATEGORY_CHINESE},
+      {"S", v1::ETHNIC_CATEGORY_OTHER},
+      {"Z", v1::ETHNIC_CATEGORY_NOT_STATED}};
+  auto it = kLetters.find(letter);
+  return it == kLetters.end() ? v1::ETHNIC_CATEGORY_UNSPECIFIED : it->second;
+}
+
+class Mapper {
+ public:
+  absl::StatusOr<v1::Referral> Map(const json& bundle) {
+    if (!bundle.is_object() || Str(bundle, "resourceType") != "Bundle") {
+      return Fail("resourceType", "expected a FHIR Bundle");
+    }
+    const json* entries = Find(bundle, "entry");
+    if (!entries || !entries->is_array()) return Fail("Bundle.entry", "no entries");
+    std::map<std::string, std::vector<const json*>> by_type;
+    for (const auto& entry : *entries) {
+      if (const json* resource = entry.is_object() ? Find(entry, "resource") : nullptr;
+          resource && resource->is_object()) {
+        by_type[Str(*resource, "resourceType")].push_back(resource);
+      }
+    }
+    auto one = [&](const char* type) -> const json* {
+      auto it = by_type.find(type);
+      if (it == by_type.end() || it->second.empty()) {
+        violations_.push_back({absl::StrCat("Bundle.entry[", type, "]"), "missing"});
+        return nullptr;
+      }
+      if (it->second.size() > 1) {
+        violations_.push_back({absl::StrCat("Bundle.entry[", type, "]"), "more than one"});
+      }
+      return it->second.front();
+    };
+    const json* header = one("MessageHeader");
+    const json* request = one("ServiceRequest");
+    const json* patient = one("Patient");
+    if (!violations_.empty()) return InvalidArgumentWithViolations(violations_);
+
+    v1::Referral r;
+    if (const json* source = Find(*header, "source"); source && source->is_object()) {
+      r.set_source_system(Str(*source, "name"));
+    }
+    MapServiceRequest(*request, r);
+    MapPatient(*patient, r);
+    if (auto it = by_type.find("Consent"); it != by_type.end()) {
+      for (const json* consent : it->second) MapConsent(*consent, r);
+    }
+    if (!violations_.empty()) return InvalidArgumentWithViolations(violations_);
+    return r;
+  }
+
+ private:
+  absl::Status Fail(std::string field, std::string description) {
+    violations_.push_back({std::move(field), std::move(description)});
+    return InvalidArgumentWithViolations(violations_);
+  }
+
+  void MapServiceRequest(const json& sr, v1::Referral& r) {
+    if (const json* ids = Find(sr, "identifier"); ids && ids->is_array() && !ids->empty()) {
+      r.set_source_referral_id(Str((*ids)[0], "value"));
+    }
+    if (const json* requester = Find(sr, "requester"); requester && requester->is_object()) {
+      if (const json* id = Find(*requester, "identifier"); id && id->is_object()) {
+        if (Str(*id, "system") == kOdsSystem) r.mutable_referrer()->set_ods_code(Str(*id, "value"));
+      }
+      r.mutable_referrer()->set_name(Str(*requester, "display"));
+    }
+    r.mutable_referrer()->set_role(v1::REFERRER_ROLE_GP);
+    for (const json* ext : Extensions(sr, "urn:signpost:referrer-role")) {
+      v1::ReferrerRole role;
+      if (EnumFromCode(Str(*ext, "valueCode"), "REFERRER_ROLE_", &v1::ReferrerRole_Parse, &role)) {
+        r.mutable_referrer()->set_role(role);
+      } else {
+        violations_.push_back({"ServiceRequest.extension[referrer-role]",
+                               absl::StrCat("unknown role '", Str(*ext, "valueCode"), "'")});
+      }
+    }
+    std::string priority = Str(sr, "priority");
+    if (priority.empty() || priority == "routine") {
+      r.set_urgency(v1::URGENCY_ROUTINE);
+    } else if (priority == "urgent" || priority == "asap" || priority == "stat") {
+      r.set_urgency(v1::URGENCY_PRIORITY);
+    } else {
+      violations_.push_back({"ServiceRequest.priority", absl::StrCat("unknown '", priority, "'")});
+    }
+    if (std::string authored = Str(sr, "authoredOn"); !authored.empty()) {
+      if (!SetTimestamp(authored, r.mutable_referred_at())) {
+        violations_.push_back({"ServiceRequest.authoredOn", "not an RFC 3339 date-time"});
+      }
+    }
+    if (const json* notes = Find(sr, "note"); notes && notes->is_array()) {
+      std::vector<std::string> texts;
+      for (const auto& n : *notes) texts.push_back(Str(n, "text"));
+      r.set_notes(absl::StrJoin(texts, "\n"));
+    }
+    if (const json* reasons = Find(sr, "reasonCode"); reasons && reasons->is_array()) {
+      for (size_t i = 0; i < reasons->size(); ++i) MapNeed((*reasons)[i], i, r);
+    }
+  }
+
+  void MapNeed(const json& reason, size_t i, v1::Referral& r) {
+    v1::Need* need = r.add_needs();
+    need->set_description(Str(reason, "text"));
+    std::string snomed = FirstCode(reason, kSnomed);
+    need->set_snomed_code(snomed);
+    std::string category = FirstCode(reason, kNeedCategorySystem);
+    if (!category.empty()) {
+      v1::NeedCategory parsed;
+      if (EnumFromCode(category, "NEED_CATEGORY_", &v1::NeedCategory_Parse, &parsed)) {
+        need->set_category(parsed);
+      } else {
+        violations_.push_back({absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
+                               absl::StrCat("unknown need category '", category, "'")});
+      }
+      return;
+    }
+    if (auto it = SnomedNeeds().find(snomed); it != SnomedNeeds().end()) {
+      need->set_category(it->second);
+      return;
+    }
+    violations_.push_back({absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
+                           snomed.empty()
+                               ? "no need category: add a urn:signpost:need-category coding"
+                               : absl::StrCat("SNOMED CT ", snomed,
+                                              " is not mapped to a need category: add a "
+                                              "urn:signpost:need-category coding")});
+  }
+
+  void MapPatient(const json& pt, v1::Referral& r) {
+    auto* id = r.mutable_identity();
+    auto* profile = r.mutable_profile();
+    if (const json* ids = Find(pt, "identifier"); ids && ids->is_array()) {
+      for (const auto& i : *ids) {
+        if (Str(i, "system") == kNhsNumberSystem) id->set_nhs_number(Str(i, "value"));
+      }
+    }
+    for (const json* ext : Extensions(pt, "urn:signpost:nhs-number-absence")) {
+      v1::NhsNumberAbsence absence;
+      if (EnumFromCode(Str(*ext, "valueCode"), "NHS_NUMBER_ABSENCE_", &v1::NhsNumberAbsence_Parse,
+                       &absence)) {
+        id->set_nhs_number_absence(absence);
+      } else {
+        violations_.push_back({"Patient.extension[nhs-number-absence]",
+                               absl::StrCat("unknown reason '", Str(*ext, "valueCode"), "'")});
+      }
+    }
+    if (const json* names = Find(pt, "name"); names && names->is_array() && !names->empty()) {
+      const json& name = (*names)[0];
+      id->set_family_name(Str(name, "family"));
+      if (const json* given = Find(name, "given"); given && given->is_array() && !given->empty()) {
+        if ((*given)[0].is_string()) id->set_given_name((*given)[0].get<std::string>());
+      }
+    }
+    if (std::string birth = Str(pt, "birthDate"); !birth.empty()) {
+      std::vector<std::string> parts = absl::StrSplit(birth, '-');
+      int y = 0, m = 0, d = 0;
+      if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &y) || !absl::SimpleAtoi(parts[1], &m) ||
+          !absl::SimpleAtoi(parts[2], &d)) {
+        violations_.push_back({"Patient.birthDate", "not a YYYY-MM-DD date"});
+      } else {
+        id->mutable_date_of_birth()->set_year(y);
+        id->mutable_date_of_birth()->set_month(m);
+        id->mutable_date_of_birth()->set_day(d);
+      }
+    }
+    std::string gender = Str(pt, "gender");
+    if (gender == "female")
+      profile->set_sex(v1::SEX_FEMALE);
+    else if (gender == "male")
+      profile->set_sex(v1::SEX_MALE);
+    else if (gender == "other")
+      profile->set_sex(v1::SEX_OTHER);
+    else if (gender == "unknown")
+      profile->set_sex(v1::SEX_NOT_STATED);
+    if (const json* addresses = Find(pt, "address");
+        addresses && addresses->is_array() && !addresses->empty()) {
+      const json& a = (*addresses)[0];
+      if (const json* lines = Find(a, "line"); lines && lines->is_array()) {
+        for (const auto& l : *lines) {
+          if (l.is_string()) id->add_address_lines(l.get<std::string>());
+        }
+      }
+      id->set_postcode(Str(a, "postalCode"));
+    }
+    if (const json* telecoms = Find(pt, "telecom"); telecoms && telecoms->is_array()) {
+      for (const auto& t : *telecoms) {
+        if (Str(t, "system") == "phone" && id->phone().empty()) id->set_phone(Str(t, "value"));
+        if (Str(t, "system") == "email" && id->email().empty()) id->set_email(Str(t, "value"));
+      }
+    }
+    for (const json* ext : Extensions(pt, kEthnicCategoryUrl)) {
+      if (const json* codeable = Find(*ext, "valueCodeableConcept")) {
+        profile->set_ethnic_category(EthnicFromLetter(FirstCode(*codeable, "")));
+      }
+    }
+    for (const json* ext : Extensions(pt, kNhsCommunicationUrl)) {
+      if (const json* parts = Find(*ext, "extension"); parts && parts->is_array()) {
+        for (const auto& part : *parts) {
+          if (Str(part, "url") == "language") {
+            if (const json* codeable = Find(part, "valueCodeableConcept")) {
+              profile->set_preferred_language(FirstCode(*codeable, ""));
+            }
+          } else if (Str(part, "url") == "interpreterRequired") {
+            if (const json* b = Find(part, "valueBoolean"); b && b->is_boolean()) {
+              profile->set_interpreter_required(b->get<bool>());
+            }
+          }
+        }
+      }
+    }
+    for (const json* ext : Extensions(pt, "urn:signpost:inclusion-group")) {
+      v1::InclusionGroup group;
+      if (EnumFromCode(Str(*ext, "valueCode"), "INCLUSION_GROUP_", &v1::InclusionGroup_Parse,
+                       &group)) {
+        profile->add_inclusion_groups(group);
+      } else {
+        violations_.push_back({"Patient.extension[inclusion-group]",
+                               absl::StrCat("unknown group '", Str(*ext, "valueCode"), "'")});
+      }
+    }
+    for (const json* ext : Extensions(pt, "urn:signpost:access-need")) {
+      std::string code = Str(*ext, "valueCode");
+      auto* access = profile->mutable_access_needs();
+      if (code == "step-free")
+        access->set_step_free(true);
+      else if (code == "hearing-loop")
+        access->set_hearing_loop(true);
+      else if (code == "bsl")
+        access->set_bsl(true);
+      else if (code == "interpreter")
+        access->set_interpreter(true);
+      else if (code == "transport-barrier")
+        profile->set_transport_barrier(true);
+      else if (code == "digitally-excluded")
+        profile->set_digitally_excluded(true);
+      else
+        violations_.push_back(
+            {"Patient.extension[access-need]", absl::StrCat("unknown access need '", code, "'")});
+    }
+  }
+
+  void MapConsent(const json& consent, v1::Referral& r) {
+    bool active = Str(consent, "status") == "active";
+    std::string category;
+    if (const json* cats = Find(consent, "category"); cats && cats->is_array()) {
+      for (const auto& c : *cats) {
+        if (std::string code = FirstCode(c, kConsentCategorySystem); !code.empty()) category = code;
+      }
+    }
+    auto* out = r.mutable_consent();
+    if (category == "referral") {
+      out->set_referral_consent(active);
+      if (std::string when = Str(consent, "dateTime"); !when.empty()) {
+        if (!SetTimestamp(when, out->mutable_recorded_at())) {
+          violations_.push_back({"Consent.dateTime", "not an RFC 3339 date-time"});
+        }
+      }
+    } else if (category == "information-sharing") {
+      out->set_sharing_consent(active);
+    } else {
+      violations_.push_back({"Consent.category",
+                             "expected urn:signpost:consent-category "
+                             "referral or information-sharing"});
+    }
+  }
+
+  std::vector<FieldViolation> violations_;
+};
+
+}  // namespace
+
+absl::StatusOr<v1::Referral> ReferralFromFhirBundle(absl::string_view text) {
+  json bundle = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (bundle.is_discarded()) {
+    return InvalidArgumentWithViolations({{"", "not valid JSON"}});
+  }
+  return Mapper().Map(bundle);
+}
+
+}  // namespace signpost::intake

@@ -1,0 +1,112 @@
+#include "services/intake/redis_status_store.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/redis/lua_script.h"
+
+namespace signpost::intake {
+namespace {
+
+std::string StateKey(const std::string& id) { return absl::StrCat("signpost:intake:status:", id); }
+std::string HistoryKey(const std::string& id) {
+  return absl::StrCat("signpost:intake:history:", id);
+}
+std::string EventsKey(const std::string& id) { return absl::StrCat("signpost:intake:events:", id); }
+
+// KEYS state, history, events; ARGV event id, state, change bytes, updated ms, then attribute
+// name/value pairs (empty values are skipped). CombineStates in status_projection.cc is the same
+// rule: terminal states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
+const redis::LuaScript& ApplyScript() {
+  static const redis::LuaScript kScript(R"lua(
+if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[3])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'state') or '0')
+local new = tonumber(ARGV[2])
+local nxt = cur
+if cur < 7 then
+  if new >= 7 or new > cur then nxt = new end
+end
+redis.call('HSET', KEYS[1], 'state', nxt, 'updated_ms', ARGV[4])
+for i = 5, #ARGV, 2 do
+  if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1
+)lua");
+  return kScript;
+}
+
+}  // namespace
+
+RedisStatusStore::RedisStatusStore(redis::RedisClient& redis) : redis_(redis) {}
+
+absl::Status RedisStatusStore::Apply(const std::string& referral_id, const StatusUpdate& u) {
+  int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
+  std::vector<std::string> args = {
+      u.change.event_id(),
+      std::to_string(u.change.state()),
+      u.change.SerializeAsString(),
+      std::to_string(at_ms),
+      "source_system",
+      u.source.source_system(),
+      "source_referral_id",
+      u.source.source_referral_id(),
+      "ods",
+      u.referrer_ods_code,
+      "priority",
+      u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority),
+      "closure",
+      u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason),
+  };
+  return ApplyScript()
+      .Run(redis_, {StateKey(referral_id), HistoryKey(referral_id), EventsKey(referral_id)}, args)
+      .status();
+}
+
+absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
+    const std::string& referral_id) {
+  auto replies = redis_.Pipeline(
+      {{"HGETALL", StateKey(referral_id)}, {"LRANGE", HistoryKey(referral_id), "0", "-1"}});
+  if (!replies.ok()) return replies.status();
+  const auto& fields = (*replies)[0].elements;
+  if (fields.empty()) return std::optional<v1::GetReferralResponse>();
+  v1::GetReferralResponse out;
+  out.set_referral_id(referral_id);
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    const std::string& name = fields[i].str;
+    const std::string& value = fields[i + 1].str;
+    int64_t number = 0;
+    bool numeric = absl::SimpleAtoi(value, &number);
+    if (name == "state" && numeric)
+      out.set_state(static_cast<v1::ReferralState>(number));
+    else if (name == "source_system")
+      out.mutable_source()->set_source_system(value);
+    else if (name == "source_referral_id")
+      out.mutable_source()->set_source_referral_id(value);
+    else if (name == "ods")
+      out.set_referrer_ods_code(value);
+    else if (name == "priority" && numeric)
+      out.set_priority(static_cast<v1::Urgency>(number));
+    else if (name == "closure" && numeric) {
+      out.set_closure_reason(static_cast<v1::ClosureReason>(number));
+    } else if (name == "updated_ms" && numeric) {
+      out.mutable_updated_at()->set_seconds(number / 1000);
+      out.mutable_updated_at()->set_nanos(static_cast<int32_t>(number % 1000) * 1000000);
+    }
+  }
+  for (const auto& entry : (*replies)[1].elements) {
+    if (!out.add_history()->ParseFromString(entry.str)) {
+      return absl::DataLossError(absl::StrCat("status history of ", referral_id, " is corrupt"));
+    }
+  }
+  // Events from different topics arrive in any order: show the history in time order.
+  std::stable_sort(out.mutable_history()->begin(), out.mutable_history()->end(),
+                   [](const v1::StateChange& a, const v1::StateChange& b) {
+                     return std::make_pair(a.at().seconds(), a.at().nanos()) <
+                            std::make_pair(b.at().seconds(), b.at().nanos());
+                   });
+  return std::optional<v1::GetReferralResponse>(std::move(out));
+}
+
+}  // namespace signpost::intake

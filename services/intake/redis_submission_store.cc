@@ -1,0 +1,95 @@
+#include "services/intake/redis_submission_store.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace signpost::intake {
+namespace {
+
+// KEYS[1] submission; ARGV fingerprint, new referral id, owner, now ms, lease ms, retention s.
+const redis::LuaScript& ClaimScript() {
+  static const redis::LuaScript kScript(R"lua(
+local h = redis.call('HMGET', KEYS[1], 'fp', 'rid', 'state', 'lease_until')
+local now = tonumber(ARGV[4])
+if not h[1] then
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'rid', ARGV[2], 'state', 'pending',
+             'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  return {'claimed', ARGV[2]}
+end
+if h[1] ~= ARGV[1] then return {'conflict', h[2]} end
+if h[3] == 'published' then return {'duplicate', h[2]} end
+if tonumber(h[4]) <= now then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
+  return {'claimed', h[2]}
+end
+return {'in_progress', h[2]}
+)lua");
+  return kScript;
+}
+
+// KEYS[1] submission; ARGV owner, new state ('published' or 'released').
+const redis::LuaScript& FinishScript() {
+  static const redis::LuaScript kScript(R"lua(
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+if ARGV[2] == 'published' then
+  redis.call('HSET', KEYS[1], 'state', 'published')
+else
+  redis.call('HSET', KEYS[1], 'lease_until', 0)
+end
+return 1
+)lua");
+  return kScript;
+}
+
+}  // namespace
+
+RedisSubmissionStore::RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention)
+    : redis_(redis), retention_(retention) {}
+
+std::string RedisSubmissionStore::RedisKey(const SubmissionKey& key) {
+  // Validation keeps '|' out of source referral ids and source systems, so this is unambiguous.
+  return absl::StrCat("signpost:intake:submission:", key.source_system, "|",
+                      key.source_referral_id);
+}
+
+absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
+                                                     const std::string& fingerprint,
+                                                     const std::string& new_referral_id,
+                                                     const std::string& owner, absl::Time now,
+                                                     absl::Duration lease) {
+  auto reply = ClaimScript().Run(
+      redis_, {RedisKey(key)},
+      {fingerprint, new_referral_id, owner, std::to_string(absl::ToUnixMillis(now)),
+       std::to_string(absl::ToInt64Milliseconds(lease)),
+       std::to_string(absl::ToInt64Seconds(retention_))});
+  if (!reply.ok()) return reply.status();
+  if (reply->elements.size() != 2) return absl::InternalError("claim script: unexpected reply");
+  const std::string& kind = reply->elements[0].str;
+  Claim claim{Claim::Kind::kInProgress, reply->elements[1].str};
+  if (kind == "claimed")
+    claim.kind = Claim::Kind::kClaimed;
+  else if (kind == "duplicate")
+    claim.kind = Claim::Kind::kDuplicate;
+  else if (kind == "conflict")
+    claim.kind = Claim::Kind::kConflict;
+  return claim;
+}
+
+absl::Status RedisSubmissionStore::MarkPublished(const SubmissionKey& key,
+                                                 const std::string& owner) {
+  return FinishScript().Run(redis_, {RedisKey(key)}, {owner, "published"}).status();
+}
+
+absl::Status RedisSubmissionStore::Release(const SubmissionKey& key, const std::string& owner) {
+  return FinishScript().Run(redis_, {RedisKey(key)}, {owner, "released"}).status();
+}
+
+absl::StatusOr<std::optional<std::string>> RedisSubmissionStore::FindReferralId(
+    const SubmissionKey& key) {
+  auto reply = redis_.Execute({"HGET", RedisKey(key), "rid"});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::optional<std::string>();
+  return std::optional<std::string>(reply->str);
+}
+
+}  // namespace signpost::intake

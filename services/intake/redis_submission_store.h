@@ -1,0 +1,30 @@
+#pragma once
+
+#include "absl/time/time.h"
+#include "common/redis/lua_script.h"
+#include "common/redis/redis_client.h"
+#include "services/intake/submission_store.h"
+
+namespace signpost::intake {
+
+// Submissions in Redis: one hash per key (fingerprint, referral id, state, owner, lease), kept
+// for `retention` so a resubmission months later is still recognised.
+class RedisSubmissionStore final : public SubmissionStore {
+ public:
+  RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention);
+
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const std::string& fingerprint,
+                                 const std::string& new_referral_id, const std::string& owner,
+                                 absl::Time now, absl::Duration lease) override;
+  absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override;
+  absl::Status Release(const SubmissionKey& key, const std::string& owner) override;
+  absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) override;
+
+  static std::string RedisKey(const SubmissionKey& key);
+
+ private:
+  redis::RedisClient& redis_;
+  absl::Duration retention_;
+};
+
+}  // namespace signpost::intake

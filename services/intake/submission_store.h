@@ -1,0 +1,45 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace signpost::intake {
+
+// What identifies a submission: the submitting system and its own referral id.
+struct SubmissionKey {
+  std::string source_system;
+  std::string source_referral_id;
+};
+
+struct Claim {
+  enum class Kind {
+    kClaimed,     // ours to publish, under `referral_id` (new, or taken over from a dead attempt)
+    kDuplicate,   // published before with the same content
+    kConflict,    // the key was used before with different content
+    kInProgress,  // another attempt holds the lease and is publishing now
+  };
+  Kind kind;
+  std::string referral_id;
+};
+
+// Remembers submissions so that each (source system, source referral id) yields one referral id
+// and one received event, whatever the path, timing or retries. An attempt claims the key with a
+// lease, publishes, then marks it published; a failed attempt releases it, and a crashed one's
+// lease runs out, so a retry can take over with the same referral id.
+class SubmissionStore {
+ public:
+  virtual ~SubmissionStore() = default;
+
+  virtual absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const std::string& fingerprint,
+                                         const std::string& new_referral_id,
+                                         const std::string& owner, absl::Time now,
+                                         absl::Duration lease) = 0;
+  virtual absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) = 0;
+  virtual absl::Status Release(const SubmissionKey& key, const std::string& owner) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) = 0;
+};
+
+}  // namespace signpost::intake

@@ -1,0 +1,73 @@
+#include "services/intake/submissions_handler.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
+#include "services/intake/fhir_referral.h"
+
+namespace signpost::intake {
+
+std::vector<kafka::Outcome> SubmissionsHandler::Handle(
+    std::span<const kafka::ConsumedMessage> batch) {
+  std::vector<kafka::Outcome> out;
+  out.reserve(batch.size());
+  for (const auto& message : batch) {
+    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
+      // Unavailable now: the rest of the batch comes again after the backoff.
+      out.push_back(kafka::Outcome::Retry(out.back().reason));
+      continue;
+    }
+    out.push_back(HandleOne(message));
+  }
+  return out;
+}
+
+kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& message) {
+  std::string content_type(
+      kafka::FindHeader(message.headers, kafka::kHeaderContentType).value_or(""));
+  std::string traceparent(
+      kafka::FindHeader(message.headers, kafka::kHeaderTraceparent).value_or(""));
+  bool fhir = absl::StrContains(content_type, "json");
+  auto channel = fhir ? v1::SUBMISSION_CHANNEL_KAFKA_FHIR : v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF;
+
+  absl::StatusOr<v1::Referral> referral;
+  if (!message.value) {
+    referral = InvalidArgumentWithViolations({{"", "empty message (tombstone)"}});
+  } else if (fhir) {
+    referral = ReferralFromFhirBundle(*message.value);
+  } else if (!content_type.empty() && !absl::StrContains(content_type, "protobuf")) {
+    referral = InvalidArgumentWithViolations(
+        {{"", absl::StrCat("unsupported content type '", content_type, "'; use ",
+                           kProtobufSubmissionContentType, " or ", kFhirJsonContentType)}});
+  } else {
+    v1::ReferralSubmission submission;
+    if (submission.ParseFromString(*message.value) && submission.has_referral()) {
+      referral = submission.referral();
+    } else {
+      referral = InvalidArgumentWithViolations(
+          {{"", "value is not a serialized signpost.v1.ReferralSubmission with a referral"}});
+    }
+  }
+
+  if (!referral.ok()) {
+    std::string key = message.key.empty() ? "unknown" : message.key;
+    absl::Status published = submitter_.RejectUnreadable(key, referral.status(), channel);
+    return published.ok() ? kafka::Outcome::Done()
+                          : kafka::Outcome::Retry(std::string(published.message()));
+  }
+
+  auto result = submitter_.Submit(*std::move(referral), channel, traceparent);
+  if (result.ok()) return kafka::Outcome::Done();
+  switch (result.status().code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+      return kafka::Outcome::Done();  // the rejection is on signpost.referral.rejected
+    case absl::StatusCode::kUnavailable:
+      return kafka::Outcome::Retry(std::string(result.status().message()));
+    default:
+      return kafka::Outcome::DeadLetter(result.status().ToString());
+  }
+}
+
+}  // namespace signpost::intake

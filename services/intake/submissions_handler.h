@@ -1,0 +1,26 @@
+#pragma once
+
+#include "common/kafka/consumer.h"
+#include "services/intake/submitter.h"
+
+namespace signpost::intake {
+
+// Content type of protobuf submissions on signpost.referral.submitted (also the default when a
+// message has no content-type header).
+inline constexpr absl::string_view kProtobufSubmissionContentType =
+    "application/x-protobuf; type=signpost.v1.ReferralSubmission";
+
+// Consumes signpost.referral.submitted: protobuf or FHIR submissions go through the Submitter;
+// what cannot be read or is invalid is published to signpost.referral.rejected; when Kafka or
+// Redis is unavailable the message is retried, never dropped.
+class SubmissionsHandler final : public kafka::BatchHandler {
+ public:
+  explicit SubmissionsHandler(Submitter& submitter) : submitter_(submitter) {}
+  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
+
+ private:
+  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
+  Submitter& submitter_;
+};
+
+}  // namespace signpost::intake

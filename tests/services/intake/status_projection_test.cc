@@ -1,0 +1,76 @@
+#include "services/intake/status_projection.h"
+
+#include <gtest/gtest.h>
+
+namespace signpost::intake {
+namespace {
+
+v1::Event CaseMovedTo(v1::CaseState state) {
+  v1::Event e;
+  e.mutable_envelope()->set_event_id("e1");
+  e.mutable_case_event()->set_to_state(state);
+  return e;
+}
+
+TEST(StatusProjectionTest, LifecycleEventsMapToReferralStates) {
+  struct Case {
+    v1::CaseState from;
+    v1::ReferralState to;
+  } cases[] = {
+      {v1::CASE_STATE_ASSIGNED, v1::REFERRAL_STATE_ASSIGNED},
+      {v1::CASE_STATE_CONTACTING, v1::REFERRAL_STATE_IN_CONTACT},
+      {v1::CASE_STATE_ENGAGED, v1::REFERRAL_STATE_IN_CONTACT},
+      {v1::CASE_STATE_CONNECTED, v1::REFERRAL_STATE_CONNECTED},
+      {v1::CASE_STATE_FOLLOW_UP, v1::REFERRAL_STATE_CONNECTED},
+      {v1::CASE_STATE_CLOSED, v1::REFERRAL_STATE_CLOSED},
+      {v1::CASE_STATE_UNABLE_TO_CONTACT, v1::REFERRAL_STATE_CLOSED},
+      {v1::CASE_STATE_WITHDRAWN, v1::REFERRAL_STATE_WITHDRAWN},
+  };
+  for (const auto& c : cases) {
+    auto update = ProjectStatus(CaseMovedTo(c.from));
+    ASSERT_TRUE(update.has_value()) << v1::CaseState_Name(c.from);
+    EXPECT_EQ(update->change.state(), c.to) << v1::CaseState_Name(c.from);
+  }
+
+  v1::Event received;
+  received.mutable_referral_received()->mutable_referral()->set_source_system("emis");
+  received.mutable_referral_received()->set_priority(v1::URGENCY_PRIORITY);
+  auto r = ProjectStatus(received);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->change.state(), v1::REFERRAL_STATE_RECEIVED);
+  EXPECT_EQ(r->source.source_system(), "emis");
+  EXPECT_EQ(r->priority, v1::URGENCY_PRIORITY);
+
+  v1::Event matched;
+  matched.mutable_referral_matched()->set_link_worker_id("lw-7");
+  EXPECT_EQ(ProjectStatus(matched)->change.state(), v1::REFERRAL_STATE_MATCHED);
+
+  v1::Event closed = CaseMovedTo(v1::CASE_STATE_CLOSED);
+  closed.mutable_case_event()->set_closure_reason(v1::CLOSURE_REASON_COMPLETED);
+  EXPECT_EQ(ProjectStatus(closed)->closure_reason, v1::CLOSURE_REASON_COMPLETED);
+}
+
+TEST(StatusProjectionTest, EventsThatDoNotChangeStatus) {
+  v1::Event task;
+  task.mutable_task_event();
+  EXPECT_FALSE(ProjectStatus(task));
+  v1::Event unmet;
+  unmet.mutable_need_unmet();
+  EXPECT_FALSE(ProjectStatus(unmet));
+}
+
+TEST(StatusProjectionTest, StatesNeverGoBackAndTerminalStatesStick) {
+  EXPECT_EQ(CombineStates(v1::REFERRAL_STATE_ASSIGNED, v1::REFERRAL_STATE_MATCHED),
+            v1::REFERRAL_STATE_ASSIGNED);
+  EXPECT_EQ(CombineStates(v1::REFERRAL_STATE_RECEIVED, v1::REFERRAL_STATE_CONNECTED),
+            v1::REFERRAL_STATE_CONNECTED);
+  EXPECT_EQ(CombineStates(v1::REFERRAL_STATE_IN_CONTACT, v1::REFERRAL_STATE_WITHDRAWN),
+            v1::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_EQ(CombineStates(v1::REFERRAL_STATE_WITHDRAWN, v1::REFERRAL_STATE_CLOSED),
+            v1::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_EQ(CombineStates(v1::REFERRAL_STATE_CLOSED, v1::REFERRAL_STATE_ASSIGNED),
+            v1::REFERRAL_STATE_CLOSED);
+}
+
+}  // namespace
+}  // namespace signpost::intake

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/kafka/producer.h"
+
+namespace signpost::testing {
+
+// Unit tests only: a producer that records what it is asked to send and acknowledges at once,
+// or fails the next `fail_next` sends with `failure`.
+class FakeProducer final : public kafka::Producer {
+ public:
+  void SendAsync(kafka::OutgoingMessage message, DeliveryCallback done) override {
+    absl::Status result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (hold_) {  // a send that never completes, as when the process dies mid-send
+        held_.push_back(std::move(done));
+        return;
+      }
+      if (fail_next_ > 0) {
+        --fail_next_;
+        result = failure_;
+      } else {
+        sent_.push_back(std::move(message));
+      }
+    }
+    done(result);
+  }
+
+  void FailNext(int count, absl::Status failure = absl::UnavailableError("broker down")) {
+    absl::MutexLock lock(&mu_);
+    fail_next_ = count;
+    failure_ = std::move(failure);
+  }
+
+  // While held, sends neither complete nor fail.
+  void Hold(bool hold) {
+    absl::MutexLock lock(&mu_);
+    hold_ = hold;
+  }
+
+  std::vector<kafka::OutgoingMessage> Sent(const std::string& topic) const {
+    absl::MutexLock lock(&mu_);
+    std::vector<kafka::OutgoingMessage> out;
+    for (const auto& m : sent_) {
+      if (m.topic == topic) out.push_back(m);
+    }
+    return out;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<kafka::OutgoingMessage> sent_ ABSL_GUARDED_BY(mu_);
+  int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<DeliveryCallback> held_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace signpost::testing
