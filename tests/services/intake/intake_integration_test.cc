@@ -1,0 +1,334 @@
+// signpost-intake as a process against the real broker (ctest fixture) and a real redis-server.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "common/status/field_violations.h"
+#include "common/status/grpc_status.h"
+#include "services/intake/fhir_referral.h"
+#include "services/intake/submissions_handler.h"
+#include "signpost/v1/intake_service.grpc.pb.h"
+#include "tests/services/intake/referral_builder.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/topic_reader.h"
+
+namespace signpost::intake {
+namespace {
+
+using signpost::testing::KafkaEnv;
+using signpost::testing::ReadTopic;
+using ::testing::HasSubstr;
+
+std::vector<v1::Event> EventsOn(const std::string& bootstrap, const std::string& topic) {
+  auto messages = ReadTopic(bootstrap, topic);
+  EXPECT_TRUE(messages.ok()) << messages.status();
+  std::vector<v1::Event> out;
+  for (const auto& m : messages.value_or(std::vector<kafka::ConsumedMessage>{})) {
+    auto e = events::ParseEvent(m);
+    if (e.ok()) out.push_back(*e);
+  }
+  return out;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return condition();
+}
+
+std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(const std::string& bootstrap,
+                                                               const std::string& prefix,
+                                                               const std::string& redis,
+                                                               int delivery_timeout_ms = 10000) {
+  auto intake = std::make_unique<signpost::testing::ServiceProcess>(
+      signpost::testing::BinaryPath("signpost-intake"),
+      std::vector<std::string>{"--kafka-bootstrap", bootstrap, "--topic-prefix", prefix, "--redis",
+                               redis, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
+                               "--delivery-timeout-ms", std::to_string(delivery_timeout_ms)});
+  absl::Status started = intake->Start();
+  EXPECT_TRUE(started.ok()) << started;
+  return intake;
+}
+
+class IntakeIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = signpost::testing::MakeKafkaEnv();
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *env;
+    ASSERT_TRUE(redis_.Start().ok());
+    intake_ = StartIntake(env_.bootstrap, env_.prefix, redis_.address());
+    channel_ = grpc::CreateChannel(intake_->address(), grpc::InsecureChannelCredentials());
+    stub_ = v1::IntakeService::NewStub(channel_);
+  }
+  void TearDown() override {
+    if (HasFailure() && intake_) std::cerr << "intake log:\n" << intake_->Logs();
+  }
+
+  grpc::Status Submit(const v1::Referral& referral, v1::SubmitReferralResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = referral;
+    return stub_->SubmitReferral(&context, request, response);
+  }
+
+  std::vector<v1::Event> ReceivedFor(const std::string& referral_id) {
+    std::vector<v1::Event> out;
+    for (auto& e : EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived))) {
+      if (e.envelope().referral_id() == referral_id && e.has_referral_received()) out.push_back(e);
+    }
+    return out;
+  }
+
+  KafkaEnv env_;
+  signpost::testing::RedisServer redis_;
+  std::unique_ptr<signpost::testing::ServiceProcess> intake_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IntakeService::Stub> stub_;
+};
+
+TEST_F(IntakeIntegrationTest, GrpcSubmissionYieldsExactlyOneReceivedEventAndDuplicatesNone) {
+  v1::SubmitReferralResponse first;
+  grpc::Status status = Submit(testing::ValidReferral(), &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(first.duplicate());
+  EXPECT_EQ(first.priority(), v1::URGENCY_PRIORITY);
+
+  // The reply came after the broker's acknowledgement: the event is there now.
+  auto received = ReceivedFor(first.referral_id());
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].referral_received().referral().source_referral_id(), "EMIS-2026-000123");
+
+  v1::SubmitReferralResponse second;
+  ASSERT_TRUE(Submit(testing::ValidReferral(), &second).ok());
+  EXPECT_TRUE(second.duplicate());
+  EXPECT_EQ(second.referral_id(), first.referral_id());
+  EXPECT_EQ(ReceivedFor(first.referral_id()).size(), 1u);
+
+  grpc::ClientContext context;
+  v1::GetReferralRequest get;
+  get.mutable_source()->set_source_system("emis-leeds-north");
+  get.mutable_source()->set_source_referral_id("EMIS-2026-000123");
+  v1::GetReferralResponse state;
+  ASSERT_TRUE(stub_->GetReferral(&context, get, &state).ok());
+  EXPECT_EQ(state.referral_id(), first.referral_id());
+  EXPECT_EQ(state.state(), v1::REFERRAL_STATE_RECEIVED);
+  EXPECT_EQ(state.referrer_ods_code(), "B86001");
+}
+
+TEST_F(IntakeIntegrationTest, BadSubmissionGetsInvalidArgumentWithFieldViolations) {
+  v1::Referral bad = testing::ValidReferral();
+  bad.mutable_identity()->set_nhs_number("9434765918");
+  v1::SubmitReferralResponse response;
+  grpc::Status status = Submit(bad, &response);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  auto violations = ViolationsOf(FromGrpcStatus(status));
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "identity.nhs_number");
+
+  v1::Referral no_consent = testing::ValidReferral();
+  no_consent.set_source_referral_id("EMIS-2026-000124");
+  no_consent.mutable_consent()->set_referral_consent(false);
+  EXPECT_EQ(Submit(no_consent, &response).error_code(), grpc::FAILED_PRECONDITION);
+
+  v1::Referral conflicting = testing::ValidReferral();
+  ASSERT_TRUE(Submit(conflicting, &response).ok());
+  conflicting.set_notes("changed");
+  grpc::Status conflict = Submit(conflicting, &response);
+  EXPECT_EQ(conflict.error_code(), grpc::ALREADY_EXISTS);
+  EXPECT_THAT(conflict.error_message(), HasSubstr("different content"));
+}
+
+TEST_F(IntakeIntegrationTest, KafkaSubmissionsProtobufAndFhirAcceptedMalformedRejected) {
+  kafka::ProducerOptions options;
+  options.bootstrap = env_.bootstrap;
+  auto producer = kafka::KafkaProducer::Create(options);
+  ASSERT_TRUE(producer.ok());
+  std::string topic = env_.Topic(kafka::Topic::kReferralSubmitted);
+
+  // A malformed one first, then good ones: the bad one must not hold up the rest.
+  ASSERT_TRUE((*producer)
+                  ->Send({topic,
+                          "emis-leeds-north/BROKEN-1",
+                          std::string("\x0a\x05garbage"),
+                          {{"content-type", std::string(kProtobufSubmissionContentType)}}})
+                  .ok());
+  v1::Referral invalid = testing::ValidReferral();
+  invalid.set_source_referral_id("EMIS-INVALID-1");
+  invalid.mutable_identity()->set_postcode("NOT A POSTCODE");
+  invalid.clear_needs();
+  v1::ReferralSubmission invalid_submission;
+  *invalid_submission.mutable_referral() = invalid;
+  ASSERT_TRUE((*producer)
+                  ->Send({topic,
+                          "emis-leeds-north/EMIS-INVALID-1",
+                          invalid_submission.SerializeAsString(),
+                          {}})
+                  .ok());
+  v1::Referral good = testing::ValidReferral();
+  good.set_source_referral_id("EMIS-KAFKA-1");
+  v1::ReferralSubmission submission;
+  *submission.mutable_referral() = good;
+  ASSERT_TRUE((*producer)
+                  ->Send({topic,
+                          "emis-leeds-north/EMIS-KAFKA-1",
+                          submission.SerializeAsString(),
+                          {{"content-type", std::string(kProtobufSubmissionContentType)}}})
+                  .ok());
+  std::ifstream in(std::string(SIGNPOST_SOURCE_DIR) +
+                   "/tests/services/intake/data/referral_bundle.json");
+  std::stringstream bundle;
+  bundle << in.rdbuf();
+  ASSERT_TRUE((*producer)
+                  ->Send({topic,
+                          "emis-leeds-north/EMIS-2026-000123",
+                          bundle.str(),
+                          {{"content-type", std::string(kFhirJsonContentType)}}})
+                  .ok());
+
+  std::vector<v1::Event> accepted;
+  ASSERT_TRUE(WaitUntil([&] {
+    accepted = EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived));
+    return accepted.size() >= 2;
+  }));
+  absl::SleepFor(absl::Seconds(1));
+  accepted = EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived));
+  std::set<std::string> ids;
+  for (const auto& e : accepted) ids.insert(e.referral_received().referral().source_referral_id());
+  EXPECT_EQ(ids, (std::set<std::string>{"EMIS-KAFKA-1", "EMIS-2026-000123"}));
+  EXPECT_EQ(accepted.size(), 2u);
+  for (const auto& e : accepted) {
+    auto channel = e.referral_received().channel();
+    EXPECT_EQ(channel, e.referral_received().referral().source_referral_id() == "EMIS-KAFKA-1"
+                           ? v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF
+                           : v1::SUBMISSION_CHANNEL_KAFKA_FHIR);
+  }
+
+  std::vector<kafka::ConsumedMessage> rejected;
+  ASSERT_TRUE(WaitUntil([&] {
+    rejected = ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferralRejected))
+                   .value_or(std::vector<kafka::ConsumedMessage>{});
+    return rejected.size() >= 2;
+  }));
+  std::map<std::string, v1::ReferralRejected> by_key;
+  for (const auto& m : rejected) by_key[m.key] = events::ParseEvent(m)->referral_rejected();
+  ASSERT_TRUE(by_key.contains("emis-leeds-north/BROKEN-1"));
+  EXPECT_THAT(by_key["emis-leeds-north/BROKEN-1"].reason(), HasSubstr("ReferralSubmission"));
+  ASSERT_TRUE(by_key.contains("emis-leeds-north/EMIS-INVALID-1"));
+  const auto& invalid_rejection = by_key["emis-leeds-north/EMIS-INVALID-1"];
+  std::set<std::string> fields;
+  for (const auto& v : invalid_rejection.violations()) fields.insert(v.field());
+  EXPECT_EQ(fields, (std::set<std::string>{"identity.postcode", "needs"}));
+}
+
+TEST_F(IntakeIntegrationTest, WithdrawalIsPublishedAndShownInTheStatus) {
+  v1::SubmitReferralResponse submitted;
+  ASSERT_TRUE(Submit(testing::ValidReferral(), &submitted).ok());
+  grpc::ClientContext context;
+  v1::WithdrawReferralRequest request;
+  request.set_referral_id(submitted.referral_id());
+  request.set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+  v1::WithdrawReferralResponse response;
+  ASSERT_TRUE(stub_->WithdrawReferral(&context, request, &response).ok());
+  EXPECT_EQ(response.state(), v1::REFERRAL_STATE_WITHDRAWN);
+
+  bool seen = false;
+  for (const auto& e : EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived))) {
+    if (e.has_referral_withdrawn() && e.envelope().referral_id() == submitted.referral_id()) {
+      seen = e.referral_withdrawn().purge_personal_data();
+    }
+  }
+  EXPECT_TRUE(seen);
+  grpc::ClientContext get_context;
+  v1::GetReferralRequest get;
+  get.set_referral_id(submitted.referral_id());
+  v1::GetReferralResponse state;
+  ASSERT_TRUE(stub_->GetReferral(&get_context, get, &state).ok());
+  EXPECT_EQ(state.state(), v1::REFERRAL_STATE_WITHDRAWN);
+  ASSERT_EQ(state.history_size(), 2);
+  EXPECT_EQ(state.history(0).state(), v1::REFERRAL_STATE_RECEIVED);
+  EXPECT_EQ(state.history(1).state(), v1::REFERRAL_STATE_WITHDRAWN);
+}
+
+// Every broker down: the submission fails UNAVAILABLE and nothing is recorded; once the broker is
+// back the same submission succeeds, once. This test runs a Kafka of its own to stop.
+TEST(IntakeBrokerOutageTest, UnavailableWhileDownThenAcceptedExactlyOnce) {
+  std::string dir = ::testing::TempDir() + "/intake-outage-kafka-" + std::to_string(getpid());
+  std::string kafka = signpost::testing::KafkaTool();
+  ASSERT_EQ(std::system((kafka + " start --dir " + dir + " >/dev/null").c_str()), 0);
+  std::ifstream in(dir + "/bootstrap");
+  std::string bootstrap;
+  std::getline(in, bootstrap);
+  signpost::testing::RedisServer redis;
+  ASSERT_TRUE(redis.Start().ok());
+  auto intake = StartIntake(bootstrap, "", redis.address(), /*delivery_timeout_ms=*/3000);
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake->address(), grpc::InsecureChannelCredentials()));
+  auto submit = [&](v1::SubmitReferralResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = testing::ValidReferral();
+    return stub->SubmitReferral(&context, request, response);
+  };
+
+  v1::SubmitReferralResponse response;
+  ASSERT_TRUE(submit(&response).ok());  // the connection to the broker is established
+  std::string first_id = response.referral_id();
+
+  v1::Referral second = testing::ValidReferral();
+  ASSERT_EQ(std::system((kafka + " stop --dir " + dir).c_str()), 0);
+  grpc::Status down;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = second;
+    request.mutable_referral()->set_source_referral_id("EMIS-OUTAGE-1");
+    down = stub->SubmitReferral(&context, request, &response);
+  }
+  EXPECT_EQ(down.error_code(), grpc::UNAVAILABLE) << down.error_message();
+
+  ASSERT_EQ(std::system((kafka + " start --dir " + dir + " >/dev/null").c_str()), 0);
+  grpc::Status up;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = second;
+    request.mutable_referral()->set_source_referral_id("EMIS-OUTAGE-1");
+    up = stub->SubmitReferral(&context, request, &response);
+    if (up.ok()) break;
+  }
+  ASSERT_TRUE(up.ok()) << up.error_message() << "\n" << intake->Logs();
+  EXPECT_FALSE(response.duplicate());
+  int events = 0;
+  for (const auto& e : EventsOn(bootstrap, "signpost.referral.received")) {
+    if (e.has_referral_received() &&
+        e.referral_received().referral().source_referral_id() == "EMIS-OUTAGE-1") {
+      ++events;
+    }
+  }
+  EXPECT_EQ(events, 1);
+  intake->Stop();
+  std::system((kafka + " stop --dir " + dir + " >/dev/null").c_str());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace signpost::intake
