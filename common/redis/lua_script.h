@@ -17,9 +17,21 @@ class LuaScript {
   absl::StatusOr<Reply> Run(RedisClient& redis, const std::vector<std::string>& keys,
                             const std::vector<std::string>& args) const;
 
+  struct Call {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  // Runs the script once per call in one pipeline (one round trip). Error replies stay in the
+  // result as kError replies; calls the server had no cached script for are run again with EVAL.
+  absl::StatusOr<std::vector<Reply>> RunMany(RedisClient& redis,
+                                             const std::vector<Call>& calls) const;
+
   const std::string& sha1() const { return sha1_; }
 
  private:
+  Command ShaCommand(const std::vector<std::string>& keys,
+                     const std::vector<std::string>& args) const;
+
   std::string body_;
   std::string sha1_;
 };

@@ -1,7 +1,5 @@
 #include "services/intake/identifiers.h"
 
-#include <regex>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -35,12 +33,34 @@ std::optional<std::string> NormalisePostcode(absl::string_view text) {
   if (compact.size() < 5 || compact.size() > 7) return std::nullopt;
   std::string canonical =
       absl::StrCat(compact.substr(0, compact.size() - 3), " ", compact.substr(compact.size() - 3));
-  // The Royal Mail format rules (outward code shapes A9, A99, A9A, AA9, AA99, AA9A; inward 9AA
-  // without C, I, K, M, O, V), plus the special GIR 0AA.
-  static const std::regex kPostcode(
-      "^(GIR 0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9]"
-      "[ABEHMNPRV-Y]) [0-9][ABD-HJLNP-UW-Z]{2})$");
-  if (!std::regex_match(canonical, kPostcode)) return std::nullopt;
+  if (canonical == "GIR 0AA") return canonical;
+  // Royal Mail rules: outward code A9, A99, AA9, AA99, A9A or AA9A; inward code 9AA.
+  auto in = [](char c, absl::string_view set) { return set.find(c) != absl::string_view::npos; };
+  auto letter = [](char c) { return absl::ascii_isupper(c); };
+  auto digit = [](char c) { return absl::ascii_isdigit(c); };
+  absl::string_view out(compact.data(), compact.size() - 3);
+  absl::string_view inward(compact.data() + compact.size() - 3, 3);
+  if (!digit(inward[0]) || !letter(inward[1]) || !letter(inward[2]) || in(inward[1], "CIKMOV") ||
+      in(inward[2], "CIKMOV")) {
+    return std::nullopt;
+  }
+  if (!letter(out[0]) || in(out[0], "QVX")) return std::nullopt;
+  bool ok = false;
+  switch (out.size()) {
+    case 2:  // A9
+      ok = digit(out[1]);
+      break;
+    case 3:  // A99, AA9, A9A
+      ok = (digit(out[1]) && digit(out[2])) ||
+           (letter(out[1]) && !in(out[1], "IJZ") && digit(out[2])) ||
+           (digit(out[1]) && in(out[2], "ABCDEFGHJKPSTUW"));
+      break;
+    case 4:  // AA99, AA9A
+      ok = letter(out[1]) && !in(out[1], "IJZ") && digit(out[2]) &&
+           (digit(out[3]) || in(out[3], "ABEHMNPRVWXY"));
+      break;
+  }
+  if (!ok) return std::nullopt;
   return canonical;
 }
 

@@ -39,6 +39,7 @@ struct IntakeConfig {
   int dedup_retention_days = 400;
   bool create_topics = false;
   int redis_pool_size = 8;
+  int linger_ms = 5;
 };
 
 absl::StatusOr<PriorityPolicy> PolicyFrom(const IntakeConfig& config) {
@@ -97,6 +98,7 @@ int Run(const IntakeConfig& config) {
   }
   auto producer_options = ProducerOptionsFrom(config.common, kService);
   producer_options.delivery_timeout = absl::Milliseconds(config.delivery_timeout_ms);
+  producer_options.linger = absl::Milliseconds(config.linger_ms);
   auto producer = kafka::KafkaProducer::Create(producer_options);
   if (!producer.ok()) {
     spdlog::critical("{}", producer.status().ToString());
@@ -196,6 +198,11 @@ int main(int argc, char** argv) {
                  "How long a submission is remembered for de-duplication")
       ->envname("SIGNPOST_DEDUP_RETENTION_DAYS")
       ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--kafka-linger-ms", config.linger_ms,
+                 "How long the producer gathers a batch (latency for throughput)")
+      ->envname("SIGNPOST_KAFKA_LINGER_MS")
+      ->check(CLI::Range(0, 1000))
       ->capture_default_str();
   app.add_option("--redis-pool-size", config.redis_pool_size, "Redis connections")
       ->check(CLI::Range(1, 256))

@@ -37,31 +37,36 @@ return 1
   return kScript;
 }
 
+redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpdate& u) {
+  int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
+  return {
+      {StateKey(referral_id), HistoryKey(referral_id), EventsKey(referral_id)},
+      {u.change.event_id(), std::to_string(u.change.state()), u.change.SerializeAsString(),
+       std::to_string(at_ms), "source_system", u.source.source_system(), "source_referral_id",
+       u.source.source_referral_id(), "ods", u.referrer_ods_code, "priority",
+       u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "closure",
+       u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason)}};
+}
+
 }  // namespace
 
 RedisStatusStore::RedisStatusStore(redis::RedisClient& redis) : redis_(redis) {}
 
 absl::Status RedisStatusStore::Apply(const std::string& referral_id, const StatusUpdate& u) {
-  int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
-  std::vector<std::string> args = {
-      u.change.event_id(),
-      std::to_string(u.change.state()),
-      u.change.SerializeAsString(),
-      std::to_string(at_ms),
-      "source_system",
-      u.source.source_system(),
-      "source_referral_id",
-      u.source.source_referral_id(),
-      "ods",
-      u.referrer_ods_code,
-      "priority",
-      u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority),
-      "closure",
-      u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason),
-  };
-  return ApplyScript()
-      .Run(redis_, {StateKey(referral_id), HistoryKey(referral_id), EventsKey(referral_id)}, args)
-      .status();
+  return ApplyMany({{referral_id, u}});
+}
+
+absl::Status RedisStatusStore::ApplyMany(
+    const std::vector<std::pair<std::string, StatusUpdate>>& updates) {
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(updates.size());
+  for (const auto& [id, update] : updates) calls.push_back(ApplyCall(id, update));
+  auto replies = ApplyScript().RunMany(redis_, calls);
+  if (!replies.ok()) return replies.status();
+  for (const auto& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(

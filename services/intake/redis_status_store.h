@@ -12,6 +12,7 @@ class RedisStatusStore final : public StatusStore {
   explicit RedisStatusStore(redis::RedisClient& redis);
 
   absl::Status Apply(const std::string& referral_id, const StatusUpdate& update) override;
+  absl::Status ApplyMany(const std::vector<std::pair<std::string, StatusUpdate>>& updates) override;
   absl::StatusOr<std::optional<v1::GetReferralResponse>> Get(
       const std::string& referral_id) override;
 

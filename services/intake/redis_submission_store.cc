@@ -80,6 +80,21 @@ absl::Status RedisSubmissionStore::MarkPublished(const SubmissionKey& key,
   return FinishScript().Run(redis_, {RedisKey(key)}, {owner, "published"}).status();
 }
 
+absl::Status RedisSubmissionStore::MarkPublishedMany(
+    const std::vector<std::pair<SubmissionKey, std::string>>& keys_and_owners) {
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(keys_and_owners.size());
+  for (const auto& [key, owner] : keys_and_owners) {
+    calls.push_back({{RedisKey(key)}, {owner, "published"}});
+  }
+  auto replies = FinishScript().RunMany(redis_, calls);
+  if (!replies.ok()) return replies.status();
+  for (const auto& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RedisSubmissionStore::Release(const SubmissionKey& key, const std::string& owner) {
   return FinishScript().Run(redis_, {RedisKey(key)}, {owner, "released"}).status();
 }

@@ -17,6 +17,8 @@ class RedisSubmissionStore final : public SubmissionStore {
                                  const std::string& new_referral_id, const std::string& owner,
                                  absl::Time now, absl::Duration lease) override;
   absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override;
+  absl::Status MarkPublishedMany(
+      const std::vector<std::pair<SubmissionKey, std::string>>& keys_and_owners) override;
   absl::Status Release(const SubmissionKey& key, const std::string& owner) override;
   absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) override;
 

@@ -1,6 +1,7 @@
 #include "services/intake/referral_validation.h"
 
-#include <regex>
+#include <algorithm>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -79,10 +80,12 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
                                              const ValidationLimits& limits) {
   Violations v;
   // Who submitted it.
-  static const std::regex kSourceSystem("^[A-Za-z0-9._:-]{1,64}$");
   if (r.source_system().empty()) {
     v.Add("source_system", "required: the submitting system's identifier");
-  } else if (!std::regex_match(r.source_system(), kSourceSystem)) {
+  } else if ((r.source_system().size() > 64 ||
+              !std::all_of(r.source_system().begin(), r.source_system().end(), [](char c) {
+                return absl::ascii_isalnum(c) || std::strchr("._:-", c) != nullptr;
+              }))) {
     v.Add("source_system", "1-64 letters, digits, '.', '_', ':' or '-'");
   }
   if (r.source_referral_id().empty()) {
@@ -163,8 +166,9 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
   } else if (p.imd_decile() > 0 && p.imd_edition().empty()) {
     v.Add("profile.imd_edition", "required with an IMD decile (e.g. IoD2019, IoD2025)");
   }
-  static const std::regex kLanguage("^[a-z]{2}$");
-  if (!p.preferred_language().empty() && !std::regex_match(p.preferred_language(), kLanguage)) {
+  const std::string& language = p.preferred_language();
+  if (!language.empty() && (language.size() != 2 || !absl::ascii_islower(language[0]) ||
+                            !absl::ascii_islower(language[1]))) {
     v.Add("profile.preferred_language", "an ISO 639-1 code such as \"en\" or \"pl\"");
   }
   if (!v1::CommunicationMode_IsValid(p.communication_mode())) {

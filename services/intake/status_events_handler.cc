@@ -6,26 +6,24 @@ namespace signpost::intake {
 
 std::vector<kafka::Outcome> StatusEventsHandler::Handle(
     std::span<const kafka::ConsumedMessage> batch) {
-  std::vector<kafka::Outcome> out;
-  out.reserve(batch.size());
-  for (const auto& message : batch) {
-    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
-      out.push_back(out.back());
-      continue;
-    }
-    auto event = events::ParseEvent(message);
+  std::vector<kafka::Outcome> out(batch.size(), kafka::Outcome::Done());
+  std::vector<std::pair<std::string, StatusUpdate>> updates;
+  std::vector<size_t> applied_from;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto event = events::ParseEvent(batch[i]);
     if (!event.ok()) {
-      out.push_back(kafka::Outcome::DeadLetter(std::string(event.status().message())));
+      out[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
       continue;
     }
     auto update = ProjectStatus(*event);
-    if (!update || event->envelope().referral_id().empty()) {
-      out.push_back(kafka::Outcome::Done());
-      continue;
-    }
-    absl::Status applied = statuses_.Apply(event->envelope().referral_id(), *update);
-    out.push_back(applied.ok() ? kafka::Outcome::Done()
-                               : kafka::Outcome::Retry(std::string(applied.message())));
+    if (!update || event->envelope().referral_id().empty()) continue;
+    updates.emplace_back(event->envelope().referral_id(), *std::move(update));
+    applied_from.push_back(i);
+  }
+  // One pipelined round trip for the batch; applying is idempotent, so on failure the whole
+  // batch comes again.
+  if (absl::Status applied = statuses_.ApplyMany(updates); !applied.ok()) {
+    for (size_t i : applied_from) out[i] = kafka::Outcome::Retry(std::string(applied.message()));
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -38,6 +40,13 @@ class SubmissionStore {
                                          const std::string& owner, absl::Time now,
                                          absl::Duration lease) = 0;
   virtual absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) = 0;
+  // Several at once (one round trip where the store allows); the first failure is returned.
+  virtual absl::Status MarkPublishedMany(
+      const std::vector<std::pair<SubmissionKey, std::string>>& keys_and_owners) {
+    absl::Status first;
+    for (const auto& [key, owner] : keys_and_owners) first.Update(MarkPublished(key, owner));
+    return first;
+  }
   virtual absl::Status Release(const SubmissionKey& key, const std::string& owner) = 0;
   virtual absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) = 0;
 };

@@ -75,7 +75,52 @@ Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, Sta
       statuses_(statuses),
       producer_(producer),
       metrics_(metrics),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)) {
+  bookkeeper_ = std::thread([this] { Bookkeep(); });
+}
+
+Submitter::~Submitter() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  bookkeeper_.join();
+}
+
+void Submitter::Bookkeep() {
+  while (true) {
+    std::deque<Acknowledged> batch;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(
+          +[](Submitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->queue_mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and everything is done
+      batch.swap(queue_);
+    }
+    std::vector<std::pair<SubmissionKey, std::string>> published;
+    std::vector<std::pair<std::string, StatusUpdate>> updates;
+    for (const auto& a : batch) {
+      published.emplace_back(a.key, a.owner);
+      if (a.update) updates.emplace_back(a.result.referral_id, *a.update);
+    }
+    // The events are durable: the referrals are accepted whatever happens here. Should this
+    // fail, a resubmission republishes the same event id, which consumers recognise, and the
+    // status consumer records the status from the topic.
+    if (absl::Status s = submissions_.MarkPublishedMany(published); !s.ok()) {
+      spdlog::warn("marking {} submissions published: {}", published.size(), s.ToString());
+    }
+    if (absl::Status s = statuses_.ApplyMany(updates); !s.ok()) {
+      spdlog::warn("recording the status of {} referrals: {}", updates.size(), s.ToString());
+    }
+    for (auto& a : batch) {
+      Count(a.channel, a.key.source_system, "accepted");
+      a.done(std::move(a.result));
+    }
+  }
+}
 
 std::string Submitter::ReceivedEventId(const std::string& referral_id) {
   std::string hex = Sha256Hex(absl::StrCat("referral.received:", referral_id));
@@ -195,34 +240,25 @@ void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKe
       event, kafka::TopicName(kafka::Topic::kReferralReceived, options_.topic_prefix),
       result.referral_id);
 
-  producer_.SendAsync(std::move(message), [this, event = std::move(event),
-                                           result = std::move(result), key = std::move(key),
-                                           owner = std::move(owner), channel,
-                                           done = std::move(done)](absl::Status sent) mutable {
-    if (!sent.ok()) {
-      // Nothing was recorded downstream: let a retry claim the submission again at once.
-      if (absl::Status released = submissions_.Release(key, owner); !released.ok()) {
-        spdlog::warn("releasing submission {}|{}: {}", key.source_system, key.source_referral_id,
-                     released.ToString());
-      }
-      Count(channel, key.source_system, "unavailable");
-      done(absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message())));
-      return;
-    }
-    // The event is durable: the referral is accepted whatever happens to the bookkeeping
-    // below. Should it fail, a resubmission republishes the same event id, which consumers
-    // recognise.
-    if (absl::Status marked = submissions_.MarkPublished(key, owner); !marked.ok()) {
-      spdlog::warn("marking submission {} published: {}", result.referral_id, marked.ToString());
-    }
-    if (auto update = ProjectStatus(event)) {
-      if (absl::Status applied = statuses_.Apply(result.referral_id, *update); !applied.ok()) {
-        spdlog::warn("recording status of {}: {}", result.referral_id, applied.ToString());
-      }
-    }
-    Count(channel, key.source_system, "accepted");
-    done(std::move(result));
-  });
+  producer_.SendAsync(
+      std::move(message),
+      [this, event = std::move(event), result = std::move(result), key = std::move(key),
+       owner = std::move(owner), channel, done = std::move(done)](absl::Status sent) mutable {
+        if (!sent.ok()) {
+          // Nothing was recorded downstream: let a retry claim the submission again at once.
+          if (absl::Status released = submissions_.Release(key, owner); !released.ok()) {
+            spdlog::warn("releasing submission {}|{}: {}", key.source_system,
+                         key.source_referral_id, released.ToString());
+          }
+          Count(channel, key.source_system, "unavailable");
+          done(absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message())));
+          return;
+        }
+        auto update = ProjectStatus(event);
+        absl::MutexLock lock(&queue_mu_);
+        queue_.push_back({std::move(key), std::move(owner), std::move(update), channel,
+                          std::move(result), std::move(done)});
+      });
 }
 
 void Submitter::Reject(const v1::Referral& referral, absl::Status status,

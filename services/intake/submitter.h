@@ -1,9 +1,13 @@
 #pragma once
 
+#include <deque>
 #include <functional>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
@@ -45,6 +49,8 @@ class Submitter {
 
   Submitter(SubmitterOptions options, SubmissionStore& submissions, StatusStore& statuses,
             kafka::Producer& producer, metrics::Registry& metrics, Clock clock);
+  // Finishes the bookkeeping of every submission already acknowledged by the broker.
+  ~Submitter();
 
   // `done` runs once, on this thread or the producer's, after the received event is acknowledged
   // (or the rejection is published, or the attempt failed).
@@ -72,12 +78,31 @@ class Submitter {
   void Count(v1::SubmissionChannel channel, const std::string& source_system,
              const std::string& result);
 
+  // A submission the broker has acknowledged, waiting for its bookkeeping (submission marked
+  // published, status recorded) before the caller hears back.
+  struct Acknowledged {
+    SubmissionKey key;
+    std::string owner;
+    std::optional<StatusUpdate> update;
+    v1::SubmissionChannel channel;
+    SubmitResult result;
+    Done done;
+  };
+  // Runs on its own thread so that delivery reports are never held up by Redis, and does the
+  // bookkeeping of everything acknowledged meanwhile in two pipelined round trips.
+  void Bookkeep();
+
   SubmitterOptions options_;
   SubmissionStore& submissions_;
   StatusStore& statuses_;
   kafka::Producer& producer_;
   metrics::Registry& metrics_;
   Clock clock_;
+
+  absl::Mutex queue_mu_;
+  std::deque<Acknowledged> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread bookkeeper_;
 };
 
 std::string ChannelName(v1::SubmissionChannel channel);
