@@ -48,6 +48,8 @@ absl::Status ServiceProcess::Start() {
   args.insert(args.end(), args_.begin(), args_.end());
   args.push_back("--port-file");
   args.push_back(port_file);
+  args.push_back("--metrics-port-file");
+  args.push_back(dir_ + "/metrics-port");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -81,6 +83,13 @@ absl::Status ServiceProcess::Start() {
   }
   Stop();
   return absl::DeadlineExceededError(absl::StrCat(binary_, " did not start:\n", Logs()));
+}
+
+int ServiceProcess::metrics_port() const {
+  std::ifstream in(dir_ + "/metrics-port");
+  int port = 0;
+  in >> port;
+  return port;
 }
 
 int ServiceProcess::Stop() {

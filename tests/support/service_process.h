@@ -25,6 +25,8 @@ class ServiceProcess {
   int Stop();
 
   int port() const { return port_; }
+  // The metrics listener's port, when the service was given --metrics-listen.
+  int metrics_port() const;
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string Logs() const;
 

@@ -1,4 +1,6 @@
 // signpost-intake as a process against the real broker (ctest fixture) and a real redis-server.
+#include <httplib.h>
+
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -129,6 +131,16 @@ TEST_F(IntakeIntegrationTest, GrpcSubmissionYieldsExactlyOneReceivedEventAndDupl
   EXPECT_EQ(state.referral_id(), first.referral_id());
   EXPECT_EQ(state.state(), v1::REFERRAL_STATE_RECEIVED);
   EXPECT_EQ(state.referrer_ods_code(), "B86001");
+
+  httplib::Client metrics("127.0.0.1", intake_->metrics_port());
+  auto scraped = metrics.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
+                                       "result=\"accepted\",source_system=\"emis-leeds-north\"} 1\n"));
+  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
+                                       "result=\"duplicate\",source_system=\"emis-leeds-north\"} 1\n"));
+  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submit_seconds_count{channel=\"grpc\"} 2\n"));
+  EXPECT_EQ(intake_->Stop(), 0) << "SIGTERM must end the service cleanly";
 }
 
 TEST_F(IntakeIntegrationTest, BadSubmissionGetsInvalidArgumentWithFieldViolations) {
