@@ -1,0 +1,26 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "signpost/v1/link_worker.pb.h"
+#include "signpost/v1/referral.pb.h"
+
+namespace signpost::matching {
+
+struct Assignment {
+  std::string link_worker_id;  // empty: the network's team queue (or no network at all)
+  std::string network_id;
+  std::vector<std::string> reasons;
+};
+
+// Pure. Within the network that serves the referring practice: prefer a link worker who speaks
+// the person's language (when it is not English), then the lowest open caseload, then the id.
+// Workers who are unavailable or at their maximum are skipped; when none has room the referral
+// goes to the network's team queue, and the reasons say so.
+Assignment AssignLinkWorker(const v1::PersonProfile& person, const std::string& network_id,
+                            const std::vector<v1::LinkWorker>& workers,
+                            const std::map<std::string, int>& caseloads);
+
+}  // namespace signpost::matching

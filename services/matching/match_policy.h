@@ -1,0 +1,29 @@
+#pragma once
+
+#include <map>
+
+#include "absl/time/time.h"
+#include "signpost/v1/common.pb.h"
+
+namespace signpost::matching {
+
+// How far and how many: per deployment, per need.
+struct MatchPolicy {
+  double default_radius_km = 5.0;
+  std::map<v1::NeedCategory, double> radius_km;  // per need, overriding the default
+  // A person with a transport barrier is offered nearer options: the radius is scaled by this.
+  double transport_barrier_factor = 0.5;
+  int top_k = 3;
+  // Entries whose assured date is older than this are stale: excluded when exclude_stale, else
+  // offered with a warning in their reasons.
+  absl::Duration max_assured_age = absl::Hours(24 * 365);
+  bool exclude_stale = false;
+
+  double RadiusKm(v1::NeedCategory need, bool transport_barrier) const {
+    auto it = radius_km.find(need);
+    double radius = it == radius_km.end() ? default_radius_km : it->second;
+    return transport_barrier ? radius * transport_barrier_factor : radius;
+  }
+};
+
+}  // namespace signpost::matching

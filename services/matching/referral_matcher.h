@@ -1,0 +1,34 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "services/matching/assignment.h"
+#include "services/matching/candidate_filter.h"
+#include "signpost/v1/events.pb.h"
+
+namespace signpost::matching {
+
+// Where the person is, as far as the directory knows.
+struct PersonLocation {
+  enum class Basis { kPostcode, kDistrict, kNone };
+  Basis basis = Basis::kNone;
+  v1::GeoPoint point;
+  std::string lsoa_code;
+  int imd_decile = 0;
+};
+
+struct MatchOutcome {
+  v1::ReferralMatched matched;
+  std::vector<v1::NeedUnmet> unmet;
+};
+
+// Pure: the options for each need (candidates already found near the location, one list per
+// need in the referral's order) and the unmet needs with why, plus the assignment.
+MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLocation& location,
+                           const std::vector<std::vector<Candidate>>& candidates_per_need,
+                           const Assignment& assignment, const MatchPolicy& policy, absl::Time now);
+
+}  // namespace signpost::matching
