@@ -1,9 +1,12 @@
 #include "common/events/event_factory.h"
 
+#include <openssl/sha.h>
+
 #include <cstdio>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -44,6 +47,15 @@ std::string NewEventId() {
                          lo >> 48, lo & 0xffffffffffffULL);
 }
 
+std::string NameBasedEventId(absl::string_view name) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(name.data()), name.size(), digest);
+  std::string hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-8", hex.substr(13, 3), "-a",
+                      hex.substr(17, 3), "-", hex.substr(20, 12));
+}
+
 std::string NewTraceparent(absl::string_view parent) {
   std::vector<absl::string_view> parts = absl::StrSplit(parent, '-');
   if (parts.size() == 4 && parts[0] == "00" && IsHex(parts[1], 32) && IsHex(parts[2], 16)) {
@@ -72,6 +84,10 @@ absl::string_view EventTypeName(const v1::Event& event) {
       return "referrer.feedback";
     case v1::Event::kResourceUpserted:
       return "resource.upserted";
+    case v1::Event::kLinkWorkerUpserted:
+      return "link_worker.upserted";
+    case v1::Event::kNetworkUpserted:
+      return "network.upserted";
     case v1::Event::PAYLOAD_NOT_SET:
       return "";
   }

@@ -18,6 +18,11 @@ inline constexpr absl::string_view kProtobufEventContentType =
 // UUID v4 text, e.g. "3f0c2a9e-...".
 std::string NewEventId();
 
+// A UUID-shaped id derived from a name (SHA-256, version 8 "custom" UUID): the same name gives
+// the same id, so an event republished after a lost acknowledgement or a redelivery keeps its
+// id and consumers recognise it. Use names such as "referral.received:<referral id>".
+std::string NameBasedEventId(absl::string_view name);
+
 // A W3C traceparent for a new trace ("00-<trace id>-<span id>-01"), or a child span of
 // `parent` when it is a valid traceparent.
 std::string NewTraceparent(absl::string_view parent = "");

@@ -123,10 +123,7 @@ void Submitter::Bookkeep() {
 }
 
 std::string Submitter::ReceivedEventId(const std::string& referral_id) {
-  std::string hex = Sha256Hex(absl::StrCat("referral.received:", referral_id));
-  // Shaped like a UUID (version 8: name-based, custom) so it sits with the random ids.
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-8", hex.substr(13, 3), "-", "a",
-                      hex.substr(17, 3), "-", hex.substr(20, 12));
+  return events::NameBasedEventId(absl::StrCat("referral.received:", referral_id));
 }
 
 void Submitter::Count(v1::SubmissionChannel channel, const std::string& source_system,

@@ -1,0 +1,138 @@
+#include "common/kafka/topic_follower.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka/errors.h"
+
+namespace signpost::kafka {
+
+TopicFollower::TopicFollower(Options options, Apply apply,
+                             std::function<absl::Status()> on_caught_up,
+                             std::function<bool()> still_valid)
+    : options_(std::move(options)),
+      apply_(std::move(apply)),
+      on_caught_up_(std::move(on_caught_up)),
+      still_valid_(std::move(still_valid)) {}
+
+TopicFollower::~TopicFollower() { Stop(); }
+
+absl::Status TopicFollower::Start() {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", options_.bootstrap},
+      // assign() needs a group id, but nothing is ever committed under it.
+      {"group.id", absl::StrCat("signpost-follower-", options_.topic)},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"fetch.wait.max.ms", "100"},
+  };
+  for (const auto& [k, v] : options_.properties) settings[k] = v;
+  for (const auto& [k, v] : settings) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("follower setting ", k, ": ", err));
+    }
+  }
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) return absl::InvalidArgumentError(absl::StrCat("follower: ", err));
+  if (absl::Status s = Rewind(); !s.ok()) return s;
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void TopicFollower::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  if (consumer_) {
+    consumer_->close();
+    consumer_.reset();
+  }
+}
+
+absl::Status TopicFollower::Rewind() {
+  ready_.store(false);
+  RdKafka::Metadata* raw = nullptr;
+  std::string err;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(consumer_.get(), options_.topic, nullptr, err));
+  if (auto code = consumer_->metadata(false, handle.get(), &raw, 10000);
+      code != RdKafka::ERR_NO_ERROR) {
+    return KafkaStatus(code, absl::StrCat("metadata of ", options_.topic));
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  remaining_.clear();
+  for (const auto* t : *metadata->topics()) {
+    if (t->err() != RdKafka::ERR_NO_ERROR) return KafkaStatus(t->err(), options_.topic);
+    for (const auto* p : *t->partitions()) {
+      int64_t low = 0, high = 0;
+      if (auto code =
+              consumer_->query_watermark_offsets(options_.topic, p->id(), &low, &high, 10000);
+          code != RdKafka::ERR_NO_ERROR) {
+        RdKafka::TopicPartition::destroy(partitions);
+        return KafkaStatus(code, "watermarks");
+      }
+      if (high > low) remaining_[p->id()] = high;
+      partitions.push_back(RdKafka::TopicPartition::create(options_.topic, p->id(),
+                                                           RdKafka::Topic::OFFSET_BEGINNING));
+    }
+  }
+  auto code = consumer_->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  spdlog::info("reading {} from the beginning ({} partitions with data)", options_.topic,
+               remaining_.size());
+  return KafkaStatus(code, "assign");
+}
+
+void TopicFollower::Run() {
+  absl::Time next_check = absl::Now() + options_.validity_check_interval;
+  auto finish_if_caught_up = [this] {
+    if (ready_.load() || !remaining_.empty()) return;
+    absl::Status done = on_caught_up_ ? on_caught_up_() : absl::OkStatus();
+    if (done.ok()) {
+      ready_.store(true);
+      spdlog::info("{} applied to the end: ready", options_.topic);
+    }
+  };
+  finish_if_caught_up();
+  while (!stop_.load()) {
+    if (absl::Now() >= next_check) {
+      next_check = absl::Now() + options_.validity_check_interval;
+      if (ready_.load() && still_valid_ && !still_valid_()) {
+        spdlog::warn("{}: the local copy is gone; reading the topic again", options_.topic);
+        if (absl::Status s = Rewind(); !s.ok()) spdlog::error("rewinding: {}", s.ToString());
+      }
+      finish_if_caught_up();
+    }
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
+    if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("following {}: {}", options_.topic, m->errstr());
+      continue;
+    }
+    ConsumedMessage c;
+    c.topic = m->topic_name();
+    c.partition = m->partition();
+    c.offset = m->offset();
+    if (m->key()) c.key = *m->key();
+    if (m->payload()) c.value.emplace(static_cast<const char*>(m->payload()), m->len());
+    absl::Duration backoff = absl::Milliseconds(100);
+    while (!stop_.load()) {
+      absl::Status applied = apply_(c);
+      if (applied.ok()) break;
+      spdlog::warn("applying {}/{}@{}: {}; retrying", c.topic, c.partition, c.offset,
+                   applied.ToString());
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    }
+    if (auto it = remaining_.find(c.partition);
+        it != remaining_.end() && c.offset + 1 >= it->second) {
+      remaining_.erase(it);
+    }
+    finish_if_caught_up();
+  }
+}
+
+}  // namespace signpost::kafka

@@ -1,0 +1,235 @@
+#include "services/matching/directory_cache.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/redis/lua_script.h"
+
+namespace signpost::matching {
+namespace {
+
+constexpr char kLoaded[] = "signpost:dir:loaded";
+std::string ResourceKey(const std::string& id) {
+  return absl::StrCat("signpost:dir:resource:", id);
+}
+std::string GeoKey(int need) { return absl::StrCat("signpost:dir:geo:", need); }
+std::string RemoteKey(int need) { return absl::StrCat("signpost:dir:remote:", need); }
+std::string WorkerKey(const std::string& id) { return absl::StrCat("signpost:roster:worker:", id); }
+std::string PracticeKey(const std::string& ods) {
+  return absl::StrCat("signpost:roster:practice:", ods);
+}
+std::string NetworkWorkersKey(const std::string& network) {
+  return absl::StrCat("signpost:roster:network-workers:", network);
+}
+std::string CaseloadKey(const std::string& worker) {
+  return absl::StrCat("signpost:roster:caseload:", worker);
+}
+std::string AssignmentKey(const std::string& referral) {
+  return absl::StrCat("signpost:roster:assignment:", referral);
+}
+
+bool IsRemote(const v1::Resource& r) {
+  for (int mode : r.delivery_modes()) {
+    if (mode == v1::DELIVERY_MODE_ONLINE || mode == v1::DELIVERY_MODE_PHONE) return true;
+  }
+  return false;
+}
+
+std::string Member(const v1::Resource& r, int location) {
+  return absl::StrCat(r.id(), "|", location);
+}
+
+absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies) {
+  if (!replies.ok()) return replies.status();
+  for (const auto& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DirectoryCache::Unindex(const v1::Resource& old) {
+  std::vector<redis::Command> commands;
+  for (int need : old.need_categories()) {
+    redis::Command zrem = {"ZREM", GeoKey(need)};
+    for (int i = 0; i < old.locations_size(); ++i) zrem.push_back(Member(old, i));
+    if (zrem.size() > 2) commands.push_back(zrem);
+    commands.push_back({"SREM", RemoteKey(need), old.id()});
+  }
+  if (commands.empty()) return absl::OkStatus();
+  return FirstError(redis_.Pipeline(commands));
+}
+
+absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
+  auto old = GetResource(r.id());
+  if (!old.ok()) return old.status();
+  if (old->has_value()) {
+    if (absl::Status s = Unindex(**old); !s.ok()) return s;
+  }
+  std::vector<redis::Command> commands = {{"SET", ResourceKey(r.id()), r.SerializeAsString()}};
+  for (int need : r.need_categories()) {
+    for (int i = 0; i < r.locations_size(); ++i) {
+      const auto& loc = r.locations(i);
+      if (loc.type() == v1::LOCATION_TYPE_VIRTUAL || !loc.has_point()) continue;
+      commands.push_back({"GEOADD", GeoKey(need), absl::StrCat(loc.point().longitude()),
+                          absl::StrCat(loc.point().latitude()), Member(r, i)});
+    }
+    if (IsRemote(r)) commands.push_back({"SADD", RemoteKey(need), r.id()});
+  }
+  return FirstError(redis_.Pipeline(commands));
+}
+
+absl::Status DirectoryCache::RemoveResource(const std::string& id) {
+  auto old = GetResource(id);
+  if (!old.ok()) return old.status();
+  if (!old->has_value()) return absl::OkStatus();
+  if (absl::Status s = Unindex(**old); !s.ok()) return s;
+  return redis_.Execute({"DEL", ResourceKey(id)}).status();
+}
+
+absl::StatusOr<std::optional<v1::Resource>> DirectoryCache::GetResource(const std::string& id) {
+  auto reply = redis_.Execute({"GET", ResourceKey(id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::optional<v1::Resource>();
+  v1::Resource r;
+  if (!r.ParseFromString(reply->str)) {
+    return absl::DataLossError(absl::StrCat("cached resource ", id, " is corrupt"));
+  }
+  return std::optional<v1::Resource>(std::move(r));
+}
+
+absl::Status DirectoryCache::PutLinkWorker(const v1::LinkWorker& w) {
+  return FirstError(redis_.Pipeline({{"SET", WorkerKey(w.id()), w.SerializeAsString()},
+                                     {"SADD", NetworkWorkersKey(w.network_id()), w.id()}}));
+}
+
+absl::Status DirectoryCache::PutNetwork(const v1::Network& n) {
+  std::vector<redis::Command> commands;
+  for (const auto& ods : n.practice_ods_codes()) {
+    commands.push_back({"SET", PracticeKey(ods), n.id()});
+  }
+  if (commands.empty()) return absl::OkStatus();
+  return FirstError(redis_.Pipeline(commands));
+}
+
+absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
+    const std::vector<CandidateQuery>& queries) {
+  std::vector<redis::Command> commands;
+  for (const auto& q : queries) {
+    if (q.point) {
+      commands.push_back({"GEOSEARCH", GeoKey(q.need), "FROMLONLAT",
+                          absl::StrCat(q.point->longitude()), absl::StrCat(q.point->latitude()),
+                          "BYRADIUS", absl::StrCat(q.radius_km), "km", "ASC", "COUNT",
+                          absl::StrCat(q.limit), "WITHDIST"});
+    } else {
+      commands.push_back({"ECHO", ""});  // keeps replies aligned with queries
+    }
+    commands.push_back({"SMEMBERS", RemoteKey(q.need)});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  if (absl::Status s = FirstError(replies); !s.ok()) return s;
+
+  // (resource id, distance or -1 for remote) per query, then one MGET for all records.
+  std::vector<std::vector<std::pair<std::string, double>>> hits(queries.size());
+  std::set<std::string> ids;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    const auto& geo = (*replies)[2 * q];
+    for (const auto& entry : geo.elements) {
+      if (entry.elements.size() < 2) continue;
+      std::string member = entry.elements[0].str;
+      std::string id = member.substr(0, member.rfind('|'));
+      double km = 0;
+      if (!absl::SimpleAtod(entry.elements[1].str, &km)) continue;
+      hits[q].emplace_back(id, km);
+      ids.insert(id);
+    }
+    std::vector<std::string> remote;
+    for (const auto& m : (*replies)[2 * q + 1].elements) remote.push_back(m.str);
+    std::sort(remote.begin(), remote.end());  // deterministic
+    for (auto& id : remote) {
+      hits[q].emplace_back(id, -1.0);
+      ids.insert(id);
+    }
+  }
+  std::map<std::string, v1::Resource> records;
+  if (!ids.empty()) {
+    redis::Command mget = {"MGET"};
+    for (const auto& id : ids) mget.push_back(ResourceKey(id));
+    auto values = redis_.Execute(mget);
+    if (!values.ok()) return values.status();
+    size_t i = 0;
+    for (const auto& id : ids) {
+      const auto& v = values->elements[i++];
+      if (v.is_nil()) continue;  // removed meanwhile
+      v1::Resource r;
+      if (r.ParseFromString(v.str)) records.emplace(id, std::move(r));
+    }
+  }
+  std::vector<std::vector<Found>> out(queries.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    for (const auto& [id, km] : hits[q]) {
+      auto it = records.find(id);
+      if (it == records.end()) continue;
+      out[q].push_back({it->second, km < 0 ? 0.0 : km, km < 0});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<DirectoryCache::Team> DirectoryCache::TeamForPractice(const std::string& ods) {
+  Team team;
+  auto network = redis_.Execute({"GET", PracticeKey(ods)});
+  if (!network.ok()) return network.status();
+  if (network->is_nil()) return team;
+  team.network_id = network->str;
+  auto members = redis_.Execute({"SMEMBERS", NetworkWorkersKey(team.network_id)});
+  if (!members.ok()) return members.status();
+  if (members->elements.empty()) return team;
+  redis::Command records = {"MGET"}, loads = {"MGET"};
+  for (const auto& m : members->elements) {
+    records.push_back(WorkerKey(m.str));
+    loads.push_back(CaseloadKey(m.str));
+  }
+  auto replies = redis_.Pipeline({records, loads});
+  if (!replies.ok()) return replies.status();
+  for (size_t i = 0; i < members->elements.size(); ++i) {
+    const auto& record = (*replies)[0].elements[i];
+    v1::LinkWorker w;
+    if (record.is_nil() || !w.ParseFromString(record.str)) continue;
+    int load = 0;
+    const auto& l = (*replies)[1].elements[i];
+    if (!l.is_nil()) (void)absl::SimpleAtoi(l.str, &load);
+    team.caseloads[w.id()] = load;
+    team.workers.push_back(std::move(w));
+  }
+  return team;
+}
+
+absl::StatusOr<std::string> DirectoryCache::AssignOnce(const std::string& referral_id,
+                                                       const std::string& worker_id) {
+  static const redis::LuaScript kScript(R"lua(
+local previous = redis.call('GET', KEYS[1])
+if previous then return previous end
+redis.call('SET', KEYS[1], ARGV[1])
+if ARGV[1] ~= '' then redis.call('INCR', KEYS[2]) end
+return ARGV[1]
+)lua");
+  auto reply =
+      kScript.Run(redis_, {AssignmentKey(referral_id), CaseloadKey(worker_id)}, {worker_id});
+  if (!reply.ok()) return reply.status();
+  return reply->str;
+}
+
+absl::Status DirectoryCache::MarkLoaded() { return redis_.Execute({"SET", kLoaded, "1"}).status(); }
+
+absl::StatusOr<bool> DirectoryCache::IsLoaded() {
+  auto reply = redis_.Execute({"EXISTS", kLoaded});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+}  // namespace signpost::matching

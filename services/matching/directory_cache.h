@@ -1,0 +1,69 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/redis/redis_client.h"
+#include "signpost/v1/link_worker.pb.h"
+#include "signpost/v1/resource.pb.h"
+
+namespace signpost::matching {
+
+// A resource found near a point (or delivered remotely) for one need.
+struct Found {
+  v1::Resource resource;
+  double distance_km = 0.0;
+  bool remote = false;
+};
+
+struct CandidateQuery {
+  v1::NeedCategory need;
+  std::optional<v1::GeoPoint> point;  // none: remote resources only
+  double radius_km = 5.0;
+  int limit = 200;
+};
+
+// The directory and roster as Redis holds them for matching: per resource its record, a geo
+// index of its physical locations per need category, a set of remotely delivered resources per
+// category; per link worker and network their records, the practice-to-network index and the
+// caseloads. The Kafka directory topic is the source of truth; this is its cache.
+class DirectoryCache {
+ public:
+  explicit DirectoryCache(redis::RedisClient& redis) : redis_(redis) {}
+
+  absl::Status PutResource(const v1::Resource& resource);
+  absl::Status RemoveResource(const std::string& id);
+  absl::StatusOr<std::optional<v1::Resource>> GetResource(const std::string& id);
+  absl::Status PutLinkWorker(const v1::LinkWorker& worker);
+  absl::Status PutNetwork(const v1::Network& network);
+
+  // Candidates for several needs in two round trips; one list per query, in query order.
+  absl::StatusOr<std::vector<std::vector<Found>>> Candidates(
+      const std::vector<CandidateQuery>& queries);
+
+  // The network serving a practice ("" when none) and its link workers with their caseloads.
+  struct Team {
+    std::string network_id;
+    std::vector<v1::LinkWorker> workers;
+    std::map<std::string, int> caseloads;
+  };
+  absl::StatusOr<Team> TeamForPractice(const std::string& ods_code);
+
+  // Records the assignment of a referral once: the first call raises the worker's caseload and
+  // remembers the choice; later calls (a redelivered event) return the first choice unchanged.
+  // `worker_id` empty means the network's team queue.
+  absl::StatusOr<std::string> AssignOnce(const std::string& referral_id,
+                                         const std::string& worker_id);
+
+  // Set after the directory topic has been read to its end; gone after FLUSHALL.
+  absl::Status MarkLoaded();
+  absl::StatusOr<bool> IsLoaded();
+
+ private:
+  absl::Status Unindex(const v1::Resource& old);
+  redis::RedisClient& redis_;
+};
+
+}  // namespace signpost::matching

@@ -1,0 +1,167 @@
+// signpost-matching: keeps the directory cache in Redis from signpost.directory.resources and
+// turns each received referral into ranked options per need and an assigned link worker.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "common/config/address.h"
+#include "common/kafka/kafka_consumer.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topic_follower.h"
+#include "common/kafka/topics.h"
+#include "common/metrics/http_endpoint.h"
+#include "common/process/port_file.h"
+#include "common/process/service_setup.h"
+#include "common/process/shutdown_signal.h"
+#include "common/redis/redis_pool.h"
+#include "services/matching/directory_applier.h"
+#include "services/matching/matching_handler.h"
+
+namespace signpost::matching {
+namespace {
+
+constexpr char kService[] = "signpost-matching";
+
+struct MatchingConfig {
+  CommonConfig common;
+  std::string postcodes;
+  double radius_km = 5.0;
+  double transport_barrier_factor = 0.5;
+  int top_k = 3;
+  int max_assured_age_days = 365;
+  bool exclude_stale = false;
+};
+
+int Run(const MatchingConfig& config) {
+  if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
+    fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
+  BlockShutdownSignals();
+  const std::string& prefix = config.common.topic_prefix;
+  redis::PoolOptions redis_options;
+  redis_options.address = *ParseRedisAddress(config.common.redis);
+  auto redis = redis::RedisPool::Create(redis_options);
+  auto producer = kafka::KafkaProducer::Create(ProducerOptionsFrom(config.common, kService));
+  if (!redis.ok() || !producer.ok()) {
+    spdlog::critical("start-up: {} {}", redis.status().ToString(), producer.status().ToString());
+    return 1;
+  }
+  DirectoryCache directory(**redis);
+  PostcodeLookup postcodes(**redis);
+  // Postcodes live in the same cache: loaded whenever the directory is (re)built.
+  auto load_postcodes = [&]() -> absl::Status {
+    if (config.postcodes.empty()) return absl::OkStatus();
+    auto loaded = postcodes.LoadCsv(config.postcodes);
+    if (!loaded.ok()) return loaded.status();
+    spdlog::info("loaded {} postcodes and districts from {}", *loaded, config.postcodes);
+    return absl::OkStatus();
+  };
+  if (absl::Status s = load_postcodes(); !s.ok()) {
+    spdlog::critical("loading postcodes: {}", s.ToString());
+    return 1;
+  }
+
+  kafka::TopicFollower follower(
+      {config.common.kafka_bootstrap, kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
+       config.common.kafka_properties},
+      [&directory](const kafka::ConsumedMessage& m) {
+        absl::Status s = ApplyDirectoryRecord(m, directory);
+        if (s.code() == absl::StatusCode::kInvalidArgument) {
+          spdlog::error("skipping unreadable directory record {}@{}: {}", m.partition, m.offset,
+                        s.ToString());
+          return absl::OkStatus();
+        }
+        return s;
+      },
+      [&] {
+        if (absl::Status s = load_postcodes(); !s.ok()) return s;
+        return directory.MarkLoaded();
+      },
+      [&directory] {
+        auto loaded = directory.IsLoaded();
+        return !loaded.ok() || *loaded;  // unreachable Redis is not a lost cache
+      });
+  if (absl::Status s = follower.Start(); !s.ok()) {
+    spdlog::critical("following the directory topic: {}", s.ToString());
+    return 1;
+  }
+
+  metrics::Registry registry;
+  MatchingOptions options;
+  options.topic_prefix = prefix;
+  options.producer_name = absl::StrCat(kService, "/", InstanceIdOrDefault(config.common));
+  options.policy.default_radius_km = config.radius_km;
+  options.policy.transport_barrier_factor = config.transport_barrier_factor;
+  options.policy.top_k = config.top_k;
+  options.policy.max_assured_age = absl::Hours(24) * config.max_assured_age_days;
+  options.policy.exclude_stale = config.exclude_stale;
+  MatchingHandler handler(
+      options, directory, postcodes, **producer, registry, [&follower] { return follower.Ready(); },
+      [] { return absl::Now(); });
+
+  metrics::HttpEndpoint http(registry, [&]() -> absl::Status {
+    if (!follower.Ready()) return absl::UnavailableError("directory cache loading");
+    return (*redis)->Ping();
+  });
+  auto http_port = http.Start(config.common.metrics_listen);
+  if (!http_port.ok()) {
+    spdlog::critical("{}", http_port.status().ToString());
+    return 1;
+  }
+  if (!config.common.metrics_port_file.empty()) {
+    (void)WritePortFile(config.common.metrics_port_file, *http_port);
+  }
+
+  ConsumerThreads consumers;
+  auto consumer = kafka::KafkaConsumer::Create(
+      ConsumerOptionsFrom(config.common, "signpost-matching",
+                          {kafka::TopicName(kafka::Topic::kReferralReceived, prefix)}, &registry),
+      handler, **producer);
+  if (!consumer.ok()) {
+    spdlog::critical("{}", consumer.status().ToString());
+    return 1;
+  }
+  consumers.Start(*std::move(consumer));
+  // No gRPC API yet: the port file says the service is up (metrics port) for tools/run.
+  if (!config.common.port_file.empty()) (void)WritePortFile(config.common.port_file, *http_port);
+  spdlog::info("{} ready: metrics on port {}", kService, *http_port);
+
+  int signal = WaitForShutdownSignal();
+  spdlog::info("signal {}: stopping", signal);
+  consumers.StopAll();
+  follower.Stop();
+  (void)(*producer)->Flush(absl::Seconds(10));
+  http.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace signpost::matching
+
+int main(int argc, char** argv) {
+  signpost::matching::MatchingConfig config;
+  CLI::App app("signpost-matching: matches referrals to community resources and link workers");
+  signpost::AddCommonOptions(app, config.common);
+  app.add_option("--postcodes", config.postcodes,
+                 "CSV of postcode,latitude,longitude,lsoa,imd_decile to load into Redis")
+      ->envname("SIGNPOST_POSTCODES");
+  app.add_option("--radius-km", config.radius_km, "How far in-person options may be")
+      ->envname("SIGNPOST_MATCH_RADIUS_KM")
+      ->check(CLI::Range(0.1, 200.0))
+      ->capture_default_str();
+  app.add_option("--transport-barrier-factor", config.transport_barrier_factor,
+                 "Radius scale for a person with a transport barrier")
+      ->check(CLI::Range(0.05, 1.0))
+      ->capture_default_str();
+  app.add_option("--top-k", config.top_k, "Options per need")
+      ->check(CLI::Range(1, 20))
+      ->capture_default_str();
+  app.add_option("--max-assured-age-days", config.max_assured_age_days,
+                 "Directory entries not assured for longer are stale")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_flag("--exclude-stale", config.exclude_stale, "Exclude stale entries instead of marking");
+  CLI11_PARSE(app, argc, argv);
+  return signpost::matching::Run(config);
+}

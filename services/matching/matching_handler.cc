@@ -1,0 +1,135 @@
+#include "services/matching/matching_handler.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/topics.h"
+#include "services/matching/assignment.h"
+#include "services/matching/referral_matcher.h"
+
+namespace signpost::matching {
+
+MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryCache& directory,
+                                 PostcodeLookup& postcodes, kafka::Producer& producer,
+                                 metrics::Registry& metrics, std::function<bool()> directory_ready,
+                                 std::function<absl::Time()> clock)
+    : options_(std::move(options)),
+      directory_(directory),
+      postcodes_(postcodes),
+      producer_(producer),
+      metrics_(metrics),
+      directory_ready_(std::move(directory_ready)),
+      clock_(std::move(clock)) {}
+
+std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
+  std::vector<kafka::Outcome> out;
+  out.reserve(batch.size());
+  for (const auto& message : batch) {
+    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
+      out.push_back(out.back());
+      continue;
+    }
+    if (!directory_ready_()) {
+      out.push_back(kafka::Outcome::Retry("the directory cache is being loaded"));
+      continue;
+    }
+    auto event = events::ParseEvent(message);
+    if (!event.ok()) {
+      out.push_back(kafka::Outcome::DeadLetter(std::string(event.status().message())));
+      continue;
+    }
+    if (!event->has_referral_received()) {  // withdrawals are not matching's business
+      out.push_back(kafka::Outcome::Done());
+      continue;
+    }
+    absl::Status matched = Match(*event);
+    if (matched.ok()) {
+      out.push_back(kafka::Outcome::Done());
+    } else if (matched.code() == absl::StatusCode::kUnavailable ||
+               matched.code() == absl::StatusCode::kResourceExhausted) {
+      out.push_back(kafka::Outcome::Retry(std::string(matched.message())));
+    } else {
+      out.push_back(kafka::Outcome::DeadLetter(matched.ToString()));
+    }
+  }
+  return out;
+}
+
+absl::Status MatchingHandler::Match(const v1::Event& event) {
+  absl::Time started = clock_();
+  const v1::ReferralReceived& received = event.referral_received();
+  const v1::Referral& referral = received.referral();
+  const v1::PersonProfile& person = referral.profile();
+  const std::string& referral_id = event.envelope().referral_id();
+  if (referral_id.empty()) return absl::InvalidArgumentError("received event has no referral id");
+
+  auto location = postcodes_.Locate(person.home_postcode(), person.postcode_district());
+  if (!location.ok()) return location.status();
+  std::vector<CandidateQuery> queries;
+  for (const auto& need : referral.needs()) {
+    CandidateQuery q;
+    q.need = need.category();
+    if (location->basis != PersonLocation::Basis::kNone) q.point = location->point;
+    q.radius_km = options_.policy.RadiusKm(need.category(), person.transport_barrier());
+    queries.push_back(q);
+  }
+  auto found = directory_.Candidates(queries);
+  if (!found.ok()) return found.status();
+  std::vector<std::vector<Candidate>> candidates(found->size());
+  for (size_t i = 0; i < found->size(); ++i) {
+    for (const auto& f : (*found)[i])
+      candidates[i].push_back({&f.resource, f.distance_km, f.remote});
+  }
+
+  auto team = directory_.TeamForPractice(referral.referrer().ods_code());
+  if (!team.ok()) return team.status();
+  Assignment assignment =
+      AssignLinkWorker(person, team->network_id, team->workers, team->caseloads);
+  if (!team->network_id.empty()) {
+    auto assigned = directory_.AssignOnce(referral_id, assignment.link_worker_id);
+    if (!assigned.ok()) return assigned.status();
+    if (*assigned != assignment.link_worker_id) {
+      // A redelivered event: keep the first decision (and its caseload), not a new one.
+      assignment.link_worker_id = *assigned;
+      assignment.reasons = {"assigned earlier"};
+    }
+  }
+
+  absl::Time now = clock_();
+  MatchOutcome outcome =
+      MatchReferral(received, *location, candidates, assignment, options_.policy, now);
+  std::string traceparent = event.envelope().trace().traceparent();
+  std::vector<kafka::OutgoingMessage> messages;
+  v1::Event matched;
+  *matched.mutable_referral_matched() = std::move(outcome.matched);
+  events::Seal(matched, referral_id, options_.producer_name, now, traceparent,
+               event.envelope().event_id());
+  matched.mutable_envelope()->set_event_id(
+      events::NameBasedEventId(absl::StrCat("referral.matched:", referral_id)));
+  messages.push_back(events::ToMessage(
+      matched, kafka::TopicName(kafka::Topic::kReferralMatched, options_.topic_prefix),
+      referral_id));
+  for (size_t i = 0; i < outcome.unmet.size(); ++i) {
+    v1::Event unmet;
+    *unmet.mutable_need_unmet() = std::move(outcome.unmet[i]);
+    events::Seal(unmet, referral_id, options_.producer_name, now, traceparent,
+                 event.envelope().event_id());
+    unmet.mutable_envelope()->set_event_id(events::NameBasedEventId(
+        absl::StrCat("need.unmet:", referral_id, ":",
+                     v1::NeedCategory_Name(unmet.need_unmet().need().category()))));
+    messages.push_back(events::ToMessage(
+        unmet, kafka::TopicName(kafka::Topic::kNeedUnmet, options_.topic_prefix), referral_id));
+  }
+  if (absl::Status sent = producer_.SendAll(messages); !sent.ok()) {
+    return absl::UnavailableError(absl::StrCat("publishing the match: ", sent.message()));
+  }
+  metrics_.GetCounter("signpost_matching_referrals_total", "Referrals matched").Increment();
+  metrics_.GetCounter("signpost_matching_unmet_needs_total", "Needs left without an option")
+      .Increment(static_cast<double>(outcome.unmet.size()));
+  metrics_
+      .GetHistogram("signpost_matching_seconds", "Time to match one referral",
+                    metrics::LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(clock_() - started));
+  return absl::OkStatus();
+}
+
+}  // namespace signpost::matching

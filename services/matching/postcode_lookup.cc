@@ -1,0 +1,77 @@
+#include "services/matching/postcode_lookup.h"
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace signpost::matching {
+namespace {
+
+std::string Key(const std::string& code) { return absl::StrCat("signpost:postcode:", code); }
+
+}  // namespace
+
+absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<redis::Command> commands;
+  std::vector<std::string> problems;
+  int number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    double lat = 0, lon = 0;
+    int imd = 0;
+    if (f.size() < 5 || !absl::SimpleAtod(f[1], &lat) || !absl::SimpleAtod(f[2], &lon) ||
+        !absl::SimpleAtoi(f[4], &imd) || lat < 49 || lat > 61 || lon < -9 || lon > 2.5 || imd < 0 ||
+        imd > 10) {
+      problems.push_back(absl::StrCat("line ", number,
+                                      ": expected postcode,latitude,longitude,"
+                                      "lsoa,imd_decile within the UK"));
+      continue;
+    }
+    std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(f[0]));
+    commands.push_back({"HSET", Key(code), "lat", f[1], "lon", f[2], "lsoa", f[3], "imd", f[4]});
+  }
+  if (!problems.empty()) {
+    if (problems.size() > 10) problems.resize(10);
+    return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  }
+  for (size_t i = 0; i < commands.size(); i += 1000) {
+    std::vector<redis::Command> chunk(commands.begin() + i,
+                                      commands.begin() + std::min(commands.size(), i + 1000));
+    auto replies = redis_.Pipeline(chunk);
+    if (!replies.ok()) return replies.status();
+  }
+  return static_cast<int>(commands.size());
+}
+
+absl::StatusOr<PersonLocation> PostcodeLookup::Locate(const std::string& postcode,
+                                                      const std::string& district) {
+  auto replies = redis_.Pipeline({{"HMGET", Key(postcode), "lat", "lon", "lsoa", "imd"},
+                                  {"HMGET", Key(district), "lat", "lon", "lsoa", "imd"}});
+  if (!replies.ok()) return replies.status();
+  PersonLocation out;
+  for (int i = 0; i < 2; ++i) {
+    const auto& f = (*replies)[i].elements;
+    if (f.size() < 4 || f[0].is_nil() || f[1].is_nil()) continue;
+    double lat = 0, lon = 0;
+    if (!absl::SimpleAtod(f[0].str, &lat) || !absl::SimpleAtod(f[1].str, &lon)) continue;
+    out.basis = i == 0 ? PersonLocation::Basis::kPostcode : PersonLocation::Basis::kDistrict;
+    out.point.set_latitude(lat);
+    out.point.set_longitude(lon);
+    if (!f[2].is_nil()) out.lsoa_code = f[2].str;
+    if (!f[3].is_nil()) (void)absl::SimpleAtoi(f[3].str, &out.imd_decile);
+    return out;
+  }
+  return out;
+}
+
+}  // namespace signpost::matching

@@ -1,0 +1,222 @@
+// signpost-matching as a process against the real broker (ctest fixture) and a real redis-server.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/topic_reader.h"
+
+namespace signpost::matching {
+namespace {
+
+using signpost::testing::ReadTopic;
+
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return condition();
+}
+
+v1::Resource Resource(const std::string& id, v1::NeedCategory need, double lat, double lon,
+                      bool step_free) {
+  v1::Resource r;
+  r.set_id(id);
+  r.set_name(id);
+  r.set_status(v1::RESOURCE_STATUS_ACTIVE);
+  r.add_need_categories(need);
+  r.add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
+  auto* loc = r.add_locations();
+  loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+  loc->mutable_point()->set_latitude(lat);
+  loc->mutable_point()->set_longitude(lon);
+  r.mutable_access()->set_step_free(step_free);
+  r.mutable_capacity()->set_places_total(10);
+  r.mutable_capacity()->set_places_available(4);
+  r.mutable_assured_date()->set_year(2026);
+  r.mutable_assured_date()->set_month(10);
+  r.mutable_assured_date()->set_day(1);
+  return r;
+}
+
+class MatchingIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto env = signpost::testing::MakeKafkaEnv();
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *env;
+    ASSERT_TRUE(redis_.Start().ok());
+    kafka::ProducerOptions options;
+    options.bootstrap = env_.bootstrap;
+    producer_ = *kafka::KafkaProducer::Create(options);
+    PublishDirectory();
+    matching_ = std::make_unique<signpost::testing::ServiceProcess>(
+        signpost::testing::BinaryPath("signpost-matching"),
+        std::vector<std::string>{
+            "--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
+            redis_.address(), "--metrics-listen", "127.0.0.1:0", "--postcodes",
+            std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv"});
+    ASSERT_TRUE(matching_->Start().ok());
+  }
+  void TearDown() override {
+    if (HasFailure() && matching_) std::cerr << "matching log:\n" << matching_->Logs();
+  }
+
+  void Upsert(const std::string& key, v1::Event event) {
+    events::Seal(event, "", "test", absl::Now());
+    ASSERT_TRUE(
+        producer_
+            ->Send(events::ToMessage(event, env_.Topic(kafka::Topic::kDirectoryResources), key))
+            .ok());
+  }
+
+  void PublishDirectory() {
+    v1::Event e;
+    // Near LS6 1BD: a step-free walking group and one without step-free access that is nearer.
+    *e.mutable_resource_upserted()->mutable_resource() =
+        Resource("walk-stepfree", v1::NEED_CATEGORY_LONELINESS, 53.8170, -1.5650, true);
+    Upsert("walk-stepfree", e);
+    *e.mutable_resource_upserted()->mutable_resource() =
+        Resource("walk-stairs", v1::NEED_CATEGORY_LONELINESS, 53.8156, -1.5676, false);
+    Upsert("walk-stairs", e);
+    // Debt advice only far away (central Leeds is ~2.6 km; put it 20 km off).
+    *e.mutable_resource_upserted()->mutable_resource() =
+        Resource("debt-far", v1::NEED_CATEGORY_DEBT_AND_MONEY, 53.99, -1.54, true);
+    Upsert("debt-far", e);
+    v1::Event network;
+    auto* n = network.mutable_network_upserted()->mutable_network();
+    n->set_id("pcn-leeds-west");
+    n->add_practice_ods_codes("B86001");
+    Upsert("network:pcn-leeds-west", network);
+    for (const auto& [id, language] :
+         std::vector<std::pair<std::string, std::string>>{{"lw-en", "en"}, {"lw-pl", "pl"}}) {
+      v1::Event worker;
+      auto* w = worker.mutable_link_worker_upserted()->mutable_link_worker();
+      w->set_id(id);
+      w->set_network_id("pcn-leeds-west");
+      w->add_languages(language);
+      w->set_max_active_cases(40);
+      w->set_available(true);
+      Upsert("link-worker:" + id, worker);
+    }
+  }
+
+  void Receive(const std::string& referral_id) {
+    v1::Event e;
+    auto* r = e.mutable_referral_received()->mutable_referral();
+    r->set_source_system("emis-test");
+    r->set_source_referral_id(referral_id);
+    r->mutable_referrer()->set_ods_code("B86001");
+    auto* p = r->mutable_profile();
+    p->set_age_years(78);
+    p->set_home_postcode("LS6 1BD");
+    p->set_postcode_district("LS6");
+    p->set_preferred_language("pl");
+    p->mutable_access_needs()->set_step_free(true);
+    r->add_needs()->set_category(v1::NEED_CATEGORY_LONELINESS);
+    r->add_needs()->set_category(v1::NEED_CATEGORY_DEBT_AND_MONEY);
+    events::Seal(e, referral_id, "test", absl::Now());
+    e.mutable_envelope()->set_event_id("received-" + referral_id);
+    ASSERT_TRUE(
+        producer_
+            ->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kReferralReceived), referral_id))
+            .ok());
+  }
+
+  std::vector<v1::Event> On(kafka::Topic topic, const std::string& referral_id) {
+    std::vector<v1::Event> out;
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(topic))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (e.ok() && e->envelope().referral_id() == referral_id) out.push_back(*e);
+    }
+    return out;
+  }
+
+  std::string RedisGet(const std::string& key) {
+    redisContext* c = redisConnect("127.0.0.1", redis_.port());
+    auto* reply = static_cast<redisReply*>(redisCommand(c, "GET %s", key.c_str()));
+    std::string out = reply && reply->type == REDIS_REPLY_STRING ? reply->str : "";
+    if (reply) freeReplyObject(reply);
+    redisFree(c);
+    return out;
+  }
+
+  void RedisFlushAll() {
+    redisContext* c = redisConnect("127.0.0.1", redis_.port());
+    freeReplyObject(redisCommand(c, "FLUSHALL"));
+    redisFree(c);
+  }
+
+  void ExpectMatchedAsDesigned(const v1::ReferralMatched& m) {
+    ASSERT_EQ(m.needs_size(), 2);
+    ASSERT_GE(m.needs(0).options_size(), 1);
+    EXPECT_EQ(m.needs(0).options(0).resource_id(), "walk-stepfree");  // the nearer has stairs
+    EXPECT_EQ(m.needs(0).options_size(), 1);
+    EXPECT_EQ(m.needs(1).options_size(), 0);
+    EXPECT_EQ(m.link_worker_id(), "lw-pl");  // speaks Polish
+    EXPECT_EQ(m.network_id(), "pcn-leeds-west");
+    EXPECT_EQ(m.location_basis(), "postcode");
+  }
+
+  signpost::testing::KafkaEnv env_;
+  signpost::testing::RedisServer redis_;
+  std::unique_ptr<kafka::KafkaProducer> producer_;
+  std::unique_ptr<signpost::testing::ServiceProcess> matching_;
+};
+
+TEST_F(MatchingIntegrationTest, MatchesUnmetNeedsRedeliveryFlushAndRedisOutage) {
+  Receive("ref-1");
+  std::vector<v1::Event> matched;
+  ASSERT_TRUE(WaitUntil([&] {
+    matched = On(kafka::Topic::kReferralMatched, "ref-1");
+    return !matched.empty();
+  }));
+  ASSERT_EQ(matched.size(), 1u);
+  ExpectMatchedAsDesigned(matched[0].referral_matched());
+  auto unmet = On(kafka::Topic::kNeedUnmet, "ref-1");
+  ASSERT_EQ(unmet.size(), 1u);
+  EXPECT_EQ(unmet[0].need_unmet().need().category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_EQ(unmet[0].need_unmet().postcode_district(), "LS6");
+  EXPECT_THAT(unmet[0].need_unmet().reasons(), ::testing::ElementsAre("none within reach"));
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "1");
+
+  // The same event delivered again: the same result, the caseload raised once.
+  Receive("ref-1");
+  ASSERT_TRUE(WaitUntil([&] { return On(kafka::Topic::kReferralMatched, "ref-1").size() == 2; }));
+  matched = On(kafka::Topic::kReferralMatched, "ref-1");
+  EXPECT_EQ(matched[1].envelope().event_id(), matched[0].envelope().event_id());
+  EXPECT_EQ(matched[1].referral_matched().link_worker_id(), "lw-pl");
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "1");
+
+  // The cache is lost: it is rebuilt from the topic and matching goes on with the same results.
+  RedisFlushAll();
+  ASSERT_TRUE(WaitUntil([&] { return RedisGet("signpost:dir:loaded") == "1"; }));
+  Receive("ref-2");
+  ASSERT_TRUE(WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, "ref-2").empty(); }));
+  ExpectMatchedAsDesigned(On(kafka::Topic::kReferralMatched, "ref-2")[0].referral_matched());
+
+  // Redis down: the referral waits (nothing is skipped) and is matched once Redis is back.
+  redis_.Stop(/*crash=*/true);
+  Receive("ref-3");
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_TRUE(On(kafka::Topic::kReferralMatched, "ref-3").empty());
+  ASSERT_TRUE(redis_.Start().ok());  // same port, empty: the cache is rebuilt as well
+  ASSERT_TRUE(WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, "ref-3").empty(); },
+                        absl::Seconds(90)));
+  auto third = On(kafka::Topic::kReferralMatched, "ref-3");
+  ASSERT_EQ(third.size(), 1u);
+  ExpectMatchedAsDesigned(third[0].referral_matched());
+  EXPECT_EQ(matching_->Stop(), 0);
+}
+
+}  // namespace
+}  // namespace signpost::matching
