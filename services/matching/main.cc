@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/config/address.h"
+#include "common/grpc/grpc_server.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topic_follower.h"
@@ -15,6 +16,7 @@
 #include "common/process/shutdown_signal.h"
 #include "common/redis/redis_pool.h"
 #include "services/matching/directory_applier.h"
+#include "services/matching/directory_service.h"
 #include "services/matching/matching_handler.h"
 
 namespace signpost::matching {
@@ -113,6 +115,19 @@ int Run(const MatchingConfig& config) {
     (void)WritePortFile(config.common.metrics_port_file, *http_port);
   }
 
+  DirectoryService directory_service(directory, postcodes, **producer,
+                                     kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
+                                     options.policy, [] { return absl::Now(); });
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = config.common.listen;
+  grpc_options.port_file = config.common.port_file;
+  grpc_options.max_receive_message_bytes = 64 * 1024 * 1024;  // Open Referral imports
+  auto server = GrpcServer::Start(grpc_options, {&directory_service});
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().ToString());
+    return 1;
+  }
+
   ConsumerThreads consumers;
   auto consumer = kafka::KafkaConsumer::Create(
       ConsumerOptionsFrom(config.common, "signpost-matching",
@@ -123,12 +138,11 @@ int Run(const MatchingConfig& config) {
     return 1;
   }
   consumers.Start(*std::move(consumer));
-  // No gRPC API yet: the port file says the service is up (metrics port) for tools/run.
-  if (!config.common.port_file.empty()) (void)WritePortFile(config.common.port_file, *http_port);
-  spdlog::info("{} ready: metrics on port {}", kService, *http_port);
+  spdlog::info("{} ready: gRPC {}, metrics on port {}", kService, (*server)->address(), *http_port);
 
   int signal = WaitForShutdownSignal();
   spdlog::info("signal {}: stopping", signal);
+  (*server)->Shutdown(absl::Seconds(5));
   consumers.StopAll();
   follower.Stop();
   (void)(*producer)->Flush(absl::Seconds(10));

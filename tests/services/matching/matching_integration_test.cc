@@ -7,6 +7,13 @@
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
+#include "common/status/field_violations.h"
+#include "common/status/grpc_status.h"
+#include "signpost/v1/directory_service.grpc.pb.h"
+
+#include <grpcpp/grpcpp.h>
+#include <fstream>
+#include <sstream>
 #include "tests/support/kafka_env.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
@@ -216,6 +223,92 @@ TEST_F(MatchingIntegrationTest, MatchesUnmetNeedsRedeliveryFlushAndRedisOutage) 
   ASSERT_EQ(third.size(), 1u);
   ExpectMatchedAsDesigned(third[0].referral_matched());
   EXPECT_EQ(matching_->Stop(), 0);
+}
+
+TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacity) {
+  auto stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  std::ifstream in(std::string(SIGNPOST_SOURCE_DIR) +
+                   "/tests/services/matching/data/open_referral_leeds.json");
+  std::stringstream json;
+  json << in.rdbuf();
+  v1::ImportOpenReferralRequest import;
+  import.set_json(json.str());
+  v1::ImportOpenReferralResponse imported;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub->ImportOpenReferral(&context, import, &imported).ok());
+  }
+  EXPECT_EQ(imported.accepted(), 4);
+  EXPECT_EQ(imported.rejected(), 2);
+  ASSERT_EQ(imported.results_size(), 6);
+  EXPECT_EQ(imported.results(4).id(), "leeds-misc-005");
+  EXPECT_FALSE(imported.results(4).accepted());
+  EXPECT_THAT(imported.results(4).reason(), ::testing::HasSubstr("Notices"));
+
+  auto search = [&](bool with_person) {
+    v1::SearchResourcesRequest request;
+    request.set_postcode("LS6 1BD");
+    request.add_needs(v1::NEED_CATEGORY_PHYSICAL_ACTIVITY);
+    request.add_needs(v1::NEED_CATEGORY_DEBT_AND_MONEY);
+    request.add_needs(v1::NEED_CATEGORY_CARER_SUPPORT);
+    if (with_person) {
+      request.mutable_person()->set_age_years(60);
+      request.mutable_person()->add_inclusion_groups(v1::INCLUSION_GROUP_CARER);
+      request.mutable_person()->mutable_access_needs()->set_step_free(true);
+    }
+    grpc::ClientContext context;
+    v1::SearchResourcesResponse response;
+    grpc::Status status = stub->SearchResources(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+  auto found = search(true);
+  EXPECT_EQ(found.location_basis(), "postcode");
+  ASSERT_EQ(found.results_size(), 3);
+  ASSERT_GE(found.results(0).options_size(), 1);
+  EXPECT_EQ(found.results(0).options(0).resource_id(), "leeds-hp-walk-001");
+  EXPECT_EQ(found.results(1).options_size(), 0);  // full, waitlist closed
+  ASSERT_EQ(found.results(2).options_size(), 1);
+  EXPECT_EQ(found.results(2).options(0).resource_id(), "leeds-carers-003");
+
+  {
+    grpc::ClientContext context;
+    v1::UpdateCapacityRequest update;
+    update.set_id("leeds-money-002");
+    update.set_places_available(2);
+    v1::Resource updated;
+    ASSERT_TRUE(stub->UpdateCapacity(&context, update, &updated).ok());
+    EXPECT_EQ(updated.capacity().places_available(), 2);
+  }
+  found = search(true);
+  ASSERT_EQ(found.results(1).options_size(), 1);
+  EXPECT_THAT(found.results(1).options(0).reasons(), ::testing::Contains("2 places left"));
+
+  {
+    grpc::ClientContext context;
+    v1::UpsertResourceRequest bad;
+    bad.mutable_resource()->set_id("no name");
+    v1::Resource out;
+    grpc::Status status = stub->UpsertResource(&context, bad, &out);
+    EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_GE(ViolationsOf(FromGrpcStatus(status)).size(), 3u);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetResourceRequest get;
+    get.set_id("leeds-carers-003");
+    v1::Resource out;
+    ASSERT_TRUE(stub->GetResource(&context, get, &out).ok());
+    EXPECT_EQ(out.name(), "Carers Leeds Support Line");
+  }
+  // The directory topic holds what was imported: the source of truth, not just the cache.
+  int on_topic = 0;
+  for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDirectoryResources))
+                           .value_or(std::vector<kafka::ConsumedMessage>{})) {
+    if (m.key.rfind("leeds-", 0) == 0) ++on_topic;
+  }
+  EXPECT_EQ(on_topic, 5);  // four imported, one capacity update
 }
 
 }  // namespace

@@ -1,0 +1,229 @@
+#include "services/matching/directory_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/status/field_violations.h"
+#include "common/status/grpc_status.h"
+#include "services/matching/open_referral.h"
+#include "services/matching/ranking.h"
+#include "services/matching/resource_validation.h"
+
+namespace signpost::matching {
+namespace {
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+DirectoryService::DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes,
+                                   kafka::Producer& producer, std::string directory_topic,
+                                   MatchPolicy policy, std::function<absl::Time()> clock)
+    : cache_(cache),
+      postcodes_(postcodes),
+      producer_(producer),
+      topic_(std::move(directory_topic)),
+      policy_(std::move(policy)),
+      clock_(std::move(clock)) {}
+
+absl::Status DirectoryService::Publish(const std::string& key, v1::Event event) {
+  events::Seal(event, "", "signpost-matching", clock_());
+  absl::Status sent = producer_.Send(events::ToMessage(event, topic_, key));
+  if (!sent.ok())
+    return absl::UnavailableError(absl::StrCat("directory not updated: ", sent.message()));
+  return absl::OkStatus();
+}
+
+absl::Status DirectoryService::Upsert(const v1::Resource& resource) {
+  auto violations = ValidateResource(resource);
+  if (!violations.empty()) return InvalidArgumentWithViolations(violations);
+  v1::Event event;
+  *event.mutable_resource_upserted()->mutable_resource() = resource;
+  int64_t now = absl::ToUnixSeconds(clock_());
+  event.mutable_resource_upserted()->mutable_resource()->mutable_updated_at()->set_seconds(now);
+  if (absl::Status s = Publish(resource.id(), event); !s.ok()) return s;
+  // The topic has it; the cache follows from the topic too, this makes a read after the write
+  // see it at once.
+  absl::Status cached = cache_.PutResource(event.resource_upserted().resource());
+  return cached.ok() ? absl::OkStatus() : absl::UnavailableError(cached.message());
+}
+
+grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerContext* context,
+                                                           const v1::UpsertResourceRequest* request,
+                                                           v1::Resource* response) {
+  absl::Status s = Upsert(request->resource());
+  if (s.ok()) *response = request->resource();
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerContext* context,
+                                                           const v1::RemoveResourceRequest* request,
+                                                           v1::RemoveResourceResponse* response) {
+  if (!IsValidDirectoryId(request->id())) {
+    return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
+  }
+  auto existing = cache_.GetResource(request->id());
+  if (!existing.ok()) return Done(context, absl::UnavailableError(existing.status().message()));
+  response->set_existed(existing->has_value());
+  absl::Status sent = producer_.Send({topic_, request->id(), std::nullopt, {}});
+  if (!sent.ok()) return Done(context, absl::UnavailableError(sent.message()));
+  absl::Status removed = cache_.RemoveResource(request->id());
+  return Done(context, removed.ok() ? absl::OkStatus() : absl::UnavailableError(removed.message()));
+}
+
+grpc::ServerUnaryReactor* DirectoryService::GetResource(grpc::CallbackServerContext* context,
+                                                        const v1::GetResourceRequest* request,
+                                                        v1::Resource* response) {
+  auto found = cache_.GetResource(request->id());
+  if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
+  if (!found->has_value()) {
+    return Done(context, absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'")));
+  }
+  *response = **found;
+  return Done(context, absl::OkStatus());
+}
+
+absl::StatusOr<v1::SearchResourcesResponse> DirectoryService::Search(
+    const v1::SearchResourcesRequest& request) {
+  if (request.needs_size() == 0) {
+    return InvalidArgumentWithViolations({{"needs", "at least one need category"}});
+  }
+  v1::SearchResourcesResponse response;
+  std::optional<v1::GeoPoint> point;
+  if (request.has_point()) {
+    point = request.point();
+    response.set_location_basis("point");
+  } else if (!request.postcode().empty()) {
+    std::string postcode = request.postcode();
+    std::string district = postcode.substr(0, postcode.find(' '));
+    auto located = postcodes_.Locate(postcode, district);
+    if (!located.ok()) return absl::UnavailableError(located.status().message());
+    if (located->basis != PersonLocation::Basis::kNone) point = located->point;
+    response.set_location_basis(located->basis == PersonLocation::Basis::kPostcode   ? "postcode"
+                                : located->basis == PersonLocation::Basis::kDistrict ? "district"
+                                                                                     : "none");
+  } else {
+    response.set_location_basis("none");
+  }
+  MatchPolicy policy = policy_;
+  if (request.radius_km() > 0) policy.default_radius_km = request.radius_km();
+  if (request.limit() > 0) policy.top_k = request.limit();
+  if (request.radius_km() > 0) policy.radius_km.clear();
+  std::vector<CandidateQuery> queries;
+  for (int need : request.needs()) {
+    CandidateQuery q;
+    q.need = static_cast<v1::NeedCategory>(need);
+    q.point = point;
+    q.radius_km = policy.RadiusKm(q.need, request.person().transport_barrier());
+    queries.push_back(q);
+  }
+  auto found = cache_.Candidates(queries);
+  if (!found.ok()) return absl::UnavailableError(found.status().message());
+  absl::Time now = clock_();
+  for (size_t i = 0; i < found->size(); ++i) {
+    std::vector<Candidate> acceptable;
+    for (const auto& f : (*found)[i]) {
+      Candidate c{&f.resource, f.distance_km, f.remote};
+      if (request.has_person()) {
+        if (WhyExcluded(c, request.person(), queries[i].need, policy, now)) continue;
+      } else if (f.resource.status() != v1::RESOURCE_STATUS_ACTIVE) {
+        continue;
+      }
+      acceptable.push_back(c);
+    }
+    auto* result = response.add_results();
+    result->mutable_need()->set_category(queries[i].need);
+    for (auto& option : RankOptions(acceptable, request.person(), policy, now)) {
+      *result->add_options() = std::move(option);
+    }
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::SearchResources(
+    grpc::CallbackServerContext* context, const v1::SearchResourcesRequest* request,
+    v1::SearchResourcesResponse* response) {
+  auto result = Search(*request);
+  if (result.ok()) *response = *std::move(result);
+  return Done(context, result.status());
+}
+
+grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerContext* context,
+                                                           const v1::UpdateCapacityRequest* request,
+                                                           v1::Resource* response) {
+  auto found = cache_.GetResource(request->id());
+  if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
+  if (!found->has_value()) {
+    return Done(context, absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'")));
+  }
+  v1::Resource resource = **found;
+  auto* capacity = resource.mutable_capacity();
+  if (request->places_total() > 0) capacity->set_places_total(request->places_total());
+  capacity->set_places_available(request->places_available());
+  capacity->set_waitlist_open(request->waitlist_open());
+  capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(clock_()));
+  absl::Status s = Upsert(resource);
+  if (s.ok()) *response = resource;
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
+    grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
+    v1::ImportOpenReferralResponse* response) {
+  auto records = ResourcesFromOpenReferral(request->json());
+  if (!records.ok()) {
+    return Done(context,
+                InvalidArgumentWithViolations({{"json", std::string(records.status().message())}}));
+  }
+  for (const auto& record : *records) {
+    auto* result = response->add_results();
+    result->set_id(record.id);
+    absl::Status s = record.resource.ok() ? Upsert(*record.resource) : record.resource.status();
+    if (s.code() == absl::StatusCode::kUnavailable) return Done(context, s);
+    result->set_accepted(s.ok());
+    if (!s.ok()) result->set_reason(std::string(s.message()));
+    if (s.ok()) {
+      response->set_accepted(response->accepted() + 1);
+    } else {
+      response->set_rejected(response->rejected() + 1);
+    }
+  }
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServerContext* context,
+                                                             const v1::LinkWorker* request,
+                                                             v1::LinkWorker* response) {
+  std::vector<FieldViolation> violations;
+  if (!IsValidDirectoryId(request->id())) violations.push_back({"id", "not a directory id"});
+  if (!IsValidDirectoryId(request->network_id())) {
+    violations.push_back({"network_id", "not a directory id"});
+  }
+  if (request->max_active_cases() < 0) violations.push_back({"max_active_cases", "0 or more"});
+  if (!violations.empty()) return Done(context, InvalidArgumentWithViolations(violations));
+  v1::Event event;
+  *event.mutable_link_worker_upserted()->mutable_link_worker() = *request;
+  absl::Status s = Publish("link-worker:" + request->id(), event);
+  if (s.ok()) s = cache_.PutLinkWorker(*request);
+  if (s.ok()) *response = *request;
+  return Done(context, s);
+}
+
+grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerContext* context,
+                                                          const v1::Network* request,
+                                                          v1::Network* response) {
+  if (!IsValidDirectoryId(request->id())) {
+    return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
+  }
+  v1::Event event;
+  *event.mutable_network_upserted()->mutable_network() = *request;
+  absl::Status s = Publish("network:" + request->id(), event);
+  if (s.ok()) s = cache_.PutNetwork(*request);
+  if (s.ok()) *response = *request;
+  return Done(context, s);
+}
+
+}  // namespace signpost::matching

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <functional>
+
+#include "common/kafka/producer.h"
+#include "services/matching/directory_cache.h"
+#include "services/matching/match_policy.h"
+#include "services/matching/postcode_lookup.h"
+#include "signpost/v1/directory_service.grpc.pb.h"
+
+namespace signpost::matching {
+
+// signpost.v1.DirectoryService. Writes are published to the directory topic (acks=all) and then
+// applied to the cache, so a read after a write sees it and every matching instance follows.
+class DirectoryService final : public v1::DirectoryService::CallbackService {
+ public:
+  DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes, kafka::Producer& producer,
+                   std::string directory_topic, MatchPolicy policy,
+                   std::function<absl::Time()> clock);
+
+  grpc::ServerUnaryReactor* UpsertResource(grpc::CallbackServerContext* context,
+                                           const v1::UpsertResourceRequest* request,
+                                           v1::Resource* response) override;
+  grpc::ServerUnaryReactor* RemoveResource(grpc::CallbackServerContext* context,
+                                           const v1::RemoveResourceRequest* request,
+                                           v1::RemoveResourceResponse* response) override;
+  grpc::ServerUnaryReactor* GetResource(grpc::CallbackServerContext* context,
+                                        const v1::GetResourceRequest* request,
+                                        v1::Resource* response) override;
+  grpc::ServerUnaryReactor* SearchResources(grpc::CallbackServerContext* context,
+                                            const v1::SearchResourcesRequest* request,
+                                            v1::SearchResourcesResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateCapacity(grpc::CallbackServerContext* context,
+                                           const v1::UpdateCapacityRequest* request,
+                                           v1::Resource* response) override;
+  grpc::ServerUnaryReactor* ImportOpenReferral(grpc::CallbackServerContext* context,
+                                               const v1::ImportOpenReferralRequest* request,
+                                               v1::ImportOpenReferralResponse* response) override;
+  grpc::ServerUnaryReactor* UpsertLinkWorker(grpc::CallbackServerContext* context,
+                                             const v1::LinkWorker* request,
+                                             v1::LinkWorker* response) override;
+  grpc::ServerUnaryReactor* UpsertNetwork(grpc::CallbackServerContext* context,
+                                          const v1::Network* request,
+                                          v1::Network* response) override;
+
+  // The operations behind the RPCs, as statuses (used by the RPCs and by tests).
+  absl::Status Upsert(const v1::Resource& resource);
+  absl::StatusOr<v1::SearchResourcesResponse> Search(const v1::SearchResourcesRequest& request);
+
+ private:
+  absl::Status Publish(const std::string& key, v1::Event event);
+
+  DirectoryCache& cache_;
+  PostcodeLookup& postcodes_;
+  kafka::Producer& producer_;
+  std::string topic_;
+  MatchPolicy policy_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace signpost::matching
