@@ -1,0 +1,87 @@
+// signpost-region: generates the synthetic region (tools/region/synthetic_region.h), writes its
+// postcode lookup to DIR/postcodes.csv and its practices to DIR/practices.txt, and publishes the
+// directory and roster to signpost.directory.resources when a Kafka bootstrap is given.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_format.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "tools/region/synthetic_region.h"
+
+int main(int argc, char** argv) {
+  std::string out = ".signpost/region";
+  std::string bootstrap, prefix;
+  int resources = 3000;
+  uint64_t seed = 20261123;
+  CLI::App app(
+      "signpost-region: a synthetic region for the embedded default, tests and benchmarks");
+  app.add_option("--out", out, "Folder for postcodes.csv and practices.txt")->capture_default_str();
+  app.add_option("--resources", resources, "Number of community resources")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--seed", seed, "Random seed")->capture_default_str();
+  app.add_option("--kafka-bootstrap", bootstrap, "Publish the directory and roster here")
+      ->envname("SIGNPOST_KAFKA_BOOTSTRAP");
+  app.add_option("--topic-prefix", prefix)->envname("SIGNPOST_TOPIC_PREFIX");
+  CLI11_PARSE(app, argc, argv);
+
+  auto region = signpost::region::GenerateRegion(seed, resources);
+  std::filesystem::create_directories(out);
+  {
+    std::ofstream csv(out + "/postcodes.csv");
+    csv << "postcode,latitude,longitude,lsoa,imd_decile\n";
+    for (const auto& p : region.postcodes) {
+      csv << absl::StrFormat("%s,%.6f,%.6f,%s,%d\n", p.postcode, p.latitude, p.longitude, p.lsoa,
+                             p.imd_decile);
+    }
+    std::ofstream practices(out + "/practices.txt");
+    for (const auto& code : region.practice_ods_codes) practices << code << "\n";
+  }
+  spdlog::info("{} postcodes and districts, {} practices in {}", region.postcodes.size(),
+               region.practice_ods_codes.size(), out);
+  if (bootstrap.empty()) return 0;
+
+  signpost::kafka::ProducerOptions options;
+  options.bootstrap = bootstrap;
+  options.client_id = "signpost-region";
+  options.linger = absl::Milliseconds(20);
+  auto producer = signpost::kafka::KafkaProducer::Create(options);
+  if (!producer.ok()) {
+    spdlog::critical("{}", producer.status().ToString());
+    return 1;
+  }
+  std::string topic =
+      signpost::kafka::TopicName(signpost::kafka::Topic::kDirectoryResources, prefix);
+  std::vector<signpost::kafka::OutgoingMessage> messages;
+  auto add = [&](const std::string& key, signpost::v1::Event event) {
+    signpost::events::Seal(event, "", "signpost-region", absl::Now());
+    messages.push_back(signpost::events::ToMessage(event, topic, key));
+  };
+  for (const auto& n : region.networks) {
+    signpost::v1::Event e;
+    *e.mutable_network_upserted()->mutable_network() = n;
+    add("network:" + n.id(), e);
+  }
+  for (const auto& w : region.link_workers) {
+    signpost::v1::Event e;
+    *e.mutable_link_worker_upserted()->mutable_link_worker() = w;
+    add("link-worker:" + w.id(), e);
+  }
+  for (const auto& r : region.resources) {
+    signpost::v1::Event e;
+    *e.mutable_resource_upserted()->mutable_resource() = r;
+    add(r.id(), e);
+  }
+  if (auto sent = (*producer)->SendAll(messages); !sent.ok()) {
+    spdlog::critical("publishing the directory: {}", sent.ToString());
+    return 1;
+  }
+  spdlog::info("published {} resources, {} networks and {} link workers to {}",
+               region.resources.size(), region.networks.size(), region.link_workers.size(), topic);
+  return 0;
+}
