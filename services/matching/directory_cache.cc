@@ -37,6 +37,21 @@ bool IsRemote(const v1::Resource& r) {
   return false;
 }
 
+// Remote resources are not bounded by distance, so a region or a nation may have thousands per
+// need: the index keeps them ordered by this, and a query reads the best few.
+double RemoteQuality(const v1::Resource& r) {
+  double q = 0;
+  if (r.status() == v1::RESOURCE_STATUS_ACTIVE) q += 100;
+  const auto& c = r.capacity();
+  if (c.places_total() == 0 || c.places_available() > 0) q += 10;
+  if (c.places_total() > 0 && c.places_available() == 0 && c.waitlist_open()) q += 5;
+  if (r.free()) q += 2;
+  for (int mode : r.delivery_modes()) {
+    if (mode == v1::DELIVERY_MODE_PHONE) q += 1;  // usable by the digitally excluded too
+  }
+  return q;
+}
+
 std::string Member(const v1::Resource& r, int location) {
   return absl::StrCat(r.id(), "|", location);
 }
@@ -57,7 +72,7 @@ absl::Status DirectoryCache::Unindex(const v1::Resource& old) {
     redis::Command zrem = {"ZREM", GeoKey(need)};
     for (int i = 0; i < old.locations_size(); ++i) zrem.push_back(Member(old, i));
     if (zrem.size() > 2) commands.push_back(zrem);
-    commands.push_back({"SREM", RemoteKey(need), old.id()});
+    commands.push_back({"ZREM", RemoteKey(need), old.id()});
   }
   if (commands.empty()) return absl::OkStatus();
   return FirstError(redis_.Pipeline(commands));
@@ -77,7 +92,9 @@ absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
       commands.push_back({"GEOADD", GeoKey(need), absl::StrCat(loc.point().longitude()),
                           absl::StrCat(loc.point().latitude()), Member(r, i)});
     }
-    if (IsRemote(r)) commands.push_back({"SADD", RemoteKey(need), r.id()});
+    if (IsRemote(r)) {
+      commands.push_back({"ZADD", RemoteKey(need), absl::StrCat(RemoteQuality(r)), r.id()});
+    }
   }
   return FirstError(redis_.Pipeline(commands));
 }
@@ -127,7 +144,7 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     } else {
       commands.push_back({"ECHO", ""});  // keeps replies aligned with queries
     }
-    commands.push_back({"SMEMBERS", RemoteKey(q.need)});
+    commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
@@ -147,10 +164,8 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
       hits[q].emplace_back(id, km);
       ids.insert(id);
     }
-    std::vector<std::string> remote;
-    for (const auto& m : (*replies)[2 * q + 1].elements) remote.push_back(m.str);
-    std::sort(remote.begin(), remote.end());  // deterministic
-    for (auto& id : remote) {
+    for (const auto& m : (*replies)[2 * q + 1].elements) {
+      const std::string& id = m.str;
       hits[q].emplace_back(id, -1.0);
       ids.insert(id);
     }

@@ -22,7 +22,8 @@ struct CandidateQuery {
   v1::NeedCategory need;
   std::optional<v1::GeoPoint> point;  // none: remote resources only
   double radius_km = 5.0;
-  int limit = 200;
+  int limit = 200;        // nearest in-person candidates
+  int remote_limit = 50;  // best remote candidates
 };
 
 // The directory and roster as Redis holds them for matching: per resource its record, a geo

@@ -44,8 +44,33 @@ Region GenerateRegion(uint64_t seed, int resource_count) {
     double lat, lon;
     int imd;
   };
+  // A county-sized region carries about 3,000 resources; a larger directory is spread over
+  // copies of it across England (as a national directory is), so that density stays realistic.
+  int copies = std::max(1, resource_count / 3000);
+  std::vector<Town> towns;
+  std::vector<std::string> area_names;
+  static const std::string kFirst = "ABCDEFGHJKLMNOPRSTUWY", kSecond = "ABCDEFGHKLMNOPRSTUWY";
+  for (int k = 0; k < copies; ++k) {
+    for (size_t t = 0; t < std::size(kTowns); ++t) {
+      Town town = kTowns[t];
+      if (k > 0) {
+        // Synthetic areas on a grid over England, 0.9 degrees of latitude apart.
+        size_t index = k * std::size(kTowns) + t;
+        area_names.push_back(std::string(1, kFirst[index / kSecond.size() % kFirst.size()]) +
+                             kSecond[index % kSecond.size()]);
+        town.area = area_names.back().c_str();
+        town.lat = 50.8 + (k % 5) * 0.9 + (town.lat - 53.8);
+        town.lon = -3.2 + (k / 5 % 7) * 0.55 + (town.lon + 1.55);
+      }
+      towns.push_back(town);
+    }
+  }
+  // area_names must not move while towns point into it.
+  for (size_t i = 0, j = 0; i < towns.size(); ++i) {
+    if (i >= std::size(kTowns)) towns[i].area = area_names[j++].c_str();
+  }
   std::vector<District> districts;
-  for (const auto& town : kTowns) {
+  for (const auto& town : towns) {
     for (int d = 1; d <= town.districts; ++d) {
       double angle = 2 * M_PI * d / town.districts;
       double ring_km = d <= 2 ? 1.0 : 2.0 + 0.6 * d;
@@ -72,7 +97,8 @@ Region GenerateRegion(uint64_t seed, int resource_count) {
 
   // Practices and networks: two PCNs per town, four practices each, three to five link workers.
   int ods = 81001;
-  for (const auto& town : kTowns) {
+  for (size_t t = 0; t < std::size(kTowns); ++t) {
+    const Town& town = kTowns[t];
     for (int n = 1; n <= 2; ++n) {
       v1::Network network;
       network.set_id(absl::StrCat("pcn-", absl::AsciiStrToLower(town.name), "-", n));
