@@ -29,6 +29,9 @@ class KafkaConsumer::Rebalancer final : public RdKafka::RebalanceCb {
                       error->str());
         delete error;
       }
+      // A partition paused here for a retry before it was revoked keeps librdkafka's pause flag
+      // across unassign: start every newly assigned partition unpaused.
+      consumer->resume(partitions);
       owner_.OnAssigned(partitions);
     } else {
       owner_.OnRevoked(partitions);
@@ -282,12 +285,14 @@ void KafkaConsumer::Rewind(const ConsumedMessage& m, const std::string& reason) 
   std::vector<RdKafka::TopicPartition*> tps = {
       RdKafka::TopicPartition::create(m.topic, m.partition, m.offset)};
   consumer_->pause(tps);
+  std::optional<int64_t> seek_to;
   if (auto code = consumer_->seek(*tps[0], 5000); code != RdKafka::ERR_NO_ERROR) {
-    spdlog::error("kafka consumer {}: rewinding {}/{} to {}: {}", options_.group_id, m.topic,
-                  m.partition, m.offset, RdKafka::err2str(code));
+    spdlog::error("kafka consumer {}: rewinding {}/{} to {}: {}; trying again before resuming",
+                  options_.group_id, m.topic, m.partition, m.offset, RdKafka::err2str(code));
+    seek_to = m.offset;
   }
   RdKafka::TopicPartition::destroy(tps);
-  paused_[p] = Paused{absl::Now() + backoff};
+  paused_[p] = Paused{absl::Now() + backoff, seek_to};
   if (retried_) retried_->Increment();
   spdlog::info("kafka consumer {}: retrying {}/{}@{} in {} (attempt {}): {}", options_.group_id,
                m.topic, m.partition, m.offset, absl::FormatDuration(backoff), attempt, reason);
@@ -297,6 +302,16 @@ void KafkaConsumer::ResumeDuePartitions() {
   absl::Time now = absl::Now();
   std::vector<RdKafka::TopicPartition*> due;
   for (auto it = paused_.begin(); it != paused_.end();) {
+    if (it->second.resume_at <= now && it->second.seek_to) {
+      std::unique_ptr<RdKafka::TopicPartition> tp(
+          RdKafka::TopicPartition::create(it->first.first, it->first.second, *it->second.seek_to));
+      if (consumer_->seek(*tp, 5000) != RdKafka::ERR_NO_ERROR) {
+        it->second.resume_at = now + absl::Seconds(1);
+        ++it;
+        continue;
+      }
+      it->second.seek_to.reset();
+    }
     if (it->second.resume_at <= now) {
       due.push_back(RdKafka::TopicPartition::create(it->first.first, it->first.second));
       it = paused_.erase(it);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -61,6 +62,9 @@ class KafkaConsumer {
   using Partition = std::pair<std::string, int32_t>;
   struct Paused {
     absl::Time resume_at;
+    // Set while the rewind has not taken: the partition must not be resumed before it has,
+    // or fetching would go on after the messages being retried.
+    std::optional<int64_t> seek_to;
   };
 
   KafkaConsumer(ConsumerOptions options, BatchHandler& handler, Producer& dead_letters);

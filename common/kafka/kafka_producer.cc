@@ -19,7 +19,12 @@ class KafkaProducer::DeliveryReports final : public RdKafka::DeliveryReportCb {
 class ProducerEvents final : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override {
-    if (event.type() == RdKafka::Event::EVENT_ERROR) {
+    if (event.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (event.fatal()) {
+      // The idempotent producer cannot go on (e.g. a broken sequence); every send fails from now
+      // on, so say so loudly: the process has to be restarted.
+      spdlog::critical("kafka producer: fatal error, restart this process: {}", event.str());
+    } else {
       spdlog::warn("kafka producer: {}", event.str());
     }
   }

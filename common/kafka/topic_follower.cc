@@ -53,6 +53,7 @@ void TopicFollower::Stop() {
 
 absl::Status TopicFollower::Rewind() {
   ready_.store(false);
+  rewind_pending_ = true;  // until the re-read has really started
   RdKafka::Metadata* raw = nullptr;
   std::string err;
   std::unique_ptr<RdKafka::Topic> handle(
@@ -63,9 +64,12 @@ absl::Status TopicFollower::Rewind() {
   }
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   std::vector<RdKafka::TopicPartition*> partitions;
-  remaining_.clear();
+  std::map<int32_t, int64_t> remaining;
   for (const auto* t : *metadata->topics()) {
-    if (t->err() != RdKafka::ERR_NO_ERROR) return KafkaStatus(t->err(), options_.topic);
+    if (t->err() != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(partitions);
+      return KafkaStatus(t->err(), options_.topic);
+    }
     for (const auto* p : *t->partitions()) {
       int64_t low = 0, high = 0;
       if (auto code =
@@ -74,22 +78,27 @@ absl::Status TopicFollower::Rewind() {
         RdKafka::TopicPartition::destroy(partitions);
         return KafkaStatus(code, "watermarks");
       }
-      if (high > low) remaining_[p->id()] = high;
+      if (high > low) remaining[p->id()] = high;
       partitions.push_back(RdKafka::TopicPartition::create(options_.topic, p->id(),
                                                            RdKafka::Topic::OFFSET_BEGINNING));
     }
   }
+  if (partitions.empty())
+    return absl::UnavailableError(absl::StrCat("no partitions of ", options_.topic));
   auto code = consumer_->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
+  if (code != RdKafka::ERR_NO_ERROR) return KafkaStatus(code, "assign");
+  remaining_ = std::move(remaining);
+  rewind_pending_ = false;
   spdlog::info("reading {} from the beginning ({} partitions with data)", options_.topic,
                remaining_.size());
-  return KafkaStatus(code, "assign");
+  return absl::OkStatus();
 }
 
 void TopicFollower::Run() {
   absl::Time next_check = absl::Now() + options_.validity_check_interval;
   auto finish_if_caught_up = [this] {
-    if (ready_.load() || !remaining_.empty()) return;
+    if (ready_.load() || rewind_pending_ || !remaining_.empty()) return;
     absl::Status done = on_caught_up_ ? on_caught_up_() : absl::OkStatus();
     if (done.ok()) {
       ready_.store(true);
@@ -102,7 +111,13 @@ void TopicFollower::Run() {
       next_check = absl::Now() + options_.validity_check_interval;
       if (ready_.load() && still_valid_ && !still_valid_()) {
         spdlog::warn("{}: the local copy is gone; reading the topic again", options_.topic);
-        if (absl::Status s = Rewind(); !s.ok()) spdlog::error("rewinding: {}", s.ToString());
+        rewind_pending_ = true;
+        ready_.store(false);
+      }
+      if (rewind_pending_) {
+        if (absl::Status s = Rewind(); !s.ok()) {
+          spdlog::error("rewinding {}: {}; trying again", options_.topic, s.ToString());
+        }
       }
       finish_if_caught_up();
     }

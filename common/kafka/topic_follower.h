@@ -50,6 +50,7 @@ class TopicFollower {
   std::function<bool()> still_valid_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::map<int32_t, int64_t> remaining_;  // partition -> offset to reach before ready
+  bool rewind_pending_ = false;           // a re-read is due but has not started yet
   std::atomic<bool> ready_{false};
   std::atomic<bool> stop_{false};
   std::thread thread_;

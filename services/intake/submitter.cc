@@ -103,6 +103,13 @@ void Submitter::Bookkeep() {
     std::vector<std::pair<SubmissionKey, std::string>> published;
     std::vector<std::pair<std::string, StatusUpdate>> updates;
     for (const auto& a : batch) {
+      if (!a.published) {
+        if (absl::Status released = submissions_.Release(a.key, a.owner); !released.ok()) {
+          spdlog::warn("releasing submission {}|{}: {}", a.key.source_system,
+                       a.key.source_referral_id, released.ToString());
+        }
+        continue;
+      }
       published.emplace_back(a.key, a.owner);
       if (a.update) updates.emplace_back(a.result.referral_id, *a.update);
     }
@@ -116,6 +123,11 @@ void Submitter::Bookkeep() {
       spdlog::warn("recording the status of {} referrals: {}", updates.size(), s.ToString());
     }
     for (auto& a : batch) {
+      if (!a.published) {
+        Count(a.channel, a.key.source_system, "unavailable");
+        a.done(std::move(a.failure));
+        continue;
+      }
       Count(a.channel, a.key.source_system, "accepted");
       a.done(std::move(a.result));
     }
@@ -241,20 +253,21 @@ void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKe
       std::move(message),
       [this, event = std::move(event), result = std::move(result), key = std::move(key),
        owner = std::move(owner), channel, done = std::move(done)](absl::Status sent) mutable {
+        absl::MutexLock lock(&queue_mu_);
         if (!sent.ok()) {
-          // Nothing was recorded downstream: let a retry claim the submission again at once.
-          if (absl::Status released = submissions_.Release(key, owner); !released.ok()) {
-            spdlog::warn("releasing submission {}|{}: {}", key.source_system,
-                         key.source_referral_id, released.ToString());
-          }
-          Count(channel, key.source_system, "unavailable");
-          done(absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message())));
+          // Nothing was recorded downstream: the claim is released (off this thread) so that
+          // a retry can claim the submission again at once. Only an unreachable broker is
+          // worth retrying as it is; anything else is the internal error it is.
+          absl::Status failure =
+              sent.code() == absl::StatusCode::kUnavailable
+                  ? absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message()))
+                  : absl::InternalError(absl::StrCat("referral not accepted: ", sent.message()));
+          queue_.push_back({false, std::move(failure), std::move(key), std::move(owner),
+                            std::nullopt, channel, std::move(result), std::move(done)});
           return;
         }
-        auto update = ProjectStatus(event);
-        absl::MutexLock lock(&queue_mu_);
-        queue_.push_back({std::move(key), std::move(owner), std::move(update), channel,
-                          std::move(result), std::move(done)});
+        queue_.push_back({true, absl::OkStatus(), std::move(key), std::move(owner),
+                          ProjectStatus(event), channel, std::move(result), std::move(done)});
       });
 }
 

@@ -81,6 +81,8 @@ class Submitter {
   // A submission the broker has acknowledged, waiting for its bookkeeping (submission marked
   // published, status recorded) before the caller hears back.
   struct Acknowledged {
+    bool published = true;  // false: the send failed; release the claim and report `failure`
+    absl::Status failure;
     SubmissionKey key;
     std::string owner;
     std::optional<StatusUpdate> update;

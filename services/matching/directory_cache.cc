@@ -81,6 +81,15 @@ absl::Status DirectoryCache::Unindex(const v1::Resource& old) {
 absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
   auto old = GetResource(r.id());
   if (!old.ok()) return old.status();
+  if (old->has_value() && r.has_updated_at()) {
+    // Writes reach the cache twice (directly from the directory service, and again when the
+    // topic is followed): an older version arriving later must not undo a newer one.
+    const auto& a = (*old)->updated_at();
+    const auto& b = r.updated_at();
+    if (std::make_pair(a.seconds(), a.nanos()) > std::make_pair(b.seconds(), b.nanos())) {
+      return absl::OkStatus();
+    }
+  }
   if (old->has_value()) {
     if (absl::Status s = Unindex(**old); !s.ok()) return s;
   }

@@ -42,8 +42,10 @@ absl::Status DirectoryService::Upsert(const v1::Resource& resource) {
   if (!violations.empty()) return InvalidArgumentWithViolations(violations);
   v1::Event event;
   *event.mutable_resource_upserted()->mutable_resource() = resource;
-  int64_t now = absl::ToUnixSeconds(clock_());
-  event.mutable_resource_upserted()->mutable_resource()->mutable_updated_at()->set_seconds(now);
+  int64_t now = absl::ToUnixNanos(clock_());
+  auto* updated = event.mutable_resource_upserted()->mutable_resource()->mutable_updated_at();
+  updated->set_seconds(now / 1000000000);
+  updated->set_nanos(static_cast<int32_t>(now % 1000000000));
   if (absl::Status s = Publish(resource.id(), event); !s.ok()) return s;
   // The topic has it; the cache follows from the topic too, this makes a read after the write
   // see it at once.
