@@ -79,6 +79,7 @@ absl::Status DirectoryCache::Unindex(const v1::Resource& old) {
 }
 
 absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
+  absl::MutexLock lock(&write_mu_);
   auto old = GetResource(r.id());
   if (!old.ok()) return old.status();
   if (old->has_value() && r.has_updated_at()) {
@@ -109,6 +110,7 @@ absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
 }
 
 absl::Status DirectoryCache::RemoveResource(const std::string& id) {
+  absl::MutexLock lock(&write_mu_);
   auto old = GetResource(id);
   if (!old.ok()) return old.status();
   if (!old->has_value()) return absl::OkStatus();

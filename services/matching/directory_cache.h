@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/redis/redis_client.h"
 #include "signpost/v1/link_worker.pb.h"
 #include "signpost/v1/resource.pb.h"
@@ -65,6 +66,9 @@ class DirectoryCache {
  private:
   absl::Status Unindex(const v1::Resource& old);
   redis::RedisClient& redis_;
+  // Writes read the cached version before replacing it: the follower and the directory service
+  // write from different threads, so the read and the write must not interleave.
+  absl::Mutex write_mu_;
 };
 
 }  // namespace signpost::matching

@@ -15,6 +15,7 @@
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/wait_until.h"
 
 namespace signpost::kafka {
 namespace {
@@ -83,14 +84,7 @@ class RunningConsumer {
   std::thread thread_;
 };
 
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
-}
+using signpost::testing::WaitUntil;
 
 class KafkaIntegrationTest : public ::testing::Test {
  protected:

@@ -24,6 +24,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/topic_reader.h"
+#include "tests/support/wait_until.h"
 
 namespace signpost::intake {
 namespace {
@@ -43,14 +44,7 @@ std::vector<v1::Event> EventsOn(const std::string& bootstrap, const std::string&
   return out;
 }
 
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return condition();
-}
+using signpost::testing::WaitUntil;
 
 std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(const std::string& bootstrap,
                                                                const std::string& prefix,
@@ -135,11 +129,14 @@ TEST_F(IntakeIntegrationTest, GrpcSubmissionYieldsExactlyOneReceivedEventAndDupl
   httplib::Client metrics("127.0.0.1", intake_->metrics_port());
   auto scraped = metrics.Get("/metrics");
   ASSERT_TRUE(scraped);
-  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
-                                       "result=\"accepted\",source_system=\"emis-leeds-north\"} 1\n"));
-  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
-                                       "result=\"duplicate\",source_system=\"emis-leeds-north\"} 1\n"));
-  EXPECT_THAT(scraped->body, HasSubstr("signpost_intake_submit_seconds_count{channel=\"grpc\"} 2\n"));
+  EXPECT_THAT(scraped->body,
+              HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
+                        "result=\"accepted\",source_system=\"emis-leeds-north\"} 1\n"));
+  EXPECT_THAT(scraped->body,
+              HasSubstr("signpost_intake_submissions_total{channel=\"grpc\","
+                        "result=\"duplicate\",source_system=\"emis-leeds-north\"} 1\n"));
+  EXPECT_THAT(scraped->body,
+              HasSubstr("signpost_intake_submit_seconds_count{channel=\"grpc\"} 2\n"));
   EXPECT_EQ(intake_->Stop(), 0) << "SIGTERM must end the service cleanly";
 }
 

@@ -18,20 +18,14 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/topic_reader.h"
+#include "tests/support/wait_until.h"
 
 namespace signpost::matching {
 namespace {
 
 using signpost::testing::ReadTopic;
 
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(60)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return condition();
-}
+using signpost::testing::WaitUntil;
 
 v1::Resource Resource(const std::string& id, v1::NeedCategory need, double lat, double lon,
                       bool step_free) {
