@@ -1,15 +1,18 @@
 #pragma once
 
+#include "common/process/worker_pool.h"
 #include "services/intake/submitter.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
 
 namespace signpost::intake {
 
-// signpost.v1.IntakeService on the callback API. SubmitReferral replies from the producer's
-// delivery callback, so no server thread waits on the broker.
+// signpost.v1.IntakeService on the callback API. SubmitReferral replies once the broker has
+// acknowledged; no gRPC thread waits for it or for Redis.
 class IntakeService final : public v1::IntakeService::CallbackService {
  public:
-  explicit IntakeService(Submitter& submitter) : submitter_(submitter) {}
+  // Work that waits (Redis, the broker) runs on `workers`, never on gRPC's callback threads.
+  IntakeService(Submitter& submitter, WorkerPool& workers)
+      : submitter_(submitter), workers_(workers) {}
 
   grpc::ServerUnaryReactor* SubmitReferral(grpc::CallbackServerContext* context,
                                            const v1::SubmitReferralRequest* request,
@@ -23,6 +26,7 @@ class IntakeService final : public v1::IntakeService::CallbackService {
 
  private:
   Submitter& submitter_;
+  WorkerPool& workers_;
 };
 
 }  // namespace signpost::intake

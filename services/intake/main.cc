@@ -13,6 +13,7 @@
 #include "common/process/port_file.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
+#include "common/process/worker_pool.h"
 #include "common/redis/redis_pool.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/redis_status_store.h"
@@ -40,6 +41,7 @@ struct IntakeConfig {
   bool create_topics = false;
   int redis_pool_size = 8;
   int linger_ms = 5;
+  int workers = 16;
 };
 
 absl::StatusOr<PriorityPolicy> PolicyFrom(const IntakeConfig& config) {
@@ -117,7 +119,8 @@ int Run(const IntakeConfig& config) {
   Submitter submitter(options, submissions, statuses, **producer, registry,
                       [] { return absl::Now(); });
 
-  IntakeService service(submitter);
+  WorkerPool workers(config.workers);
+  IntakeService service(submitter, workers);
   GrpcServerOptions grpc_options;
   grpc_options.listen = config.common.listen;
   grpc_options.port_file = config.common.port_file;
@@ -203,6 +206,10 @@ int main(int argc, char** argv) {
                  "How long the producer gathers a batch (latency for throughput)")
       ->envname("SIGNPOST_KAFKA_LINGER_MS")
       ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  app.add_option("--workers", config.workers,
+                 "Threads that run requests (they wait on Redis and Kafka, gRPC threads do not)")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_option("--redis-pool-size", config.redis_pool_size, "Redis connections")
       ->check(CLI::Range(1, 256))

@@ -275,8 +275,16 @@ TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacit
     ASSERT_TRUE(stub->UpdateCapacity(&context, update, &updated).ok());
     EXPECT_EQ(updated.capacity().places_available(), 2);
   }
-  found = search(true);
-  ASSERT_EQ(found.results(1).options_size(), 1);
+  // Read after write normally holds at once (the service writes the cache itself); allow the
+  // follower a moment, and say so if it was needed.
+  bool seen_at_once = search(true).results(1).options_size() == 1;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        found = search(true);
+        return found.results(1).options_size() == 1;
+      },
+      absl::Seconds(15)));
+  if (!seen_at_once) std::cerr << "capacity update seen only after waiting\n";
   EXPECT_THAT(found.results(1).options(0).reasons(), ::testing::Contains("2 places left"));
 
   {
