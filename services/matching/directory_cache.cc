@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/redis/lua_script.h"
 
 namespace signpost::matching {
@@ -64,58 +65,85 @@ absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status DirectoryCache::Unindex(const v1::Resource& old) {
-  std::vector<redis::Command> commands;
-  for (int need : old.need_categories()) {
-    redis::Command zrem = {"ZREM", GeoKey(need)};
-    for (int i = 0; i < old.locations_size(); ++i) zrem.push_back(Member(old, i));
-    if (zrem.size() > 2) commands.push_back(zrem);
-    commands.push_back({"ZREM", RemoteKey(need), old.id()});
-  }
-  if (commands.empty()) return absl::OkStatus();
-  return FirstError(redis_.Pipeline(commands));
+// Replaces (or with an empty record removes) a resource and its index entries in one atomic
+// step. Writes reach the cache twice (directly from the directory service, and again from the
+// topic), possibly from several instances: a version older than the cached one changes nothing.
+// KEYS: record, its index entries (a set), its version. ARGV: version seconds and nanos ("" for
+// none), record bytes ("" to remove), then index entries: g key lon lat member | r key score
+// member.
+const redis::LuaScript& ReplaceScript() {
+  static const redis::LuaScript kScript(R"lua(
+local v = redis.call('GET', KEYS[3])
+if v and ARGV[1] ~= '' then
+  local s, n = string.match(v, '^(%-?%d+) (%d+)$')
+  s = tonumber(s)
+  n = tonumber(n)
+  local ns, nn = tonumber(ARGV[1]), tonumber(ARGV[2])
+  if s > ns or (s == ns and n > nn) then return 0 end
+end
+for _, e in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local key, member = string.match(e, '^%a\t([^\t]+)\t(.+)$')
+  if key then redis.call('ZREM', key, member) end
+end
+redis.call('DEL', KEYS[2])
+if ARGV[3] == '' then
+  redis.call('DEL', KEYS[1], KEYS[3])
+  return 1
+end
+redis.call('SET', KEYS[1], ARGV[3])
+if ARGV[1] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. ARGV[2])
+else
+  redis.call('DEL', KEYS[3])
+end
+local i = 4
+while i <= #ARGV do
+  if ARGV[i] == 'g' then
+    redis.call('GEOADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
+    redis.call('SADD', KEYS[2], 'g\t' .. ARGV[i + 1] .. '\t' .. ARGV[i + 4])
+    i = i + 5
+  else
+    redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+    redis.call('SADD', KEYS[2], 'r\t' .. ARGV[i + 1] .. '\t' .. ARGV[i + 3])
+    i = i + 4
+  end
+end
+return 1
+)lua");
+  return kScript;
 }
 
+std::vector<std::string> ReplaceKeys(const std::string& id) {
+  return {ResourceKey(id), absl::StrCat("signpost:dir:entries:", id),
+          absl::StrCat("signpost:dir:version:", id)};
+}
+
+}  // namespace
+
 absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
-  absl::MutexLock lock(&write_mu_);
-  auto old = GetResource(r.id());
-  if (!old.ok()) return old.status();
-  if (old->has_value() && r.has_updated_at()) {
-    // Writes reach the cache twice (directly from the directory service, and again when the
-    // topic is followed): an older version arriving later must not undo a newer one.
-    const auto& a = (*old)->updated_at();
-    const auto& b = r.updated_at();
-    if (std::make_pair(a.seconds(), a.nanos()) > std::make_pair(b.seconds(), b.nanos())) {
-      return absl::OkStatus();
-    }
+  std::vector<std::string> args;
+  if (r.has_updated_at()) {
+    args = {absl::StrCat(r.updated_at().seconds()), absl::StrCat(r.updated_at().nanos())};
+  } else {
+    args = {"", ""};
   }
-  if (old->has_value()) {
-    if (absl::Status s = Unindex(**old); !s.ok()) return s;
-  }
-  std::vector<redis::Command> commands = {{"SET", ResourceKey(r.id()), r.SerializeAsString()}};
+  args.push_back(r.SerializeAsString());
   for (int need : r.need_categories()) {
     for (int i = 0; i < r.locations_size(); ++i) {
       const auto& loc = r.locations(i);
       if (loc.type() == v1::LOCATION_TYPE_VIRTUAL || !loc.has_point()) continue;
-      commands.push_back({"GEOADD", GeoKey(need), absl::StrCat(loc.point().longitude()),
-                          absl::StrCat(loc.point().latitude()), Member(r, i)});
+      args.insert(args.end(), {"g", GeoKey(need), absl::StrFormat("%.7f", loc.point().longitude()),
+                               absl::StrFormat("%.7f", loc.point().latitude()), Member(r, i)});
     }
     if (IsRemote(r)) {
-      commands.push_back({"ZADD", RemoteKey(need), absl::StrCat(RemoteQuality(r)), r.id()});
+      args.insert(args.end(), {"r", RemoteKey(need), absl::StrCat(RemoteQuality(r)), r.id()});
     }
   }
-  return FirstError(redis_.Pipeline(commands));
+  return ReplaceScript().Run(redis_, ReplaceKeys(r.id()), args).status();
 }
 
 absl::Status DirectoryCache::RemoveResource(const std::string& id) {
-  absl::MutexLock lock(&write_mu_);
-  auto old = GetResource(id);
-  if (!old.ok()) return old.status();
-  if (!old->has_value()) return absl::OkStatus();
-  if (absl::Status s = Unindex(**old); !s.ok()) return s;
-  return redis_.Execute({"DEL", ResourceKey(id)}).status();
+  return ReplaceScript().Run(redis_, ReplaceKeys(id), {"", "", ""}).status();
 }
 
 absl::StatusOr<std::optional<v1::Resource>> DirectoryCache::GetResource(const std::string& id) {

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/redis/redis_client.h"
 #include "signpost/v1/link_worker.pb.h"
 #include "signpost/v1/resource.pb.h"
@@ -64,11 +63,7 @@ class DirectoryCache {
   absl::StatusOr<bool> IsLoaded();
 
  private:
-  absl::Status Unindex(const v1::Resource& old);
   redis::RedisClient& redis_;
-  // Writes read the cached version before replacing it: the follower and the directory service
-  // write from different threads, so the read and the write must not interleave.
-  absl::Mutex write_mu_;
 };
 
 }  // namespace signpost::matching
