@@ -235,31 +235,35 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
 }
 
 absl::StatusOr<DirectoryCache::Team> DirectoryCache::TeamForPractice(const std::string& ods) {
+  // One round trip: the practice's network, its link workers and their caseloads.
+  static const redis::LuaScript kScript(R"lua(
+local network = redis.call('GET', KEYS[1])
+if not network then return {} end
+local out = {network}
+for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. network)) do
+  table.insert(out, redis.call('GET', ARGV[2] .. id) or '')
+  table.insert(out, redis.call('GET', ARGV[3] .. id) or '0')
+end
+return out
+)lua");
+  auto reply = kScript.Run(redis_, {PracticeKey(ods)},
+                           {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")});
+  if (!reply.ok()) return reply.status();
   Team team;
-  auto network = redis_.Execute({"GET", PracticeKey(ods)});
-  if (!network.ok()) return network.status();
-  if (network->is_nil()) return team;
-  team.network_id = network->str;
-  auto members = redis_.Execute({"SMEMBERS", NetworkWorkersKey(team.network_id)});
-  if (!members.ok()) return members.status();
-  if (members->elements.empty()) return team;
-  redis::Command records = {"MGET"}, loads = {"MGET"};
-  for (const auto& m : members->elements) {
-    records.push_back(WorkerKey(m.str));
-    loads.push_back(CaseloadKey(m.str));
-  }
-  auto replies = redis_.Pipeline({records, loads});
-  if (!replies.ok()) return replies.status();
-  for (size_t i = 0; i < members->elements.size(); ++i) {
-    const auto& record = (*replies)[0].elements[i];
+  const auto& e = reply->elements;
+  if (e.empty()) return team;
+  team.network_id = e[0].str;
+  for (size_t i = 1; i + 1 < e.size(); i += 2) {
     v1::LinkWorker w;
-    if (record.is_nil() || !w.ParseFromString(record.str)) continue;
+    if (e[i].str.empty() || !w.ParseFromString(e[i].str)) continue;
     int load = 0;
-    const auto& l = (*replies)[1].elements[i];
-    if (!l.is_nil()) (void)absl::SimpleAtoi(l.str, &load);
+    (void)absl::SimpleAtoi(e[i + 1].str, &load);
     team.caseloads[w.id()] = load;
     team.workers.push_back(std::move(w));
   }
+  // SMEMBERS has no order: keep the team in a stable order for deterministic assignment.
+  std::sort(team.workers.begin(), team.workers.end(),
+            [](const v1::LinkWorker& a, const v1::LinkWorker& b) { return a.id() < b.id(); });
   return team;
 }
 
