@@ -173,62 +173,63 @@ absl::Status DirectoryCache::PutNetwork(const v1::Network& n) {
 
 absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     const std::vector<CandidateQuery>& queries) {
-  std::vector<redis::Command> commands;
+  // One round trip for all needs: per query the geo search with each hit's record and distance,
+  // then the best remote ones with their records.
+  static const redis::LuaScript kScript(R"lua(
+local out = {}
+local prefix = ARGV[1]
+local i = 2
+while i <= #ARGV do
+  local geo = {}
+  if ARGV[i + 2] ~= '' then
+    geo = redis.call('GEOSEARCH', ARGV[i], 'FROMLONLAT', ARGV[i + 2], ARGV[i + 3], 'BYRADIUS',
+                     ARGV[i + 4], 'km', 'ASC', 'COUNT', ARGV[i + 5], 'WITHDIST')
+  end
+  table.insert(out, #geo)
+  for _, g in ipairs(geo) do
+    local id = string.match(g[1], '^(.*)|%d+$') or g[1]
+    table.insert(out, redis.call('GET', prefix .. id) or '')
+    table.insert(out, g[2])
+  end
+  local remote = redis.call('ZREVRANGE', ARGV[i + 1], 0, tonumber(ARGV[i + 6]) - 1)
+  table.insert(out, #remote)
+  for _, id in ipairs(remote) do
+    table.insert(out, redis.call('GET', prefix .. id) or '')
+  end
+  i = i + 7
+end
+return out
+)lua");
+  std::vector<std::string> args = {ResourceKey("")};
   for (const auto& q : queries) {
-    if (q.point) {
-      commands.push_back({"GEOSEARCH", GeoKey(q.need), "FROMLONLAT",
-                          absl::StrCat(q.point->longitude()), absl::StrCat(q.point->latitude()),
-                          "BYRADIUS", absl::StrCat(q.radius_km), "km", "ASC", "COUNT",
-                          absl::StrCat(q.limit), "WITHDIST"});
-    } else {
-      commands.push_back({"ECHO", ""});  // keeps replies aligned with queries
-    }
-    commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
+    args.insert(args.end(),
+                {GeoKey(q.need), RemoteKey(q.need),
+                 q.point ? absl::StrFormat("%.7f", q.point->longitude()) : "",
+                 q.point ? absl::StrFormat("%.7f", q.point->latitude()) : "",
+                 absl::StrCat(q.radius_km), absl::StrCat(q.limit), absl::StrCat(q.remote_limit)});
   }
-  auto replies = redis_.Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  if (absl::Status s = FirstError(replies); !s.ok()) return s;
-
-  // (resource id, distance or -1 for remote) per query, then one MGET for all records.
-  std::vector<std::vector<std::pair<std::string, double>>> hits(queries.size());
-  std::set<std::string> ids;
-  for (size_t q = 0; q < queries.size(); ++q) {
-    const auto& geo = (*replies)[2 * q];
-    for (const auto& entry : geo.elements) {
-      if (entry.elements.size() < 2) continue;
-      std::string member = entry.elements[0].str;
-      std::string id = member.substr(0, member.rfind('|'));
-      double km = 0;
-      if (!absl::SimpleAtod(entry.elements[1].str, &km)) continue;
-      hits[q].emplace_back(id, km);
-      ids.insert(id);
-    }
-    for (const auto& m : (*replies)[2 * q + 1].elements) {
-      const std::string& id = m.str;
-      hits[q].emplace_back(id, -1.0);
-      ids.insert(id);
-    }
-  }
-  std::map<std::string, v1::Resource> records;
-  if (!ids.empty()) {
-    redis::Command mget = {"MGET"};
-    for (const auto& id : ids) mget.push_back(ResourceKey(id));
-    auto values = redis_.Execute(mget);
-    if (!values.ok()) return values.status();
-    size_t i = 0;
-    for (const auto& id : ids) {
-      const auto& v = values->elements[i++];
-      if (v.is_nil()) continue;  // removed meanwhile
-      v1::Resource r;
-      if (r.ParseFromString(v.str)) records.emplace(id, std::move(r));
-    }
-  }
+  auto reply = kScript.Run(redis_, {}, args);
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
   std::vector<std::vector<Found>> out(queries.size());
+  size_t at = 0;
+  auto parse = [](const redis::Reply& record, Found& found) {
+    return !record.str.empty() && found.resource.ParseFromString(record.str);
+  };
   for (size_t q = 0; q < queries.size(); ++q) {
-    for (const auto& [id, km] : hits[q]) {
-      auto it = records.find(id);
-      if (it == records.end()) continue;
-      out[q].push_back({it->second, km < 0 ? 0.0 : km, km < 0});
+    if (at >= e.size()) return absl::InternalError("candidate script: short reply");
+    int64_t geo = e[at++].integer;
+    for (int64_t k = 0; k < geo && at + 1 < e.size(); ++k, at += 2) {
+      Found found;
+      if (!parse(e[at], found) || !absl::SimpleAtod(e[at + 1].str, &found.distance_km)) continue;
+      out[q].push_back(std::move(found));  // an empty record: removed meanwhile
+    }
+    if (at >= e.size()) return absl::InternalError("candidate script: short reply");
+    int64_t remote = e[at++].integer;
+    for (int64_t k = 0; k < remote && at < e.size(); ++k, ++at) {
+      Found found;
+      found.remote = true;
+      if (parse(e[at], found)) out[q].push_back(std::move(found));
     }
   }
   return out;
