@@ -6,8 +6,6 @@
 #include "absl/time/civil_time.h"
 
 namespace signpost::matching {
-namespace {
-
 bool Offers(const v1::Resource& r, v1::DeliveryMode mode) {
   return std::find(r.delivery_modes().begin(), r.delivery_modes().end(), mode) !=
          r.delivery_modes().end();
@@ -16,8 +14,6 @@ bool Offers(const v1::Resource& r, v1::DeliveryMode mode) {
 bool Speaks(const v1::Resource& r, const std::string& language) {
   return std::find(r.languages().begin(), r.languages().end(), language) != r.languages().end();
 }
-
-}  // namespace
 
 bool BelongsTo(const v1::PersonProfile& p, v1::InclusionGroup group) {
   if (std::find(p.inclusion_groups().begin(), p.inclusion_groups().end(), group) !=

@@ -35,6 +35,10 @@ std::optional<Exclusion> WhyExcluded(const Candidate& candidate, const v1::Perso
 // The groups a person belongs to, stated or implied (age, sex, ethnic category).
 bool BelongsTo(const v1::PersonProfile& person, v1::InclusionGroup group);
 
+// What a resource offers: a delivery mode, a language (ISO 639-1).
+bool Offers(const v1::Resource& resource, v1::DeliveryMode mode);
+bool Speaks(const v1::Resource& resource, const std::string& language);
+
 // True when the assured date is older than the policy allows.
 bool IsStale(const v1::Resource& resource, const MatchPolicy& policy, absl::Time now);
 

@@ -1,12 +1,12 @@
 #include "services/matching/directory_cache.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/redis/lua_script.h"
+#include "services/matching/candidate_filter.h"
 
 namespace signpost::matching {
 namespace {
@@ -32,10 +32,7 @@ std::string AssignmentKey(const std::string& referral) {
 }
 
 bool IsRemote(const v1::Resource& r) {
-  for (int mode : r.delivery_modes()) {
-    if (mode == v1::DELIVERY_MODE_ONLINE || mode == v1::DELIVERY_MODE_PHONE) return true;
-  }
-  return false;
+  return Offers(r, v1::DELIVERY_MODE_ONLINE) || Offers(r, v1::DELIVERY_MODE_PHONE);
 }
 
 // Remote resources are not bounded by distance, so a region or a nation may have thousands per

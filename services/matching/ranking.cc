@@ -16,15 +16,6 @@ struct Scored {
   double score;
 };
 
-bool Speaks(const v1::Resource& r, const std::string& language) {
-  return std::find(r.languages().begin(), r.languages().end(), language) != r.languages().end();
-}
-
-bool Offers(const v1::Resource& r, v1::DeliveryMode mode) {
-  return std::find(r.delivery_modes().begin(), r.delivery_modes().end(), mode) !=
-         r.delivery_modes().end();
-}
-
 double Score(const Candidate& c, const v1::PersonProfile& person, const MatchPolicy& policy,
              absl::Time now) {
   const v1::Resource& r = *c.resource;

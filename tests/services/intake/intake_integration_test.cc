@@ -21,6 +21,7 @@
 #include "signpost/v1/intake_service.grpc.pb.h"
 #include "tests/services/intake/referral_builder.h"
 #include "tests/support/kafka_env.h"
+#include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/topic_reader.h"
@@ -60,13 +61,11 @@ std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(const std::string
   return intake;
 }
 
-class IntakeIntegrationTest : public ::testing::Test {
+class IntakeIntegrationTest : public signpost::testing::KafkaRedisTest {
  protected:
   void SetUp() override {
-    auto env = signpost::testing::MakeKafkaEnv();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *env;
-    ASSERT_TRUE(redis_.Start().ok());
+    KafkaRedisTest::SetUp();
+    if (HasFatalFailure()) return;
     intake_ = StartIntake(env_.bootstrap, env_.prefix, redis_.address());
     channel_ = grpc::CreateChannel(intake_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::IntakeService::NewStub(channel_);
@@ -91,8 +90,6 @@ class IntakeIntegrationTest : public ::testing::Test {
     return out;
   }
 
-  KafkaEnv env_;
-  signpost::testing::RedisServer redis_;
   std::unique_ptr<signpost::testing::ServiceProcess> intake_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IntakeService::Stub> stub_;

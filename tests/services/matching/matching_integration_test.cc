@@ -15,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include "tests/support/kafka_env.h"
+#include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/topic_reader.h"
@@ -48,13 +49,11 @@ v1::Resource Resource(const std::string& id, v1::NeedCategory need, double lat, 
   return r;
 }
 
-class MatchingIntegrationTest : public ::testing::Test {
+class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
  protected:
   void SetUp() override {
-    auto env = signpost::testing::MakeKafkaEnv();
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *env;
-    ASSERT_TRUE(redis_.Start().ok());
+    KafkaRedisTest::SetUp();
+    if (HasFatalFailure()) return;
     kafka::ProducerOptions options;
     options.bootstrap = env_.bootstrap;
     producer_ = *kafka::KafkaProducer::Create(options);
@@ -168,8 +167,6 @@ class MatchingIntegrationTest : public ::testing::Test {
     EXPECT_EQ(m.location_basis(), "postcode");
   }
 
-  signpost::testing::KafkaEnv env_;
-  signpost::testing::RedisServer redis_;
   std::unique_ptr<kafka::KafkaProducer> producer_;
   std::unique_ptr<signpost::testing::ServiceProcess> matching_;
 };
