@@ -28,6 +28,7 @@ struct MatchingConfig {
   CommonConfig common;
   std::string postcodes;
   double radius_km = 5.0;
+  std::vector<std::string> need_radius_km;
   double transport_barrier_factor = 0.5;
   int top_k = 3;
   int max_assured_age_days = 365;
@@ -35,6 +36,11 @@ struct MatchingConfig {
 };
 
 int Run(const MatchingConfig& config) {
+  std::map<v1::NeedCategory, double> need_radius_km;
+  if (absl::Status s = ParseNeedRadii(config.need_radius_km, need_radius_km); !s.ok()) {
+    fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
   if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
     fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
     return 2;
@@ -94,6 +100,7 @@ int Run(const MatchingConfig& config) {
   options.topic_prefix = prefix;
   options.producer_name = absl::StrCat(kService, "/", InstanceIdOrDefault(config.common));
   options.policy.default_radius_km = config.radius_km;
+  options.policy.radius_km = need_radius_km;
   options.policy.transport_barrier_factor = config.transport_barrier_factor;
   options.policy.top_k = config.top_k;
   options.policy.max_assured_age = absl::Hours(24) * config.max_assured_age_days;
@@ -164,6 +171,11 @@ int main(int argc, char** argv) {
       ->envname("SIGNPOST_MATCH_RADIUS_KM")
       ->check(CLI::Range(0.1, 200.0))
       ->capture_default_str();
+  app.add_option("--need-radius-km", config.need_radius_km,
+                 "Radius for one need, overriding --radius-km: NEED=KM (repeatable), "
+                 "e.g. physical_activity=3")
+      ->envname("SIGNPOST_MATCH_NEED_RADIUS_KM")
+      ->delimiter(',');
   app.add_option("--transport-barrier-factor", config.transport_barrier_factor,
                  "Radius scale for a person with a transport barrier")
       ->check(CLI::Range(0.05, 1.0))

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <map>
+#include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "signpost/v1/common.pb.h"
 
@@ -25,5 +28,10 @@ struct MatchPolicy {
     return transport_barrier ? radius * transport_barrier_factor : radius;
   }
 };
+
+// Reads per-need radii written as NEED=KM (need named as in the proto without its prefix, any
+// case: "physical_activity=3"), as operators give them on the command line.
+absl::Status ParseNeedRadii(const std::vector<std::string>& entries,
+                            std::map<v1::NeedCategory, double>& radius_km);
 
 }  // namespace signpost::matching
