@@ -359,6 +359,9 @@ absl::StatusOr<v1::WithdrawReferralResponse> Submitter::Withdraw(
   withdrawn->set_detail(request.detail());
   withdrawn->set_withdrawn_by(request.withdrawn_by());
   withdrawn->set_purge_personal_data(request.reason() == v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+  withdrawn->set_referrer_ods_code(current->referrer_ods_code());
+  withdrawn->set_source_system(current->source().source_system());
+  withdrawn->set_source_referral_id(current->source().source_referral_id());
   events::Seal(event, request.referral_id(), options_.producer_name, clock_());
   absl::Status sent = producer_.Send(events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferralReceived, options_.topic_prefix),

@@ -288,4 +288,47 @@ absl::StatusOr<bool> DirectoryCache::IsLoaded() {
   return reply->integer == 1;
 }
 
+namespace {
+
+std::string ReservationLockKey(const std::string& id) {
+  return absl::StrCat("signpost:dir:reserving:", id);
+}
+std::string ReservationsKey(const std::string& id) {
+  return absl::StrCat("signpost:dir:reservations:", id);
+}
+
+const redis::LuaScript& UnlockScript() {
+  static const redis::LuaScript script(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua");
+  return script;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> DirectoryCache::TryLockResource(const std::string& id,
+                                                     const std::string& holder,
+                                                     absl::Duration ttl) {
+  auto reply = redis_.Execute({"SET", ReservationLockKey(id), holder, "NX", "PX",
+                               absl::StrCat(absl::ToInt64Milliseconds(ttl))});
+  if (!reply.ok()) return reply.status();
+  return !reply->is_nil();
+}
+
+absl::Status DirectoryCache::UnlockResource(const std::string& id, const std::string& holder) {
+  return UnlockScript().Run(redis_, {ReservationLockKey(id)}, {holder}).status();
+}
+
+absl::StatusOr<bool> DirectoryCache::HasReservation(const std::string& id,
+                                                    const std::string& referral_id) {
+  auto reply = redis_.Execute({"SISMEMBER", ReservationsKey(id), referral_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+absl::Status DirectoryCache::AddReservation(const std::string& id, const std::string& referral_id) {
+  return redis_.Execute({"SADD", ReservationsKey(id), referral_id}).status();
+}
+
 }  // namespace signpost::matching

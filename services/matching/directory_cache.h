@@ -59,6 +59,15 @@ class DirectoryCache {
                                          const std::string& worker_id);
 
   // Set after the directory topic has been read to its end; gone after FLUSHALL.
+  // Serialises the reservations of one resource across matching instances: a lock with a
+  // holder token and an expiry (a crashed holder cannot block it for longer than `ttl`).
+  absl::StatusOr<bool> TryLockResource(const std::string& id, const std::string& holder,
+                                       absl::Duration ttl);
+  absl::Status UnlockResource(const std::string& id, const std::string& holder);
+  // The referrals that hold a place at a resource.
+  absl::StatusOr<bool> HasReservation(const std::string& id, const std::string& referral_id);
+  absl::Status AddReservation(const std::string& id, const std::string& referral_id);
+
   absl::Status MarkLoaded();
   absl::StatusOr<bool> IsLoaded();
 

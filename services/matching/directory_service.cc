@@ -172,6 +172,69 @@ grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerC
   return Done(context, s);
 }
 
+absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
+    const v1::ReservePlaceRequest& request) {
+  std::vector<FieldViolation> violations;
+  if (!IsValidDirectoryId(request.resource_id())) {
+    violations.push_back({"resource_id", "not a directory id"});
+  }
+  if (request.referral_id().empty() || request.referral_id().size() > 128) {
+    violations.push_back({"referral_id", "required, at most 128 characters"});
+  }
+  if (!violations.empty()) return InvalidArgumentWithViolations(violations);
+  const std::string holder = events::NewEventId();
+  bool locked = false;
+  for (int attempt = 0; attempt < 100 && !locked; ++attempt) {
+    auto got = cache_.TryLockResource(request.resource_id(), holder, absl::Seconds(5));
+    if (!got.ok()) return absl::UnavailableError(got.status().message());
+    locked = *got;
+    if (!locked) absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (!locked) {
+    return absl::UnavailableError(
+        absl::StrCat("resource ", request.resource_id(), " is busy with other reservations"));
+  }
+  auto reserve = [&]() -> absl::StatusOr<v1::ReservePlaceResponse> {
+    auto found = cache_.GetResource(request.resource_id());
+    if (!found.ok()) return absl::UnavailableError(found.status().message());
+    if (!found->has_value()) {
+      return absl::NotFoundError(absl::StrCat("no resource '", request.resource_id(), "'"));
+    }
+    v1::ReservePlaceResponse response;
+    *response.mutable_resource() = **found;
+    auto held = cache_.HasReservation(request.resource_id(), request.referral_id());
+    if (!held.ok()) return absl::UnavailableError(held.status().message());
+    if (*held) {
+      response.set_already_reserved(true);
+      return response;
+    }
+    v1::Resource& resource = *response.mutable_resource();
+    auto* capacity = resource.mutable_capacity();
+    if (capacity->places_available() <= 0) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("no place left at ", resource.name(), " (", resource.id(), "); waitlist ",
+                       capacity->waitlist_open() ? "open" : "closed"));
+    }
+    capacity->set_places_available(capacity->places_available() - 1);
+    capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(clock_()));
+    if (absl::Status s = Upsert(resource); !s.ok()) return s;
+    absl::Status added = cache_.AddReservation(request.resource_id(), request.referral_id());
+    if (!added.ok()) return absl::UnavailableError(added.message());
+    return response;
+  };
+  auto result = reserve();
+  (void)cache_.UnlockResource(request.resource_id(), holder);
+  return result;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerContext* context,
+                                                         const v1::ReservePlaceRequest* request,
+                                                         v1::ReservePlaceResponse* response) {
+  auto reserved = Reserve(*request);
+  if (reserved.ok()) *response = *std::move(reserved);
+  return Done(context, reserved.status());
+}
+
 grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
     grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
     v1::ImportOpenReferralResponse* response) {

@@ -39,6 +39,9 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   grpc::ServerUnaryReactor* UpsertLinkWorker(grpc::CallbackServerContext* context,
                                              const v1::LinkWorker* request,
                                              v1::LinkWorker* response) override;
+  grpc::ServerUnaryReactor* ReservePlace(grpc::CallbackServerContext* context,
+                                         const v1::ReservePlaceRequest* request,
+                                         v1::ReservePlaceResponse* response) override;
   grpc::ServerUnaryReactor* UpsertNetwork(grpc::CallbackServerContext* context,
                                           const v1::Network* request,
                                           v1::Network* response) override;
@@ -46,6 +49,7 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   // The operations behind the RPCs, as statuses (used by the RPCs and by tests).
   absl::Status Upsert(const v1::Resource& resource);
   absl::StatusOr<v1::SearchResourcesResponse> Search(const v1::SearchResourcesRequest& request);
+  absl::StatusOr<v1::ReservePlaceResponse> Reserve(const v1::ReservePlaceRequest& request);
 
  private:
   absl::Status Publish(const std::string& key, v1::Event event);

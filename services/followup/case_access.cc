@@ -1,0 +1,42 @@
+#include "services/followup/case_access.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
+
+namespace signpost::followup {
+
+std::string TeamQueue(const std::string& network_id) {
+  return absl::StrCat("team:", network_id.empty() ? "unassigned" : network_id);
+}
+
+std::string QueueOf(const v1::Task& task) {
+  return task.link_worker_id().empty() ? TeamQueue(task.network_id()) : task.link_worker_id();
+}
+
+absl::Status CheckQueueName(const std::string& queue) {
+  if (queue.empty()) {
+    return InvalidArgumentWithViolations(
+        {{"link_worker_id", "required: a link worker id or team:<network id>"}});
+  }
+  if (queue.size() > 128) {
+    return InvalidArgumentWithViolations({{"link_worker_id", "longer than 128 characters"}});
+  }
+  for (char c : queue) {
+    if (c <= ' ' || c == 0x7f) {
+      return InvalidArgumentWithViolations(
+          {{"link_worker_id", "contains spaces or control characters"}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCaseAccess(const std::string& queue, const v1::Case& kase) {
+  bool own = !kase.link_worker_id().empty() && queue == kase.link_worker_id();
+  bool team = kase.link_worker_id().empty() && queue == TeamQueue(kase.network_id());
+  if (own || team) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("referral ", kase.referral_id(), " is not a case of ", queue));
+}
+
+}  // namespace signpost::followup

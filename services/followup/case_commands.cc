@@ -1,0 +1,138 @@
+#include "services/followup/case_commands.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
+#include "services/followup/case_access.h"
+
+namespace signpost::followup {
+namespace {
+
+// Enough for any realistic contention on one case; past it the caller is told to try again.
+constexpr int kAttempts = 8;
+
+absl::Status Busy(const std::string& referral_id) {
+  return absl::AbortedError(
+      absl::StrCat("case ", referral_id, " kept changing while this was recorded: try again"));
+}
+
+}  // namespace
+
+CaseCommands::CaseCommands(CaseStore& store, const CaseWorkflow& workflow, PlaceReserver* places,
+                           std::function<absl::Time()> clock, std::function<void()> committed)
+    : store_(store),
+      workflow_(workflow),
+      places_(places),
+      clock_(std::move(clock)),
+      committed_(std::move(committed)) {}
+
+absl::Status CaseCommands::CommitNow(const CaseChange& change) {
+  absl::Status s = store_.Commit(change);
+  if (s.ok() && committed_) committed_();
+  return s;
+}
+
+absl::StatusOr<LoadedCase> CaseCommands::LoadFor(const std::string& queue,
+                                                 const std::string& referral_id) {
+  if (absl::Status s = CheckQueueName(queue); !s.ok()) return s;
+  if (referral_id.empty()) return InvalidArgumentWithViolations({{"referral_id", "required"}});
+  auto loaded = store_.Load(referral_id);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no case for referral ", referral_id));
+  }
+  if (absl::Status s = CheckCaseAccess(queue, (*loaded)->kase); !s.ok()) return s;
+  return **std::move(loaded);
+}
+
+absl::StatusOr<v1::Case> CaseCommands::GetCase(const std::string& queue,
+                                               const std::string& referral_id) {
+  auto loaded = LoadFor(queue, referral_id);
+  if (!loaded.ok()) return loaded.status();
+  return loaded->kase;
+}
+
+absl::StatusOr<v1::Case> CaseCommands::Act(const std::string& queue, const std::string& referral_id,
+                                           const Rule& rule) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto loaded = LoadFor(queue, referral_id);
+    if (!loaded.ok()) return loaded.status();
+    auto change = rule(*loaded, clock_());
+    if (!change.ok()) return change.status();
+    absl::Status s = CommitNow(*change);
+    if (s.ok()) return change->after;
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return Busy(referral_id);
+}
+
+absl::StatusOr<v1::Case> CaseCommands::RecordConnection(
+    const v1::RecordConnectionRequest& request) {
+  if (places_ == nullptr) {
+    return absl::UnavailableError("no directory configured to reserve places (--directory)");
+  }
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto loaded = LoadFor(request.link_worker_id(), request.referral_id());
+    if (!loaded.ok()) return loaded.status();
+    auto change = workflow_.RecordConnection(*loaded, request, clock_());
+    if (!change.ok()) return change.status();
+    // Reserved once per referral, so redoing after a lost race takes no second place.
+    auto reserved = places_->Reserve(request.resource_id(), request.referral_id());
+    if (!reserved.ok()) return reserved.status();
+    absl::Status s = CommitNow(*change);
+    if (s.ok()) return change->after;
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return Busy(request.referral_id());
+}
+
+absl::StatusOr<v1::Task> CaseCommands::CompleteTask(const v1::CompleteTaskRequest& request) {
+  if (request.task_id().empty()) return InvalidArgumentWithViolations({{"task_id", "required"}});
+  if (absl::Status s = CheckQueueName(request.link_worker_id()); !s.ok()) return s;
+  auto task = store_.GetTask(request.task_id());
+  if (!task.ok()) return task.status();
+  if (!task->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no task ", request.task_id()));
+  }
+  if (QueueOf(**task) != request.link_worker_id()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "task ", request.task_id(), " is not in the queue of ", request.link_worker_id()));
+  }
+  auto kase = Act(request.link_worker_id(), (*task)->referral_id(),
+                  [&](const LoadedCase& current, absl::Time now) {
+                    return workflow_.CompleteTask(current, request, now);
+                  });
+  if (!kase.ok()) return kase.status();
+  v1::Task done = **task;
+  done.set_status(v1::TASK_STATUS_DONE);
+  return done;
+}
+
+absl::Status CaseCommands::Open(const v1::Event& matched) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto loaded = store_.Load(matched.envelope().referral_id());
+    if (!loaded.ok()) return loaded.status();
+    if (loaded->has_value()) return absl::OkStatus();  // opened before, or withdrawn first
+    auto change = workflow_.Open(matched);
+    if (!change.ok()) return change.status();
+    absl::Status s = CommitNow(*change);
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return Busy(matched.envelope().referral_id());
+}
+
+absl::Status CaseCommands::Withdraw(const v1::Event& withdrawn) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto loaded = store_.Load(withdrawn.envelope().referral_id());
+    if (!loaded.ok()) return loaded.status();
+    auto change = workflow_.Withdraw(*loaded, withdrawn, clock_());
+    if (change.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::OkStatus();  // already ended: withdrawn before, or closed
+    }
+    if (!change.ok()) return change.status();
+    absl::Status s = CommitNow(*change);
+    if (s.code() != absl::StatusCode::kAborted) return s;
+  }
+  return Busy(withdrawn.envelope().referral_id());
+}
+
+}  // namespace signpost::followup

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/followup/case_store.h"
+#include "services/followup/case_workflow.h"
+#include "services/followup/place_reserver.h"
+
+namespace signpost::followup {
+
+// Carries out case actions: load, check access, apply the workflow's rule, commit; a commit that
+// lost a race with another change is redone on the fresh case. `committed` runs after every
+// commit (it wakes the outbox publisher).
+class CaseCommands {
+ public:
+  using Rule = std::function<absl::StatusOr<CaseChange>(const LoadedCase&, absl::Time)>;
+
+  CaseCommands(CaseStore& store, const CaseWorkflow& workflow, PlaceReserver* places,
+               std::function<absl::Time()> clock, std::function<void()> committed);
+
+  // An action by `queue` on its case; answers the case after it.
+  absl::StatusOr<v1::Case> Act(const std::string& queue, const std::string& referral_id,
+                               const Rule& rule);
+  absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& referral_id);
+  // Reserves the place through the directory before the connection is committed.
+  absl::StatusOr<v1::Case> RecordConnection(const v1::RecordConnectionRequest& request);
+  absl::StatusOr<v1::Task> CompleteTask(const v1::CompleteTaskRequest& request);
+
+  // From the topics; OK when already done (redelivery).
+  absl::Status Open(const v1::Event& matched);
+  absl::Status Withdraw(const v1::Event& withdrawn);
+
+  const CaseWorkflow& workflow() const { return workflow_; }
+
+ private:
+  absl::StatusOr<LoadedCase> LoadFor(const std::string& queue, const std::string& referral_id);
+  absl::Status CommitNow(const CaseChange& change);
+
+  CaseStore& store_;
+  const CaseWorkflow& workflow_;
+  PlaceReserver* places_;
+  std::function<absl::Time()> clock_;
+  std::function<void()> committed_;
+};
+
+}  // namespace signpost::followup

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/followup/case_change.h"
+
+namespace signpost::followup {
+
+// Where cases, tasks, timers and the outgoing events live. RedisCaseStore is the real one.
+class CaseStore {
+ public:
+  virtual ~CaseStore() = default;
+
+  virtual absl::StatusOr<std::optional<LoadedCase>> Load(const std::string& referral_id) = 0;
+
+  // Applies the whole change or nothing. ABORTED when the case is no longer at
+  // change.expected_version (someone else changed it: load again and redo); NOT_FOUND when the
+  // change fires a timer that is no longer scheduled (another instance fired it).
+  virtual absl::Status Commit(const CaseChange& change) = 0;
+
+  virtual absl::StatusOr<std::optional<v1::Task>> GetTask(const std::string& task_id) = 0;
+
+  // A queue's open tasks, oldest first, and the resume token of its feed at that moment.
+  struct QueueSnapshot {
+    std::vector<v1::Task> tasks;
+    std::string token;
+  };
+  virtual absl::StatusOr<QueueSnapshot> Snapshot(const std::string& queue) = 0;
+
+  // Timers due at `now`, each leased for `lease`: no other caller gets it until the lease runs
+  // out, so a claimer that dies leaves it to be claimed again, and a live one fires it once.
+  virtual absl::StatusOr<std::vector<v1::FollowUpTimer>> ClaimDueTimers(absl::Time now,
+                                                                        absl::Duration lease,
+                                                                        int limit) = 0;
+  virtual absl::Status DropTimer(const std::string& timer_id) = 0;
+};
+
+}  // namespace signpost::followup

@@ -1,0 +1,105 @@
+#include "services/followup/followup_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/topics.h"
+
+namespace signpost::followup {
+namespace {
+
+kafka::Outcome FromStatus(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk:
+      return kafka::Outcome::Done();
+    case absl::StatusCode::kInvalidArgument:
+      return kafka::Outcome::DeadLetter(std::string(s.message()));
+    default:
+      return kafka::Outcome::Retry(s.ToString());
+  }
+}
+
+}  // namespace
+
+FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
+                                 std::string topic_prefix, std::string producer_name,
+                                 metrics::Registry& metrics, std::function<absl::Time()> clock)
+    : commands_(commands),
+      producer_(producer),
+      topic_prefix_(std::move(topic_prefix)),
+      producer_name_(std::move(producer_name)),
+      opened_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
+                                 {{"type", "referral.matched"}})),
+      withdrawn_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
+                                    {{"type", "referral.withdrawn"}})),
+      rejected_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
+                                   {{"type", "referral.rejected"}})),
+      clock_(std::move(clock)) {}
+
+std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
+  std::vector<kafka::Outcome> out;
+  for (const auto& message : batch) {
+    // After a retry in a partition nothing behind it may complete: keep order per referral.
+    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
+      out.push_back(out.back());
+      continue;
+    }
+    out.push_back(HandleOne(message));
+  }
+  return out;
+}
+
+kafka::Outcome FollowUpHandler::HandleOne(const kafka::ConsumedMessage& message) {
+  auto event = events::ParseEvent(message);
+  if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
+  absl::Status s;
+  switch (event->payload_case()) {
+    case v1::Event::kReferralMatched:
+      s = commands_.Open(*event);
+      if (s.ok()) opened_.Increment();
+      break;
+    case v1::Event::kReferralWithdrawn:
+      s = commands_.Withdraw(*event);
+      if (s.ok()) withdrawn_.Increment();
+      break;
+    case v1::Event::kReferralRejected:
+      s = TellRejected(*event);
+      if (s.ok()) rejected_.Increment();
+      break;
+    default:
+      return kafka::Outcome::Done();  // received referrals are matching's business
+  }
+  if (!s.ok() && s.code() != absl::StatusCode::kInvalidArgument) {
+    spdlog::warn("{} of {}: {}", std::string(events::EventTypeName(*event)),
+                 event->envelope().referral_id(), s.ToString());
+  }
+  return FromStatus(s);
+}
+
+absl::Status FollowUpHandler::TellRejected(const v1::Event& rejected) {
+  const v1::ReferralRejected& r = rejected.referral_rejected();
+  if (r.referrer_ods_code().empty()) return absl::OkStatus();  // nobody known to tell
+  v1::Event event;
+  v1::ReferrerFeedback* feedback = event.mutable_referrer_feedback();
+  feedback->set_referrer_ods_code(r.referrer_ods_code());
+  feedback->set_source_system(r.source_system());
+  feedback->set_source_referral_id(r.source_referral_id());
+  feedback->set_kind(v1::FEEDBACK_KIND_REJECTED);
+  std::string summary = absl::StrCat("Not accepted: ", r.reason());
+  for (const auto& violation : r.violations()) {
+    absl::StrAppend(&summary, "; ", violation.field(), ": ", violation.description());
+  }
+  feedback->set_summary(summary);
+  feedback->set_idempotency_key(absl::StrCat(rejected.envelope().event_id(), ":rejected"));
+  events::Seal(event, rejected.envelope().referral_id(), producer_name_, clock_(),
+               rejected.envelope().trace().traceparent(), rejected.envelope().event_id());
+  event.mutable_envelope()->set_event_id(
+      events::NameBasedEventId(absl::StrCat("referrer.feedback:", feedback->idempotency_key())));
+  absl::Status sent = producer_.Send(
+      events::ToMessage(event, kafka::TopicName(kafka::Topic::kReferrerFeedback, topic_prefix_),
+                        r.referrer_ods_code()));
+  return sent.ok() ? sent : absl::UnavailableError(sent.message());
+}
+
+}  // namespace signpost::followup

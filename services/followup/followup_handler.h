@@ -1,0 +1,39 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/kafka/consumer.h"
+#include "common/kafka/producer.h"
+#include "common/metrics/registry.h"
+#include "services/followup/case_commands.h"
+
+namespace signpost::followup {
+
+// Consumes signpost.referral.matched (opens cases), signpost.referral.received (withdrawals) and
+// signpost.referral.rejected (tells the referrer). Idempotent: a redelivered match finds its
+// case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back keeps
+// its id. Redis or the broker unreachable: retried, never skipped.
+class FollowUpHandler final : public kafka::BatchHandler {
+ public:
+  FollowUpHandler(CaseCommands& commands, kafka::Producer& producer, std::string topic_prefix,
+                  std::string producer_name, metrics::Registry& metrics,
+                  std::function<absl::Time()> clock);
+
+  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
+
+ private:
+  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
+  absl::Status TellRejected(const v1::Event& rejected);
+
+  CaseCommands& commands_;
+  kafka::Producer& producer_;
+  std::string topic_prefix_;
+  std::string producer_name_;
+  metrics::Counter& opened_;
+  metrics::Counter& withdrawn_;
+  metrics::Counter& rejected_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace signpost::followup

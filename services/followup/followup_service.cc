@@ -1,0 +1,216 @@
+#include "services/followup/followup_service.h"
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/grpc_status.h"
+#include "services/followup/case_access.h"
+
+namespace signpost::followup {
+namespace {
+
+// A subscriber this far behind is cut off; it reconnects with its last token and loses nothing.
+constexpr size_t kMaxPending = 10000;
+
+grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+template <typename T>
+grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, absl::StatusOr<T> result,
+                                 T* response) {
+  if (result.ok()) *response = *std::move(result);
+  return Done(context, result.status());
+}
+
+// One SubscribeTasks call: the snapshot (or what was missed), then updates as the feed delivers
+// them, one write at a time.
+class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
+                         public TaskFeed::Subscriber {
+ public:
+  explicit TaskStream(TaskFeed& feed) : feed_(feed) {}
+
+  void Fail(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(ToGrpcStatus(status));
+  }
+
+  void Begin(std::vector<v1::TaskUpdate> first, const std::string& queue,
+             const std::string& token) {
+    // Runs before the reactor is returned to gRPC, so no callback races with it.
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto& update : first) pending_.push_back(std::move(update));
+    }
+    registered_ = true;
+    feed_.Add(this, queue, token);
+    absl::MutexLock lock(&mu_);
+    WriteNextLocked();
+  }
+
+  void Deliver(std::vector<v1::TaskUpdate> updates) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    for (auto& update : updates) pending_.push_back(std::move(update));
+    if (pending_.size() > kMaxPending) {
+      pending_.clear();
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "too far behind: reconnect with the last resume token"));
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!pending_.empty()) pending_.pop_front();
+    if (!ok) {
+      pending_.clear();
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    pending_.clear();
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    if (registered_) feed_.Remove(this);
+    delete this;
+  }
+
+ private:
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || pending_.empty() || finishing_) return;
+    writing_ = true;
+    StartWrite(&pending_.front());
+  }
+
+  // Finish waits for a write in flight; OnWriteDone then finishes.
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finishing_ = true;
+    final_status_ = std::move(status);
+    if (writing_) return;
+    finished_ = true;
+    Finish(final_status_);
+  }
+
+  TaskFeed& feed_;
+  bool registered_ = false;
+  absl::Mutex mu_;
+  std::deque<v1::TaskUpdate> pending_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed)
+    : commands_(commands), store_(store), feed_(feed) {}
+
+grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
+    grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) {
+  auto* stream = new TaskStream(feed_);
+  const std::string& queue = request->link_worker_id();
+  if (absl::Status s = CheckQueueName(queue); !s.ok()) {
+    stream->Fail(s);
+    return stream;
+  }
+  bool resume = false;
+  if (!request->resume_token().empty()) {
+    auto can = feed_.CanResume(queue, request->resume_token());
+    if (!can.ok()) {
+      stream->Fail(can.status());
+      return stream;
+    }
+    resume = *can;
+  }
+  if (resume) {
+    stream->Begin({}, queue, request->resume_token());
+    return stream;
+  }
+  auto snapshot = store_.Snapshot(queue);
+  if (!snapshot.ok()) {
+    stream->Fail(snapshot.status());
+    return stream;
+  }
+  std::vector<v1::TaskUpdate> first;
+  for (auto& task : snapshot->tasks) {
+    v1::TaskUpdate update;
+    *update.mutable_task() = std::move(task);
+    update.set_snapshot(true);
+    first.push_back(std::move(update));
+  }
+  // Only the end of the snapshot carries a token: resuming from it cannot skip snapshot tasks.
+  v1::TaskUpdate end;
+  end.set_snapshot_end(true);
+  end.set_resume_token(snapshot->token);
+  first.push_back(std::move(end));
+  stream->Begin(std::move(first), queue, snapshot->token);
+  (void)context;
+  return stream;
+}
+
+grpc::ServerUnaryReactor* FollowUpService::ListTasks(grpc::CallbackServerContext* context,
+                                                     const v1::ListTasksRequest* request,
+                                                     v1::ListTasksResponse* response) {
+  if (absl::Status s = CheckQueueName(request->link_worker_id()); !s.ok()) {
+    return Done(context, s);
+  }
+  auto snapshot = store_.Snapshot(request->link_worker_id());
+  if (!snapshot.ok()) return Done(context, snapshot.status());
+  for (auto& task : snapshot->tasks) *response->add_tasks() = std::move(task);
+  return Done(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerContext* context,
+                                                        const v1::CompleteTaskRequest* request,
+                                                        v1::Task* response) {
+  return Answer(context, commands_.CompleteTask(*request), response);
+}
+
+grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
+                                                   const v1::GetCaseRequest* request,
+                                                   v1::Case* response) {
+  return Answer(context, commands_.GetCase(request->link_worker_id(), request->referral_id()),
+                response);
+}
+
+#define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                           \
+  grpc::ServerUnaryReactor* FollowUpService::Method(                                          \
+      grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) { \
+    const CaseWorkflow& workflow = commands_.workflow();                                      \
+    return Answer(context,                                                                    \
+                  commands_.Act(request->link_worker_id(), request->referral_id(),            \
+                                [&](const LoadedCase& current, absl::Time now) {              \
+                                  return workflow.Rule(current, *request, now);               \
+                                }),                                                           \
+                  response);                                                                  \
+  }
+
+SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest, RecordContact)
+SIGNPOST_CASE_ACTION(AgreePlan, AgreePlanRequest, AgreePlan)
+SIGNPOST_CASE_ACTION(RecordAttendance, RecordAttendanceRequest, RecordAttendance)
+SIGNPOST_CASE_ACTION(RecordOutcome, RecordOutcomeRequest, RecordOutcome)
+SIGNPOST_CASE_ACTION(CloseCase, CloseCaseRequest, Close)
+SIGNPOST_CASE_ACTION(ReassignCase, ReassignCaseRequest, Reassign)
+
+#undef SIGNPOST_CASE_ACTION
+
+grpc::ServerUnaryReactor* FollowUpService::RecordConnection(
+    grpc::CallbackServerContext* context, const v1::RecordConnectionRequest* request,
+    v1::Case* response) {
+  return Answer(context, commands_.RecordConnection(*request), response);
+}
+
+}  // namespace signpost::followup

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "services/followup/case_commands.h"
+#include "services/followup/case_store.h"
+#include "services/followup/task_feed.h"
+#include "signpost/v1/followup_service.grpc.pb.h"
+
+namespace signpost::followup {
+
+// signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
+class FollowUpService final : public v1::FollowUpService::CallbackService {
+ public:
+  FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed);
+
+  grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
+      grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
+  grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* context,
+                                      const v1::ListTasksRequest* request,
+                                      v1::ListTasksResponse* response) override;
+  grpc::ServerUnaryReactor* CompleteTask(grpc::CallbackServerContext* context,
+                                         const v1::CompleteTaskRequest* request,
+                                         v1::Task* response) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
+                                    const v1::GetCaseRequest* request, v1::Case* response) override;
+  grpc::ServerUnaryReactor* RecordContact(grpc::CallbackServerContext* context,
+                                          const v1::RecordContactRequest* request,
+                                          v1::Case* response) override;
+  grpc::ServerUnaryReactor* AgreePlan(grpc::CallbackServerContext* context,
+                                      const v1::AgreePlanRequest* request,
+                                      v1::Case* response) override;
+  grpc::ServerUnaryReactor* RecordConnection(grpc::CallbackServerContext* context,
+                                             const v1::RecordConnectionRequest* request,
+                                             v1::Case* response) override;
+  grpc::ServerUnaryReactor* RecordAttendance(grpc::CallbackServerContext* context,
+                                             const v1::RecordAttendanceRequest* request,
+                                             v1::Case* response) override;
+  grpc::ServerUnaryReactor* RecordOutcome(grpc::CallbackServerContext* context,
+                                          const v1::RecordOutcomeRequest* request,
+                                          v1::Case* response) override;
+  grpc::ServerUnaryReactor* CloseCase(grpc::CallbackServerContext* context,
+                                      const v1::CloseCaseRequest* request,
+                                      v1::Case* response) override;
+  grpc::ServerUnaryReactor* ReassignCase(grpc::CallbackServerContext* context,
+                                         const v1::ReassignCaseRequest* request,
+                                         v1::Case* response) override;
+
+ private:
+  CaseCommands& commands_;
+  CaseStore& store_;
+  TaskFeed& feed_;
+};
+
+}  // namespace signpost::followup

@@ -1,0 +1,223 @@
+// signpost-followup: the case after matching — link workers' task queues, durable timers,
+// outcomes, and the messages back to the referrer.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/config/address.h"
+#include "common/grpc/grpc_server.h"
+#include "common/kafka/kafka_consumer.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "common/metrics/http_endpoint.h"
+#include "common/process/port_file.h"
+#include "common/process/service_setup.h"
+#include "common/process/shutdown_signal.h"
+#include "common/redis/redis_pool.h"
+#include "services/followup/case_commands.h"
+#include "services/followup/followup_handler.h"
+#include "services/followup/followup_service.h"
+#include "services/followup/offset_clock.h"
+#include "services/followup/outbox_publisher.h"
+#include "services/followup/redis_case_store.h"
+#include "services/followup/task_feed.h"
+#include "services/followup/timer_scheduler.h"
+
+namespace signpost::followup {
+namespace {
+
+constexpr char kService[] = "signpost-followup";
+
+struct FollowUpConfig {
+  CommonConfig common;
+  std::string directory;
+  int first_contact_working_days = 3;
+  int priority_first_contact_working_days = 1;
+  double at_risk_fraction = 0.66;
+  std::vector<int> check_in_days = {14, 42};
+  int check_in_working_days = 5;
+  std::vector<std::string> holidays;
+  std::string time_zone = "Europe/London";
+  int scheduler_interval_ms = 1000;
+  std::string clock_offset_file;
+  std::string redis_key_prefix = "fu:";
+  int feed_max_length = 10000;
+};
+
+absl::StatusOr<WorkflowOptions> WorkflowOptionsFrom(const FollowUpConfig& config) {
+  WorkflowOptions options;
+  options.producer = absl::StrCat(kService, "/", InstanceIdOrDefault(config.common));
+  DeadlinePolicy& d = options.deadlines;
+  d.first_contact_working_days = config.first_contact_working_days;
+  d.priority_first_contact_working_days = config.priority_first_contact_working_days;
+  d.at_risk_fraction = config.at_risk_fraction;
+  d.check_ins.clear();
+  for (int days : config.check_in_days) d.check_ins.push_back(absl::Hours(24) * days);
+  auto holidays = ParseHolidays(config.holidays);
+  if (!holidays.ok()) return holidays.status();
+  d.holidays = *std::move(holidays);
+  if (!absl::LoadTimeZone(config.time_zone, &d.zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "time zone '", config.time_zone, "' is unknown (is the tzdata package installed?)"));
+  }
+  options.check_in_working_days = config.check_in_working_days;
+  return options;
+}
+
+int Run(const FollowUpConfig& config) {
+  auto workflow_options = WorkflowOptionsFrom(config);
+  if (!workflow_options.ok()) {
+    fprintf(stderr, "%s: %s\n", kService, std::string(workflow_options.status().message()).c_str());
+    return 2;
+  }
+  if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
+    fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
+  BlockShutdownSignals();
+  const std::string& prefix = config.common.topic_prefix;
+  const std::string instance = InstanceIdOrDefault(config.common);
+  redis::PoolOptions redis_options;
+  redis_options.address = *ParseRedisAddress(config.common.redis);
+  redis_options.size = 8;
+  auto redis = redis::RedisPool::Create(redis_options);
+  redis_options.size = 1;  // the task feed's blocking reads have a connection of their own
+  auto feed_redis = redis::RedisPool::Create(redis_options);
+  auto producer = kafka::KafkaProducer::Create(ProducerOptionsFrom(config.common, kService));
+  if (!redis.ok() || !feed_redis.ok() || !producer.ok()) {
+    spdlog::critical("start-up: {} {} {}", redis.status().ToString(),
+                     feed_redis.status().ToString(), producer.status().ToString());
+    return 1;
+  }
+  OffsetClock clock(config.clock_offset_file);
+  auto now = [&clock] { return clock.Now(); };
+  if (!config.clock_offset_file.empty()) {
+    spdlog::warn("clock shifted by the seconds in {}", config.clock_offset_file);
+  }
+
+  metrics::Registry registry;
+  RedisKeys keys{config.redis_key_prefix};
+  RedisCaseStore store(**redis, keys, prefix, config.feed_max_length);
+  CaseWorkflow workflow(*workflow_options);
+  OutboxPublisher outbox(**redis, keys, **producer, instance, registry);
+  std::unique_ptr<PlaceReserver> places;
+  if (!config.directory.empty()) places = std::make_unique<GrpcPlaceReserver>(config.directory);
+  CaseCommands commands(store, workflow, places.get(), now, [&outbox] { outbox.Wake(); });
+  TaskFeed feed(**feed_redis, **redis, keys);
+  TimerScheduler scheduler(
+      store, workflow, now, [&outbox] { outbox.Wake(); }, registry);
+  FollowUpHandler handler(commands, **producer, prefix, workflow_options->producer, registry, now);
+  FollowUpService service(commands, store, feed);
+  auto& subscribers = registry.GetGauge("signpost_followup_task_subscribers",
+                                        "SubscribeTasks streams open on this instance");
+
+  metrics::HttpEndpoint http(registry, [&]() -> absl::Status {
+    subscribers.Set(static_cast<double>(feed.subscribers()));
+    return (*redis)->Ping();
+  });
+  auto http_port = http.Start(config.common.metrics_listen);
+  if (!http_port.ok()) {
+    spdlog::critical("{}", http_port.status().ToString());
+    return 1;
+  }
+  if (!config.common.metrics_port_file.empty()) {
+    (void)WritePortFile(config.common.metrics_port_file, *http_port);
+  }
+  outbox.Start();
+  feed.Start();
+  scheduler.Start(absl::Milliseconds(config.scheduler_interval_ms));
+
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = config.common.listen;
+  grpc_options.port_file = config.common.port_file;
+  auto server = GrpcServer::Start(grpc_options, {&service});
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().ToString());
+    return 1;
+  }
+
+  ConsumerThreads consumers;
+  auto consumer = kafka::KafkaConsumer::Create(
+      ConsumerOptionsFrom(config.common, "signpost-followup",
+                          {kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
+                           kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
+                           kafka::TopicName(kafka::Topic::kReferralRejected, prefix)},
+                          &registry),
+      handler, **producer);
+  if (!consumer.ok()) {
+    spdlog::critical("{}", consumer.status().ToString());
+    return 1;
+  }
+  consumers.Start(*std::move(consumer));
+  spdlog::info("{} ready: gRPC {}, metrics on port {}", kService, (*server)->address(), *http_port);
+
+  int signal = WaitForShutdownSignal();
+  spdlog::info("signal {}: stopping", signal);
+  (*server)->Shutdown(absl::Seconds(5));
+  consumers.StopAll();
+  scheduler.Stop();
+  feed.Stop();
+  outbox.Stop();
+  (void)(*producer)->Flush(absl::Seconds(10));
+  http.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace signpost::followup
+
+int main(int argc, char** argv) {
+  signpost::followup::FollowUpConfig config;
+  CLI::App app("signpost-followup: link workers' task queues, follow-up timers, outcomes");
+  signpost::AddCommonOptions(app, config.common);
+  app.add_option("--directory", config.directory,
+                 "signpost-matching's gRPC address, where connections reserve places")
+      ->envname("SIGNPOST_DIRECTORY_ADDR");
+  app.add_option("--first-contact-working-days", config.first_contact_working_days,
+                 "First contact due within this many working days")
+      ->envname("SIGNPOST_FIRST_CONTACT_WORKING_DAYS")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
+  app.add_option("--priority-first-contact-working-days",
+                 config.priority_first_contact_working_days,
+                 "First contact due within this many working days for a priority referral")
+      ->envname("SIGNPOST_PRIORITY_FIRST_CONTACT_WORKING_DAYS")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
+  app.add_option("--at-risk-fraction", config.at_risk_fraction,
+                 "Share of the first-contact window after which the case is at risk")
+      ->check(CLI::Range(0.1, 0.99))
+      ->capture_default_str();
+  app.add_option("--check-in-days", config.check_in_days,
+                 "Follow-up check-ins, in days after a connection")
+      ->envname("SIGNPOST_CHECK_IN_DAYS")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 365))
+      ->capture_default_str();
+  app.add_option("--check-in-working-days", config.check_in_working_days,
+                 "How long a check-in task has before it is overdue")
+      ->check(CLI::Range(1, 30))
+      ->capture_default_str();
+  app.add_option("--holidays", config.holidays, "Bank holidays (YYYY-MM-DD), comma-separated")
+      ->envname("SIGNPOST_HOLIDAYS")
+      ->delimiter(',');
+  app.add_option("--time-zone", config.time_zone, "Where working days are counted")
+      ->envname("SIGNPOST_TIME_ZONE")
+      ->capture_default_str();
+  app.add_option("--scheduler-interval-ms", config.scheduler_interval_ms,
+                 "How often due timers are looked for")
+      ->check(CLI::Range(10, 60000))
+      ->capture_default_str();
+  app.add_option("--clock-offset-file", config.clock_offset_file,
+                 "Shift the clock by the seconds written in this file (drills and tests)")
+      ->envname("SIGNPOST_CLOCK_OFFSET_FILE");
+  app.add_option("--redis-key-prefix", config.redis_key_prefix, "Prefix of follow-up keys")
+      ->capture_default_str();
+  app.add_option("--feed-max-length", config.feed_max_length,
+                 "Task updates kept per queue for resuming subscribers")
+      ->check(CLI::Range(100, 10000000))
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return signpost::followup::Run(config);
+}

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "signpost/v1/directory_service.grpc.pb.h"
+
+namespace signpost::followup {
+
+// Takes a place at a resource for a referral: the directory (signpost-matching) owns capacity.
+class PlaceReserver {
+ public:
+  virtual ~PlaceReserver() = default;
+  // RESOURCE_EXHAUSTED when none is left; a repeated call for the same referral is OK.
+  virtual absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string& resource_id,
+                                                           const std::string& referral_id) = 0;
+};
+
+// Over gRPC to DirectoryService.ReservePlace.
+class GrpcPlaceReserver final : public PlaceReserver {
+ public:
+  explicit GrpcPlaceReserver(const std::string& directory_address);
+  absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string& resource_id,
+                                                   const std::string& referral_id) override;
+
+ private:
+  std::unique_ptr<v1::DirectoryService::Stub> stub_;
+};
+
+}  // namespace signpost::followup

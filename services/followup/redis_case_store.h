@@ -1,0 +1,37 @@
+#pragma once
+
+#include "common/redis/lua_script.h"
+#include "common/redis/redis_client.h"
+#include "services/followup/case_store.h"
+#include "services/followup/redis_keys.h"
+
+namespace signpost::followup {
+
+// Cases in Redis (persistent with AOF). A commit is one Lua script: version check, case, tasks
+// with their queues' open sets and feeds, timers, and the events into the outbox, so a change is
+// never half-made and an event is never lost between Redis and the broker.
+class RedisCaseStore final : public CaseStore {
+ public:
+  RedisCaseStore(redis::RedisClient& redis, RedisKeys keys, std::string topic_prefix,
+                 int feed_max_length = 10000);
+
+  absl::StatusOr<std::optional<LoadedCase>> Load(const std::string& referral_id) override;
+  absl::Status Commit(const CaseChange& change) override;
+  absl::StatusOr<std::optional<v1::Task>> GetTask(const std::string& task_id) override;
+  absl::StatusOr<QueueSnapshot> Snapshot(const std::string& queue) override;
+  absl::StatusOr<std::vector<v1::FollowUpTimer>> ClaimDueTimers(absl::Time now,
+                                                                absl::Duration lease,
+                                                                int limit) override;
+  absl::Status DropTimer(const std::string& timer_id) override;
+
+ private:
+  redis::RedisClient& redis_;
+  RedisKeys keys_;
+  std::string topic_prefix_;
+  int feed_max_length_;
+  redis::LuaScript commit_;
+  redis::LuaScript snapshot_;
+  redis::LuaScript claim_;
+};
+
+}  // namespace signpost::followup

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace signpost::followup {
+
+// The follow-up keys in Redis, all under one prefix ("fu:" by default):
+//   <p>case:<referral id>  hash {v: version, b: Case}
+//   <p>task:<task id>      Task
+//   <p>open:<queue>        sorted set of open task ids by creation time
+//   <p>feed:<queue>        stream of task changes {t: Task}; entry ids are resume tokens
+//   <p>timers              sorted set of timer ids by due time (ms); <p>timer:<id> FollowUpTimer
+//   <p>outbox              stream of events to publish {topic, key, value}
+//   <p>outbox:lock         which instance publishes the outbox
+struct RedisKeys {
+  std::string prefix = "fu:";
+
+  std::string Feed(const std::string& queue) const { return absl::StrCat(prefix, "feed:", queue); }
+  std::string Outbox() const { return absl::StrCat(prefix, "outbox"); }
+  std::string OutboxLock() const { return absl::StrCat(prefix, "outbox:lock"); }
+  std::string Timers() const { return absl::StrCat(prefix, "timers"); }
+};
+
+}  // namespace signpost::followup

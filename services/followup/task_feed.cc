@@ -1,0 +1,162 @@
+#include "services/followup/task_feed.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status/field_violations.h"
+
+namespace signpost::followup {
+namespace {
+
+constexpr char kBlockMillis[] = "200";
+constexpr char kCount[] = "500";
+
+}  // namespace
+
+std::optional<FeedToken> FeedToken::Parse(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, '-');
+  FeedToken token;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token.ms) ||
+      !absl::SimpleAtoi(parts[1], &token.seq)) {
+    return std::nullopt;
+  }
+  return token;
+}
+
+TaskFeed::TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys)
+    : blocking_redis_(blocking_redis), redis_(redis), keys_(std::move(keys)) {}
+
+TaskFeed::~TaskFeed() { Stop(); }
+
+void TaskFeed::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void TaskFeed::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void TaskFeed::Add(Subscriber* subscriber, const std::string& queue, const std::string& token) {
+  absl::MutexLock lock(&mu_);
+  cursors_[subscriber] = {queue, token};
+}
+
+void TaskFeed::Remove(Subscriber* subscriber) {
+  absl::MutexLock lock(&mu_);
+  cursors_.erase(subscriber);
+}
+
+size_t TaskFeed::subscribers() const {
+  absl::MutexLock lock(&mu_);
+  return cursors_.size();
+}
+
+absl::StatusOr<bool> TaskFeed::CanResume(const std::string& queue, const std::string& token) {
+  auto parsed = FeedToken::Parse(token);
+  if (!parsed) {
+    return InvalidArgumentWithViolations(
+        {{"resume_token", "not a resume token: use one received on this queue, or none"}});
+  }
+  auto info = redis_.Execute({"XINFO", "STREAM", keys_.Feed(queue)});
+  if (!info.ok()) {
+    // No feed yet: only the empty feed's token can resume.
+    if (info.status().code() != absl::StatusCode::kUnavailable && *parsed == FeedToken{}) {
+      return true;
+    }
+    if (info.status().code() != absl::StatusCode::kUnavailable) {
+      return InvalidArgumentWithViolations(
+          {{"resume_token", "this queue has no updates yet; subscribe without a token"}});
+    }
+    return info.status();
+  }
+  FeedToken last, max_deleted;
+  const auto& fields = info->elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    if (fields[i].str == "last-generated-id") {
+      last = FeedToken::Parse(fields[i + 1].str).value_or(FeedToken{});
+    }
+    if (fields[i].str == "max-deleted-entry-id") {
+      max_deleted = FeedToken::Parse(fields[i + 1].str).value_or(FeedToken{});
+    }
+  }
+  if (*parsed > last) {
+    return InvalidArgumentWithViolations(
+        {{"resume_token", "later than anything in this queue's feed: not a token of this queue"}});
+  }
+  return *parsed >= max_deleted;
+}
+
+void TaskFeed::Run() {
+  for (;;) {
+    // The earliest cursor per queue: one XREAD covers every subscriber of that queue.
+    std::map<std::string, FeedToken> from;
+    std::map<std::string, std::string> from_text;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](TaskFeed* f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(f->mu_) {
+                                 return f->stopping_ || !f->cursors_.empty();
+                               },
+                               this),
+                           absl::Milliseconds(200));
+      if (stopping_) return;
+      for (const auto& [subscriber, cursor] : cursors_) {
+        FeedToken token = FeedToken::Parse(cursor.token).value_or(FeedToken{});
+        auto it = from.find(cursor.queue);
+        if (it == from.end() || token < it->second) {
+          from[cursor.queue] = token;
+          from_text[cursor.queue] = cursor.token;
+        }
+      }
+    }
+    if (from.empty()) continue;
+    redis::Command xread = {"XREAD", "COUNT", kCount, "BLOCK", kBlockMillis, "STREAMS"};
+    for (const auto& [queue, token] : from) xread.push_back(keys_.Feed(queue));
+    for (const auto& [queue, token] : from_text) xread.push_back(token);
+    auto reply = blocking_redis_.Execute(xread);
+    if (!reply.ok()) {
+      spdlog::warn("task feed: {}", reply.status().ToString());
+      absl::SleepFor(absl::Milliseconds(500));
+      continue;
+    }
+    if (reply->is_nil()) continue;
+    // Per queue: its entries, in order.
+    std::map<std::string, std::vector<std::pair<FeedToken, v1::TaskUpdate>>> updates;
+    for (const auto& stream : reply->elements) {
+      if (stream.elements.size() != 2) continue;
+      std::string queue = stream.elements[0].str.substr(keys_.Feed("").size());
+      for (const auto& entry : stream.elements[1].elements) {
+        if (entry.elements.size() != 2 || entry.elements[1].elements.size() < 2) continue;
+        v1::TaskUpdate update;
+        if (!update.mutable_task()->ParseFromString(entry.elements[1].elements[1].str)) {
+          spdlog::error("task feed of {}: unreadable entry {}", queue, entry.elements[0].str);
+          continue;
+        }
+        update.set_resume_token(entry.elements[0].str);
+        updates[queue].emplace_back(FeedToken::Parse(entry.elements[0].str).value_or(FeedToken{}),
+                                    std::move(update));
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    for (auto& [subscriber, cursor] : cursors_) {
+      auto it = updates.find(cursor.queue);
+      if (it == updates.end()) continue;
+      FeedToken at = FeedToken::Parse(cursor.token).value_or(FeedToken{});
+      std::vector<v1::TaskUpdate> batch;
+      for (const auto& [token, update] : it->second) {
+        if (token > at) batch.push_back(update);
+      }
+      if (batch.empty()) continue;
+      cursor.token = batch.back().resume_token();
+      subscriber->Deliver(std::move(batch));
+    }
+  }
+}
+
+}  // namespace signpost::followup

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/redis/redis_client.h"
+#include "services/followup/redis_keys.h"
+#include "signpost/v1/followup_service.pb.h"
+
+namespace signpost::followup {
+
+// Stream ids ("<ms>-<seq>") are the resume tokens.
+struct FeedToken {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  auto operator<=>(const FeedToken&) const = default;
+  static std::optional<FeedToken> Parse(const std::string& text);
+};
+
+// Follows the task feeds (Redis streams, one per queue) of every subscribed queue with one
+// blocking XREAD on a connection of its own, and hands each subscriber the updates after its
+// cursor. Updates made by any instance reach subscribers of every instance.
+class TaskFeed {
+ public:
+  class Subscriber {
+   public:
+    virtual ~Subscriber() = default;
+    // Called on the feed's thread; must not block.
+    virtual void Deliver(std::vector<v1::TaskUpdate> updates) = 0;
+  };
+
+  // `blocking_redis` is used by the feed's thread alone; `redis` answers token checks.
+  TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys);
+  ~TaskFeed();
+
+  void Start();
+  void Stop();
+
+  void Add(Subscriber* subscriber, const std::string& queue, const std::string& token);
+  // After it returns, the subscriber receives nothing more.
+  void Remove(Subscriber* subscriber);
+
+  // Whether updates after `token` are all still in the queue's feed: true to resume from it,
+  // false when the feed has been trimmed past it (start again from a snapshot). INVALID_ARGUMENT
+  // (field resume_token) for a token that is malformed or later than anything in the feed.
+  absl::StatusOr<bool> CanResume(const std::string& queue, const std::string& token);
+
+  size_t subscribers() const;
+
+ private:
+  struct Cursor {
+    std::string queue;
+    std::string token;
+  };
+  void Run();
+
+  redis::RedisClient& blocking_redis_;
+  redis::RedisClient& redis_;
+  RedisKeys keys_;
+  mutable absl::Mutex mu_;
+  std::map<Subscriber*, Cursor> cursors_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace signpost::followup
