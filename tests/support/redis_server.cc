@@ -19,7 +19,7 @@ extern char** environ;
 
 namespace signpost::testing {
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer(bool append_only) : append_only_(append_only) {
   char pattern[] = "/tmp/signpost-redis-XXXXXX";
   dir_ = mkdtemp(pattern);
 }
@@ -46,7 +46,9 @@ absl::Status RedisServer::Start() {
                                      "--save",
                                      "",
                                      "--appendonly",
-                                     "no",
+                                     append_only_ ? "yes" : "no",
+                                     "--appendfsync",
+                                     "always",
                                      "--logfile",
                                      dir_ + "/redis.log"};
     std::vector<char*> argv;

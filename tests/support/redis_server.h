@@ -11,7 +11,8 @@ namespace signpost::testing {
 // A real redis-server for one test: its own free port and data folder, stopped on destruction.
 class RedisServer {
  public:
-  RedisServer();
+  // With `append_only`, every write is fsynced to an AOF in dir(): a restart loses nothing.
+  explicit RedisServer(bool append_only = false);
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -26,6 +27,7 @@ class RedisServer {
   const std::string& dir() const { return dir_; }
 
  private:
+  bool append_only_ = false;
   int port_ = 0;
   std::string dir_;
   pid_t pid_ = -1;

@@ -1,0 +1,324 @@
+#include "services/followup/case_workflow.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/events/event_factory.h"
+#include "common/events/timestamp.h"
+#include "services/followup/case_access.h"
+
+namespace signpost::followup {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+const absl::Time kMonday =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+
+v1::Event Matched(const std::string& rid, const std::string& worker, v1::Urgency priority,
+                  bool sharing_consent = true) {
+  v1::Event e;
+  auto* m = e.mutable_referral_matched();
+  auto* r = m->mutable_referral();
+  r->set_source_system("emis-test");
+  r->set_source_referral_id("src-" + rid);
+  r->mutable_referrer()->set_ods_code("A81001");
+  r->mutable_identity()->set_given_name("Amira");
+  r->mutable_identity()->set_nhs_number("9434765919");
+  r->mutable_identity()->set_phone("07700900123");
+  r->mutable_profile()->set_age_years(71);
+  r->mutable_consent()->set_sharing_consent(sharing_consent);
+  auto* need = m->add_needs();
+  need->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
+  auto* option = need->add_options();
+  option->set_resource_id("walk-1");
+  option->set_resource_name("Headingley Walking Group");
+  m->set_link_worker_id(worker);
+  m->set_network_id("pcn-north");
+  m->set_priority(priority);
+  events::Seal(e, rid, "signpost-matching", kMonday);
+  return e;
+}
+
+class CaseWorkflowTest : public ::testing::Test {
+ protected:
+  CaseWorkflowTest() : workflow_(Options()) {}
+  static WorkflowOptions Options() {
+    WorkflowOptions o;
+    o.deadlines.first_contact_working_days = 3;
+    o.deadlines.priority_first_contact_working_days = 1;
+    return o;
+  }
+
+  // Applies a change the way the store does, for the next step.
+  static LoadedCase Apply(const CaseChange& change) {
+    LoadedCase next;
+    next.kase = change.after;
+    std::map<std::string, v1::Task> tasks;
+    for (const auto& w : change.tasks) tasks[w.task.id()] = w.task;
+    for (const auto& id : change.after.open_task_ids()) {
+      if (tasks.count(id)) next.open_tasks.push_back(tasks[id]);
+    }
+    return next;
+  }
+  LoadedCase Carry(const LoadedCase& before, const CaseChange& change) {
+    LoadedCase next = Apply(change);
+    for (const auto& id : change.after.open_task_ids()) {
+      bool have = false;
+      for (const auto& t : next.open_tasks) have |= t.id() == id;
+      for (const auto& t : before.open_tasks) {
+        if (!have && t.id() == id) next.open_tasks.push_back(t);
+      }
+    }
+    return next;
+  }
+
+  static std::vector<v1::FeedbackKind> Feedback(const CaseChange& change) {
+    std::vector<v1::FeedbackKind> kinds;
+    for (const auto& e : change.events) {
+      if (e.event.has_referrer_feedback()) kinds.push_back(e.event.referrer_feedback().kind());
+    }
+    return kinds;
+  }
+
+  LoadedCase Opened(v1::Urgency priority = v1::URGENCY_ROUTINE, bool consent = true) {
+    auto change = workflow_.Open(Matched("r1", "lw-1", priority, consent));
+    EXPECT_TRUE(change.ok()) << change.status();
+    return Apply(*change);
+  }
+
+  CaseWorkflow workflow_;
+};
+
+TEST_F(CaseWorkflowTest, AMatchOpensACaseWithAFirstContactTaskTimersAndTwoMessagesBack) {
+  auto change = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE));
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_EQ(change->expected_version, 0);
+  EXPECT_EQ(change->after.state(), v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(change->after.version(), 1);
+  ASSERT_EQ(change->tasks.size(), 1u);
+  const v1::Task& task = change->tasks[0].task;
+  EXPECT_EQ(task.kind(), v1::TASK_KIND_FIRST_CONTACT);
+  EXPECT_EQ(QueueOf(task), "lw-1");
+  // Monday 10:00 + 3 working days.
+  EXPECT_EQ(events::FromTimestamp(task.due_at()), kMonday + absl::Hours(72));
+  EXPECT_EQ(task.summary().find("Amira"), std::string::npos) << "no names on the topics";
+  ASSERT_EQ(change->timers_to_add.size(), 2u);
+  EXPECT_EQ(change->timers_to_add[1].kind(), v1::FollowUpTimer::KIND_FIRST_CONTACT_BREACHED);
+  EXPECT_THAT(Feedback(*change),
+              ElementsAre(v1::FEEDBACK_KIND_ACCEPTED, v1::FEEDBACK_KIND_ASSIGNED));
+  for (const auto& e : change->events) {
+    if (e.event.has_referrer_feedback()) EXPECT_EQ(e.key, "A81001");
+    if (e.event.has_case_event()) EXPECT_EQ(e.key, "r1");
+  }
+  // The same event gives the same ids.
+  auto again = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE));
+  for (size_t i = 0; i < change->events.size(); ++i) {
+    EXPECT_EQ(change->events[i].event.envelope().event_id(),
+              again->events[i].event.envelope().event_id());
+  }
+}
+
+TEST_F(CaseWorkflowTest, PriorityReferralsAreDueNextWorkingDayAndTeamQueueWhenNobodyHasRoom) {
+  auto change = workflow_.Open(Matched("r2", "", v1::URGENCY_PRIORITY));
+  ASSERT_TRUE(change.ok());
+  EXPECT_EQ(events::FromTimestamp(change->tasks[0].task.due_at()), kMonday + absl::Hours(24));
+  EXPECT_EQ(QueueOf(change->tasks[0].task), "team:pcn-north");
+  EXPECT_NE(change->events.back().event.referrer_feedback().summary().find("team queue"),
+            std::string::npos);
+}
+
+TEST_F(CaseWorkflowTest, ReachingThePersonCompletesFirstContactAndStopsTheSlaTimers) {
+  LoadedCase c = Opened();
+  v1::RecordContactRequest no_answer;
+  no_answer.set_link_worker_id("lw-1");
+  no_answer.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+  auto first = workflow_.RecordContact(c, no_answer, kMonday + absl::Hours(1));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->after.state(), v1::CASE_STATE_CONTACTING);
+  EXPECT_THAT(Feedback(*first), IsEmpty());
+  EXPECT_THAT(first->timers_to_cancel, IsEmpty());
+  c = Carry(c, *first);
+
+  v1::RecordContactRequest reached = no_answer;
+  reached.set_result(v1::CONTACT_RESULT_REACHED);
+  auto second = workflow_.RecordContact(c, reached, kMonday + absl::Hours(2));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->expected_version, 2);
+  EXPECT_TRUE(second->after.reached());
+  EXPECT_THAT(second->after.open_task_ids(), IsEmpty());
+  ASSERT_EQ(second->tasks.size(), 1u);
+  EXPECT_EQ(second->tasks[0].task.status(), v1::TASK_STATUS_DONE);
+  EXPECT_THAT(second->timers_to_cancel,
+              UnorderedElementsAre("r1/first-contact-at-risk", "r1/first-contact-breached"));
+  EXPECT_THAT(Feedback(*second), ElementsAre(v1::FEEDBACK_KIND_FIRST_CONTACT));
+
+  v1::RecordContactRequest missing = no_answer;
+  missing.set_result(v1::CONTACT_RESULT_UNSPECIFIED);
+  EXPECT_EQ(workflow_.RecordContact(c, missing, kMonday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaseWorkflowTest, ABreachedDeadlineMakesAnSlaTaskOnlyWhileNobodyWasReached) {
+  LoadedCase c = Opened();
+  v1::FollowUpTimer breach;
+  breach.set_id("r1/first-contact-breached");
+  breach.set_referral_id("r1");
+  breach.set_kind(v1::FollowUpTimer::KIND_FIRST_CONTACT_BREACHED);
+  auto fired = workflow_.Fire(c, breach, kMonday + absl::Hours(73));
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_EQ(fired->fired_timer, "r1/first-contact-breached");
+  ASSERT_EQ(fired->tasks.size(), 1u);
+  EXPECT_EQ(fired->tasks[0].task.kind(), v1::TASK_KIND_SLA_BREACHED);
+  EXPECT_EQ(QueueOf(fired->tasks[0].task), "lw-1");
+  bool alert = false;
+  for (const auto& e : fired->events) {
+    alert |= e.event.case_event().alert() == v1::CASE_ALERT_SLA_BREACHED;
+  }
+  EXPECT_TRUE(alert);
+
+  c.kase.set_reached(true);
+  EXPECT_FALSE(workflow_.Fire(c, breach, kMonday + absl::Hours(73)).has_value());
+}
+
+TEST_F(CaseWorkflowTest, PlanNeedsAReachedContactAndConnectionNeedsAMatchedOption) {
+  LoadedCase c = Opened();
+  v1::AgreePlanRequest plan;
+  plan.set_link_worker_id("lw-1");
+  plan.set_plan("Walk twice a week");
+  auto early = workflow_.AgreePlan(c, plan, kMonday);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(early.status().message().find("ASSIGNED"), absl::string_view::npos);
+
+  c.kase.set_state(v1::CASE_STATE_CONTACTING);
+  c.kase.set_reached(true);
+  auto agreed = workflow_.AgreePlan(c, plan, kMonday);
+  ASSERT_TRUE(agreed.ok());
+  c = Carry(c, *agreed);
+  v1::RecordConnectionRequest connect;
+  connect.set_link_worker_id("lw-1");
+  connect.set_resource_id("somewhere-else");
+  EXPECT_EQ(workflow_.RecordConnection(c, connect, kMonday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  connect.set_resource_id("walk-1");
+  auto connected = workflow_.RecordConnection(c, connect, kMonday);
+  ASSERT_TRUE(connected.ok());
+  EXPECT_EQ(connected->after.state(), v1::CASE_STATE_CONNECTED);
+  ASSERT_EQ(connected->timers_to_add.size(), 2u);  // check-ins at 2 and 6 weeks
+  EXPECT_EQ(events::FromTimestamp(connected->timers_to_add[0].due_at()),
+            kMonday + absl::Hours(24 * 14));
+  EXPECT_THAT(Feedback(*connected), ElementsAre(v1::FEEDBACK_KIND_CONNECTED));
+}
+
+TEST_F(CaseWorkflowTest, OutcomesAreValidatedAndTheFirstIsTheBaseline) {
+  LoadedCase c = Opened();
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_link_worker_id("lw-1");
+  outcome.mutable_measure()->mutable_ons4()->set_life_satisfaction(11);
+  auto bad = workflow_.RecordOutcome(c, outcome, kMonday);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  outcome.mutable_measure()->mutable_ons4()->set_life_satisfaction(4);
+  auto first = workflow_.RecordOutcome(c, outcome, kMonday);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->after.baseline().baseline());
+  c = Carry(c, *first);
+  outcome.mutable_measure()->mutable_ons4()->set_life_satisfaction(7);
+  auto second = workflow_.RecordOutcome(c, outcome, kMonday);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->after.latest().ons4().life_satisfaction(), 7);
+  EXPECT_EQ(second->after.baseline().ons4().life_satisfaction(), 4);
+}
+
+TEST_F(CaseWorkflowTest, ClosingSendsOutcomesBackOnlyWithConsentToShare) {
+  for (bool consent : {true, false}) {
+    LoadedCase c = Opened(v1::URGENCY_ROUTINE, consent);
+    c.kase.set_state(v1::CASE_STATE_FOLLOW_UP);
+    c.kase.mutable_baseline()->mutable_ons4()->set_happiness(3);
+    c.kase.mutable_latest()->mutable_ons4()->set_happiness(7);
+    v1::CloseCaseRequest close;
+    close.set_link_worker_id("lw-1");
+    close.set_reason(v1::CLOSURE_REASON_COMPLETED);
+    auto closed = workflow_.Close(c, close, kMonday);
+    ASSERT_TRUE(closed.ok());
+    EXPECT_EQ(closed->after.state(), v1::CASE_STATE_CLOSED);
+    EXPECT_THAT(closed->after.open_task_ids(), IsEmpty());
+    const auto& feedback = closed->events.back().event.referrer_feedback();
+    EXPECT_EQ(feedback.kind(), v1::FEEDBACK_KIND_CLOSED);
+    EXPECT_EQ(feedback.has_latest(), consent);
+    EXPECT_EQ(feedback.idempotency_key(), "r1:closed");
+  }
+  LoadedCase c = Opened();
+  v1::CloseCaseRequest withdraw;
+  withdraw.set_reason(v1::CLOSURE_REASON_WITHDRAWN);
+  EXPECT_EQ(workflow_.Close(c, withdraw, kMonday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::CloseCaseRequest completed;
+  completed.set_reason(v1::CLOSURE_REASON_COMPLETED);
+  EXPECT_EQ(workflow_.Close(c, completed, kMonday).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // ASSIGNED cannot be completed
+}
+
+TEST_F(CaseWorkflowTest, WithdrawalCancelsTasksPurgesPersonalDetailsAndTellsTheReferrer) {
+  LoadedCase c = Opened();
+  v1::Event withdrawn;
+  withdrawn.mutable_referral_withdrawn()->set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+  events::Seal(withdrawn, "r1", "signpost-intake", kMonday);
+  auto change = workflow_.Withdraw(c, withdrawn, kMonday + absl::Hours(1));
+  ASSERT_TRUE(change.ok());
+  EXPECT_EQ(change->after.state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_FALSE(change->after.has_identity());
+  EXPECT_FALSE(change->after.has_profile());
+  EXPECT_EQ(change->after.SerializeAsString().find("Amira"), std::string::npos);
+  ASSERT_EQ(change->tasks.size(), 1u);
+  EXPECT_EQ(change->tasks[0].task.status(), v1::TASK_STATUS_CANCELLED);
+  EXPECT_THAT(Feedback(*change), ElementsAre(v1::FEEDBACK_KIND_WITHDRAWN));
+  EXPECT_EQ(workflow_.Withdraw(Apply(*change), withdrawn, kMonday).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // Before any match: a withdrawn record that the match will find.
+  withdrawn.mutable_referral_withdrawn()->set_referrer_ods_code("A81001");
+  events::Seal(withdrawn, "r9", "signpost-intake", kMonday);
+  auto early = workflow_.Withdraw(std::nullopt, withdrawn, kMonday);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->expected_version, 0);
+  EXPECT_EQ(early->after.state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_THAT(Feedback(*early), ElementsAre(v1::FEEDBACK_KIND_WITHDRAWN));
+}
+
+TEST_F(CaseWorkflowTest, ReassignmentMovesOpenTasksAndGivesTheNewWorkerATask) {
+  LoadedCase c = Opened();
+  v1::ReassignCaseRequest reassign;
+  reassign.set_link_worker_id("lw-1");
+  reassign.set_to_link_worker_id("lw-2");
+  auto change = workflow_.Reassign(c, reassign, kMonday);
+  ASSERT_TRUE(change.ok()) << change.status();
+  EXPECT_EQ(change->after.link_worker_id(), "lw-2");
+  ASSERT_EQ(change->tasks.size(), 2u);
+  EXPECT_EQ(change->tasks[0].previous_queue, "lw-1");
+  EXPECT_EQ(QueueOf(change->tasks[0].task), "lw-2");
+  EXPECT_EQ(change->tasks[1].task.kind(), v1::TASK_KIND_REASSIGNED_CASE);
+  EXPECT_EQ(QueueOf(change->tasks[1].task), "lw-2");
+  reassign.set_to_link_worker_id("lw-1");
+  EXPECT_EQ(workflow_.Reassign(c, reassign, kMonday).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CaseAccessTest, AQueueSeesItsOwnCasesAndTheTeamQueueOnlyUnassignedOnes) {
+  v1::Case kase;
+  kase.set_referral_id("r1");
+  kase.set_link_worker_id("lw-1");
+  kase.set_network_id("pcn-north");
+  EXPECT_TRUE(CheckCaseAccess("lw-1", kase).ok());
+  EXPECT_EQ(CheckCaseAccess("lw-2", kase).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckCaseAccess("team:pcn-north", kase).code(), absl::StatusCode::kPermissionDenied);
+  kase.clear_link_worker_id();
+  EXPECT_TRUE(CheckCaseAccess("team:pcn-north", kase).ok());
+  EXPECT_EQ(CheckCaseAccess("team:pcn-south", kase).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckQueueName("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckQueueName("lw 1").code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace signpost::followup
