@@ -72,9 +72,17 @@ absl::Status TopicFollower::Rewind() {
     }
     for (const auto* p : *t->partitions()) {
       int64_t low = 0, high = 0;
-      if (auto code =
-              consumer_->query_watermark_offsets(options_.topic, p->id(), &low, &high, 10000);
-          code != RdKafka::ERR_NO_ERROR) {
+      // A topic created moments ago may have no leader yet: wait for one rather than fail.
+      RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        code = consumer_->query_watermark_offsets(options_.topic, p->id(), &low, &high, 10000);
+        if (code != RdKafka::ERR_NOT_LEADER_FOR_PARTITION &&
+            code != RdKafka::ERR_LEADER_NOT_AVAILABLE) {
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(200));
+      }
+      if (code != RdKafka::ERR_NO_ERROR) {
         RdKafka::TopicPartition::destroy(partitions);
         return KafkaStatus(code, "watermarks");
       }

@@ -1,0 +1,494 @@
+// signpost-followup as processes against the real broker (ctest fixture) and a real redis-server
+// with an append-only file; the clock is moved through --clock-offset-file.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config/address.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "common/redis/redis_pool.h"
+#include "common/status/grpc_status.h"
+#include "signpost/v1/directory_service.grpc.pb.h"
+#include "signpost/v1/followup_service.grpc.pb.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/service_process.h"
+#include "tests/support/topic_reader.h"
+#include "tests/support/wait_until.h"
+
+namespace signpost::followup {
+namespace {
+
+using signpost::testing::ReadTopic;
+using signpost::testing::ServiceProcess;
+using signpost::testing::WaitUntil;
+using ::testing::ElementsAre;
+
+constexpr char kName[] = "Amira";
+constexpr char kNhsNumber[] = "9434765919";
+
+// A link-worker app's subscription: every update received, in order.
+class Subscription {
+ public:
+  Subscription(v1::FollowUpService::Stub& stub, const std::string& queue,
+               const std::string& token = "") {
+    v1::SubscribeTasksRequest request;
+    request.set_link_worker_id(queue);
+    request.set_resume_token(token);
+    reader_ = stub.SubscribeTasks(&context_, request);
+    thread_ = std::thread([this] {
+      v1::TaskUpdate update;
+      while (reader_->Read(&update)) {
+        absl::MutexLock lock(&mu_);
+        updates_.push_back(update);
+      }
+      absl::MutexLock lock(&mu_);
+      status_ = FromGrpcStatus(reader_->Finish());
+      ended_ = true;
+    });
+  }
+  ~Subscription() { Close(); }
+
+  void Close() {
+    if (!thread_.joinable()) return;
+    context_.TryCancel();
+    thread_.join();
+  }
+
+  std::vector<v1::TaskUpdate> Updates() {
+    absl::MutexLock lock(&mu_);
+    return updates_;
+  }
+  // Task ids of the non-snapshot updates, in order.
+  std::vector<std::string> LiveTaskIds() {
+    std::vector<std::string> ids;
+    for (const auto& u : Updates()) {
+      if (!u.snapshot() && u.has_task()) ids.push_back(u.task().id());
+    }
+    return ids;
+  }
+  std::string LastToken() {
+    std::string token;
+    for (const auto& u : Updates()) {
+      if (!u.resume_token().empty()) token = u.resume_token();
+    }
+    return token;
+  }
+  absl::Status Ended() {
+    absl::MutexLock lock(&mu_);
+    return ended_ ? status_ : absl::OkStatus();
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::TaskUpdate>> reader_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::vector<v1::TaskUpdate> updates_ ABSL_GUARDED_BY(mu_);
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class FollowUpIntegrationTest : public ::testing::Test {
+ protected:
+  FollowUpIntegrationTest() : redis_(/*append_only=*/true) {}
+
+  void SetUp() override {
+    auto env = signpost::testing::MakeKafkaEnv();
+    ASSERT_TRUE(env.ok()) << env.status();
+    env_ = *env;
+    ASSERT_TRUE(redis_.Start().ok());
+    clock_file_ = redis_.dir() + "/clock-offset";
+    SetClockOffset(absl::ZeroDuration());
+    kafka::ProducerOptions options;
+    options.bootstrap = env_.bootstrap;
+    producer_ = *kafka::KafkaProducer::Create(options);
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (auto& f : followups_) std::cerr << "followup log:\n" << f->Logs();
+    if (matching_) std::cerr << "matching log:\n" << matching_->Logs();
+  }
+
+  void SetClockOffset(absl::Duration offset) {
+    std::ofstream(clock_file_) << absl::ToInt64Seconds(offset) << "\n";
+  }
+
+  ServiceProcess& StartFollowUp(const std::string& directory = "") {
+    std::vector<std::string> args = {"--kafka-bootstrap",
+                                     env_.bootstrap,
+                                     "--topic-prefix",
+                                     env_.prefix,
+                                     "--redis",
+                                     redis_.address(),
+                                     "--metrics-listen",
+                                     "127.0.0.1:0",
+                                     "--clock-offset-file",
+                                     clock_file_,
+                                     "--scheduler-interval-ms",
+                                     "100",
+                                     "--time-zone",
+                                     "UTC",
+                                     "--instance-id",
+                                     absl::StrCat("fu-", followups_.size())};
+    if (!directory.empty()) args.insert(args.end(), {"--directory", directory});
+    followups_.push_back(
+        std::make_unique<ServiceProcess>(signpost::testing::BinaryPath("signpost-followup"), args));
+    EXPECT_TRUE(followups_.back()->Start().ok());
+    stubs_.push_back(v1::FollowUpService::NewStub(
+        grpc::CreateChannel(followups_.back()->address(), grpc::InsecureChannelCredentials())));
+    return *followups_.back();
+  }
+  v1::FollowUpService::Stub& Stub(size_t i = 0) { return *stubs_[i]; }
+
+  void PublishMatched(const std::string& rid, const std::string& worker,
+                      v1::Urgency priority = v1::URGENCY_ROUTINE) {
+    v1::Event e;
+    auto* m = e.mutable_referral_matched();
+    auto* r = m->mutable_referral();
+    r->set_source_system("emis-test");
+    r->set_source_referral_id("src-" + rid);
+    r->mutable_referrer()->set_ods_code("B86001");
+    r->mutable_identity()->set_given_name(kName);
+    r->mutable_identity()->set_nhs_number(kNhsNumber);
+    r->mutable_profile()->set_age_years(71);
+    r->mutable_consent()->set_referral_consent(true);
+    r->mutable_consent()->set_sharing_consent(true);
+    auto* need = m->add_needs();
+    need->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
+    auto* option = need->add_options();
+    option->set_resource_id("walk-1");
+    option->set_resource_name("Headingley Walking Group");
+    m->set_link_worker_id(worker);
+    m->set_network_id("pcn-leeds-west");
+    m->set_priority(priority);
+    events::Seal(e, rid, "test", absl::Now());
+    ASSERT_TRUE(
+        producer_->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kReferralMatched), rid))
+            .ok());
+  }
+
+  void PublishWithdrawn(const std::string& rid) {
+    v1::Event e;
+    auto* w = e.mutable_referral_withdrawn();
+    w->set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+    w->set_purge_personal_data(true);
+    w->set_referrer_ods_code("B86001");
+    events::Seal(e, rid, "test", absl::Now());
+    ASSERT_TRUE(
+        producer_->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kReferralReceived), rid))
+            .ok());
+  }
+
+  std::vector<v1::Task> Tasks(const std::string& queue, size_t instance = 0) {
+    grpc::ClientContext context;
+    v1::ListTasksRequest request;
+    request.set_link_worker_id(queue);
+    v1::ListTasksResponse response;
+    grpc::Status s = Stub(instance).ListTasks(&context, request, &response);
+    if (!s.ok()) return {};
+    return {response.tasks().begin(), response.tasks().end()};
+  }
+  bool HasOpenTask(const std::string& queue, const std::string& task_id) {
+    for (const auto& t : Tasks(queue)) {
+      if (t.id() == task_id) return true;
+    }
+    return false;
+  }
+
+  absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& rid) {
+    grpc::ClientContext context;
+    v1::GetCaseRequest request;
+    request.set_link_worker_id(queue);
+    request.set_referral_id(rid);
+    v1::Case response;
+    grpc::Status s = Stub().GetCase(&context, request, &response);
+    if (!s.ok()) return FromGrpcStatus(s);
+    return response;
+  }
+
+  std::vector<v1::Event> On(kafka::Topic topic, const std::string& rid) {
+    std::vector<v1::Event> out;
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(topic))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (e.ok() && e->envelope().referral_id() == rid) out.push_back(*e);
+    }
+    return out;
+  }
+
+  std::vector<v1::FeedbackKind> FeedbackKinds(const std::string& rid) {
+    std::vector<v1::FeedbackKind> kinds;
+    for (const auto& e : On(kafka::Topic::kReferrerFeedback, rid)) {
+      kinds.push_back(e.referrer_feedback().kind());
+    }
+    return kinds;
+  }
+
+  signpost::testing::KafkaEnv env_;
+  signpost::testing::RedisServer redis_;
+  std::string clock_file_;
+  std::unique_ptr<kafka::KafkaProducer> producer_;
+  std::vector<std::unique_ptr<ServiceProcess>> followups_;
+  std::vector<std::unique_ptr<v1::FollowUpService::Stub>> stubs_;
+  std::unique_ptr<ServiceProcess> matching_;
+};
+
+TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumingMissesNothing) {
+  StartFollowUp();
+  auto live = std::make_unique<Subscription>(Stub(), "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return !live->LastToken().empty(); })) << "snapshot end";
+  PublishMatched("r1", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return live->LiveTaskIds().size() == 1; }));
+  EXPECT_THAT(live->LiveTaskIds(), ElementsAre("r1/first-contact"));
+  std::string token = live->LastToken();
+  live->Close();
+
+  // While the app is away: two more for lw-1, one for lw-2.
+  PublishMatched("r2", "lw-1");
+  PublishMatched("r3", "lw-1");
+  PublishMatched("r4", "lw-2");
+  ASSERT_TRUE(WaitUntil([&] { return Tasks("lw-1").size() == 3 && Tasks("lw-2").size() == 1; }));
+
+  Subscription resumed(Stub(), "lw-1", token);
+  ASSERT_TRUE(WaitUntil([&] { return resumed.LiveTaskIds().size() >= 2; }));
+  absl::SleepFor(absl::Seconds(1));  // anything extra would have arrived by now
+  EXPECT_THAT(resumed.LiveTaskIds(), ElementsAre("r2/first-contact", "r3/first-contact"));
+  for (const auto& u : resumed.Updates()) EXPECT_FALSE(u.snapshot());
+
+  // A new subscription starts from the open tasks.
+  Subscription fresh(Stub(), "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return !fresh.LastToken().empty(); }));
+  int snapshot = 0;
+  for (const auto& u : fresh.Updates()) snapshot += u.snapshot();
+  EXPECT_EQ(snapshot, 3);
+
+  // Each worker sees only their own.
+  ASSERT_EQ(Tasks("lw-2").size(), 1u);
+  EXPECT_EQ(Tasks("lw-2")[0].referral_id(), "r4");
+  EXPECT_EQ(GetCase("lw-2", "r1").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(GetCase("lw-1", "r1").ok());
+  grpc::ClientContext context;
+  v1::CompleteTaskRequest steal;
+  steal.set_link_worker_id("lw-2");
+  steal.set_task_id("r1/first-contact");
+  v1::Task ignored;
+  EXPECT_EQ(Stub().CompleteTask(&context, steal, &ignored).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // A token from nowhere is refused with the field named.
+  Subscription bogus(Stub(), "lw-1", "99999999999999-0");
+  ASSERT_TRUE(WaitUntil([&] { return !bogus.Ended().ok(); }));
+  EXPECT_EQ(bogus.Ended().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
+  StartFollowUp();
+  StartFollowUp();
+  PublishMatched("r1", "lw-1", v1::URGENCY_PRIORITY);
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  EXPECT_FALSE(HasOpenTask("lw-1", "r1/sla-breached"));
+
+  SetClockOffset(absl::Hours(24 * 5));  // past the next working day, whatever today is
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/sla-breached"); }));
+  ASSERT_TRUE(WaitUntil([&] {
+    int n = 0;
+    for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
+      n += e.case_event().alert() == v1::CASE_ALERT_SLA_BREACHED;
+    }
+    return n >= 1;
+  }));
+  absl::SleepFor(absl::Seconds(2));  // both schedulers have looked many times by now
+  int breached_tasks = 0, breached_alerts = 0, at_risk_alerts = 0;
+  for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
+    breached_tasks += e.task_event().task().kind() == v1::TASK_KIND_SLA_BREACHED;
+    breached_alerts += e.case_event().alert() == v1::CASE_ALERT_SLA_BREACHED;
+    at_risk_alerts += e.case_event().alert() == v1::CASE_ALERT_SLA_AT_RISK;
+  }
+  EXPECT_EQ(breached_tasks, 1);
+  EXPECT_EQ(breached_alerts, 1);
+  EXPECT_EQ(at_risk_alerts, 1);
+}
+
+TEST_F(FollowUpIntegrationTest, RestartingTheServiceAndRedisLosesNoCaseTaskOrTimer) {
+  StartFollowUp();
+  PublishMatched("r1", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  auto before = GetCase("lw-1", "r1");
+  ASSERT_TRUE(before.ok());
+
+  EXPECT_EQ(followups_[0]->Stop(), 0);
+  redis_.Stop(/*crash=*/true);
+  ASSERT_TRUE(redis_.Start().ok());
+  ASSERT_TRUE(followups_[0]->Start().ok());
+  stubs_[0] = v1::FollowUpService::NewStub(
+      grpc::CreateChannel(followups_[0]->address(), grpc::InsecureChannelCredentials()));
+
+  auto after = GetCase("lw-1", "r1");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->SerializeAsString(), before->SerializeAsString());
+  EXPECT_TRUE(HasOpenTask("lw-1", "r1/first-contact"));
+  // The deadline timer survived: moving the clock on fires it.
+  SetClockOffset(absl::Hours(24 * 10));
+  EXPECT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/sla-breached"); }));
+}
+
+TEST_F(FollowUpIntegrationTest, AFullJourneySendsTheMessagesBackInOrder) {
+  matching_ = std::make_unique<ServiceProcess>(
+      signpost::testing::BinaryPath("signpost-matching"),
+      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
+                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(matching_->Start().ok());
+  auto directory = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    v1::UpsertResourceRequest request;
+    v1::Resource* r = request.mutable_resource();
+    r->set_id("walk-1");
+    r->set_name("Headingley Walking Group");
+    r->set_status(v1::RESOURCE_STATUS_ACTIVE);
+    r->add_need_categories(v1::NEED_CATEGORY_LONELINESS);
+    r->add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
+    auto* loc = r->add_locations();
+    loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+    loc->mutable_point()->set_latitude(53.817);
+    loc->mutable_point()->set_longitude(-1.565);
+    r->mutable_capacity()->set_places_total(10);
+    r->mutable_capacity()->set_places_available(1);
+    v1::Resource response;
+    grpc::Status s = directory->UpsertResource(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  StartFollowUp(matching_->address());
+  PublishMatched("r1", "lw-1");
+  PublishMatched("r2", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return Tasks("lw-1").size() == 2; }));
+
+  auto act = [&](auto method, auto request) -> absl::Status {
+    grpc::ClientContext context;
+    v1::Case response;
+    request.set_link_worker_id("lw-1");
+    return FromGrpcStatus((Stub().*method)(&context, request, &response));
+  };
+  auto journey = [&](const std::string& rid) -> absl::Status {
+    v1::RecordContactRequest no_answer;
+    no_answer.set_referral_id(rid);
+    no_answer.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+    if (auto s = act(&v1::FollowUpService::Stub::RecordContact, no_answer); !s.ok()) return s;
+    v1::RecordContactRequest reached = no_answer;
+    reached.set_result(v1::CONTACT_RESULT_REACHED);
+    if (auto s = act(&v1::FollowUpService::Stub::RecordContact, reached); !s.ok()) return s;
+    v1::AgreePlanRequest plan;
+    plan.set_referral_id(rid);
+    plan.set_plan("Join a walking group; meet people nearby");
+    if (auto s = act(&v1::FollowUpService::Stub::AgreePlan, plan); !s.ok()) return s;
+    v1::RecordOutcomeRequest baseline;
+    baseline.set_referral_id(rid);
+    for (int a : {2, 3, 2, 3, 2, 3, 2})
+      baseline.mutable_measure()->mutable_swemwbs()->add_answers(a);
+    if (auto s = act(&v1::FollowUpService::Stub::RecordOutcome, baseline); !s.ok()) return s;
+    v1::RecordConnectionRequest connect;
+    connect.set_referral_id(rid);
+    connect.set_resource_id("walk-1");
+    return act(&v1::FollowUpService::Stub::RecordConnection, connect);
+  };
+  ASSERT_TRUE(journey("r1").ok());
+  // The only place is taken: the second connection is refused, clearly.
+  absl::Status full = journey("r2");
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
+  EXPECT_NE(full.message().find("no place left at Headingley Walking Group"), std::string::npos);
+
+  v1::RecordAttendanceRequest attended;
+  attended.set_referral_id("r1");
+  attended.set_attended(true);
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::RecordAttendance, attended).ok());
+  v1::RecordOutcomeRequest later;
+  later.set_referral_id("r1");
+  for (int a : {4, 4, 3, 4, 4, 3, 4}) later.mutable_measure()->mutable_swemwbs()->add_answers(a);
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::RecordOutcome, later).ok());
+  v1::RecordOutcomeRequest out_of_range = later;
+  out_of_range.mutable_measure()->mutable_swemwbs()->set_answers(2, 6);
+  EXPECT_EQ(act(&v1::FollowUpService::Stub::RecordOutcome, out_of_range).code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::CloseCaseRequest close;
+  close.set_referral_id("r1");
+  close.set_reason(v1::CLOSURE_REASON_COMPLETED);
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::CloseCase, close).ok());
+  absl::Status again = act(&v1::FollowUpService::Stub::CloseCase, close);
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.message().find("CLOSED"), std::string::npos);
+
+  ASSERT_TRUE(WaitUntil([&] { return FeedbackKinds("r1").size() >= 5; }));
+  EXPECT_THAT(FeedbackKinds("r1"),
+              ElementsAre(v1::FEEDBACK_KIND_ACCEPTED, v1::FEEDBACK_KIND_ASSIGNED,
+                          v1::FEEDBACK_KIND_FIRST_CONTACT, v1::FEEDBACK_KIND_CONNECTED,
+                          v1::FEEDBACK_KIND_CLOSED));
+  auto feedback = On(kafka::Topic::kReferrerFeedback, "r1");
+  const auto& closed = feedback.back().referrer_feedback();
+  EXPECT_EQ(closed.referrer_ods_code(), "B86001");
+  EXPECT_EQ(closed.baseline().swemwbs().answers_size(), 7);
+  EXPECT_EQ(closed.latest().swemwbs().answers(0), 4);
+  std::set<std::string> keys;
+  for (const auto& e : feedback) keys.insert(e.referrer_feedback().idempotency_key());
+  EXPECT_EQ(keys.size(), feedback.size());
+}
+
+TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetails) {
+  StartFollowUp();
+  PublishMatched("r1", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  PublishWithdrawn("r1");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto c = GetCase("lw-1", "r1");
+    return c.ok() && c->state() == v1::CASE_STATE_WITHDRAWN;
+  }));
+  EXPECT_TRUE(Tasks("lw-1").empty());
+  ASSERT_TRUE(WaitUntil([&] { return FeedbackKinds("r1").size() == 3; }));
+  EXPECT_EQ(FeedbackKinds("r1").back(), v1::FEEDBACK_KIND_WITHDRAWN);
+  bool cancelled = false;
+  for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
+    cancelled |= e.task_event().task().status() == v1::TASK_STATUS_CANCELLED;
+  }
+  EXPECT_TRUE(cancelled);
+
+  // Every follow-up value in Redis, whatever its type.
+  redis::PoolOptions options;
+  options.address = *ParseRedisAddress(redis_.address());
+  auto pool = redis::RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  auto keys = (*pool)->Execute({"KEYS", "fu:*"});
+  ASSERT_TRUE(keys.ok());
+  ASSERT_FALSE(keys->elements.empty());
+  std::string everything;
+  std::function<void(const redis::Reply&)> collect = [&](const redis::Reply& r) {
+    everything += r.str;
+    for (const auto& e : r.elements) collect(e);
+  };
+  for (const auto& key : keys->elements) {
+    auto type = (*pool)->Execute({"TYPE", key.str});
+    ASSERT_TRUE(type.ok());
+    redis::Command read;
+    if (type->str == "string") read = {"GET", key.str};
+    if (type->str == "hash") read = {"HGETALL", key.str};
+    if (type->str == "zset") read = {"ZRANGE", key.str, "0", "-1"};
+    if (type->str == "stream") read = {"XRANGE", key.str, "-", "+"};
+    ASSERT_FALSE(read.empty()) << key.str << " is a " << type->str;
+    auto value = (*pool)->Execute(read);
+    ASSERT_TRUE(value.ok());
+    collect(*value);
+  }
+  EXPECT_EQ(everything.find(kName), std::string::npos);
+  EXPECT_EQ(everything.find(kNhsNumber), std::string::npos);
+}
+
+}  // namespace
+}  // namespace signpost::followup
