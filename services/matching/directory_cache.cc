@@ -12,6 +12,9 @@ namespace signpost::matching {
 namespace {
 
 constexpr char kLoaded[] = "signpost:dir:loaded";
+// Bumped whenever the cache's keys change shape: a cache of another layout is cleared and rebuilt
+// from the topic rather than read or written with the wrong types.
+constexpr char kLayoutVersion[] = "2";
 std::string ResourceKey(const std::string& id) {
   return absl::StrCat("signpost:dir:resource:", id);
 }
@@ -280,21 +283,45 @@ return ARGV[1]
   return reply->str;
 }
 
-absl::Status DirectoryCache::MarkLoaded() { return redis_.Execute({"SET", kLoaded, "1"}).status(); }
+absl::Status DirectoryCache::MarkLoaded() {
+  return redis_.Execute({"SET", kLoaded, kLayoutVersion}).status();
+}
 
 absl::StatusOr<bool> DirectoryCache::IsLoaded() {
-  auto reply = redis_.Execute({"EXISTS", kLoaded});
+  auto reply = redis_.Execute({"GET", kLoaded});
   if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  return !reply->is_nil() && reply->str == kLayoutVersion;
+}
+
+absl::StatusOr<int> DirectoryCache::ClearUnlessLoaded() {
+  auto loaded = IsLoaded();
+  if (!loaded.ok()) return loaded.status();
+  if (*loaded) return 0;
+  int removed = 0;
+  std::string cursor = "0";
+  do {
+    auto page = redis_.Execute({"SCAN", cursor, "MATCH", "signpost:dir:*", "COUNT", "1000"});
+    if (!page.ok()) return page.status();
+    if (page->elements.size() != 2) return absl::InternalError("unexpected SCAN reply");
+    cursor = page->elements[0].str;
+    redis::Command del = {"UNLINK"};
+    for (const auto& key : page->elements[1].elements) del.push_back(key.str);
+    if (del.size() > 1) {
+      auto gone = redis_.Execute(del);
+      if (!gone.ok()) return gone.status();
+      removed += static_cast<int>(gone->integer);
+    }
+  } while (cursor != "0");
+  return removed;
 }
 
 namespace {
 
 std::string ReservationLockKey(const std::string& id) {
-  return absl::StrCat("signpost:dir:reserving:", id);
+  return absl::StrCat("signpost:places:reserving:", id);
 }
 std::string ReservationsKey(const std::string& id) {
-  return absl::StrCat("signpost:dir:reservations:", id);
+  return absl::StrCat("signpost:places:reservations:", id);
 }
 
 const redis::LuaScript& UnlockScript() {

@@ -69,6 +69,10 @@ class DirectoryCache {
   absl::Status AddReservation(const std::string& id, const std::string& referral_id);
 
   absl::Status MarkLoaded();
+  // Removes every cached directory key unless the cache is complete and of this build's layout,
+  // so the rebuild from the topic starts clean (link workers' caseloads and assignments are not
+  // cache and stay). Returns how many keys went.
+  absl::StatusOr<int> ClearUnlessLoaded();
   absl::StatusOr<bool> IsLoaded();
 
  private:

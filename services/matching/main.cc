@@ -70,6 +70,13 @@ int Run(const MatchingConfig& config) {
     return 1;
   }
 
+  if (auto cleared = directory.ClearUnlessLoaded(); !cleared.ok()) {
+    spdlog::critical("checking the directory cache: {}", cleared.status().ToString());
+    return 1;
+  } else if (*cleared > 0) {
+    spdlog::info("cleared {} keys of an incomplete or older directory cache", *cleared);
+  }
+
   kafka::TopicFollower follower(
       {config.common.kafka_bootstrap, kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
        config.common.kafka_properties},
