@@ -43,7 +43,9 @@ TEST(CaseStateMachineTest, EveryPairOfStatesIsAllowedExactlyWhenTheLifecycleSays
       absl::Status s = CheckTransition(f, t);
       bool expected = Allowed().count({f, t}) > 0;
       EXPECT_EQ(s.ok(), expected) << StateName(f) << " -> " << StateName(t) << ": " << s;
-      if (!expected) EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+      if (!expected) {
+        EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+      }
       allowed += s.ok();
     }
   }
