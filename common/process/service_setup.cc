@@ -1,5 +1,7 @@
 #include "common/process/service_setup.h"
 
+#include "common/process/port_file.h"
+
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +41,23 @@ kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std
   options.properties = config.kafka_properties;
   options.metrics = metrics;
   return options;
+}
+
+absl::StatusOr<int> StartMetricsEndpoint(metrics::HttpEndpoint& http, const CommonConfig& config) {
+  auto port = http.Start(config.metrics_listen);
+  if (!port.ok()) return port.status();
+  if (!config.metrics_port_file.empty()) {
+    if (absl::Status s = WritePortFile(config.metrics_port_file, *port); !s.ok()) return s;
+  }
+  return port;
+}
+
+absl::Status ConsumerThreads::Start(kafka::ConsumerOptions options, kafka::BatchHandler& handler,
+                                    kafka::Producer& dead_letters) {
+  auto consumer = kafka::KafkaConsumer::Create(std::move(options), handler, dead_letters);
+  if (!consumer.ok()) return consumer.status();
+  Start(*std::move(consumer));
+  return absl::OkStatus();
 }
 
 void ConsumerThreads::Start(std::unique_ptr<kafka::KafkaConsumer> consumer) {

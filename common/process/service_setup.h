@@ -9,6 +9,7 @@
 #include "common/config/common_config.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
+#include "common/metrics/http_endpoint.h"
 
 namespace signpost {
 
@@ -22,12 +23,19 @@ kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std
                                            std::vector<std::string> topics,
                                            metrics::Registry* metrics);
 
+// Starts the metrics and health endpoint on --metrics-listen and writes its port to
+// --metrics-port-file when one is given.
+absl::StatusOr<int> StartMetricsEndpoint(metrics::HttpEndpoint& http, const CommonConfig& config);
+
 // Runs consumers on threads of their own; StopAll() asks each to stop, and waits until each
 // has committed and left its group.
 class ConsumerThreads {
  public:
   ~ConsumerThreads() { StopAll(); }
   void Start(std::unique_ptr<kafka::KafkaConsumer> consumer);
+  // Creates a consumer and starts it.
+  absl::Status Start(kafka::ConsumerOptions options, kafka::BatchHandler& handler,
+                     kafka::Producer& dead_letters);
   void StopAll();
 
  private:

@@ -11,7 +11,6 @@
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
-#include "common/process/port_file.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
 #include "common/redis/redis_pool.h"
@@ -116,13 +115,10 @@ int Run(const FollowUpConfig& config) {
     subscribers.Set(static_cast<double>(feed.subscribers()));
     return (*redis)->Ping();
   });
-  auto http_port = http.Start(config.common.metrics_listen);
+  auto http_port = StartMetricsEndpoint(http, config.common);
   if (!http_port.ok()) {
     spdlog::critical("{}", http_port.status().ToString());
     return 1;
-  }
-  if (!config.common.metrics_port_file.empty()) {
-    (void)WritePortFile(config.common.metrics_port_file, *http_port);
   }
   outbox.Start();
   feed.Start();
@@ -138,18 +134,17 @@ int Run(const FollowUpConfig& config) {
   }
 
   ConsumerThreads consumers;
-  auto consumer = kafka::KafkaConsumer::Create(
-      ConsumerOptionsFrom(config.common, "signpost-followup",
-                          {kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
-                           kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
-                           kafka::TopicName(kafka::Topic::kReferralRejected, prefix)},
-                          &registry),
-      handler, **producer);
-  if (!consumer.ok()) {
-    spdlog::critical("{}", consumer.status().ToString());
+  if (absl::Status s = consumers.Start(
+          ConsumerOptionsFrom(config.common, "signpost-followup",
+                              {kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
+                               kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
+                               kafka::TopicName(kafka::Topic::kReferralRejected, prefix)},
+                              &registry),
+          handler, **producer);
+      !s.ok()) {
+    spdlog::critical("{}", s.ToString());
     return 1;
   }
-  consumers.Start(*std::move(consumer));
   spdlog::info("{} ready: gRPC {}, metrics on port {}", kService, (*server)->address(), *http_port);
 
   int signal = WaitForShutdownSignal();

@@ -10,7 +10,6 @@
 #include "common/kafka/admin.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
-#include "common/process/port_file.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
 #include "common/process/worker_pool.h"
@@ -131,25 +130,22 @@ int Run(const IntakeConfig& config) {
   }
 
   metrics::HttpEndpoint http(registry, [&redis]() { return (*redis)->Ping(); });
-  auto http_port = http.Start(config.common.metrics_listen);
+  auto http_port = StartMetricsEndpoint(http, config.common);
   if (!http_port.ok()) {
     spdlog::critical("{}", http_port.status().ToString());
     return 1;
   }
   spdlog::info("metrics on http://{}:{}/metrics",
                ParseHostPort(config.common.metrics_listen, true)->host, *http_port);
-  if (!config.common.metrics_port_file.empty()) {
-    (void)WritePortFile(config.common.metrics_port_file, *http_port);
-  }
 
   SubmissionsHandler submissions_handler(submitter);
   StatusEventsHandler status_handler(statuses);
   ConsumerThreads consumers;
-  auto submitted = kafka::KafkaConsumer::Create(
+  absl::Status submitted = consumers.Start(
       ConsumerOptionsFrom(config.common, "signpost-intake-submissions",
                           {kafka::TopicName(kafka::Topic::kReferralSubmitted, prefix)}, &registry),
       submissions_handler, **producer);
-  auto lifecycle = kafka::KafkaConsumer::Create(
+  absl::Status lifecycle = consumers.Start(
       ConsumerOptionsFrom(config.common, "signpost-intake-status",
                           {kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
                            kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
@@ -157,12 +153,9 @@ int Run(const IntakeConfig& config) {
                           &registry),
       status_handler, **producer);
   if (!submitted.ok() || !lifecycle.ok()) {
-    spdlog::critical("kafka consumers: {} {}", submitted.status().ToString(),
-                     lifecycle.status().ToString());
+    spdlog::critical("kafka consumers: {} {}", submitted.ToString(), lifecycle.ToString());
     return 1;
   }
-  consumers.Start(*std::move(submitted));
-  consumers.Start(*std::move(lifecycle));
   spdlog::info("{} ready: gRPC {}", kService, (*server)->address());
 
   int signal = WaitForShutdownSignal();

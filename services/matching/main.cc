@@ -11,7 +11,6 @@
 #include "common/kafka/topic_follower.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
-#include "common/process/port_file.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
 #include "common/redis/redis_pool.h"
@@ -120,13 +119,10 @@ int Run(const MatchingConfig& config) {
     if (!follower.Ready()) return absl::UnavailableError("directory cache loading");
     return (*redis)->Ping();
   });
-  auto http_port = http.Start(config.common.metrics_listen);
+  auto http_port = StartMetricsEndpoint(http, config.common);
   if (!http_port.ok()) {
     spdlog::critical("{}", http_port.status().ToString());
     return 1;
-  }
-  if (!config.common.metrics_port_file.empty()) {
-    (void)WritePortFile(config.common.metrics_port_file, *http_port);
   }
 
   DirectoryService directory_service(directory, postcodes, **producer,
@@ -143,15 +139,15 @@ int Run(const MatchingConfig& config) {
   }
 
   ConsumerThreads consumers;
-  auto consumer = kafka::KafkaConsumer::Create(
-      ConsumerOptionsFrom(config.common, "signpost-matching",
-                          {kafka::TopicName(kafka::Topic::kReferralReceived, prefix)}, &registry),
-      handler, **producer);
-  if (!consumer.ok()) {
-    spdlog::critical("{}", consumer.status().ToString());
+  if (absl::Status s = consumers.Start(
+          ConsumerOptionsFrom(config.common, "signpost-matching",
+                              {kafka::TopicName(kafka::Topic::kReferralReceived, prefix)},
+                              &registry),
+          handler, **producer);
+      !s.ok()) {
+    spdlog::critical("{}", s.ToString());
     return 1;
   }
-  consumers.Start(*std::move(consumer));
   spdlog::info("{} ready: gRPC {}, metrics on port {}", kService, (*server)->address(), *http_port);
 
   int signal = WaitForShutdownSignal();
