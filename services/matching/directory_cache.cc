@@ -33,6 +33,9 @@ std::string CaseloadKey(const std::string& worker) {
 std::string AssignmentKey(const std::string& referral) {
   return absl::StrCat("signpost:roster:assignment:", referral);
 }
+std::string ReleasedKey(const std::string& referral) {
+  return absl::StrCat("signpost:roster:released:", referral);
+}
 
 bool IsRemote(const v1::Resource& r) {
   return Offers(r, v1::DELIVERY_MODE_ONLINE) || Offers(r, v1::DELIVERY_MODE_PHONE);
@@ -274,13 +277,51 @@ absl::StatusOr<std::string> DirectoryCache::AssignOnce(const std::string& referr
 local previous = redis.call('GET', KEYS[1])
 if previous then return previous end
 redis.call('SET', KEYS[1], ARGV[1])
-if ARGV[1] ~= '' then redis.call('INCR', KEYS[2]) end
+-- A case already ended (its end overtook the match) takes no place in a caseload.
+if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('INCR', KEYS[2]) end
 return ARGV[1]
 )lua");
-  auto reply =
-      kScript.Run(redis_, {AssignmentKey(referral_id), CaseloadKey(worker_id)}, {worker_id});
+  auto reply = kScript.Run(
+      redis_, {AssignmentKey(referral_id), CaseloadKey(worker_id), ReleasedKey(referral_id)},
+      {worker_id});
   if (!reply.ok()) return reply.status();
   return reply->str;
+}
+
+absl::StatusOr<bool> DirectoryCache::ReleaseAssignment(const std::string& referral_id) {
+  static const redis::LuaScript kScript(R"lua(
+if redis.call('SETNX', KEYS[2], '1') == 0 then return 0 end
+local worker = redis.call('GET', KEYS[1])
+if worker and worker ~= '' then
+  local key = ARGV[1] .. worker
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 1
+)lua");
+  auto reply = kScript.Run(redis_, {AssignmentKey(referral_id), ReleasedKey(referral_id)},
+                           {CaseloadKey("")});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+absl::StatusOr<bool> DirectoryCache::MoveAssignment(const std::string& referral_id,
+                                                    const std::string& to_worker_id) {
+  static const redis::LuaScript kScript(R"lua(
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local worker = redis.call('GET', KEYS[1])
+if worker == ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+if worker and worker ~= '' then
+  local key = ARGV[1] .. worker
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+redis.call('INCR', ARGV[1] .. ARGV[2])
+return 1
+)lua");
+  auto reply = kScript.Run(redis_, {AssignmentKey(referral_id), ReleasedKey(referral_id)},
+                           {CaseloadKey(""), to_worker_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
 }
 
 absl::Status DirectoryCache::MarkLoaded() {

@@ -58,6 +58,14 @@ class DirectoryCache {
   absl::StatusOr<std::string> AssignOnce(const std::string& referral_id,
                                          const std::string& worker_id);
 
+  // A case ended: its worker's caseload goes down once, however often this is called (true the
+  // first time). Called before the assignment, it keeps the assignment from counting at all.
+  absl::StatusOr<bool> ReleaseAssignment(const std::string& referral_id);
+  // A case moved to another worker: one down for the old, one up for the new, once (true when
+  // something moved). Nothing for a released case.
+  absl::StatusOr<bool> MoveAssignment(const std::string& referral_id,
+                                      const std::string& to_worker_id);
+
   // Set after the directory topic has been read to its end; gone after FLUSHALL.
   // Serialises the reservations of one resource across matching instances: a lock with a
   // holder token and an expiry (a crashed holder cannot block it for longer than `ttl`).

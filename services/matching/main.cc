@@ -14,6 +14,7 @@
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
 #include "common/redis/redis_pool.h"
+#include "services/matching/caseload_handler.h"
 #include "services/matching/directory_applier.h"
 #include "services/matching/directory_service.h"
 #include "services/matching/matching_handler.h"
@@ -138,12 +139,21 @@ int Run(const MatchingConfig& config) {
     return 1;
   }
 
+  CaseloadHandler caseloads(directory, registry);  // outlives the consumer threads below
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
           ConsumerOptionsFrom(config.common, "signpost-matching",
                               {kafka::TopicName(kafka::Topic::kReferralReceived, prefix)},
                               &registry),
           handler, **producer);
+      !s.ok()) {
+    spdlog::critical("{}", s.ToString());
+    return 1;
+  }
+  if (absl::Status s = consumers.Start(
+          ConsumerOptionsFrom(config.common, "signpost-matching-caseloads",
+                              {kafka::TopicName(kafka::Topic::kFollowupEvents, prefix)}, &registry),
+          caseloads, **producer);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;

@@ -150,6 +150,19 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     return out;
   }
 
+  void CaseEvent(const std::string& referral_id, v1::CaseState from, v1::CaseState to,
+                 const std::string& reassigned_to = "") {
+    v1::Event e;
+    e.mutable_case_event()->set_from_state(from);
+    e.mutable_case_event()->set_to_state(to);
+    if (!reassigned_to.empty()) e.mutable_case_event()->set_reassigned_to(reassigned_to);
+    events::Seal(e, referral_id, "test", absl::Now());
+    ASSERT_TRUE(
+        producer_
+            ->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kFollowupEvents), referral_id))
+            .ok());
+  }
+
   void RedisFlushAll() { RedisCommand("FLUSHALL"); }
 
   void RedisCommand(const char* command) {
@@ -212,6 +225,19 @@ TEST_F(MatchingIntegrationTest, MatchesUnmetNeedsRedeliveryFlushAndRedisOutage) 
   EXPECT_EQ(matched[1].envelope().event_id(), matched[0].envelope().event_id());
   EXPECT_EQ(matched[1].referral_matched().link_worker_id(), "lw-pl");
   EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "1");
+
+  // Follow-up reassigns the case, then closes it: the caseloads follow, once each however often
+  // the events arrive.
+  CaseEvent("ref-1", v1::CASE_STATE_ASSIGNED, v1::CASE_STATE_ASSIGNED, "lw-en");
+  CaseEvent("ref-1", v1::CASE_STATE_ASSIGNED, v1::CASE_STATE_ASSIGNED, "lw-en");
+  ASSERT_TRUE(WaitUntil([&] { return RedisGet("signpost:roster:caseload:lw-en") == "1"; }));
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "0");
+  CaseEvent("ref-1", v1::CASE_STATE_FOLLOW_UP, v1::CASE_STATE_CLOSED);
+  CaseEvent("ref-1", v1::CASE_STATE_FOLLOW_UP, v1::CASE_STATE_CLOSED);
+  ASSERT_TRUE(WaitUntil([&] { return RedisGet("signpost:roster:caseload:lw-en") == "0"; }));
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-en"), "0");
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "0");
 
   // The cache is lost: it is rebuilt from the topic and matching goes on with the same results.
   RedisFlushAll();

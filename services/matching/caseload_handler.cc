@@ -1,0 +1,60 @@
+#include "services/matching/caseload_handler.h"
+
+#include "common/events/event_factory.h"
+
+namespace signpost::matching {
+namespace {
+
+bool Ends(v1::CaseState state) {
+  switch (state) {
+    case v1::CASE_STATE_CLOSED:
+    case v1::CASE_STATE_DECLINED:
+    case v1::CASE_STATE_UNABLE_TO_CONTACT:
+    case v1::CASE_STATE_WITHDRAWN:
+    case v1::CASE_STATE_EXPIRED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+CaseloadHandler::CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics)
+    : directory_(directory),
+      released_(metrics.GetCounter("signpost_matching_caseload_releases_total",
+                                   "Cases that ended and gave their link worker a place back")),
+      moved_(metrics.GetCounter("signpost_matching_caseload_moves_total",
+                                "Cases reassigned from one link worker to another")) {}
+
+std::vector<kafka::Outcome> CaseloadHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
+  std::vector<kafka::Outcome> out;
+  for (const auto& message : batch) {
+    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
+      out.push_back(out.back());
+      continue;
+    }
+    out.push_back(HandleOne(message));
+  }
+  return out;
+}
+
+kafka::Outcome CaseloadHandler::HandleOne(const kafka::ConsumedMessage& message) {
+  auto event = events::ParseEvent(message);
+  if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
+  if (!event->has_case_event()) return kafka::Outcome::Done();
+  const v1::CaseEvent& change = event->case_event();
+  const std::string& referral_id = event->envelope().referral_id();
+  absl::StatusOr<bool> done = false;
+  if (!change.reassigned_to().empty()) {
+    done = directory_.MoveAssignment(referral_id, change.reassigned_to());
+    if (done.ok() && *done) moved_.Increment();
+  } else if (Ends(change.to_state()) && change.from_state() != change.to_state()) {
+    done = directory_.ReleaseAssignment(referral_id);
+    if (done.ok() && *done) released_.Increment();
+  }
+  if (!done.ok()) return kafka::Outcome::Retry(done.status().ToString());
+  return kafka::Outcome::Done();
+}
+
+}  // namespace signpost::matching

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "common/kafka/consumer.h"
+#include "common/metrics/registry.h"
+#include "services/matching/directory_cache.h"
+
+namespace signpost::matching {
+
+// Keeps link workers' caseloads true to follow-up: consumes signpost.followup.events and gives a
+// place back when a case ends (closed, declined, unable to contact, withdrawn, expired) and
+// moves it when a case is reassigned. Each change counts once per referral, so redelivery and
+// replays change nothing. Redis unreachable: retried.
+class CaseloadHandler final : public kafka::BatchHandler {
+ public:
+  CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics);
+  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
+
+ private:
+  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
+
+  DirectoryCache& directory_;
+  metrics::Counter& released_;
+  metrics::Counter& moved_;
+};
+
+}  // namespace signpost::matching
