@@ -1,6 +1,7 @@
 #include "services/matching/directory_cache.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,10 +15,11 @@ namespace {
 constexpr char kLoaded[] = "signpost:dir:loaded";
 // Bumped whenever the cache's keys change shape: a cache of another layout is cleared and rebuilt
 // from the topic rather than read or written with the wrong types.
-constexpr char kLayoutVersion[] = "2";
+constexpr char kLayoutVersion[] = "3";
 std::string ResourceKey(const std::string& id) {
   return absl::StrCat("signpost:dir:resource:", id);
 }
+std::string StampKey(const std::string& id) { return absl::StrCat("signpost:dir:stamp:", id); }
 std::string GeoKey(int need) { return absl::StrCat("signpost:dir:geo:", need); }
 std::string RemoteKey(int need) { return absl::StrCat("signpost:dir:remote:", need); }
 std::string WorkerKey(const std::string& id) { return absl::StrCat("signpost:roster:worker:", id); }
@@ -71,9 +73,9 @@ absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies
 // Replaces (or with an empty record removes) a resource and its index entries in one atomic
 // step. Writes reach the cache twice (directly from the directory service, and again from the
 // topic), possibly from several instances: a version older than the cached one changes nothing.
-// KEYS: record, its index entries (a set), its version. ARGV: version seconds and nanos ("" for
-// none), record bytes ("" to remove), then index entries: g key lon lat member | r key score
-// member.
+// KEYS: record, its index entries (a set), its version, its stamp. ARGV: version seconds and nanos
+// ("" for none), record bytes ("" to remove), then index entries: g key lon lat member | r key
+// score member.
 const redis::LuaScript& ReplaceScript() {
   static const redis::LuaScript kScript(R"lua(
 local v = redis.call('GET', KEYS[3])
@@ -90,10 +92,20 @@ for _, e in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 redis.call('DEL', KEYS[2])
 if ARGV[3] == '' then
-  redis.call('DEL', KEYS[1], KEYS[3])
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
   return 1
 end
 redis.call('SET', KEYS[1], ARGV[3])
+-- A stamp per write, unique across cache rebuilds (the epoch is set when the counter starts). It
+-- ends every index member ("<id>|<location>|<stamp>", "<id>|<stamp>"), so a search tells which
+-- record version each hit is and in-process copies know whether they are current.
+local n = redis.call('INCR', 'signpost:dir:stamps')
+if n == 1 then
+  local t = redis.call('TIME')
+  redis.call('SET', 'signpost:dir:epoch', t[1] .. t[2])
+end
+local stamp = redis.call('GET', 'signpost:dir:epoch') .. '.' .. n
+redis.call('SET', KEYS[4], stamp)
 if ARGV[1] ~= '' then
   redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. ARGV[2])
 else
@@ -102,12 +114,14 @@ end
 local i = 4
 while i <= #ARGV do
   if ARGV[i] == 'g' then
-    redis.call('GEOADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4])
-    redis.call('SADD', KEYS[2], 'g\t' .. ARGV[i + 1] .. '\t' .. ARGV[i + 4])
+    local member = ARGV[i + 4] .. '|' .. stamp
+    redis.call('GEOADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], member)
+    redis.call('SADD', KEYS[2], 'g\t' .. ARGV[i + 1] .. '\t' .. member)
     i = i + 5
   else
-    redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-    redis.call('SADD', KEYS[2], 'r\t' .. ARGV[i + 1] .. '\t' .. ARGV[i + 3])
+    local member = ARGV[i + 3] .. '|' .. stamp
+    redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], member)
+    redis.call('SADD', KEYS[2], 'r\t' .. ARGV[i + 1] .. '\t' .. member)
     i = i + 4
   end
 end
@@ -118,7 +132,7 @@ return 1
 
 std::vector<std::string> ReplaceKeys(const std::string& id) {
   return {ResourceKey(id), absl::StrCat("signpost:dir:entries:", id),
-          absl::StrCat("signpost:dir:version:", id)};
+          absl::StrCat("signpost:dir:version:", id), StampKey(id)};
 }
 
 }  // namespace
@@ -176,64 +190,73 @@ absl::Status DirectoryCache::PutNetwork(const v1::Network& n) {
 
 absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     const std::vector<CandidateQuery>& queries) {
-  // One round trip for all needs: per query the geo search with each hit's record and distance,
-  // then the best remote ones with their records.
-  static const redis::LuaScript kScript(R"lua(
-local out = {}
-local prefix = ARGV[1]
-local i = 2
-while i <= #ARGV do
-  local geo = {}
-  if ARGV[i + 2] ~= '' then
-    geo = redis.call('GEOSEARCH', ARGV[i], 'FROMLONLAT', ARGV[i + 2], ARGV[i + 3], 'BYRADIUS',
-                     ARGV[i + 4], 'km', 'ASC', 'COUNT', ARGV[i + 5], 'WITHDIST')
-  end
-  table.insert(out, #geo)
-  for _, g in ipairs(geo) do
-    local id = string.match(g[1], '^(.*)|%d+$') or g[1]
-    table.insert(out, redis.call('GET', prefix .. id) or '')
-    table.insert(out, g[2])
-  end
-  local remote = redis.call('ZREVRANGE', ARGV[i + 1], 0, tonumber(ARGV[i + 6]) - 1)
-  table.insert(out, #remote)
-  for _, id in ipairs(remote) do
-    table.insert(out, redis.call('GET', prefix .. id) or '')
-  end
-  i = i + 7
-end
-return out
-)lua");
-  std::vector<std::string> args = {ResourceKey("")};
+  // One pipeline for all needs: per query the geo search and the best remote ones. Members end
+  // with their record's stamp, so records come from the memo when it holds that version; only
+  // the others are fetched, in a second round trip.
+  std::vector<redis::Command> commands;
   for (const auto& q : queries) {
-    args.insert(args.end(),
-                {GeoKey(q.need), RemoteKey(q.need),
-                 q.point ? absl::StrFormat("%.7f", q.point->longitude()) : "",
-                 q.point ? absl::StrFormat("%.7f", q.point->latitude()) : "",
-                 absl::StrCat(q.radius_km), absl::StrCat(q.limit), absl::StrCat(q.remote_limit)});
-  }
-  auto reply = kScript.Run(redis_, {}, args);
-  if (!reply.ok()) return reply.status();
-  const auto& e = reply->elements;
-  std::vector<std::vector<Found>> out(queries.size());
-  size_t at = 0;
-  auto parse = [](const redis::Reply& record, Found& found) {
-    return !record.str.empty() && found.resource.ParseFromString(record.str);
-  };
-  for (size_t q = 0; q < queries.size(); ++q) {
-    if (at >= e.size()) return absl::InternalError("candidate script: short reply");
-    int64_t geo = e[at++].integer;
-    for (int64_t k = 0; k < geo && at + 1 < e.size(); ++k, at += 2) {
-      Found found;
-      if (!parse(e[at], found) || !absl::SimpleAtod(e[at + 1].str, &found.distance_km)) continue;
-      out[q].push_back(std::move(found));  // an empty record: removed meanwhile
+    if (q.point) {
+      commands.push_back(
+          {"GEOSEARCH", GeoKey(q.need), "FROMLONLAT", absl::StrFormat("%.7f", q.point->longitude()),
+           absl::StrFormat("%.7f", q.point->latitude()), "BYRADIUS", absl::StrCat(q.radius_km),
+           "km", "ASC", "COUNT", absl::StrCat(q.limit), "WITHDIST"});
     }
-    if (at >= e.size()) return absl::InternalError("candidate script: short reply");
-    int64_t remote = e[at++].integer;
-    for (int64_t k = 0; k < remote && at < e.size(); ++k, ++at) {
+    commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  if (absl::Status s = FirstError(replies); !s.ok()) return s;
+  std::vector<std::vector<Found>> out(queries.size());
+  // Hits whose record is not in the memo at its current stamp: (query, position, id).
+  std::vector<std::tuple<size_t, size_t, std::string>> missing;
+  auto add = [&](size_t q, absl::string_view member, Found found) {
+    size_t first = member.find('|'), last = member.rfind('|');
+    if (first == absl::string_view::npos) return;
+    std::string id(member.substr(0, first));
+    found.resource = memo_.Find(id, std::string(member.substr(last + 1)));
+    if (!found.resource) missing.emplace_back(q, out[q].size(), std::move(id));
+    out[q].push_back(std::move(found));
+  };
+  size_t at = 0;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    if (queries[q].point) {
+      for (const auto& hit : (*replies)[at++].elements) {
+        Found found;
+        if (hit.elements.size() != 2 ||
+            !absl::SimpleAtod(hit.elements[1].str, &found.distance_km)) {
+          continue;
+        }
+        add(q, hit.elements[0].str, std::move(found));
+      }
+    }
+    for (const auto& member : (*replies)[at++].elements) {
       Found found;
       found.remote = true;
-      if (parse(e[at], found)) out[q].push_back(std::move(found));
+      add(q, member.str, std::move(found));
     }
+  }
+  if (!missing.empty()) {
+    std::vector<redis::Command> fetch;
+    for (const auto& [q, k, id] : missing) {
+      fetch.push_back({"GET", ResourceKey(id)});
+      fetch.push_back({"GET", StampKey(id)});
+    }
+    auto records = redis_.Pipeline(fetch);
+    if (!records.ok()) return records.status();
+    for (size_t m = 0; m < missing.size(); ++m) {
+      const auto& [q, k, id] = missing[m];
+      const redis::Reply& record = (*records)[2 * m];
+      auto resource = std::make_shared<v1::Resource>();
+      if (record.is_nil() || !resource->ParseFromString(record.str)) continue;  // removed
+      memo_.Put(id, (*records)[2 * m + 1].str, resource);
+      out[q][k].resource = std::move(resource);
+    }
+  }
+  // Drop hits whose record was removed between the two round trips.
+  for (auto& found : out) {
+    found.erase(
+        std::remove_if(found.begin(), found.end(), [](const Found& f) { return !f.resource; }),
+        found.end());
   }
   return out;
 }

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/redis/redis_client.h"
+#include "services/matching/resource_memo.h"
 #include "signpost/v1/link_worker.pb.h"
 #include "signpost/v1/resource.pb.h"
 
@@ -13,7 +15,7 @@ namespace signpost::matching {
 
 // A resource found near a point (or delivered remotely) for one need.
 struct Found {
-  v1::Resource resource;
+  std::shared_ptr<const v1::Resource> resource;
   double distance_km = 0.0;
   bool remote = false;
 };
@@ -32,7 +34,9 @@ struct CandidateQuery {
 // caseloads. The Kafka directory topic is the source of truth; this is its cache.
 class DirectoryCache {
  public:
-  explicit DirectoryCache(redis::RedisClient& redis) : redis_(redis) {}
+  // `memo_records`: how many parsed records to keep in process (about 1 KB each).
+  explicit DirectoryCache(redis::RedisClient& redis, size_t memo_records = 100000)
+      : redis_(redis), memo_(memo_records) {}
 
   absl::Status PutResource(const v1::Resource& resource);
   absl::Status RemoveResource(const std::string& id);
@@ -40,7 +44,8 @@ class DirectoryCache {
   absl::Status PutLinkWorker(const v1::LinkWorker& worker);
   absl::Status PutNetwork(const v1::Network& network);
 
-  // Candidates for several needs in two round trips; one list per query, in query order.
+  // Candidates for several needs in one round trip (two when some records changed since they
+  // were last read); one list per query, in query order.
   absl::StatusOr<std::vector<std::vector<Found>>> Candidates(
       const std::vector<CandidateQuery>& queries);
 
@@ -85,6 +90,7 @@ class DirectoryCache {
 
  private:
   redis::RedisClient& redis_;
+  ResourceMemo memo_;
 };
 
 }  // namespace signpost::matching

@@ -128,10 +128,10 @@ absl::StatusOr<v1::SearchResourcesResponse> DirectoryService::Search(
   for (size_t i = 0; i < found->size(); ++i) {
     std::vector<Candidate> acceptable;
     for (const auto& f : (*found)[i]) {
-      Candidate c{&f.resource, f.distance_km, f.remote};
+      Candidate c{f.resource.get(), f.distance_km, f.remote};
       if (request.has_person()) {
         if (WhyExcluded(c, request.person(), queries[i].need, policy, now)) continue;
-      } else if (f.resource.status() != v1::RESOURCE_STATUS_ACTIVE) {
+      } else if (f.resource->status() != v1::RESOURCE_STATUS_ACTIVE) {
         continue;
       }
       acceptable.push_back(c);

@@ -77,7 +77,7 @@ absl::Status MatchingHandler::Match(const v1::Event& event) {
   std::vector<std::vector<Candidate>> candidates(found->size());
   for (size_t i = 0; i < found->size(); ++i) {
     for (const auto& f : (*found)[i])
-      candidates[i].push_back({&f.resource, f.distance_km, f.remote});
+      candidates[i].push_back({f.resource.get(), f.distance_km, f.remote});
   }
 
   auto team = directory_.TeamForPractice(referral.referrer().ods_code());

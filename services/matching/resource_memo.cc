@@ -1,0 +1,37 @@
+#include "services/matching/resource_memo.h"
+
+namespace signpost::matching {
+
+std::shared_ptr<const v1::Resource> ResourceMemo::Find(const std::string& id,
+                                                       const std::string& stamp) {
+  if (stamp.empty()) return nullptr;
+  absl::MutexLock lock(&mu_);
+  if (auto it = newer_.find(id); it != newer_.end()) {
+    return it->second.stamp == stamp ? it->second.resource : nullptr;
+  }
+  auto it = older_.find(id);
+  if (it == older_.end() || it->second.stamp != stamp) return nullptr;
+  Entry entry = std::move(it->second);
+  older_.erase(it);
+  std::shared_ptr<const v1::Resource> found = entry.resource;
+  PutLocked(id, std::move(entry));  // in use: keep it with the newer half
+  return found;
+}
+
+void ResourceMemo::Put(const std::string& id, const std::string& stamp,
+                       std::shared_ptr<const v1::Resource> resource) {
+  if (stamp.empty()) return;
+  absl::MutexLock lock(&mu_);
+  older_.erase(id);
+  PutLocked(id, {stamp, std::move(resource)});
+}
+
+void ResourceMemo::PutLocked(const std::string& id, Entry entry) {
+  if (newer_.size() >= half_ && newer_.find(id) == newer_.end()) {
+    older_ = std::move(newer_);
+    newer_.clear();
+  }
+  newer_[id] = std::move(entry);
+}
+
+}  // namespace signpost::matching

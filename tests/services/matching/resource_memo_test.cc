@@ -1,0 +1,42 @@
+#include "services/matching/resource_memo.h"
+
+#include <gtest/gtest.h>
+
+namespace signpost::matching {
+namespace {
+
+std::shared_ptr<const v1::Resource> Named(const std::string& name) {
+  auto r = std::make_shared<v1::Resource>();
+  r->set_name(name);
+  return r;
+}
+
+TEST(ResourceMemoTest, ARecordIsFoundOnlyUnderItsCurrentStamp) {
+  ResourceMemo memo;
+  memo.Put("walk-1", "e.1", Named("before"));
+  ASSERT_NE(memo.Find("walk-1", "e.1"), nullptr);
+  EXPECT_EQ(memo.Find("walk-1", "e.1")->name(), "before");
+  EXPECT_EQ(memo.Find("walk-1", "e.2"), nullptr);  // rewritten since: fetch it again
+  EXPECT_EQ(memo.Find("walk-1", ""), nullptr);
+  EXPECT_EQ(memo.Find("walk-2", "e.1"), nullptr);
+  memo.Put("walk-1", "e.2", Named("after"));
+  EXPECT_EQ(memo.Find("walk-1", "e.2")->name(), "after");
+  EXPECT_EQ(memo.Find("walk-1", "e.1"), nullptr);
+}
+
+TEST(ResourceMemoTest, BoundedRecordsInUseStayTheRestAgeOut) {
+  ResourceMemo memo(/*capacity=*/10);  // halves of 6
+  for (int i = 0; i < 6; ++i) memo.Put("r" + std::to_string(i), "s", Named("x"));
+  memo.Put("r6", "s", Named("x"));           // the first six become the older half
+  ASSERT_NE(memo.Find("r0", "s"), nullptr);  // used again: back with the newer half
+  for (int i = 7; i < 12; ++i) memo.Put("r" + std::to_string(i), "s", Named("x"));
+  // The newer half filled again: r1..r5 (never used since) are gone; r0 was kept.
+  memo.Put("r12", "s", Named("x"));
+  EXPECT_EQ(memo.Find("r1", "s"), nullptr);
+  EXPECT_EQ(memo.Find("r5", "s"), nullptr);
+  EXPECT_NE(memo.Find("r0", "s"), nullptr);
+  EXPECT_NE(memo.Find("r12", "s"), nullptr);
+}
+
+}  // namespace
+}  // namespace signpost::matching
