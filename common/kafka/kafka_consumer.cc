@@ -1,5 +1,7 @@
 #include "common/kafka/kafka_consumer.h"
 
+#include "common/kafka/rdkafka_message.h"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -163,22 +165,7 @@ std::vector<ConsumedMessage> KafkaConsumer::Collect() {
       if (batch.empty()) return batch;
       break;
     }
-    ConsumedMessage out;
-    out.topic = m->topic_name();
-    out.partition = m->partition();
-    out.offset = m->offset();
-    if (m->key()) out.key = *m->key();
-    if (m->payload()) {
-      out.value.emplace(static_cast<const char*>(m->payload()), m->len());
-    }
-    if (RdKafka::Headers* headers = m->headers()) {
-      for (const auto& h : headers->get_all()) {
-        out.headers.push_back(
-            {h.key(), h.value() ? std::string(static_cast<const char*>(h.value()), h.value_size())
-                                : std::string()});
-      }
-    }
-    out.timestamp_ms = m->timestamp().timestamp;
+    ConsumedMessage out = FromRdKafka(*m);
     if (batch.empty()) gather_until = absl::Now() + options_.max_batch_wait;
     batch.push_back(std::move(out));
     if (absl::Now() >= gather_until) break;

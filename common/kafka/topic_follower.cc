@@ -1,5 +1,7 @@
 #include "common/kafka/topic_follower.h"
 
+#include "common/kafka/rdkafka_message.h"
+
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -135,12 +137,7 @@ void TopicFollower::Run() {
       spdlog::warn("following {}: {}", options_.topic, m->errstr());
       continue;
     }
-    ConsumedMessage c;
-    c.topic = m->topic_name();
-    c.partition = m->partition();
-    c.offset = m->offset();
-    if (m->key()) c.key = *m->key();
-    if (m->payload()) c.value.emplace(static_cast<const char*>(m->payload()), m->len());
+    ConsumedMessage c = FromRdKafka(*m);
     absl::Duration backoff = absl::Milliseconds(100);
     while (!stop_.load()) {
       absl::Status applied = apply_(c);

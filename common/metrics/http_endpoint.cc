@@ -12,6 +12,10 @@ HttpEndpoint::HttpEndpoint(const Registry& registry, ReadinessCheck readiness)
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
+void HttpEndpoint::AddPage(std::string path, std::function<Page()> page) {
+  pages_.emplace_back(std::move(path), std::move(page));
+}
+
 absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen) {
   auto address = ParseHostPort(listen, /*allow_port_zero=*/true);
   if (!address.ok()) return address.status();
@@ -31,6 +35,13 @@ absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen) {
       res.set_content(absl::StrCat("not ready: ", ready.message(), "\n"), "text/plain");
     }
   });
+  for (const auto& [path, page] : pages_) {
+    server_->Get(path, [page = page](const httplib::Request&, httplib::Response& res) {
+      Page p = page();
+      res.status = p.status;
+      res.set_content(p.body, p.content_type);
+    });
+  }
   int port = address->port;
   if (port == 0) {
     port = server_->bind_to_any_port(address->host);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <vector>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +29,14 @@ class HttpEndpoint {
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
+  // Another GET page, e.g. a service's JSON API; added before Start.
+  struct Page {
+    int status = 200;
+    std::string content_type;
+    std::string body;
+  };
+  void AddPage(std::string path, std::function<Page()> page);
+
   // Binds `listen` (host:port, port 0 picks one) and serves on a thread; returns the port.
   absl::StatusOr<int> Start(const std::string& listen);
   void Stop();
@@ -34,6 +44,7 @@ class HttpEndpoint {
  private:
   const Registry& registry_;
   ReadinessCheck readiness_;
+  std::vector<std::pair<std::string, std::function<Page()>>> pages_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

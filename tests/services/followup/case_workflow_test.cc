@@ -110,8 +110,12 @@ TEST_F(CaseWorkflowTest, AMatchOpensACaseWithAFirstContactTaskTimersAndTwoMessag
   EXPECT_THAT(Feedback(*change),
               ElementsAre(v1::FEEDBACK_KIND_ACCEPTED, v1::FEEDBACK_KIND_ASSIGNED));
   for (const auto& e : change->events) {
-    if (e.event.has_referrer_feedback()) EXPECT_EQ(e.key, "A81001");
-    if (e.event.has_case_event()) EXPECT_EQ(e.key, "r1");
+    if (e.event.has_referrer_feedback()) {
+      EXPECT_EQ(e.key, "A81001");
+    }
+    if (e.event.has_case_event()) {
+      EXPECT_EQ(e.key, "r1");
+    }
   }
   // The same event gives the same ids.
   auto again = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE));

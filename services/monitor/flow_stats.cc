@@ -1,0 +1,128 @@
+#include "services/monitor/flow_stats.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "common/events/event_factory.h"
+#include "common/events/timestamp.h"
+#include "common/kafka/topics.h"
+
+namespace signpost::monitor {
+namespace {
+
+std::string Header(const kafka::ConsumedMessage& m, absl::string_view name) {
+  auto value = kafka::FindHeader(m.headers, name);
+  return value ? std::string(*value) : std::string();
+}
+
+}  // namespace
+
+FlowStats::FlowStats(std::string topic_prefix, size_t latest_dead_letters)
+    : prefix_(std::move(topic_prefix)), latest_limit_(latest_dead_letters) {}
+
+void FlowStats::Observe(const kafka::ConsumedMessage& message) {
+  std::string topic = message.topic;
+  if (absl::StartsWith(topic, prefix_)) topic = topic.substr(prefix_.size());
+  absl::MutexLock lock(&mu_);
+  TopicTotals& totals = topics_[topic];
+  int64_t bytes = static_cast<int64_t>(message.key.size()) +
+                  static_cast<int64_t>(message.value ? message.value->size() : 0);
+  totals.window.Add(absl::FromUnixMillis(message.timestamp_ms), bytes);
+  totals.messages += 1;
+  totals.last_ms = std::max(totals.last_ms, message.timestamp_ms);
+  if (topic == kafka::TopicName(kafka::Topic::kDeadletter, "")) {
+    ObserveDeadLetter(message);
+  } else {
+    ObserveEvent(topic, message);
+  }
+}
+
+void FlowStats::ObserveDeadLetter(const kafka::ConsumedMessage& message) {
+  v1::DeadLetter letter;
+  std::string source = Header(message, kafka::kHeaderDeadLetterTopic);
+  if (absl::StartsWith(source, prefix_)) source = source.substr(prefix_.size());
+  letter.set_source_topic(source);
+  int32_t partition = 0;
+  int64_t offset = 0;
+  (void)absl::SimpleAtoi(Header(message, kafka::kHeaderDeadLetterPartition), &partition);
+  (void)absl::SimpleAtoi(Header(message, kafka::kHeaderDeadLetterOffset), &offset);
+  letter.set_source_partition(partition);
+  letter.set_source_offset(offset);
+  std::string group = Header(message, kafka::kHeaderDeadLetterGroup);
+  if (absl::StartsWith(group, prefix_)) group = group.substr(prefix_.size());
+  letter.set_group(group);
+  letter.set_reason(Header(message, kafka::kHeaderDeadLetterReason));
+  letter.set_key(message.key);
+  *letter.mutable_at() = events::ToTimestamp(absl::FromUnixMillis(message.timestamp_ms));
+  letter.set_partition(message.partition);
+  letter.set_offset(message.offset);
+  dead_letters_[{letter.source_topic(), letter.reason()}] += 1;
+  latest_.push_back(std::move(letter));
+  if (latest_.size() > latest_limit_) latest_.erase(latest_.begin());
+}
+
+void FlowStats::ObserveEvent(const std::string& topic, const kafka::ConsumedMessage& message) {
+  bool rejected = topic == kafka::TopicName(kafka::Topic::kReferralRejected, "");
+  bool followup = topic == kafka::TopicName(kafka::Topic::kFollowupEvents, "");
+  bool unmet = topic == kafka::TopicName(kafka::Topic::kNeedUnmet, "");
+  if (!rejected && !followup && !unmet) return;
+  auto event = events::ParseEvent(message);
+  if (!event.ok()) return;  // the consuming service dead-letters it; counted there
+  if (event->has_referral_rejected()) {
+    const auto& r = event->referral_rejected();
+    rejections_[{r.source_system(), r.reason()}] += 1;
+  } else if (event->has_case_event()) {
+    auto alert = event->case_event().alert();
+    if (alert == v1::CASE_ALERT_SLA_AT_RISK) sla_at_risk_ += 1;
+    if (alert == v1::CASE_ALERT_SLA_BREACHED) sla_breaches_ += 1;
+  } else if (event->has_need_unmet()) {
+    const auto& n = event->need_unmet();
+    unmet_[{n.postcode_district(), n.need().category()}] += 1;
+  }
+}
+
+void FlowStats::SetLag(std::vector<v1::GroupLag> lag) {
+  absl::MutexLock lock(&mu_);
+  lag_ = std::move(lag);
+}
+
+v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  v1::FlowSnapshot out;
+  *out.mutable_at() = events::ToTimestamp(now);
+  out.set_window_seconds(FlowWindow::kSeconds);
+  for (const auto& [name, totals] : topics_) {
+    v1::TopicFlow* flow = out.add_topics();
+    flow->set_topic(name);
+    flow->set_messages_per_second(totals.window.MessagesPerSecond(now));
+    flow->set_bytes_per_second(totals.window.BytesPerSecond(now));
+    flow->set_messages_total(totals.messages);
+    *flow->mutable_last_message_at() = events::ToTimestamp(absl::FromUnixMillis(totals.last_ms));
+  }
+  for (const auto& group : lag_) *out.add_groups() = group;
+  for (const auto& [key, count] : dead_letters_) {
+    v1::DeadLetterCount* c = out.add_dead_letters();
+    c->set_source_topic(key.first);
+    c->set_reason(key.second);
+    c->set_count(count);
+  }
+  for (auto it = latest_.rbegin(); it != latest_.rend(); ++it) *out.add_latest_dead_letters() = *it;
+  for (const auto& [key, count] : rejections_) {
+    v1::RejectionCount* c = out.add_rejections();
+    c->set_source_system(key.first);
+    c->set_reason(key.second);
+    c->set_count(count);
+  }
+  out.set_sla_at_risk(sla_at_risk_);
+  out.set_sla_breaches(sla_breaches_);
+  for (const auto& [key, count] : unmet_) {
+    v1::UnmetNeedCount* c = out.add_unmet_needs();
+    c->set_postcode_district(key.first);
+    c->set_category(static_cast<v1::NeedCategory>(key.second));
+    c->set_count(count);
+  }
+  return out;
+}
+
+}  // namespace signpost::monitor

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/kafka/message.h"
+#include "services/monitor/flow_window.h"
+#include "signpost/v1/ops_service.pb.h"
+
+namespace signpost::monitor {
+
+// Everything the monitor learns from the messages it reads: rates per topic, dead letters by
+// source and reason (and the latest few), rejections by source system and reason, SLA alerts,
+// unmet needs by area and category. Aggregates only. No I/O: messages and lag figures are handed
+// in; time comes from the messages (so a replay after a restart rebuilds the same figures) and
+// from the caller for the rate window.
+class FlowStats {
+ public:
+  explicit FlowStats(std::string topic_prefix, size_t latest_dead_letters = 20);
+
+  void Observe(const kafka::ConsumedMessage& message);
+  void SetLag(std::vector<v1::GroupLag> lag);
+  v1::FlowSnapshot Snapshot(absl::Time now) const;
+
+ private:
+  struct TopicTotals {
+    FlowWindow window;
+    int64_t messages = 0;
+    int64_t last_ms = 0;
+  };
+  void ObserveDeadLetter(const kafka::ConsumedMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ObserveEvent(const std::string& topic, const kafka::ConsumedMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::string prefix_;
+  size_t latest_limit_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, TopicTotals> topics_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::GroupLag> lag_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, int64_t> dead_letters_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::DeadLetter> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
+  std::map<std::pair<std::string, std::string>, int64_t> rejections_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, int>, int64_t> unmet_ ABSL_GUARDED_BY(mu_);
+  int64_t sla_at_risk_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t sla_breaches_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace signpost::monitor

@@ -1,0 +1,146 @@
+// signpost-monitor: what flows through Signpost — rates per topic, consumer-group lag, dead
+// letters, rejections, SLA alerts, unmet needs — from the topics themselves, read without a
+// consumer group, so it is never in a service's way and rebuilds its figures after a restart.
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/grpc/grpc_server.h"
+#include "common/kafka/topics.h"
+#include "common/metrics/http_endpoint.h"
+#include "common/process/service_setup.h"
+#include "common/process/shutdown_signal.h"
+#include "services/monitor/flow_stats.h"
+#include "services/monitor/lag_probe.h"
+#include "services/monitor/ops_service.h"
+#include "services/monitor/topic_tail.h"
+
+namespace signpost::monitor {
+namespace {
+
+constexpr char kService[] = "signpost-monitor";
+
+struct MonitorConfig {
+  CommonConfig common;
+  int look_back_hours = 24;
+  int lag_interval_ms = 2000;
+  std::vector<std::string> groups;
+};
+
+int Run(const MonitorConfig& config) {
+  std::vector<WatchedGroup> groups = ServiceGroups();
+  for (const std::string& text : config.groups) {
+    auto watched = ParseWatchedGroup(text);
+    if (!watched.ok()) {
+      fprintf(stderr, "%s: %s\n", kService, std::string(watched.status().message()).c_str());
+      return 2;
+    }
+    groups.push_back(*watched);
+  }
+  if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
+    fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
+  BlockShutdownSignals();
+  const std::string& prefix = config.common.topic_prefix;
+  auto now = [] { return absl::Now(); };
+
+  FlowStats stats(prefix);
+  TopicTailOptions tail_options;
+  tail_options.bootstrap = config.common.kafka_bootstrap;
+  tail_options.look_back = absl::Hours(config.look_back_hours);
+  tail_options.properties = config.common.kafka_properties;
+  for (const auto& topic : kafka::AllTopics()) {
+    tail_options.topics.push_back(kafka::TopicName(topic.topic, prefix));
+  }
+  TopicTail tail(tail_options, [&stats](const kafka::ConsumedMessage& m) { stats.Observe(m); });
+  if (absl::Status s = tail.Start(); !s.ok()) {
+    spdlog::critical("reading the topics: {}", s.ToString());
+    return 1;
+  }
+
+  metrics::Registry registry;
+  LagProbe probe(config.common.kafka_bootstrap, config.common.kafka_properties, prefix, groups);
+  std::atomic<bool> lag_known{false};
+  absl::Notification stop;
+  std::thread lag_thread([&] {
+    do {
+      auto lag = probe.Probe();
+      if (!lag.ok()) {
+        spdlog::warn("consumer-group lag: {}", lag.status().ToString());
+        continue;
+      }
+      for (const auto& group : *lag) {
+        registry
+            .GetGauge("signpost_consumer_group_lag", "Messages not yet processed by a group",
+                      {{"group", group.group()}, {"topic", group.topic()}})
+            .Set(static_cast<double>(group.total_lag()));
+      }
+      stats.SetLag(*std::move(lag));
+      lag_known.store(true);
+    } while (!stop.WaitForNotificationWithTimeout(absl::Milliseconds(config.lag_interval_ms)));
+  });
+
+  metrics::HttpEndpoint http(registry, [&]() -> absl::Status {
+    return lag_known.load() ? absl::OkStatus()
+                            : absl::UnavailableError("consumer-group lag not read yet");
+  });
+  http.AddPage("/api/flows", [&stats, now] {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(stats.Snapshot(now()), &json, options);
+    return metrics::HttpEndpoint::Page{200, "application/json", json};
+  });
+  auto http_port = StartMetricsEndpoint(http, config.common);
+  if (!http_port.ok()) {
+    spdlog::critical("{}", http_port.status().ToString());
+    return 1;
+  }
+
+  OpsService ops(stats, now);
+  GrpcServerOptions grpc_options;
+  grpc_options.listen = config.common.listen;
+  grpc_options.port_file = config.common.port_file;
+  auto server = GrpcServer::Start(grpc_options, {&ops});
+  if (!server.ok()) {
+    spdlog::critical("{}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("{} ready: gRPC {}, HTTP (API, metrics) on port {}", kService, (*server)->address(),
+               *http_port);
+
+  int signal = WaitForShutdownSignal();
+  spdlog::info("signal {}: stopping", signal);
+  (*server)->Shutdown(absl::Seconds(2));
+  stop.Notify();
+  lag_thread.join();
+  tail.Stop();
+  http.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace signpost::monitor
+
+int main(int argc, char** argv) {
+  signpost::monitor::MonitorConfig config;
+  CLI::App app("signpost-monitor: rates, lag, dead letters and alerts of the Signpost flows");
+  signpost::AddCommonOptions(app, config.common);
+  app.add_option("--look-back-hours", config.look_back_hours,
+                 "How far back the figures reach; read again at every start")
+      ->envname("SIGNPOST_MONITOR_LOOK_BACK_HOURS")
+      ->check(CLI::Range(1, 24 * 400))
+      ->capture_default_str();
+  app.add_option("--lag-interval-ms", config.lag_interval_ms, "How often lag is measured")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  app.add_option("--group", config.groups,
+                 "Another consumer group to watch: GROUP=TOPIC[+TOPIC...] (names without the "
+                 "prefix; repeatable)");
+  CLI11_PARSE(app, argc, argv);
+  return signpost::monitor::Run(config);
+}

@@ -1,0 +1,89 @@
+#include "services/monitor/ops_service.h"
+
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+
+namespace signpost::monitor {
+namespace {
+
+// One WatchFlows call: a snapshot, a pause, the next, until the caller leaves or the server
+// stops. A thread per watcher: watchers are operators' screens, a handful at a time.
+class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
+ public:
+  FlowWatch(const FlowStats& stats, std::function<absl::Time()> clock, absl::Duration interval)
+      : stats_(stats), clock_(std::move(clock)), interval_(interval) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) ending_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    ending_ = true;
+  }
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&mu_);
+      ending_ = true;
+    }
+    thread_.join();
+    delete this;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (ending_) break;
+        snapshot_ = stats_.Snapshot(clock_());
+        writing_ = true;
+      }
+      StartWrite(&snapshot_);
+      absl::MutexLock lock(&mu_);
+      // OnWriteDone always comes, with ok=false when the call has ended.
+      mu_.Await(absl::Condition(
+          +[](bool* writing) { return !*writing; }, &writing_));
+      if (ending_) break;
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](bool* ending) { return *ending; }, &ending_),
+                           interval_);
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  const FlowStats& stats_;
+  std::function<absl::Time()> clock_;
+  absl::Duration interval_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  v1::FlowSnapshot snapshot_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+OpsService::OpsService(const FlowStats& stats, std::function<absl::Time()> clock)
+    : stats_(stats), clock_(std::move(clock)) {}
+
+grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContext* context,
+                                                      const v1::GetFlowSnapshotRequest*,
+                                                      v1::FlowSnapshot* response) {
+  *response = stats_.Snapshot(clock_());
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::FlowSnapshot>* OpsService::WatchFlows(
+    grpc::CallbackServerContext*, const v1::WatchFlowsRequest* request) {
+  int seconds = request->interval_seconds() > 0 ? request->interval_seconds() : 2;
+  return new FlowWatch(stats_, clock_, absl::Seconds(std::min(seconds, 60)));
+}
+
+}  // namespace signpost::monitor

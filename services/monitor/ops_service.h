@@ -1,0 +1,26 @@
+#pragma once
+
+#include <functional>
+
+#include "services/monitor/flow_stats.h"
+#include "signpost/v1/ops_service.grpc.pb.h"
+
+namespace signpost::monitor {
+
+// signpost.v1.OpsService over the monitor's figures.
+class OpsService final : public v1::OpsService::CallbackService {
+ public:
+  OpsService(const FlowStats& stats, std::function<absl::Time()> clock);
+
+  grpc::ServerUnaryReactor* GetFlowSnapshot(grpc::CallbackServerContext* context,
+                                            const v1::GetFlowSnapshotRequest* request,
+                                            v1::FlowSnapshot* response) override;
+  grpc::ServerWriteReactor<v1::FlowSnapshot>* WatchFlows(
+      grpc::CallbackServerContext* context, const v1::WatchFlowsRequest* request) override;
+
+ private:
+  const FlowStats& stats_;
+  std::function<absl::Time()> clock_;
+};
+
+}  // namespace signpost::monitor

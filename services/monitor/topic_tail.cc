@@ -1,0 +1,95 @@
+#include "services/monitor/topic_tail.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka/errors.h"
+#include "common/kafka/rdkafka_message.h"
+
+namespace signpost::monitor {
+
+TopicTail::TopicTail(TopicTailOptions options,
+                     std::function<void(const kafka::ConsumedMessage&)> observe)
+    : options_(std::move(options)), observe_(std::move(observe)) {}
+
+TopicTail::~TopicTail() { Stop(); }
+
+absl::Status TopicTail::Start() {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  std::map<std::string, std::string> settings = {
+      {"bootstrap.servers", options_.bootstrap},
+      // assign() needs a group id; nothing is ever committed or joined under it.
+      {"group.id", "signpost-monitor-tail"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"fetch.wait.max.ms", "100"},
+  };
+  for (const auto& [k, v] : options_.properties) settings[k] = v;
+  for (const auto& [k, v] : settings) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", k, ": ", err));
+    }
+  }
+  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer_) return absl::InternalError(absl::StrCat("kafka consumer: ", err));
+
+  int64_t since = absl::ToUnixMillis(absl::Now() - options_.look_back);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const std::string& topic : options_.topics) {
+    RdKafka::Metadata* raw = nullptr;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(consumer_.get(), topic, nullptr, err));
+    if (auto code = consumer_->metadata(false, handle.get(), &raw, 10000);
+        code != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(partitions);
+      return kafka::KafkaStatus(code, absl::StrCat("metadata of ", topic));
+    }
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    for (const auto* t : *metadata->topics()) {
+      if (t->err() != RdKafka::ERR_NO_ERROR) {
+        RdKafka::TopicPartition::destroy(partitions);
+        return kafka::KafkaStatus(t->err(), topic);
+      }
+      for (const auto* p : *t->partitions()) {
+        partitions.push_back(RdKafka::TopicPartition::create(topic, p->id(), since));
+      }
+    }
+  }
+  // Timestamps to offsets: the first message at or after `since` (the end when none is).
+  if (auto code = consumer_->offsetsForTimes(partitions, 10000); code != RdKafka::ERR_NO_ERROR) {
+    RdKafka::TopicPartition::destroy(partitions);
+    return kafka::KafkaStatus(code, "offsets for the look-back");
+  }
+  for (auto* p : partitions) {
+    if (p->offset() < 0) p->set_offset(RdKafka::Topic::OFFSET_END);
+  }
+  auto code = consumer_->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka::KafkaStatus(code, "assign");
+  thread_ = std::thread([this] {
+    while (!stop_.load()) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
+      if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+      if (m->err() != RdKafka::ERR_NO_ERROR) {
+        spdlog::warn("reading the topics: {}", m->errstr());
+        continue;
+      }
+      observe_(kafka::FromRdKafka(*m));
+    }
+  });
+  return absl::OkStatus();
+}
+
+void TopicTail::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  if (consumer_) {
+    consumer_->close();
+    consumer_.reset();
+  }
+}
+
+}  // namespace signpost::monitor

@@ -1,0 +1,178 @@
+// signpost-monitor as a process against the real broker: lag of a real consumer group, rates,
+// dead letters with reasons, over gRPC and the JSON API.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/kafka_consumer.h"
+#include "common/kafka/kafka_producer.h"
+#include "common/kafka/topics.h"
+#include "signpost/v1/ops_service.grpc.pb.h"
+#include "tests/support/kafka_env.h"
+#include "tests/support/service_process.h"
+#include "tests/support/topic_reader.h"
+#include "tests/support/wait_until.h"
+
+namespace signpost::monitor {
+namespace {
+
+using signpost::testing::WaitUntil;
+
+// Processes messages below a per-partition offset, retries the rest: the group's committed
+// offsets stop exactly there.
+class StopAt final : public kafka::BatchHandler {
+ public:
+  explicit StopAt(std::map<int, int64_t> limit) : limit_(std::move(limit)) {}
+  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override {
+    std::vector<kafka::Outcome> out;
+    for (const auto& m : batch) {
+      out.push_back(m.offset < limit_[m.partition] ? kafka::Outcome::Done()
+                                                   : kafka::Outcome::Retry("not yet"));
+    }
+    return out;
+  }
+
+ private:
+  std::map<int, int64_t> limit_;
+};
+
+TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
+  auto env = signpost::testing::MakeKafkaEnv();
+  ASSERT_TRUE(env.ok()) << env.status();
+  const std::string topic = env->Topic(kafka::Topic::kReferralReceived);
+  kafka::ProducerOptions producer_options;
+  producer_options.bootstrap = env->bootstrap;
+  auto producer = *kafka::KafkaProducer::Create(producer_options);
+  constexpr int kEvents = 60;
+  for (int i = 0; i < kEvents; ++i) {
+    v1::Event e;
+    e.mutable_referral_received();
+    std::string rid = absl::StrCat("ref-", i);
+    events::Seal(e, rid, "test", absl::Now());
+    ASSERT_TRUE(producer->Send(events::ToMessage(e, topic, rid)).ok());
+  }
+  // Half of each partition (rounded down) will be processed by the group.
+  auto written = signpost::testing::ReadTopic(env->bootstrap, topic);
+  ASSERT_TRUE(written.ok());
+  ASSERT_EQ(written->size(), static_cast<size_t>(kEvents));
+  std::map<int, int64_t> per_partition;
+  for (const auto& m : *written) per_partition[m.partition] += 1;
+  std::map<int, int64_t> limit, expected_lag;
+  int64_t processed = 0;
+  for (const auto& [p, n] : per_partition) {
+    limit[p] = n / 2;
+    expected_lag[p] = n - n / 2;
+    processed += n / 2;
+  }
+  {
+    StopAt handler(limit);
+    kafka::ConsumerOptions options;
+    options.bootstrap = env->bootstrap;
+    options.group_id = env->Group("lag-test");
+    options.topics = {topic};
+    options.dead_letter_topic = env->Topic(kafka::Topic::kDeadletter);
+    options.retry_backoff_initial = absl::Milliseconds(50);
+    auto consumer = kafka::KafkaConsumer::Create(options, handler, *producer);
+    ASSERT_TRUE(consumer.ok()) << consumer.status();
+    std::thread run([&] { (*consumer)->Run(); });
+    absl::SleepFor(absl::Seconds(6));  // processes its share, retries the rest, commits
+    (*consumer)->Stop();
+    run.join();
+  }
+  // Two poison messages, as a consumer would have dead-lettered them.
+  for (int i = 0; i < 2; ++i) {
+    kafka::OutgoingMessage letter{env->Topic(kafka::Topic::kDeadletter),
+                                  "ref-x",
+                                  "garbage",
+                                  {{"dlq-reason", "value is not a serialized signpost.v1.Event"},
+                                   {"dlq-source-topic", topic},
+                                   {"dlq-source-partition", "2"},
+                                   {"dlq-source-offset", absl::StrCat(40 + i)},
+                                   {"dlq-consumer-group", env->Group("signpost-matching")}}};
+    ASSERT_TRUE(producer->Send(letter).ok());
+  }
+
+  signpost::testing::ServiceProcess monitor(
+      signpost::testing::BinaryPath("signpost-monitor"),
+      {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
+       "127.0.0.1:0", "--lag-interval-ms", "200", "--group",
+       "lag-test=signpost.referral.received"});
+  ASSERT_TRUE(monitor.Start().ok());
+  auto stub = v1::OpsService::NewStub(
+      grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
+  v1::FlowSnapshot snapshot;
+  auto lag_of = [&](const v1::FlowSnapshot& s) -> const v1::GroupLag* {
+    for (const auto& g : s.groups()) {
+      if (g.group() == "lag-test") return &g;
+    }
+    return nullptr;
+  };
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext context;
+        if (!stub->GetFlowSnapshot(&context, v1::GetFlowSnapshotRequest(), &snapshot).ok()) {
+          return false;
+        }
+        int64_t seen = 0;
+        for (const auto& t : snapshot.topics()) {
+          if (t.topic() == "signpost.referral.received") seen = t.messages_total();
+        }
+        return seen == kEvents && snapshot.latest_dead_letters_size() == 2 && lag_of(snapshot);
+      },
+      absl::Seconds(30)))
+      << monitor.Logs();
+
+  const v1::GroupLag* lag = lag_of(snapshot);
+  EXPECT_EQ(lag->topic(), "signpost.referral.received");
+  EXPECT_EQ(lag->total_lag(), kEvents - processed);
+  ASSERT_EQ(lag->partitions_size(), 6);
+  for (const auto& p : lag->partitions()) {
+    EXPECT_EQ(p.lag(), expected_lag[p.partition()]) << "partition " << p.partition();
+    EXPECT_EQ(p.end(), per_partition[p.partition()]);
+  }
+  for (const auto& t : snapshot.topics()) {
+    if (t.topic() != "signpost.referral.received") continue;
+    // All were produced within the last minute: the one-minute window holds every one.
+    EXPECT_NEAR(t.messages_per_second(), kEvents / 60.0, 1e-9);
+    EXPECT_GT(t.bytes_per_second(), 0);
+  }
+  ASSERT_EQ(snapshot.dead_letters_size(), 1);
+  EXPECT_EQ(snapshot.dead_letters(0).count(), 2);
+  EXPECT_EQ(snapshot.dead_letters(0).reason(), "value is not a serialized signpost.v1.Event");
+  EXPECT_EQ(snapshot.dead_letters(0).source_topic(), "signpost.referral.received");
+  EXPECT_EQ(snapshot.latest_dead_letters(0).source_offset(), 41);
+  EXPECT_EQ(snapshot.latest_dead_letters(0).group(), "signpost-matching");
+
+  // The same figures as JSON, and the lag as a Prometheus gauge.
+  httplib::Client http("127.0.0.1", monitor.metrics_port());
+  auto api = http.Get("/api/flows");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 200);
+  EXPECT_NE(api->body.find("\"group\":\"lag-test\""), std::string::npos) << api->body;
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(
+      metrics->body.find(absl::StrCat(
+          "signpost_consumer_group_lag{group=\"lag-test\",topic=\"signpost.referral.received\"} ",
+          kEvents - processed)),
+      std::string::npos)
+      << metrics->body;
+
+  // A live watch delivers snapshots.
+  grpc::ClientContext watch_context;
+  v1::WatchFlowsRequest watch;
+  watch.set_interval_seconds(1);
+  auto reader = stub->WatchFlows(&watch_context, watch);
+  v1::FlowSnapshot first, second;
+  ASSERT_TRUE(reader->Read(&first));
+  ASSERT_TRUE(reader->Read(&second));
+  EXPECT_GT(second.at().seconds() * 1000000000LL + second.at().nanos(),
+            first.at().seconds() * 1000000000LL + first.at().nanos());
+  watch_context.TryCancel();
+  EXPECT_EQ(monitor.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace signpost::monitor
