@@ -12,7 +12,7 @@ HttpEndpoint::HttpEndpoint(const Registry& registry, ReadinessCheck readiness)
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
-void HttpEndpoint::AddPage(std::string path, std::function<Page()> page) {
+void HttpEndpoint::AddPage(std::string path, std::function<Page(const Params&)> page) {
   pages_.emplace_back(std::move(path), std::move(page));
 }
 
@@ -36,8 +36,10 @@ absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen) {
     }
   });
   for (const auto& [path, page] : pages_) {
-    server_->Get(path, [page = page](const httplib::Request&, httplib::Response& res) {
-      Page p = page();
+    server_->Get(path, [page = page](const httplib::Request& req, httplib::Response& res) {
+      Params params;
+      for (const auto& [key, value] : req.params) params.emplace(key, value);
+      Page p = page(params);
       res.status = p.status;
       res.set_content(p.body, p.content_type);
     });

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,13 +30,14 @@ class HttpEndpoint {
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
-  // Another GET page, e.g. a service's JSON API; added before Start.
+  // Another GET page, e.g. a service's JSON API, given the query parameters; added before Start.
   struct Page {
     int status = 200;
     std::string content_type;
     std::string body;
   };
-  void AddPage(std::string path, std::function<Page()> page);
+  using Params = std::map<std::string, std::string>;
+  void AddPage(std::string path, std::function<Page(const Params&)> page);
 
   // Binds `listen` (host:port, port 0 picks one) and serves on a thread; returns the port.
   absl::StatusOr<int> Start(const std::string& listen);
@@ -44,7 +46,7 @@ class HttpEndpoint {
  private:
   const Registry& registry_;
   ReadinessCheck readiness_;
-  std::vector<std::pair<std::string, std::function<Page()>>> pages_;
+  std::vector<std::pair<std::string, std::function<Page(const Params&)>>> pages_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

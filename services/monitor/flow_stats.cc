@@ -4,7 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "common/events/event_factory.h"
 #include "common/events/timestamp.h"
 #include "common/kafka/topics.h"
 
@@ -21,7 +20,7 @@ std::string Header(const kafka::ConsumedMessage& m, absl::string_view name) {
 FlowStats::FlowStats(std::string topic_prefix, size_t latest_dead_letters)
     : prefix_(std::move(topic_prefix)), latest_limit_(latest_dead_letters) {}
 
-void FlowStats::Observe(const kafka::ConsumedMessage& message) {
+void FlowStats::Observe(const kafka::ConsumedMessage& message, const v1::Event* event) {
   std::string topic = message.topic;
   if (absl::StartsWith(topic, prefix_)) topic = topic.substr(prefix_.size());
   absl::MutexLock lock(&mu_);
@@ -33,8 +32,8 @@ void FlowStats::Observe(const kafka::ConsumedMessage& message) {
   totals.last_ms = std::max(totals.last_ms, message.timestamp_ms);
   if (topic == kafka::TopicName(kafka::Topic::kDeadletter, "")) {
     ObserveDeadLetter(message);
-  } else {
-    ObserveEvent(topic, message);
+  } else if (event != nullptr) {
+    ObserveEvent(*event);
   }
 }
 
@@ -62,22 +61,16 @@ void FlowStats::ObserveDeadLetter(const kafka::ConsumedMessage& message) {
   if (latest_.size() > latest_limit_) latest_.erase(latest_.begin());
 }
 
-void FlowStats::ObserveEvent(const std::string& topic, const kafka::ConsumedMessage& message) {
-  bool rejected = topic == kafka::TopicName(kafka::Topic::kReferralRejected, "");
-  bool followup = topic == kafka::TopicName(kafka::Topic::kFollowupEvents, "");
-  bool unmet = topic == kafka::TopicName(kafka::Topic::kNeedUnmet, "");
-  if (!rejected && !followup && !unmet) return;
-  auto event = events::ParseEvent(message);
-  if (!event.ok()) return;  // the consuming service dead-letters it; counted there
-  if (event->has_referral_rejected()) {
-    const auto& r = event->referral_rejected();
+void FlowStats::ObserveEvent(const v1::Event& event) {
+  if (event.has_referral_rejected()) {
+    const auto& r = event.referral_rejected();
     rejections_[{r.source_system(), r.reason()}] += 1;
-  } else if (event->has_case_event()) {
-    auto alert = event->case_event().alert();
+  } else if (event.has_case_event()) {
+    auto alert = event.case_event().alert();
     if (alert == v1::CASE_ALERT_SLA_AT_RISK) sla_at_risk_ += 1;
     if (alert == v1::CASE_ALERT_SLA_BREACHED) sla_breaches_ += 1;
-  } else if (event->has_need_unmet()) {
-    const auto& n = event->need_unmet();
+  } else if (event.has_need_unmet()) {
+    const auto& n = event.need_unmet();
     unmet_[{n.postcode_district(), n.need().category()}] += 1;
   }
 }

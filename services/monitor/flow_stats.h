@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/kafka/message.h"
 #include "services/monitor/flow_window.h"
+#include "signpost/v1/events.pb.h"
 #include "signpost/v1/ops_service.pb.h"
 
 namespace signpost::monitor {
@@ -21,7 +22,8 @@ class FlowStats {
  public:
   explicit FlowStats(std::string topic_prefix, size_t latest_dead_letters = 20);
 
-  void Observe(const kafka::ConsumedMessage& message);
+  // `event`: the message parsed as an Event, or null (the dead-letter topic, unreadable bytes).
+  void Observe(const kafka::ConsumedMessage& message, const v1::Event* event);
   void SetLag(std::vector<v1::GroupLag> lag);
   v1::FlowSnapshot Snapshot(absl::Time now) const;
 
@@ -32,8 +34,7 @@ class FlowStats {
     int64_t last_ms = 0;
   };
   void ObserveDeadLetter(const kafka::ConsumedMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ObserveEvent(const std::string& topic, const kafka::ConsumedMessage& message)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ObserveEvent(const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string prefix_;
   size_t latest_limit_;

@@ -13,8 +13,8 @@
 #include "common/metrics/http_endpoint.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
-#include "services/monitor/flow_stats.h"
 #include "services/monitor/lag_probe.h"
+#include "services/monitor/monitor.h"
 #include "services/monitor/ops_service.h"
 #include "services/monitor/topic_tail.h"
 
@@ -48,7 +48,7 @@ int Run(const MonitorConfig& config) {
   const std::string& prefix = config.common.topic_prefix;
   auto now = [] { return absl::Now(); };
 
-  FlowStats stats(prefix);
+  Monitor stats(prefix);
   TopicTailOptions tail_options;
   tail_options.bootstrap = config.common.kafka_bootstrap;
   tail_options.look_back = absl::Hours(config.look_back_hours);
@@ -88,12 +88,30 @@ int Run(const MonitorConfig& config) {
     return lag_known.load() ? absl::OkStatus()
                             : absl::UnavailableError("consumer-group lag not read yet");
   });
-  http.AddPage("/api/flows", [&stats, now] {
-    std::string json;
+  auto json = [](const google::protobuf::Message& message) {
+    std::string out;
     google::protobuf::util::JsonPrintOptions options;
     options.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(stats.Snapshot(now()), &json, options);
-    return metrics::HttpEndpoint::Page{200, "application/json", json};
+    (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+    return out;
+  };
+  http.AddPage("/api/flows", [&stats, now, json](const metrics::HttpEndpoint::Params&) {
+    return metrics::HttpEndpoint::Page{200, "application/json", json(stats.Snapshot(now()))};
+  });
+  // ?since=YYYY-MM-DD&until=YYYY-MM-DD&format=csv|json
+  http.AddPage("/api/gaps", [&stats, now, json](const metrics::HttpEndpoint::Params& params) {
+    v1::GapReportRequest request;
+    if (auto it = params.find("since"); it != params.end()) request.set_since(it->second);
+    if (auto it = params.find("until"); it != params.end()) request.set_until(it->second);
+    auto report = stats.GapReport(request, now());
+    if (!report.ok()) {
+      return metrics::HttpEndpoint::Page{400, "text/plain", report.status().ToString() + "\n"};
+    }
+    auto format = params.find("format");
+    if (format != params.end() && format->second == "csv") {
+      return metrics::HttpEndpoint::Page{200, "text/csv", GapReportBook::Csv(*report)};
+    }
+    return metrics::HttpEndpoint::Page{200, "application/json", json(*report)};
   });
   auto http_port = StartMetricsEndpoint(http, config.common);
   if (!http_port.ok()) {

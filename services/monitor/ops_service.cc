@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "common/status/grpc_status.h"
 
 namespace signpost::monitor {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 // stops. A thread per watcher: watchers are operators' screens, a handful at a time.
 class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
  public:
-  FlowWatch(const FlowStats& stats, std::function<absl::Time()> clock, absl::Duration interval)
+  FlowWatch(const Monitor& stats, std::function<absl::Time()> clock, absl::Duration interval)
       : stats_(stats), clock_(std::move(clock)), interval_(interval) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -56,7 +57,7 @@ class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
     Finish(grpc::Status::OK);
   }
 
-  const FlowStats& stats_;
+  const Monitor& stats_;
   std::function<absl::Time()> clock_;
   absl::Duration interval_;
   absl::Mutex mu_;
@@ -68,7 +69,7 @@ class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
 
 }  // namespace
 
-OpsService::OpsService(const FlowStats& stats, std::function<absl::Time()> clock)
+OpsService::OpsService(const Monitor& stats, std::function<absl::Time()> clock)
     : stats_(stats), clock_(std::move(clock)) {}
 
 grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContext* context,
@@ -77,6 +78,16 @@ grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContex
   *response = stats_.Snapshot(clock_());
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* context,
+                                                   const v1::GapReportRequest* request,
+                                                   v1::GapReport* response) {
+  auto report = stats_.GapReport(*request, clock_());
+  if (report.ok()) *response = *std::move(report);
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(report.status()));
   return reactor;
 }
 

@@ -2,7 +2,7 @@
 
 #include <functional>
 
-#include "services/monitor/flow_stats.h"
+#include "services/monitor/monitor.h"
 #include "signpost/v1/ops_service.grpc.pb.h"
 
 namespace signpost::monitor {
@@ -10,16 +10,19 @@ namespace signpost::monitor {
 // signpost.v1.OpsService over the monitor's figures.
 class OpsService final : public v1::OpsService::CallbackService {
  public:
-  OpsService(const FlowStats& stats, std::function<absl::Time()> clock);
+  OpsService(const Monitor& stats, std::function<absl::Time()> clock);
 
   grpc::ServerUnaryReactor* GetFlowSnapshot(grpc::CallbackServerContext* context,
                                             const v1::GetFlowSnapshotRequest* request,
                                             v1::FlowSnapshot* response) override;
   grpc::ServerWriteReactor<v1::FlowSnapshot>* WatchFlows(
       grpc::CallbackServerContext* context, const v1::WatchFlowsRequest* request) override;
+  grpc::ServerUnaryReactor* GetGapReport(grpc::CallbackServerContext* context,
+                                         const v1::GapReportRequest* request,
+                                         v1::GapReport* response) override;
 
  private:
-  const FlowStats& stats_;
+  const Monitor& stats_;
   std::function<absl::Time()> clock_;
 };
 

@@ -94,6 +94,19 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
     ASSERT_TRUE(producer->Send(letter).ok());
   }
 
+  // Two unmet needs, for the gap report.
+  for (int i = 0; i < 2; ++i) {
+    v1::Event e;
+    e.mutable_need_unmet()->set_postcode_district("LS6");
+    e.mutable_need_unmet()->mutable_need()->set_category(v1::NEED_CATEGORY_DEBT_AND_MONEY);
+    e.mutable_need_unmet()->add_reasons("none within reach");
+    events::Seal(e, absl::StrCat("ref-unmet-", i), "test", absl::Now());
+    ASSERT_TRUE(producer
+                    ->Send(events::ToMessage(e, env->Topic(kafka::Topic::kNeedUnmet),
+                                             absl::StrCat("ref-unmet-", i)))
+                    .ok());
+  }
+
   signpost::testing::ServiceProcess monitor(
       signpost::testing::BinaryPath("signpost-monitor"),
       {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
@@ -119,7 +132,8 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
         for (const auto& t : snapshot.topics()) {
           if (t.topic() == "signpost.referral.received") seen = t.messages_total();
         }
-        return seen == kEvents && snapshot.latest_dead_letters_size() == 2 && lag_of(snapshot);
+        return seen == kEvents && snapshot.latest_dead_letters_size() == 2 && lag_of(snapshot) &&
+               snapshot.unmet_needs_size() == 1 && snapshot.unmet_needs(0).count() == 2;
       },
       absl::Seconds(30)))
       << monitor.Logs();
@@ -159,6 +173,25 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
           kEvents - processed)),
       std::string::npos)
       << metrics->body;
+
+  // The gap report, over gRPC and as CSV for the Integrated Care System.
+  {
+    grpc::ClientContext context;
+    v1::GapReport report;
+    ASSERT_TRUE(stub->GetGapReport(&context, v1::GapReportRequest(), &report).ok());
+    ASSERT_EQ(report.rows_size(), 1);
+    EXPECT_EQ(report.rows(0).unmet(), 2);
+    grpc::ClientContext bad_context;
+    v1::GapReportRequest bad;
+    bad.set_since("yesterday");
+    EXPECT_EQ(stub->GetGapReport(&bad_context, bad, &report).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  auto csv = http.Get("/api/gaps?format=csv");
+  ASSERT_TRUE(csv);
+  EXPECT_EQ(csv->body,
+            "postcode_district,need_category,unmet,reasons\n"
+            "\"LS6\",debt_and_money,2,\"none within reach (2)\"\n");
 
   // A live watch delivers snapshots.
   grpc::ClientContext watch_context;

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+
+#include "services/monitor/flow_stats.h"
+#include "services/monitor/gap_report.h"
+#include "services/monitor/stage_latencies.h"
+
+namespace signpost::monitor {
+
+// Everything the monitor keeps, fed one message at a time (each parsed once). No I/O.
+class Monitor {
+ public:
+  explicit Monitor(std::string topic_prefix);
+
+  void Observe(const kafka::ConsumedMessage& message);
+  void SetLag(std::vector<v1::GroupLag> lag) { flows_.SetLag(std::move(lag)); }
+
+  v1::FlowSnapshot Snapshot(absl::Time now) const;
+  absl::StatusOr<v1::GapReport> GapReport(const v1::GapReportRequest& request,
+                                          absl::Time now) const;
+
+ private:
+  FlowStats flows_;
+  StageLatencies stages_;
+  GapReportBook gaps_;
+};
+
+}  // namespace signpost::monitor

@@ -1,0 +1,199 @@
+#include "services/monitor/monitor.h"
+
+#include <gtest/gtest.h>
+
+#include "common/events/event_factory.h"
+#include "common/events/timestamp.h"
+
+namespace signpost::monitor {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1795440000);
+
+kafka::ConsumedMessage Message(const std::string& topic, absl::Time at, std::string value,
+                               kafka::Headers headers = {}) {
+  kafka::ConsumedMessage m;
+  m.topic = "p." + topic;
+  m.key = "k";
+  m.value = std::move(value);
+  m.headers = std::move(headers);
+  m.timestamp_ms = absl::ToUnixMillis(at);
+  return m;
+}
+
+std::string Event(v1::Event e) {
+  events::Seal(e, "r1", "test", kNow);
+  return e.SerializeAsString();
+}
+
+TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
+  FlowWindow w;
+  for (int i = 0; i < 120; ++i) w.Add(kNow - absl::Seconds(90), 10);  // too old by `now`
+  for (int i = 0; i < 60; ++i) w.Add(kNow - absl::Seconds(i % 30), 100);
+  EXPECT_DOUBLE_EQ(w.MessagesPerSecond(kNow), 1.0);
+  EXPECT_DOUBLE_EQ(w.BytesPerSecond(kNow), 100.0);
+  EXPECT_DOUBLE_EQ(w.MessagesPerSecond(kNow + absl::Seconds(120)), 0.0);
+  // Messages arrive out of time order (partitions interleave): an old one does not wipe a newer
+  // second sharing its bucket.
+  w.Add(kNow - absl::Seconds(60), 5);
+  EXPECT_DOUBLE_EQ(w.MessagesPerSecond(kNow), 1.0);
+}
+
+TEST(MonitorTest, RatesDeadLettersRejectionsAlertsAndUnmetNeeds) {
+  Monitor stats("p.");
+  for (int i = 0; i < 30; ++i) {
+    v1::Event e;
+    e.mutable_referral_received();
+    stats.Observe(Message("signpost.referral.received", kNow - absl::Seconds(i), Event(e)));
+  }
+  for (int i = 0; i < 3; ++i) {
+    stats.Observe(Message("signpost.deadletter", kNow, "garbage",
+                          {{"dlq-reason", i < 2 ? "not an event" : "no payload"},
+                           {"dlq-source-topic", "p.signpost.referral.received"},
+                           {"dlq-source-partition", "4"},
+                           {"dlq-source-offset", std::to_string(100 + i)},
+                           {"dlq-consumer-group", "p.signpost-matching"}}));
+  }
+  v1::Event rejected;
+  rejected.mutable_referral_rejected()->set_source_system("emis-north");
+  rejected.mutable_referral_rejected()->set_reason("invalid NHS number");
+  stats.Observe(Message("signpost.referral.rejected", kNow, Event(rejected)));
+  stats.Observe(Message("signpost.referral.rejected", kNow, Event(rejected)));
+  v1::Event breach;
+  breach.mutable_case_event()->set_alert(v1::CASE_ALERT_SLA_BREACHED);
+  stats.Observe(Message("signpost.followup.events", kNow, Event(breach)));
+  v1::Event unmet;
+  unmet.mutable_need_unmet()->set_postcode_district("LS6");
+  unmet.mutable_need_unmet()->mutable_need()->set_category(v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  stats.Observe(Message("signpost.need.unmet", kNow, Event(unmet)));
+  stats.Observe(Message("signpost.need.unmet", kNow, Event(unmet)));
+
+  v1::FlowSnapshot s = stats.Snapshot(kNow);
+  const v1::TopicFlow* received = nullptr;
+  for (const auto& t : s.topics()) {
+    if (t.topic() == "signpost.referral.received") received = &t;
+  }
+  ASSERT_NE(received, nullptr);
+  EXPECT_EQ(received->messages_total(), 30);
+  EXPECT_DOUBLE_EQ(received->messages_per_second(), 0.5);
+
+  ASSERT_EQ(s.dead_letters_size(), 2);
+  EXPECT_EQ(s.dead_letters(0).reason(), "no payload");
+  EXPECT_EQ(s.dead_letters(1).reason(), "not an event");
+  EXPECT_EQ(s.dead_letters(1).count(), 2);
+  EXPECT_EQ(s.dead_letters(1).source_topic(), "signpost.referral.received");
+  ASSERT_EQ(s.latest_dead_letters_size(), 3);
+  EXPECT_EQ(s.latest_dead_letters(0).source_offset(), 102);  // newest first
+  EXPECT_EQ(s.latest_dead_letters(0).group(), "signpost-matching");
+  EXPECT_EQ(s.latest_dead_letters(0).source_partition(), 4);
+
+  ASSERT_EQ(s.rejections_size(), 1);
+  EXPECT_EQ(s.rejections(0).source_system(), "emis-north");
+  EXPECT_EQ(s.rejections(0).count(), 2);
+  EXPECT_EQ(s.sla_breaches(), 1);
+  EXPECT_EQ(s.sla_at_risk(), 0);
+  ASSERT_EQ(s.unmet_needs_size(), 1);
+  EXPECT_EQ(s.unmet_needs(0).postcode_district(), "LS6");
+  EXPECT_EQ(s.unmet_needs(0).category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_EQ(s.unmet_needs(0).count(), 2);
+}
+
+v1::Event At(v1::Event e, const std::string& rid, absl::Time at) {
+  events::Seal(e, rid, "test", at);
+  return e;
+}
+
+TEST(StageLatenciesTest, TimesBetweenStagesWhateverOrderTheTopicsArriveIn) {
+  StageLatencies stages;
+  const absl::Time t0 = kNow;
+  for (int i = 0; i < 10; ++i) {
+    std::string rid = "r" + std::to_string(i);
+    v1::Event received;
+    *received.mutable_referral_received()->mutable_referral()->mutable_referred_at() =
+        events::ToTimestamp(t0 - absl::Hours(1));
+    v1::Event matched;
+    matched.mutable_referral_matched();
+    v1::Event task;
+    task.mutable_task_event()->mutable_task()->set_kind(v1::TASK_KIND_FIRST_CONTACT);
+    task.mutable_task_event()->mutable_task()->set_status(v1::TASK_STATUS_OPEN);
+    v1::Event contact;
+    contact.mutable_case_event()->set_contact_result(v1::CONTACT_RESULT_REACHED);
+    v1::Event closed;
+    closed.mutable_case_event()->set_from_state(v1::CASE_STATE_FOLLOW_UP);
+    closed.mutable_case_event()->set_to_state(v1::CASE_STATE_CLOSED);
+    // Follow-up's events before matching's, as separate topics may deliver them.
+    stages.Observe(At(task, rid, t0 + absl::Seconds(2 + i)));
+    stages.Observe(At(received, rid, t0));
+    stages.Observe(At(matched, rid, t0 + absl::Seconds(1)));
+    stages.Observe(At(matched, rid, t0 + absl::Seconds(50)));  // a redelivery: not counted
+    stages.Observe(At(contact, rid, t0 + absl::Hours(24)));
+    stages.Observe(At(closed, rid, t0 + absl::Hours(24 * 30)));
+  }
+  std::map<std::string, v1::StageLatency> by_pair;
+  for (const auto& s : stages.Snapshot()) by_pair[s.from_stage() + ">" + s.to_stage()] = s;
+  ASSERT_TRUE(by_pair.count("referred>received"));
+  EXPECT_DOUBLE_EQ(by_pair["referred>received"].p50_seconds(), 3600);
+  EXPECT_DOUBLE_EQ(by_pair["received>matched"].p99_seconds(), 1);
+  EXPECT_EQ(by_pair["received>matched"].count(), 10);
+  // matched -> first task took 1..10 s: p50 is the 6th smallest of ten.
+  EXPECT_DOUBLE_EQ(by_pair["matched>first_task"].p50_seconds(), 6);
+  EXPECT_DOUBLE_EQ(by_pair["matched>first_task"].p90_seconds(), 10);
+  EXPECT_EQ(by_pair["first_contact>closed"].count(), 10);
+  EXPECT_DOUBLE_EQ(by_pair["first_contact>closed"].p50_seconds(), 29 * 24 * 3600);
+}
+
+TEST(GapReportTest, UnmetNeedsByDistrictAndCategoryOverAPeriodAsJsonAndCsv) {
+  GapReportBook gaps;
+  auto unmet = [&](const std::string& district, v1::NeedCategory category,
+                   std::vector<std::string> reasons, absl::CivilDay day) {
+    v1::Event e;
+    e.mutable_need_unmet()->set_postcode_district(district);
+    e.mutable_need_unmet()->mutable_need()->set_category(category);
+    for (auto& r : reasons) e.mutable_need_unmet()->add_reasons(r);
+    gaps.Observe(At(e, "r",
+                    absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 12, 0, 0),
+                                    absl::UTCTimeZone())));
+  };
+  absl::CivilDay d1(2026, 11, 2), d2(2026, 11, 9), d3(2026, 11, 20);
+  unmet("LS6", v1::NEED_CATEGORY_DEBT_AND_MONEY, {"none within reach"}, d1);
+  unmet("LS6", v1::NEED_CATEGORY_DEBT_AND_MONEY, {"none within reach"}, d2);
+  unmet("LS6", v1::NEED_CATEGORY_DEBT_AND_MONEY, {"none with capacity"}, d2);
+  unmet("BD3", v1::NEED_CATEGORY_LONELINESS, {"none in language"}, d2);
+  unmet("BD3", v1::NEED_CATEGORY_LONELINESS, {"none in language"}, d3);
+
+  v1::GapReportRequest all;
+  auto report = gaps.Report(all, d3);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->since(), "2026-11-02");
+  EXPECT_EQ(report->until(), "2026-11-20");
+  ASSERT_EQ(report->rows_size(), 2);
+  EXPECT_EQ(report->rows(0).postcode_district(), "LS6");  // most unmet first
+  EXPECT_EQ(report->rows(0).unmet(), 3);
+  EXPECT_EQ(report->rows(0).reasons(0).reason(), "none within reach");
+  EXPECT_EQ(report->rows(0).reasons(0).count(), 2);
+  EXPECT_EQ(report->rows(1).unmet(), 2);
+
+  v1::GapReportRequest week;
+  week.set_since("2026-11-09");
+  week.set_until("2026-11-15");
+  report = gaps.Report(week, d3);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->rows_size(), 2);
+  EXPECT_EQ(report->rows(0).unmet(), 2);  // LS6 on the 9th
+  EXPECT_EQ(report->rows(1).unmet(), 1);  // BD3 on the 9th
+  EXPECT_EQ(GapReportBook::Csv(*report),
+            "postcode_district,need_category,unmet,reasons\n"
+            "\"LS6\",debt_and_money,2,\"none with capacity (1); none within reach (1)\"\n"
+            "\"BD3\",loneliness,1,\"none in language (1)\"\n");
+
+  v1::GapReportRequest bad;
+  bad.set_since("last week");
+  EXPECT_EQ(gaps.Report(bad, d3).status().code(), absl::StatusCode::kInvalidArgument);
+  v1::GapReportRequest backwards;
+  backwards.set_since("2026-11-20");
+  backwards.set_until("2026-11-01");
+  EXPECT_EQ(gaps.Report(backwards, d3).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace signpost::monitor
