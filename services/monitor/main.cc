@@ -28,6 +28,7 @@ struct MonitorConfig {
   int look_back_hours = 24;
   int lag_interval_ms = 2000;
   std::vector<std::string> groups;
+  EquityOptions equity;
 };
 
 int Run(const MonitorConfig& config) {
@@ -48,7 +49,7 @@ int Run(const MonitorConfig& config) {
   const std::string& prefix = config.common.topic_prefix;
   auto now = [] { return absl::Now(); };
 
-  Monitor stats(prefix);
+  Monitor stats(prefix, config.equity);
   TopicTailOptions tail_options;
   tail_options.bootstrap = config.common.kafka_bootstrap;
   tail_options.look_back = absl::Hours(config.look_back_hours);
@@ -97,6 +98,9 @@ int Run(const MonitorConfig& config) {
   };
   http.AddPage("/api/flows", [&stats, now, json](const metrics::HttpEndpoint::Params&) {
     return metrics::HttpEndpoint::Page{200, "application/json", json(stats.Snapshot(now()))};
+  });
+  http.AddPage("/api/equity", [&stats, json](const metrics::HttpEndpoint::Params&) {
+    return metrics::HttpEndpoint::Page{200, "application/json", json(stats.EquityFunnel())};
   });
   // ?since=YYYY-MM-DD&until=YYYY-MM-DD&format=csv|json
   http.AddPage("/api/gaps", [&stats, now, json](const metrics::HttpEndpoint::Params& params) {
@@ -159,6 +163,15 @@ int main(int argc, char** argv) {
   app.add_option("--group", config.groups,
                  "Another consumer group to watch: GROUP=TOPIC[+TOPIC...] (names without the "
                  "prefix; repeatable)");
+  app.add_option("--core20-population-share", config.equity.core20_share_of_population,
+                 "Share of the served population living in IMD deciles 1-2")
+      ->envname("SIGNPOST_CORE20_POPULATION_SHARE")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--suppress-below", config.equity.suppress_below,
+                 "Withhold equity figures of groups with fewer referrals than this")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return signpost::monitor::Run(config);
 }

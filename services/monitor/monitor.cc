@@ -4,7 +4,8 @@
 
 namespace signpost::monitor {
 
-Monitor::Monitor(std::string topic_prefix) : flows_(std::move(topic_prefix)) {}
+Monitor::Monitor(std::string topic_prefix, EquityOptions equity)
+    : flows_(std::move(topic_prefix)), equity_(equity) {}
 
 void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // Everything but the dead-letter topic carries Events (the submitted topic may carry FHIR or
@@ -17,6 +18,7 @@ void Monitor::Observe(const kafka::ConsumedMessage& message) {
   if (parsed == nullptr) return;
   stages_.Observe(*parsed);
   gaps_.Observe(*parsed);
+  equity_.Observe(*parsed);
 }
 
 v1::FlowSnapshot Monitor::Snapshot(absl::Time now) const {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "services/monitor/equity_funnel.h"
 #include "services/monitor/flow_stats.h"
 #include "services/monitor/gap_report.h"
 #include "services/monitor/stage_latencies.h"
@@ -11,7 +12,7 @@ namespace signpost::monitor {
 // Everything the monitor keeps, fed one message at a time (each parsed once). No I/O.
 class Monitor {
  public:
-  explicit Monitor(std::string topic_prefix);
+  explicit Monitor(std::string topic_prefix, EquityOptions equity = {});
 
   void Observe(const kafka::ConsumedMessage& message);
   void SetLag(std::vector<v1::GroupLag> lag) { flows_.SetLag(std::move(lag)); }
@@ -19,11 +20,13 @@ class Monitor {
   v1::FlowSnapshot Snapshot(absl::Time now) const;
   absl::StatusOr<v1::GapReport> GapReport(const v1::GapReportRequest& request,
                                           absl::Time now) const;
+  v1::EquityFunnel EquityFunnel() const { return equity_.Funnel(); }
 
  private:
   FlowStats flows_;
   StageLatencies stages_;
   GapReportBook gaps_;
+  EquityFunnelBook equity_;
 };
 
 }  // namespace signpost::monitor

@@ -91,6 +91,15 @@ grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* 
   return reactor;
 }
 
+grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContext* context,
+                                                      const v1::EquityFunnelRequest*,
+                                                      v1::EquityFunnel* response) {
+  *response = stats_.EquityFunnel();
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerWriteReactor<v1::FlowSnapshot>* OpsService::WatchFlows(
     grpc::CallbackServerContext*, const v1::WatchFlowsRequest* request) {
   int seconds = request->interval_seconds() > 0 ? request->interval_seconds() : 2;

@@ -20,6 +20,9 @@ class OpsService final : public v1::OpsService::CallbackService {
   grpc::ServerUnaryReactor* GetGapReport(grpc::CallbackServerContext* context,
                                          const v1::GapReportRequest* request,
                                          v1::GapReport* response) override;
+  grpc::ServerUnaryReactor* GetEquityFunnel(grpc::CallbackServerContext* context,
+                                            const v1::EquityFunnelRequest* request,
+                                            v1::EquityFunnel* response) override;
 
  private:
   const Monitor& stats_;

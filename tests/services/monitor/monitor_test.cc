@@ -197,3 +197,104 @@ TEST(GapReportTest, UnmetNeedsByDistrictAndCategoryOverAPeriodAsJsonAndCsv) {
 
 }  // namespace
 }  // namespace signpost::monitor
+
+namespace signpost::monitor {
+namespace {
+
+// Twelve referrals, worked through by hand:
+//   r0-r5  IMD decile 1 (quintile 1), women aged 70, carers; all assigned, r0-r3 contacted after
+//          1, 2, 3, 4 days; r0-r2 connected; r0, r1 closed, r0 improved (baseline 20 -> 28),
+//          r1 not (25 -> 22).
+//   r6-r9  IMD decile 9 (quintile 5), men aged 30; all assigned and contacted after 1 day.
+//   r10    decile 4 (quintile 2), r11 decile unknown: referred only.
+// Core20 share: 6 of the 11 with a known decile.
+TEST(EquityFunnelTest, FunnelByGroupWithSmallNumbersWithheld) {
+  EquityFunnelBook book({/*core20_share_of_population=*/0.25, /*suppress_below=*/5});
+  const absl::Time t0 = absl::FromUnixSeconds(1795440000);
+  auto event = [](v1::Event e, const std::string& rid, absl::Time at) {
+    events::Seal(e, rid, "test", at);
+    return e;
+  };
+  for (int i = 0; i < 12; ++i) {
+    std::string rid = "r" + std::to_string(i);
+    v1::Event received;
+    auto* p = received.mutable_referral_received()->mutable_referral()->mutable_profile();
+    if (i < 6) {
+      p->set_imd_decile(1);
+      p->set_age_years(70);
+      p->set_sex(v1::SEX_FEMALE);
+      p->add_inclusion_groups(v1::INCLUSION_GROUP_CARER);
+    } else if (i < 10) {
+      p->set_imd_decile(9);
+      p->set_age_years(30);
+      p->set_sex(v1::SEX_MALE);
+    } else if (i == 10) {
+      p->set_imd_decile(4);
+    }
+    book.Observe(event(received, rid, t0));
+    book.Observe(event(received, rid, t0));  // redelivered: counted once
+    if (i < 10) {
+      v1::Event matched;
+      matched.mutable_referral_matched();
+      book.Observe(event(matched, rid, t0 + absl::Minutes(1)));
+    }
+    bool contacted = i < 4 || (i >= 6 && i < 10);
+    if (contacted) {
+      v1::Event contact;
+      contact.mutable_case_event()->set_contact_result(v1::CONTACT_RESULT_REACHED);
+      int days = i < 4 ? i + 1 : 1;
+      book.Observe(event(contact, rid, t0 + absl::Hours(24 * days)));
+    }
+    if (i < 3) {
+      v1::Event connected;
+      connected.mutable_case_event()->set_connected_resource_id("walk-1");
+      book.Observe(event(connected, rid, t0 + absl::Hours(24 * 7)));
+    }
+    if (i < 2) {
+      for (bool baseline : {true, false}) {
+        v1::Event outcome;
+        auto* m = outcome.mutable_case_event()->mutable_outcome();
+        m->set_baseline(baseline);
+        int total = i == 0 ? (baseline ? 20 : 28) : (baseline ? 25 : 22);
+        for (int a = 0; a < 7; ++a) m->mutable_swemwbs()->add_answers(a == 0 ? total - 6 : 1);
+        book.Observe(event(outcome, rid, t0 + absl::Hours(24 * (baseline ? 5 : 40))));
+      }
+      v1::Event closed;
+      closed.mutable_case_event()->set_from_state(v1::CASE_STATE_FOLLOW_UP);
+      closed.mutable_case_event()->set_to_state(v1::CASE_STATE_CLOSED);
+      book.Observe(event(closed, rid, t0 + absl::Hours(24 * 42)));
+    }
+  }
+  v1::EquityFunnel funnel = book.Funnel();
+  std::map<std::string, v1::FunnelCell> cells;
+  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  ASSERT_EQ(funnel.cells(0).dimension(), "all");
+  const auto& all = cells["all/all"];
+  EXPECT_EQ(all.referred(), 12);
+  EXPECT_EQ(all.assigned(), 10);
+  EXPECT_EQ(all.contacted(), 8);
+  EXPECT_EQ(all.connected(), 3);
+  EXPECT_EQ(all.closed(), 2);
+  EXPECT_EQ(all.improved(), 1);
+  EXPECT_DOUBLE_EQ(all.median_days_to_first_contact(), 1);  // 1,1,1,1,1,2,3,4
+
+  const auto& most_deprived = cells["imd_quintile/1 (most deprived)"];
+  EXPECT_EQ(most_deprived.referred(), 6);
+  EXPECT_EQ(most_deprived.contacted(), 4);
+  EXPECT_EQ(most_deprived.connected(), 3);
+  EXPECT_EQ(most_deprived.improved(), 1);
+  EXPECT_DOUBLE_EQ(most_deprived.median_days_to_first_contact(), 2.5);  // 1,2,3,4
+  EXPECT_EQ(cells["inclusion_group/carer"].referred(), 6);
+  EXPECT_EQ(cells["sex/female"].contacted(), 4);
+  EXPECT_EQ(cells["age_band/65-79"].referred(), 6);
+  // Four men: fewer than five, so withheld.
+  EXPECT_TRUE(cells["sex/male"].suppressed());
+  EXPECT_EQ(cells["sex/male"].referred(), 0);
+  EXPECT_TRUE(cells["imd_quintile/unknown"].suppressed());
+
+  EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 6.0 / 11.0);
+  EXPECT_DOUBLE_EQ(funnel.core20_share_of_population(), 0.25);
+}
+
+}  // namespace
+}  // namespace signpost::monitor

@@ -1,0 +1,200 @@
+#include "services/monitor/equity_funnel.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/events/timestamp.h"
+
+namespace signpost::monitor {
+namespace {
+
+std::string ImdQuintile(int decile) {
+  if (decile < 1 || decile > 10) return "unknown";
+  int quintile = (decile + 1) / 2;
+  if (quintile == 1) return "1 (most deprived)";
+  if (quintile == 5) return "5 (least deprived)";
+  return absl::StrCat(quintile);
+}
+
+std::string AgeBand(int age) {
+  if (age <= 0) return "unknown";
+  if (age < 18) return "0-17";
+  if (age < 25) return "18-24";
+  if (age < 50) return "25-49";
+  if (age < 65) return "50-64";
+  if (age < 80) return "65-79";
+  return "80+";
+}
+
+std::string EthnicGroup(v1::EthnicCategory c) {
+  if (c >= v1::ETHNIC_CATEGORY_WHITE_BRITISH && c <= v1::ETHNIC_CATEGORY_WHITE_OTHER) {
+    return "white";
+  }
+  if (c >= v1::ETHNIC_CATEGORY_MIXED_WHITE_BLACK_CARIBBEAN &&
+      c <= v1::ETHNIC_CATEGORY_MIXED_OTHER) {
+    return "mixed";
+  }
+  if (c >= v1::ETHNIC_CATEGORY_ASIAN_INDIAN && c <= v1::ETHNIC_CATEGORY_ASIAN_OTHER) {
+    return "asian";
+  }
+  if (c >= v1::ETHNIC_CATEGORY_BLACK_CARIBBEAN && c <= v1::ETHNIC_CATEGORY_BLACK_OTHER) {
+    return "black";
+  }
+  if (c == v1::ETHNIC_CATEGORY_CHINESE || c == v1::ETHNIC_CATEGORY_OTHER) return "other";
+  return "not stated";
+}
+
+std::string EnumName(const std::string& full, absl::string_view prefix) {
+  return absl::AsciiStrToLower(absl::StripPrefix(full, prefix));
+}
+
+// A wellbeing score to compare a measure with its baseline: SWEMWBS total, or ONS4's three
+// positive items less anxiety.
+std::optional<double> Score(const v1::OutcomeMeasure& m) {
+  if (m.has_swemwbs()) {
+    double total = 0;
+    for (int a : m.swemwbs().answers()) total += a;
+    return total;
+  }
+  if (m.has_ons4()) {
+    const auto& o = m.ons4();
+    return o.life_satisfaction() + o.worthwhile() + o.happiness() - o.anxiety();
+  }
+  return std::nullopt;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+}  // namespace
+
+EquityFunnelBook::EquityFunnelBook(EquityOptions options) : options_(options) {}
+
+EquityFunnelBook::Person* EquityFunnelBook::Find(const std::string& referral_id) {
+  auto it = people_.find(referral_id);
+  return it == people_.end() ? nullptr : &it->second;
+}
+
+void EquityFunnelBook::Observe(const v1::Event& event) {
+  const std::string& rid = event.envelope().referral_id();
+  if (rid.empty()) return;
+  absl::Time at = events::FromTimestamp(event.envelope().occurred_at());
+  absl::MutexLock lock(&mu_);
+  if (event.has_referral_received()) {
+    if (people_.count(rid)) return;  // a redelivery
+    const v1::PersonProfile& p = event.referral_received().referral().profile();
+    Person person;
+    person.imd_decile = p.imd_decile();
+    person.received = at;
+    person.groups = {
+        {"imd_quintile", ImdQuintile(p.imd_decile())},
+        {"age_band", AgeBand(p.age_years())},
+        {"sex",
+         p.sex() == v1::SEX_UNSPECIFIED ? "not stated" : EnumName(v1::Sex_Name(p.sex()), "SEX_")},
+        {"ethnicity", EthnicGroup(p.ethnic_category())}};
+    for (int g : p.inclusion_groups()) {
+      person.groups.push_back(
+          {"inclusion_group", EnumName(v1::InclusionGroup_Name(static_cast<v1::InclusionGroup>(g)),
+                                       "INCLUSION_GROUP_")});
+    }
+    people_.emplace(rid, std::move(person));
+    order_.push_back(rid);
+    if (order_.size() > options_.referrals) {
+      people_.erase(order_.front());
+      order_.pop_front();
+    }
+    return;
+  }
+  Person* person = Find(rid);
+  if (person == nullptr) return;  // received before the look-back: not in the funnel
+  if (event.has_referral_matched()) person->assigned = true;
+  if (!event.has_case_event()) return;
+  const v1::CaseEvent& c = event.case_event();
+  if (c.contact_result() == v1::CONTACT_RESULT_REACHED &&
+      person->first_contact == absl::InfinitePast()) {
+    person->first_contact = at;
+  }
+  if (!c.connected_resource_id().empty()) person->connected = true;
+  if (c.has_outcome()) {
+    if (auto score = Score(c.outcome())) {
+      if (c.outcome().baseline()) {
+        person->has_baseline = true;
+        person->baseline = *score;
+      } else {
+        person->has_latest = true;
+        person->latest = *score;
+      }
+    }
+  }
+  if (c.to_state() == v1::CASE_STATE_CLOSED && c.from_state() != c.to_state()) {
+    person->closed = true;
+  }
+}
+
+v1::EquityFunnel EquityFunnelBook::Funnel() const {
+  absl::MutexLock lock(&mu_);
+  struct Tally {
+    v1::FunnelCell cell;
+    std::vector<double> days_to_contact;
+  };
+  std::map<std::pair<std::string, std::string>, Tally> tallies;
+  int64_t known_decile = 0, core20 = 0;
+  for (const auto& [rid, person] : people_) {
+    if (person.imd_decile >= 1 && person.imd_decile <= 10) {
+      ++known_decile;
+      if (person.imd_decile <= 2) ++core20;
+    }
+    std::vector<std::pair<std::string, std::string>> groups = person.groups;
+    groups.insert(groups.begin(), {"all", "all"});
+    for (const auto& key : groups) {
+      Tally& t = tallies[key];
+      t.cell.set_referred(t.cell.referred() + 1);
+      if (person.assigned) t.cell.set_assigned(t.cell.assigned() + 1);
+      if (person.first_contact != absl::InfinitePast()) {
+        t.cell.set_contacted(t.cell.contacted() + 1);
+        t.days_to_contact.push_back(absl::ToDoubleHours(person.first_contact - person.received) /
+                                    24.0);
+      }
+      if (person.connected) t.cell.set_connected(t.cell.connected() + 1);
+      if (person.closed) {
+        t.cell.set_closed(t.cell.closed() + 1);
+        if (person.has_baseline && person.has_latest && person.latest > person.baseline) {
+          t.cell.set_improved(t.cell.improved() + 1);
+        }
+      }
+    }
+  }
+  v1::EquityFunnel funnel;
+  funnel.set_suppress_below(options_.suppress_below);
+  funnel.set_core20_share_of_population(options_.core20_share_of_population);
+  funnel.set_core20_share_of_referrals(
+      known_decile == 0 ? 0 : static_cast<double>(core20) / static_cast<double>(known_decile));
+  auto emit = [&](const std::pair<std::string, std::string>& key, Tally& t) {
+    v1::FunnelCell* cell = funnel.add_cells();
+    *cell = t.cell;
+    cell->set_dimension(key.first);
+    cell->set_group(key.second);
+    cell->set_median_days_to_first_contact(Median(t.days_to_contact));
+    if (cell->referred() < options_.suppress_below) {
+      v1::FunnelCell withheld;
+      withheld.set_dimension(key.first);
+      withheld.set_group(key.second);
+      withheld.set_suppressed(true);
+      *cell = withheld;
+    }
+  };
+  if (auto all = tallies.find({"all", "all"}); all != tallies.end()) emit(all->first, all->second);
+  for (auto& [key, tally] : tallies) {
+    if (key.first != "all") emit(key, tally);
+  }
+  return funnel;
+}
+
+}  // namespace signpost::monitor
