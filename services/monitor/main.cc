@@ -8,11 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/config/address.h"
 #include "common/grpc/grpc_server.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
+#include "services/monitor/dashboard_assets.h"
 #include "services/monitor/lag_probe.h"
 #include "services/monitor/monitor.h"
 #include "services/monitor/ops_service.h"
@@ -96,6 +98,11 @@ int Run(const MonitorConfig& config) {
     (void)google::protobuf::util::MessageToJsonString(message, &out, options);
     return out;
   };
+  for (const DashboardAsset& asset : DashboardAssets()) {
+    http.AddPage(asset.path, [asset](const metrics::HttpEndpoint::Params&) {
+      return metrics::HttpEndpoint::Page{200, asset.content_type, asset.body};
+    });
+  }
   http.AddPage("/api/flows", [&stats, now, json](const metrics::HttpEndpoint::Params&) {
     return metrics::HttpEndpoint::Page{200, "application/json", json(stats.Snapshot(now()))};
   });

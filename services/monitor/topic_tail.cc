@@ -8,6 +8,14 @@
 #include "common/kafka/rdkafka_message.h"
 
 namespace signpost::monitor {
+namespace {
+
+bool NotThereYet(RdKafka::ErrorCode code) {
+  return code == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART || code == RdKafka::ERR_LEADER_NOT_AVAILABLE ||
+         code == RdKafka::ERR_NOT_LEADER_FOR_PARTITION;
+}
+
+}  // namespace
 
 TopicTail::TopicTail(TopicTailOptions options,
                      std::function<void(const kafka::ConsumedMessage&)> observe)
@@ -39,34 +47,47 @@ absl::Status TopicTail::Start() {
   int64_t since = absl::ToUnixMillis(absl::Now() - options_.look_back);
   std::vector<RdKafka::TopicPartition*> partitions;
   for (const std::string& topic : options_.topics) {
-    RdKafka::Metadata* raw = nullptr;
     std::unique_ptr<RdKafka::Topic> handle(
         RdKafka::Topic::create(consumer_.get(), topic, nullptr, err));
-    if (auto code = consumer_->metadata(false, handle.get(), &raw, 10000);
-        code != RdKafka::ERR_NO_ERROR) {
+    // A topic created moments ago may not be known to every broker yet: wait a little.
+    std::unique_ptr<RdKafka::Metadata> metadata;
+    RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      RdKafka::Metadata* raw = nullptr;
+      code = consumer_->metadata(false, handle.get(), &raw, 10000);
+      metadata.reset(raw);
+      if (code == RdKafka::ERR_NO_ERROR) {
+        for (const auto* t : *metadata->topics()) code = t->err();
+      }
+      if (!NotThereYet(code)) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    if (code != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(partitions);
       return kafka::KafkaStatus(code, absl::StrCat("metadata of ", topic));
     }
-    std::unique_ptr<RdKafka::Metadata> metadata(raw);
     for (const auto* t : *metadata->topics()) {
-      if (t->err() != RdKafka::ERR_NO_ERROR) {
-        RdKafka::TopicPartition::destroy(partitions);
-        return kafka::KafkaStatus(t->err(), topic);
-      }
       for (const auto* p : *t->partitions()) {
         partitions.push_back(RdKafka::TopicPartition::create(topic, p->id(), since));
       }
     }
   }
   // Timestamps to offsets: the first message at or after `since` (the end when none is).
-  if (auto code = consumer_->offsetsForTimes(partitions, 10000); code != RdKafka::ERR_NO_ERROR) {
+  RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    for (auto* p : partitions) p->set_offset(since);
+    code = consumer_->offsetsForTimes(partitions, 10000);
+    if (!NotThereYet(code)) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  if (code != RdKafka::ERR_NO_ERROR) {
     RdKafka::TopicPartition::destroy(partitions);
     return kafka::KafkaStatus(code, "offsets for the look-back");
   }
   for (auto* p : partitions) {
     if (p->offset() < 0) p->set_offset(RdKafka::Topic::OFFSET_END);
   }
-  auto code = consumer_->assign(partitions);
+  code = consumer_->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);
   if (code != RdKafka::ERR_NO_ERROR) return kafka::KafkaStatus(code, "assign");
   thread_ = std::thread([this] {

@@ -3,11 +3,11 @@
 # started is stopped on exit.
 # Needs: $root (the repository), $build (the build folder).
 work=$(mktemp -d)
-service_pid=""
-redis_pid=""
+pids=()
 cleanup() {
-  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+  for pid in "${pids[@]+"${pids[@]}"}"; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -25,24 +25,32 @@ start_redis() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >/dev/null &
-  redis_pid=$!
+  pids+=($!)
   redis_addr="127.0.0.1:$port"
 }
 
-# start_service NAME FLAGS...: build/bin/NAME on a free port; sets service_addr; log in
-# $work/service.log (printed by fail).
+# start_service NAME FLAGS...: build/bin/NAME on free ports; sets service_addr (gRPC) and
+# service_http (its metrics/HTTP port); log in $work/NAME.log (printed by fail).
 start_service() {
   local name=$1
   shift
-  "$build/bin/$name" --listen 127.0.0.1:0 --port-file "$work/port" "$@" >"$work/service.log" 2>&1 &
-  service_pid=$!
-  for _ in $(seq 1 300); do [ -s "$work/port" ] && break; sleep 0.1; done
-  [ -s "$work/port" ] || fail "$name did not start"
-  service_addr="127.0.0.1:$(cat "$work/port")"
+  "$build/bin/$name" --listen 127.0.0.1:0 --port-file "$work/$name.port" \
+    --metrics-listen 127.0.0.1:0 --metrics-port-file "$work/$name.http-port" "$@" \
+    >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do
+    [ -s "$work/$name.port" ] && [ -s "$work/$name.http-port" ] && break
+    sleep 0.1
+  done
+  [ -s "$work/$name.port" ] || fail "$name did not start"
+  service_addr="127.0.0.1:$(cat "$work/$name.port")"
+  service_http="http://127.0.0.1:$(cat "$work/$name.http-port")"
 }
 
 fail() {
-  [ -f "$work/service.log" ] && cat "$work/service.log"
+  for log in "$work"/*.log; do
+    [ -f "$log" ] && { echo "== $log"; tail -30 "$log"; }
+  done
   echo "FAIL: $*"
   exit 1
 }

@@ -1,0 +1,159 @@
+// The monitor's dashboard: plain JavaScript and SVG, no library and no network beyond the monitor
+// itself. Polls the JSON API every two seconds and redraws.
+"use strict";
+
+const SVG = "http://www.w3.org/2000/svg";
+const POLL_MS = 2000;
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElementNS(tag === "svg" || attrs.svg ? SVG : "http://www.w3.org/1999/xhtml", tag);
+  for (const [k, v] of Object.entries(attrs)) if (k !== "svg") node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+function s(tag, attrs, text) { return el(tag, { ...attrs, svg: true }, text); }
+function num(v) { return Number(v || 0); }
+function rate(v) { const r = num(v); return r >= 10 ? r.toFixed(0) : r.toFixed(2); }
+function secs(v) {
+  const t = num(v);
+  if (t < 1) return (t * 1000).toFixed(0) + " ms";
+  if (t < 120) return t.toFixed(1) + " s";
+  if (t < 7200) return (t / 60).toFixed(1) + " min";
+  if (t < 172800) return (t / 3600).toFixed(1) + " h";
+  return (t / 86400).toFixed(1) + " d";
+}
+function label(text) { return String(text || "").replace(/^NEED_CATEGORY_/, "").replace(/_/g, " ").toLowerCase(); }
+
+function topicRates(flows) {
+  const out = {};
+  for (const t of flows.topics || []) out[t.topic] = t;
+  return out;
+}
+function lagOf(flows, group, topic) {
+  for (const g of flows.groups || []) if (g.group === group && g.topic === topic) return num(g.totalLag);
+  return 0;
+}
+
+// GP systems -> intake -> matching -> follow-up -> link workers, with side exits.
+function drawPipeline(flows) {
+  const svg = document.getElementById("pipeline");
+  svg.replaceChildren();
+  const defs = s("defs");
+  const marker = s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto" });
+  marker.append(s("path", { d: "M0,0 L10,5 L0,10 z", fill: "#2f6fb3" }));
+  defs.append(marker);
+  svg.append(defs);
+  const W = 130;  // node width; gaps of 70 between nodes hold the edge labels
+  const nodes = {
+    gp: [10, 60, "GP systems"], intake: [210, 60, "intake"], matching: [410, 60, "matching"],
+    followup: [610, 60, "follow-up"], workers: [810, 60, "link workers"],
+    rejected: [210, 190, "rejected"], unmet: [410, 190, "unmet needs"],
+  };
+  const rates = topicRates(flows);
+  const edges = [
+    ["gp", "intake", "signpost.referral.submitted", "signpost-intake-submissions"],
+    ["intake", "matching", "signpost.referral.received", "signpost-matching"],
+    ["matching", "followup", "signpost.referral.matched", "signpost-followup"],
+    ["followup", "workers", "signpost.followup.events", "signpost-intake-status"],
+    ["intake", "rejected", "signpost.referral.rejected", "signpost-followup"],
+    ["matching", "unmet", "signpost.need.unmet", ""],
+  ];
+  for (const [from, to, topic, group] of edges) {
+    const [x1, y1] = nodes[from], [x2, y2] = nodes[to];
+    const vertical = y1 !== y2;
+    const a = vertical ? [x1 + W / 2, y1 + 50] : [x1 + W, y1 + 25];
+    const b = vertical ? [x2 + W / 2, y2] : [x2, y2 + 25];
+    const lag = group ? lagOf(flows, group, topic) : 0;
+    const g = s("g", { class: "edge" + (lag > 100 ? " lagging" : ""), "data-topic": topic });
+    g.append(s("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }));
+    const r = rates[topic] || {};
+    const tx = vertical ? a[0] + 50 : (a[0] + b[0]) / 2, ty = vertical ? (a[1] + b[1]) / 2 - 10 : a[1] - 8;
+    g.append(s("text", { x: tx, y: ty, class: "rate" }, rate(r.messagesPerSecond) + "/s"));
+    g.append(s("text", { x: tx, y: ty + (vertical ? 15 : 24), class: "total" }, num(r.messagesTotal) + " total"));
+    if (group) g.append(s("text", { x: tx, y: ty + (vertical ? 30 : 38), class: "lag" }, "lag " + lag));
+    svg.append(g);
+  }
+  for (const [id, [x, y, name]] of Object.entries(nodes)) {
+    const g = s("g", { class: "node", "data-node": id });
+    g.append(s("rect", { x, y, width: W, height: 50 }));
+    g.append(s("text", { x: x + W / 2, y: y + 25 }, name));
+    svg.append(g);
+  }
+}
+
+function drawAlerts(flows) {
+  const box = document.getElementById("alerts");
+  box.replaceChildren();
+  const dead = (flows.deadLetters || []).reduce((n, d) => n + num(d.count), 0);
+  const breaches = num(flows.slaBreaches), risk = num(flows.slaAtRisk);
+  if (dead === 0 && breaches === 0 && risk === 0) {
+    box.append(el("div", { class: "ok" }, "No dead letters, no SLA breaches."));
+  }
+  if (dead > 0) {
+    const latest = (flows.latestDeadLetters || [])[0] || {};
+    box.append(el("div", { class: "alert", "data-alert": "dead-letters" },
+      `${dead} dead letter${dead === 1 ? "" : "s"}; latest from ${latest.sourceTopic} (${latest.group}): ${latest.reason}`));
+  }
+  if (breaches > 0 || risk > 0) {
+    box.append(el("div", { class: "alert", "data-alert": "sla" },
+      `First-contact deadlines: ${breaches} breached, ${risk} at risk.`));
+  }
+}
+
+function fillTable(id, rows) {
+  const body = document.querySelector(`#${id} tbody`);
+  body.replaceChildren();
+  for (const cells of rows) {
+    const tr = el("tr");
+    for (const c of cells) tr.append(el("td", typeof c === "number" ? { class: "num" } : {}, String(c)));
+    body.append(tr);
+  }
+}
+
+function drawFunnel(equity) {
+  const svg = document.getElementById("funnel");
+  svg.replaceChildren();
+  const all = (equity.cells || []).find(c => c.dimension === "all") || {};
+  const stages = [["referred", all.referred], ["assigned", all.assigned], ["contacted", all.contacted],
+                  ["connected", all.connected], ["closed", all.closed], ["improved", all.improved]];
+  const top = Math.max(1, num(all.referred));
+  stages.forEach(([name, count], i) => {
+    const w = 760 * num(count) / top, y = 10 + i * 34;
+    const g = s("g", { "data-stage": name });
+    g.append(s("text", { x: 10, y: y + 18, class: "bar-label" }, name));
+    g.append(s("rect", { x: 110, y, width: Math.max(w, 1), height: 26, class: "bar" }));
+    g.append(s("text", { x: 120 + w, y: y + 18, class: "bar-label count" }, String(num(count))));
+    svg.append(g);
+  });
+  const share = (100 * num(equity.core20ShareOfReferrals)).toFixed(0);
+  const population = (100 * num(equity.core20ShareOfPopulation)).toFixed(0);
+  document.getElementById("core20").textContent =
+    `Core20 (most deprived fifth): ${share}% of referrals, ${population}% of the population served. ` +
+    `Groups under ${equity.suppressBelow} referrals are withheld.`;
+  fillTable("equity", (equity.cells || []).filter(c => c.dimension !== "all").map(c => c.suppressed
+    ? [label(c.dimension), c.group, "withheld", "", "", "", "", "", ""]
+    : [label(c.dimension), c.group, num(c.referred), num(c.assigned), num(c.contacted), num(c.connected),
+       num(c.closed), num(c.improved), num(c.medianDaysToFirstContact).toFixed(1)]));
+}
+
+async function refresh() {
+  try {
+    const [flows, equity, gaps] = await Promise.all(
+      ["api/flows", "api/equity", "api/gaps"].map(u => fetch(u).then(r => r.json())));
+    drawAlerts(flows);
+    drawPipeline(flows);
+    fillTable("stages", (flows.stages || []).map(st =>
+      [st.fromStage, st.toStage, num(st.count), secs(st.p50Seconds), secs(st.p90Seconds), secs(st.p99Seconds)]));
+    fillTable("lag", (flows.groups || []).map(g => [g.group, g.topic, num(g.totalLag)]));
+    drawFunnel(equity);
+    fillTable("gaps", (gaps.rows || []).map(r =>
+      [r.postcodeDistrict, label(r.category), num(r.unmet), (r.reasons || []).map(x => `${x.reason} (${x.count})`).join("; ")]));
+    document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    document.getElementById("updated").textContent = "monitor unreachable: " + e;
+  }
+}
+
+refresh();
+setInterval(refresh, POLL_MS);

@@ -1,0 +1,57 @@
+// The monitor's dashboard in Debian's headless Chromium, driven by playwright-core: the pipeline
+// and the funnel render; referrals submitted to intake show up without a reload.
+// usage: node dashboard_test.mjs DASHBOARD_URL SCREENSHOT_PATH SUBMIT_COMMAND...
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+
+const [url, screenshot, ...submit] = process.argv.slice(2);
+const fail = (message) => { console.error("FAIL: " + message); process.exit(1); };
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,  // with a fresh temporary profile; no network beyond localhost is wanted
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+
+  const nodes = await page.locator("#pipeline g.node").count();
+  if (nodes !== 7) fail(`the pipeline has ${nodes} nodes, expected 7`);
+  const edges = await page.locator("#pipeline g.edge").count();
+  if (edges !== 6) fail(`the pipeline has ${edges} edges, expected 6`);
+  const bars = await page.locator("#funnel g[data-stage]").count();
+  if (bars !== 6) fail(`the funnel has ${bars} stages, expected 6`);
+
+  const referred = async () =>
+    Number(await page.locator('#funnel g[data-stage="referred"] text.count').textContent());
+  const received = async () => {
+    const text = await page.locator('#pipeline g.edge[data-topic="signpost.referral.received"] text.total').textContent();
+    return Number((text.match(/(\d+) total/) || [])[1] || 0);
+  };
+  const before = await referred();
+  const receivedBefore = await received();
+  console.log(`before: ${before} referred, ${receivedBefore} received`);
+
+  execFileSync(submit[0], submit.slice(1), { stdio: "inherit" });
+
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('#funnel g[data-stage="referred"] text.count')?.textContent) >= n,
+    before + 6, { timeout: 60000 }).catch(() => fail("the funnel did not show the new referrals"));
+  const after = await referred();
+  const receivedAfter = await received();
+  console.log(`after: ${after} referred, ${receivedAfter} received`);
+  if (after !== before + 6) fail(`referred went from ${before} to ${after}, expected +6`);
+  if (receivedAfter !== receivedBefore + 6) fail(`received went from ${receivedBefore} to ${receivedAfter}`);
+  const rows = await page.locator("#equity tbody tr").count();
+  if (rows === 0) fail("the equity table is empty");
+  await page.screenshot({ path: screenshot, fullPage: true });
+  if (errors.length) fail("errors in the page: " + errors.join("; "));
+  console.log("dashboard: pipeline and funnel rendered and followed 6 new referrals; " + screenshot);
+} finally {
+  await browser.close();
+}
