@@ -1,0 +1,83 @@
+#include "tools/ctl/ctl_context.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "common/status/field_violations.h"
+#include "common/status/grpc_status.h"
+
+namespace signpost::ctl {
+
+void CtlContext::Resolve() {
+  std::map<std::string, std::string> file;
+  std::ifstream in(endpoints_file);
+  for (std::string line; std::getline(in, line);) {
+    auto eq = line.find('=');
+    if (eq != std::string::npos) file[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  auto fill = [&](std::string& value, const char* env, const char* key) {
+    if (!value.empty()) return;
+    if (const char* v = std::getenv(env); v != nullptr && *v) {
+      value = v;
+    } else if (auto it = file.find(key); it != file.end()) {
+      value = it->second;
+    }
+  };
+  fill(intake, "SIGNPOST_INTAKE_ADDR", "INTAKE_ADDR");
+  fill(matching, "SIGNPOST_MATCHING_ADDR", "MATCHING_ADDR");
+  fill(followup, "SIGNPOST_FOLLOWUP_ADDR", "FOLLOWUP_ADDR");
+  fill(monitor, "SIGNPOST_MONITOR_ADDR", "MONITOR_ADDR");
+  fill(kafka_bootstrap, "SIGNPOST_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP");
+  fill(topic_prefix, "SIGNPOST_TOPIC_PREFIX", "TOPIC_PREFIX");
+}
+
+std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,
+                                                   const char* what) const {
+  if (address.empty()) {
+    std::fprintf(stderr,
+                 "signpostctl: no address for %s: give --%s, set SIGNPOST_%s_ADDR, or start the "
+                 "system with tools/run (it writes %s)\n",
+                 what, what, std::string(absl::AsciiStrToUpper(what)).c_str(),
+                 endpoints_file.c_str());
+    std::exit(kUsage);
+  }
+  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+}
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  std::cout << out << "\n" << std::flush;
+}
+
+int Report(const absl::Status& status, const std::string& what) {
+  if (status.ok()) return kOk;
+  std::fprintf(stderr, "signpostctl: %s: %s: %s\n", what.c_str(),
+               absl::StatusCodeToString(status.code()).c_str(),
+               std::string(status.message()).c_str());
+  for (const auto& v : ViolationsOf(status)) {
+    std::fprintf(stderr, "  %s: %s\n", v.field.c_str(), v.description.c_str());
+  }
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      std::fprintf(stderr, "  is it running? tools/run starts everything; check the address\n");
+      return kUnavailable;
+    default:
+      return kFailed;
+  }
+}
+
+int Report(const grpc::Status& status, const std::string& what) {
+  // FromGrpcStatus keeps google.rpc.BadRequest's field violations in the message.
+  return Report(FromGrpcStatus(status), what);
+}
+
+}  // namespace signpost::ctl

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include <google/protobuf/message.h>
+
+#include "absl/status/status.h"
+
+namespace signpost::ctl {
+
+// Exit codes scripts can rely on.
+enum ExitCode {
+  kOk = 0,
+  kFailed = 1,       // the service refused: bad input, not found, not allowed (message says which)
+  kUsage = 2,        // the command line is wrong
+  kUnavailable = 3,  // a service or the broker could not be reached
+};
+
+// Where the services are: flags, else SIGNPOST_* environment variables, else the endpoints file
+// that tools/run writes (.signpost/endpoints.env).
+struct CtlContext {
+  std::string endpoints_file = ".signpost/endpoints.env";
+  std::string intake, matching, followup, monitor, kafka_bootstrap, topic_prefix;
+  bool json = false;  // machine-readable output where a command has a table
+
+  // Fills what flags left empty from the environment and the endpoints file.
+  void Resolve();
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address, const char* what) const;
+};
+
+// Prints a message as one line of JSON.
+void PrintJson(const google::protobuf::Message& message);
+
+// Reports a failed call on stderr (code, message, field violations, what to do) and returns the
+// exit code for it.
+int Report(const grpc::Status& status, const std::string& what);
+int Report(const absl::Status& status, const std::string& what);
+
+}  // namespace signpost::ctl

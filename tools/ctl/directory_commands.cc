@@ -1,0 +1,131 @@
+// signpostctl directory import | search | capacity
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "signpost/v1/directory_service.grpc.pb.h"
+#include "tools/ctl/commands.h"
+
+namespace signpost::ctl {
+namespace {
+
+struct DirectoryArgs {
+  std::string file, postcode, id;
+  std::vector<std::string> needs;
+  double radius_km = 0;
+  int places = -1;
+  bool waitlist_open = false;
+};
+
+grpc::ClientContext* WithDeadline(grpc::ClientContext& context, int seconds) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  return &context;
+}
+
+}  // namespace
+
+void AddDirectoryCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
+  auto args = std::make_shared<DirectoryArgs>();
+  CLI::App* dir = app.add_subcommand("directory", "The directory of community resources")
+                      ->require_subcommand(1);
+
+  CLI::App* import = dir->add_subcommand("import", "Import Open Referral UK / HSDS JSON");
+  import->add_option("file", args->file, "JSON: an array of services, or {\"services\": [...]}")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import->callback([&ctx, &exit_code, args] {
+    std::ifstream in(args->file);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
+  grpc::ClientContext context;
+  v1::ImportOpenReferralRequest request;
+  request.set_json(text.str());
+  v1::ImportOpenReferralResponse response;
+  grpc::Status status = stub->ImportOpenReferral(WithDeadline(context, 120), request, &response);
+  if (!status.ok()) {
+    exit_code = Report(status, "directory import");
+    return;
+  }
+  if (ctx.json) {
+    PrintJson(response);
+  } else {
+    for (const auto& r : response.results()) {
+      std::cout << (r.accepted() ? "accepted " : "REJECTED ") << r.id()
+                << (r.reason().empty() ? "" : ": " + r.reason()) << "\n";
+    }
+    std::cout << response.accepted() << " accepted, " << response.rejected() << " rejected\n";
+  }
+  exit_code = response.rejected() == 0 ? kOk : kFailed;
+});
+
+CLI::App* search = dir->add_subcommand("search", "Resources near a postcode for some needs");
+search->add_option("--postcode", args->postcode, "Where, e.g. \"LS6 1BD\"")->required();
+search->add_option("--need", args->needs, "Need category, e.g. loneliness (repeatable)")
+    ->required();
+search->add_option("--radius-km", args->radius_km, "0: the deployment's default");
+search->callback([&ctx, &exit_code, args] {
+  v1::SearchResourcesRequest request;
+  request.set_postcode(args->postcode);
+  request.set_radius_km(args->radius_km);
+  for (const auto& name : args->needs) {
+    v1::NeedCategory need;
+    if (!v1::NeedCategory_Parse(absl::StrCat("NEED_CATEGORY_", absl::AsciiStrToUpper(name)),
+                                &need)) {
+      std::fprintf(stderr, "signpostctl: unknown need '%s' (e.g. loneliness, debt_and_money)\n",
+                   name.c_str());
+      exit_code = kUsage;
+      return;
+    }
+    request.add_needs(need);
+  }
+  auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
+  grpc::ClientContext context;
+  v1::SearchResourcesResponse response;
+  grpc::Status status = stub->SearchResources(WithDeadline(context, 10), request, &response);
+  if (!status.ok()) {
+    exit_code = Report(status, "directory search");
+    return;
+  }
+  if (ctx.json) {
+    PrintJson(response);
+    return;
+  }
+  for (const auto& result : response.results()) {
+    std::cout << v1::NeedCategory_Name(result.need().category()) << ":\n";
+    for (const auto& o : result.options()) {
+      std::cout << "  " << o.resource_id() << "  " << o.resource_name() << "  ("
+                << absl::StrJoin(o.reasons(), ", ") << ")\n";
+    }
+    if (result.options().empty()) std::cout << "  nothing suitable\n";
+  }
+});
+
+CLI::App* capacity = dir->add_subcommand("capacity", "Set a resource's places and waitlist");
+capacity->add_option("id", args->id, "Resource id")->required();
+capacity->add_option("--places", args->places, "Places available now")
+    ->required()
+    ->check(CLI::Range(0, 100000));
+capacity->add_flag("--waitlist-open", args->waitlist_open, "New people can join a waitlist");
+capacity->callback([&ctx, &exit_code, args] {
+  auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
+  grpc::ClientContext context;
+  v1::UpdateCapacityRequest request;
+  request.set_id(args->id);
+  request.set_places_available(args->places);
+  request.set_waitlist_open(args->waitlist_open);
+  v1::Resource response;
+  grpc::Status status = stub->UpdateCapacity(WithDeadline(context, 10), request, &response);
+  if (!status.ok()) {
+    exit_code = Report(status, "directory capacity");
+    return;
+  }
+  PrintJson(response.capacity());
+});
+}  // namespace signpost::ctl
+
+}  // namespace signpost::ctl
