@@ -112,7 +112,7 @@ absl::Status CaseCommands::Open(const v1::Event& matched) {
     auto loaded = store_.Load(matched.envelope().referral_id());
     if (!loaded.ok()) return loaded.status();
     if (loaded->has_value()) return absl::OkStatus();  // opened before, or withdrawn first
-    auto change = workflow_.Open(matched);
+    auto change = workflow_.Open(matched, clock_());
     if (!change.ok()) return change.status();
     absl::Status s = CommitNow(*change);
     if (s.code() != absl::StatusCode::kAborted) return s;

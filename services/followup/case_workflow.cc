@@ -202,7 +202,7 @@ std::vector<std::string> CaseWorkflow::TimerIds(const std::string& referral_id) 
   return ids;
 }
 
-absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched) const {
+absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched, absl::Time now) const {
   if (!matched.has_referral_matched() || matched.envelope().referral_id().empty()) {
     return absl::InvalidArgumentError("not a referral.matched event with a referral id");
   }
@@ -210,7 +210,7 @@ absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched) const {
   const v1::Referral& referral = match.referral();
   // The match's time, not the clock: a redelivered event computes the same deadlines.
   absl::Time assigned_at = FromTimestamp(matched.envelope().occurred_at());
-  ChangeBuilder b(options_, nullptr, assigned_at, matched.envelope().event_id());
+  ChangeBuilder b(options_, nullptr, now, matched.envelope().event_id());
   v1::Case& kase = b.kase();
   kase.set_referral_id(matched.envelope().referral_id());
   kase.set_state(v1::CASE_STATE_ASSIGNED);

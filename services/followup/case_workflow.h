@@ -27,7 +27,9 @@ class CaseWorkflow {
 
   // A matched referral opens its case: a first-contact task for the assigned worker (or the team
   // queue), the SLA timers, and "accepted" and "assigned" messages back to the referrer.
-  absl::StatusOr<CaseChange> Open(const v1::Event& matched) const;
+  // Deadlines count from the match (so a redelivery computes the same ones); `now` stamps the
+  // events, so stage latencies measure when the task really appeared.
+  absl::StatusOr<CaseChange> Open(const v1::Event& matched, absl::Time now) const;
 
   // A withdrawal: open tasks cancelled, timers dropped, personal details purged, the referrer
   // told. With no case yet (the withdrawal overtook the match) it leaves a withdrawn record so

@@ -84,7 +84,7 @@ class CaseWorkflowTest : public ::testing::Test {
   }
 
   LoadedCase Opened(v1::Urgency priority = v1::URGENCY_ROUTINE, bool consent = true) {
-    auto change = workflow_.Open(Matched("r1", "lw-1", priority, consent));
+    auto change = workflow_.Open(Matched("r1", "lw-1", priority, consent), kMonday);
     EXPECT_TRUE(change.ok()) << change.status();
     return Apply(*change);
   }
@@ -93,7 +93,7 @@ class CaseWorkflowTest : public ::testing::Test {
 };
 
 TEST_F(CaseWorkflowTest, AMatchOpensACaseWithAFirstContactTaskTimersAndTwoMessagesBack) {
-  auto change = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE));
+  auto change = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE), kMonday);
   ASSERT_TRUE(change.ok()) << change.status();
   EXPECT_EQ(change->expected_version, 0);
   EXPECT_EQ(change->after.state(), v1::CASE_STATE_ASSIGNED);
@@ -117,8 +117,14 @@ TEST_F(CaseWorkflowTest, AMatchOpensACaseWithAFirstContactTaskTimersAndTwoMessag
       EXPECT_EQ(e.key, "r1");
     }
   }
-  // The same event gives the same ids.
-  auto again = workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE));
+  // The same event gives the same ids and deadlines, processed whenever; its events carry the
+  // time they were made.
+  auto again =
+      workflow_.Open(Matched("r1", "lw-1", v1::URGENCY_ROUTINE), kMonday + absl::Minutes(5));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(events::FromTimestamp(again->tasks[0].task.due_at()), kMonday + absl::Hours(72));
+  EXPECT_EQ(events::FromTimestamp(again->events[0].event.envelope().occurred_at()),
+            kMonday + absl::Minutes(5));
   for (size_t i = 0; i < change->events.size(); ++i) {
     EXPECT_EQ(change->events[i].event.envelope().event_id(),
               again->events[i].event.envelope().event_id());
@@ -126,7 +132,7 @@ TEST_F(CaseWorkflowTest, AMatchOpensACaseWithAFirstContactTaskTimersAndTwoMessag
 }
 
 TEST_F(CaseWorkflowTest, PriorityReferralsAreDueNextWorkingDayAndTeamQueueWhenNobodyHasRoom) {
-  auto change = workflow_.Open(Matched("r2", "", v1::URGENCY_PRIORITY));
+  auto change = workflow_.Open(Matched("r2", "", v1::URGENCY_PRIORITY), kMonday);
   ASSERT_TRUE(change.ok());
   EXPECT_EQ(events::FromTimestamp(change->tasks[0].task.due_at()), kMonday + absl::Hours(24));
   EXPECT_EQ(QueueOf(change->tasks[0].task), "team:pcn-north");
