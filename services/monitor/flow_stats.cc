@@ -1,6 +1,7 @@
 #include "services/monitor/flow_stats.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -9,6 +10,10 @@
 
 namespace signpost::monitor {
 namespace {
+
+// Enough to see the oldest waiting message of any healthy group; older ones are reported as not
+// seen rather than kept without bound.
+constexpr size_t kTimesPerPartition = 50000;
 
 std::string Header(const kafka::ConsumedMessage& m, absl::string_view name) {
   auto value = kafka::FindHeader(m.headers, name);
@@ -30,6 +35,11 @@ void FlowStats::Observe(const kafka::ConsumedMessage& message, const v1::Event* 
   totals.window.Add(absl::FromUnixMillis(message.timestamp_ms), bytes);
   totals.messages += 1;
   totals.last_ms = std::max(totals.last_ms, message.timestamp_ms);
+  auto& times = times_[{topic, message.partition}];
+  if (times.empty() || times.back().first < message.offset) {
+    times.emplace_back(message.offset, message.timestamp_ms);
+    if (times.size() > kTimesPerPartition) times.pop_front();
+  }
   if (topic == kafka::TopicName(kafka::Topic::kDeadletter, "")) {
     ObserveDeadLetter(message);
   } else if (event != nullptr) {
@@ -75,8 +85,25 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
   }
 }
 
-void FlowStats::SetLag(std::vector<v1::GroupLag> lag) {
+void FlowStats::SetLag(std::vector<v1::GroupLag> lag, absl::Time now) {
   absl::MutexLock lock(&mu_);
+  for (v1::GroupLag& group : lag) {
+    double longest = 0;
+    for (v1::PartitionLag& p : *group.mutable_partitions()) {
+      if (p.lag() <= 0) continue;
+      auto it = times_.find({group.topic(), p.partition()});
+      if (it == times_.end()) continue;
+      // The first message at or after the committed offset is the oldest one waiting.
+      int64_t next = std::max<int64_t>(p.committed(), 0);
+      const auto& times = it->second;
+      auto at = std::lower_bound(times.begin(), times.end(), std::make_pair(next, INT64_MIN));
+      if (at == times.end()) continue;
+      double waited = std::max(0.0, absl::ToDoubleSeconds(now - absl::FromUnixMillis(at->second)));
+      p.set_oldest_waiting_seconds(waited);
+      longest = std::max(longest, waited);
+    }
+    group.set_oldest_waiting_seconds(longest);
+  }
   lag_ = std::move(lag);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <map>
 #include <string>
 #include <tuple>
@@ -24,7 +25,9 @@ class FlowStats {
 
   // `event`: the message parsed as an Event, or null (the dead-letter topic, unreadable bytes).
   void Observe(const kafka::ConsumedMessage& message, const v1::Event* event);
-  void SetLag(std::vector<v1::GroupLag> lag);
+  // Takes the groups' lag and adds how long each group's oldest unprocessed message has waited,
+  // from the message times the monitor has seen.
+  void SetLag(std::vector<v1::GroupLag> lag, absl::Time now);
   v1::FlowSnapshot Snapshot(absl::Time now) const;
 
  private:
@@ -41,6 +44,9 @@ class FlowStats {
   mutable absl::Mutex mu_;
   std::map<std::string, TopicTotals> topics_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::GroupLag> lag_ ABSL_GUARDED_BY(mu_);
+  // Per topic (without prefix) and partition: recent (offset, timestamp ms), oldest first.
+  std::map<std::pair<std::string, int32_t>, std::deque<std::pair<int64_t, int64_t>>> times_
+      ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, int64_t> dead_letters_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::DeadLetter> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
   std::map<std::pair<std::string, std::string>, int64_t> rejections_ ABSL_GUARDED_BY(mu_);

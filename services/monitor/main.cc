@@ -76,13 +76,20 @@ int Run(const MonitorConfig& config) {
         spdlog::warn("consumer-group lag: {}", lag.status().ToString());
         continue;
       }
-      for (const auto& group : *lag) {
+      absl::Time at = now();
+      stats.SetLag(*std::move(lag), at);
+      const v1::FlowSnapshot snapshot = stats.Snapshot(at);  // outlives the loop over it
+      for (const auto& group : snapshot.groups()) {
+        metrics::Labels labels = {{"group", group.group()}, {"topic", group.topic()}};
         registry
             .GetGauge("signpost_consumer_group_lag", "Messages not yet processed by a group",
-                      {{"group", group.group()}, {"topic", group.topic()}})
+                      labels)
             .Set(static_cast<double>(group.total_lag()));
+        registry
+            .GetGauge("signpost_consumer_group_oldest_waiting_seconds",
+                      "How long the oldest message a group has not processed has waited", labels)
+            .Set(group.oldest_waiting_seconds());
       }
-      stats.SetLag(*std::move(lag));
       lag_known.store(true);
     } while (!stop.WaitForNotificationWithTimeout(absl::Milliseconds(config.lag_interval_ms)));
   });
@@ -139,7 +146,7 @@ int Run(const MonitorConfig& config) {
     spdlog::critical("{}", server.status().ToString());
     return 1;
   }
-  spdlog::info("{} ready: gRPC {}, HTTP (API, metrics) on port {}", kService, (*server)->address(),
+  spdlog::info("{} ready: gRPC {}, dashboard and API on port {}", kService, (*server)->address(),
                *http_port);
 
   int signal = WaitForShutdownSignal();

@@ -18,9 +18,10 @@ void PrintFlows(const v1::FlowSnapshot& s) {
     std::cout << absl::StrFormat("%-34s %10.2f %12.0f %10d\n", t.topic(), t.messages_per_second(),
                                  t.bytes_per_second(), t.messages_total());
   }
-  std::cout << absl::StrFormat("\n%-30s %-30s %8s\n", "GROUP", "TOPIC", "LAG");
+  std::cout << absl::StrFormat("\n%-30s %-30s %8s %10s\n", "GROUP", "TOPIC", "LAG", "WAITING S");
   for (const auto& g : s.groups()) {
-    std::cout << absl::StrFormat("%-30s %-30s %8d\n", g.group(), g.topic(), g.total_lag());
+    std::cout << absl::StrFormat("%-30s %-30s %8d %10.1f\n", g.group(), g.topic(), g.total_lag(),
+                                 g.oldest_waiting_seconds());
   }
   int64_t dead = 0;
   for (const auto& d : s.dead_letters()) dead += d.count();

@@ -144,7 +144,8 @@ async function refresh() {
     drawPipeline(flows);
     fillTable("stages", (flows.stages || []).map(st =>
       [st.fromStage, st.toStage, num(st.count), secs(st.p50Seconds), secs(st.p90Seconds), secs(st.p99Seconds)]));
-    fillTable("lag", (flows.groups || []).map(g => [g.group, g.topic, num(g.totalLag)]));
+    fillTable("lag", (flows.groups || []).map(g =>
+      [g.group, g.topic, num(g.totalLag), num(g.totalLag) > 0 ? secs(g.oldestWaitingSeconds) : ""]));
     drawFunnel(equity);
     fillTable("gaps", (gaps.rows || []).map(r =>
       [r.postcodeDistrict, label(r.category), num(r.unmet), (r.reasons || []).map(x => `${x.reason} (${x.count})`).join("; ")]));

@@ -145,7 +145,10 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
   for (const auto& p : lag->partitions()) {
     EXPECT_EQ(p.lag(), expected_lag[p.partition()]) << "partition " << p.partition();
     EXPECT_EQ(p.end(), per_partition[p.partition()]);
+    // The oldest waiting message was produced at the start of this test.
+    if (p.lag() > 0) EXPECT_GT(p.oldest_waiting_seconds(), 0) << "partition " << p.partition();
   }
+  EXPECT_GT(lag->oldest_waiting_seconds(), 0);
   for (const auto& t : snapshot.topics()) {
     if (t.topic() != "signpost.referral.received") continue;
     // All were produced within the last minute: the one-minute window holds every one.

@@ -26,6 +26,35 @@ std::string Event(v1::Event e) {
   return e.SerializeAsString();
 }
 
+TEST(MonitorTest, HowLongTheOldestUnprocessedMessageHasWaited) {
+  Monitor monitor("p.");
+  for (int i = 0; i < 10; ++i) {
+    v1::Event e;
+    e.mutable_referral_received();
+    auto m = Message("signpost.referral.received", kNow - absl::Seconds(100 - i), Event(e));
+    m.offset = i;
+    monitor.Observe(m);
+  }
+  v1::GroupLag lag;
+  lag.set_group("signpost-matching");
+  lag.set_topic("signpost.referral.received");
+  auto* behind = lag.add_partitions();
+  behind->set_partition(0);
+  behind->set_committed(4);  // offsets 4..9 wait; 4 arrived 96 s ago
+  behind->set_end(10);
+  behind->set_lag(6);
+  auto* caught_up = lag.add_partitions();
+  caught_up->set_partition(1);
+  caught_up->set_committed(3);
+  caught_up->set_end(3);
+  monitor.SetLag({lag}, kNow);
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  ASSERT_EQ(s.groups_size(), 1);
+  EXPECT_DOUBLE_EQ(s.groups(0).partitions(0).oldest_waiting_seconds(), 96);
+  EXPECT_DOUBLE_EQ(s.groups(0).partitions(1).oldest_waiting_seconds(), 0);
+  EXPECT_DOUBLE_EQ(s.groups(0).oldest_waiting_seconds(), 96);
+}
+
 TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
   FlowWindow w;
   for (int i = 0; i < 120; ++i) w.Add(kNow - absl::Seconds(90), 10);  // too old by `now`
