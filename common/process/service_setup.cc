@@ -29,6 +29,16 @@ kafka::ProducerOptions ProducerOptionsFrom(const CommonConfig& config, const std
   return options;
 }
 
+kafka::ConsumerOptions ConsumerOptionsFor(const CommonConfig& config, kafka::ConsumerGroup group,
+                                          metrics::Registry* metrics) {
+  const kafka::ConsumerGroupSpec& spec = kafka::SpecOf(group);
+  std::vector<std::string> topics;
+  for (kafka::Topic topic : spec.topics) {
+    topics.push_back(kafka::TopicName(topic, config.topic_prefix));
+  }
+  return ConsumerOptionsFrom(config, std::string(spec.name), std::move(topics), metrics);
+}
+
 kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std::string& group,
                                            std::vector<std::string> topics,
                                            metrics::Registry* metrics) {

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "common/config/common_config.h"
+#include "common/kafka/consumer_groups.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/metrics/http_endpoint.h"
@@ -22,6 +23,9 @@ kafka::ProducerOptions ProducerOptionsFrom(const CommonConfig& config, const std
 kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std::string& group,
                                            std::vector<std::string> topics,
                                            metrics::Registry* metrics);
+// The same for one of the services' groups (common/kafka/consumer_groups.h).
+kafka::ConsumerOptions ConsumerOptionsFor(const CommonConfig& config, kafka::ConsumerGroup group,
+                                          metrics::Registry* metrics);
 
 // Starts the metrics and health endpoint on --metrics-listen and writes its port to
 // --metrics-port-file when one is given.

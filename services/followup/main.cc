@@ -135,12 +135,8 @@ int Run(const FollowUpConfig& config) {
 
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
-          ConsumerOptionsFrom(config.common, "signpost-followup",
-                              {kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
-                               kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
-                               kafka::TopicName(kafka::Topic::kReferralRejected, prefix)},
-                              &registry),
-          handler, **producer);
+          ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kFollowup, &registry), handler,
+          **producer);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;

@@ -142,15 +142,10 @@ int Run(const IntakeConfig& config) {
   StatusEventsHandler status_handler(statuses);
   ConsumerThreads consumers;
   absl::Status submitted = consumers.Start(
-      ConsumerOptionsFrom(config.common, "signpost-intake-submissions",
-                          {kafka::TopicName(kafka::Topic::kReferralSubmitted, prefix)}, &registry),
+      ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kIntakeSubmissions, &registry),
       submissions_handler, **producer);
   absl::Status lifecycle = consumers.Start(
-      ConsumerOptionsFrom(config.common, "signpost-intake-status",
-                          {kafka::TopicName(kafka::Topic::kReferralReceived, prefix),
-                           kafka::TopicName(kafka::Topic::kReferralMatched, prefix),
-                           kafka::TopicName(kafka::Topic::kFollowupEvents, prefix)},
-                          &registry),
+      ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kIntakeStatus, &registry),
       status_handler, **producer);
   if (!submitted.ok() || !lifecycle.ok()) {
     spdlog::critical("kafka consumers: {} {}", submitted.ToString(), lifecycle.ToString());

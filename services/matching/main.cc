@@ -142,17 +142,14 @@ int Run(const MatchingConfig& config) {
   CaseloadHandler caseloads(directory, registry);  // outlives the consumer threads below
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
-          ConsumerOptionsFrom(config.common, "signpost-matching",
-                              {kafka::TopicName(kafka::Topic::kReferralReceived, prefix)},
-                              &registry),
-          handler, **producer);
+          ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kMatching, &registry), handler,
+          **producer);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;
   }
   if (absl::Status s = consumers.Start(
-          ConsumerOptionsFrom(config.common, "signpost-matching-caseloads",
-                              {kafka::TopicName(kafka::Topic::kFollowupEvents, prefix)}, &registry),
+          ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kMatchingCaseloads, &registry),
           caseloads, **producer);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());

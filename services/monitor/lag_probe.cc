@@ -4,20 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/kafka/consumer_groups.h"
 #include "common/kafka/errors.h"
+#include "common/kafka/topics.h"
 
 namespace signpost::monitor {
 
 std::vector<WatchedGroup> ServiceGroups() {
-  return {
-      {"signpost-intake-submissions", {"signpost.referral.submitted"}},
-      {"signpost-intake-status",
-       {"signpost.referral.received", "signpost.referral.matched", "signpost.followup.events"}},
-      {"signpost-matching", {"signpost.referral.received"}},
-      {"signpost-matching-caseloads", {"signpost.followup.events"}},
-      {"signpost-followup",
-       {"signpost.referral.matched", "signpost.referral.received", "signpost.referral.rejected"}},
-  };
+  std::vector<WatchedGroup> out;
+  for (const auto& spec : kafka::AllConsumerGroups()) {
+    WatchedGroup watched{std::string(spec.name), {}};
+    for (kafka::Topic topic : spec.topics) watched.topics.push_back(kafka::TopicName(topic, ""));
+    out.push_back(std::move(watched));
+  }
+  return out;
 }
 
 absl::StatusOr<WatchedGroup> ParseWatchedGroup(const std::string& text) {

@@ -20,7 +20,7 @@ struct WatchedGroup {
   std::vector<std::string> topics;
 };
 
-// The Signpost services' consumer groups (see each service's main.cc).
+// The Signpost services' consumer groups (common/kafka/consumer_groups.h).
 std::vector<WatchedGroup> ServiceGroups();
 
 // Parses "GROUP=TOPIC[+TOPIC...]" as given on the command line.
