@@ -39,29 +39,33 @@ std::vector<PlannedStep> PlanBatch(std::span<const ConsumedMessage> batch,
   return steps;
 }
 
+std::vector<Outcome> MessageHandler::Handle(std::span<const ConsumedMessage> batch) {
+  std::vector<Outcome> out;
+  out.reserve(batch.size());
+  std::set<std::pair<std::string, int32_t>> stopped;
+  for (const auto& message : batch) {
+    // After a retry in a partition the rest of it comes again: do not handle it twice now.
+    if (stopped.contains({message.topic, message.partition})) {
+      out.push_back(Outcome::Retry("earlier message in partition is retried"));
+      continue;
+    }
+    out.push_back(HandleMessage(message));
+    if (out.back().kind == Outcome::Kind::kRetry) {
+      stopped.insert({message.topic, message.partition});
+    }
+  }
+  return out;
+}
+
 namespace {
 
-class FunctionHandler final : public BatchHandler {
+class FunctionHandler final : public MessageHandler {
  public:
   explicit FunctionHandler(std::function<Outcome(const ConsumedMessage&)> handle)
       : handle_(std::move(handle)) {}
 
-  std::vector<Outcome> Handle(std::span<const ConsumedMessage> batch) override {
-    std::vector<Outcome> out;
-    out.reserve(batch.size());
-    std::set<std::pair<std::string, int32_t>> stopped;
-    for (const auto& message : batch) {
-      // After a retry in a partition the rest of it comes again: do not handle it twice now.
-      if (stopped.contains({message.topic, message.partition})) {
-        out.push_back(Outcome::Retry("earlier message in partition is retried"));
-        continue;
-      }
-      out.push_back(handle_(message));
-      if (out.back().kind == Outcome::Kind::kRetry)
-        stopped.insert({message.topic, message.partition});
-    }
-    return out;
-  }
+ protected:
+  Outcome HandleMessage(const ConsumedMessage& message) override { return handle_(message); }
 
  private:
   std::function<Outcome(const ConsumedMessage&)> handle_;

@@ -34,6 +34,16 @@ class BatchHandler {
   virtual std::vector<Outcome> Handle(std::span<const ConsumedMessage> batch) = 0;
 };
 
+// A handler of one message at a time. Batches are taken in order; after a message is retried,
+// the rest of its partition in the batch is retried unhandled (it comes again after it).
+class MessageHandler : public BatchHandler {
+ public:
+  std::vector<Outcome> Handle(std::span<const ConsumedMessage> batch) final;
+
+ protected:
+  virtual Outcome HandleMessage(const ConsumedMessage& message) = 0;
+};
+
 // Adapts a function of one message to a BatchHandler.
 std::unique_ptr<BatchHandler> PerMessage(std::function<Outcome(const ConsumedMessage&)> handle);
 

@@ -1,5 +1,6 @@
 #include "common/kafka/kafka_consumer.h"
 
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
 
 #include <algorithm>
@@ -69,9 +70,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   }
   std::unique_ptr<KafkaConsumer> self(new KafkaConsumer(std::move(options), handler, dead_letters));
   const ConsumerOptions& o = self->options_;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
-  std::map<std::string, std::string> settings = {
+  Settings settings = {
       {"bootstrap.servers", o.bootstrap},
       {"group.id", o.group_id},
       {"client.id", o.client_id},
@@ -87,12 +87,9 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
       {"fetch.wait.max.ms", "100"},
       {"partition.assignment.strategy", "cooperative-sticky"},
   };
-  for (const auto& [k, v] : o.properties) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka consumer setting ", k, ": ", err));
-    }
-  }
+  auto made = MakeConf(std::move(settings), o.properties, "kafka consumer");
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
   self->rebalancer_ = std::make_unique<Rebalancer>(*self);
   if (conf->set("rebalance_cb", self->rebalancer_.get(), err) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(absl::StrCat("kafka consumer rebalance callback: ", err));

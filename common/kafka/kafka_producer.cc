@@ -1,5 +1,7 @@
 #include "common/kafka/kafka_producer.h"
 
+#include "common/kafka/rdkafka_config.h"
+
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -34,23 +36,21 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
     const ProducerOptions& options) {
   static ProducerEvents events;
   auto reports = std::make_unique<DeliveryReports>();
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options.bootstrap},
-      {"client.id", options.client_id},
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      {"message.timeout.ms", std::to_string(absl::ToInt64Milliseconds(options.delivery_timeout))},
-      {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options.linger))},
-      {"compression.type", "lz4"},
-  };
-  for (const auto& [k, v] : options.properties) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka producer setting ", k, ": ", err));
-    }
-  }
+  auto made = MakeConf(
+      {
+          {"bootstrap.servers", options.bootstrap},
+          {"client.id", options.client_id},
+          {"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"message.timeout.ms",
+           std::to_string(absl::ToInt64Milliseconds(options.delivery_timeout))},
+          {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options.linger))},
+          {"compression.type", "lz4"},
+      },
+      options.properties, "kafka producer");
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
   if (conf->set("dr_cb", reports.get(), err) != RdKafka::Conf::CONF_OK ||
       conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), err) !=
           RdKafka::Conf::CONF_OK) {

@@ -1,5 +1,6 @@
 #include "common/kafka/topic_follower.h"
 
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
 
 #include <spdlog/spdlog.h>
@@ -20,25 +21,19 @@ TopicFollower::TopicFollower(Options options, Apply apply,
 TopicFollower::~TopicFollower() { Stop(); }
 
 absl::Status TopicFollower::Start() {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options_.bootstrap},
-      // assign() needs a group id, but nothing is ever committed under it.
-      {"group.id", absl::StrCat("signpost-follower-", options_.topic)},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "false"},
-      {"fetch.wait.max.ms", "100"},
-  };
-  for (const auto& [k, v] : options_.properties) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("follower setting ", k, ": ", err));
-    }
-  }
-  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer_) return absl::InvalidArgumentError(absl::StrCat("follower: ", err));
+  auto consumer = MakeConsumer(
+      {
+          {"bootstrap.servers", options_.bootstrap},
+          // assign() needs a group id, but nothing is ever committed under it.
+          {"group.id", absl::StrCat("signpost-follower-", options_.topic)},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "false"},
+          {"fetch.wait.max.ms", "100"},
+      },
+      options_.properties, "follower");
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = *std::move(consumer);
   if (absl::Status s = Rewind(); !s.ok()) return s;
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();

@@ -1,5 +1,7 @@
 #include "services/followup/case_state_machine.h"
 
+#include "common/events/case_states.h"
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -34,18 +36,7 @@ constexpr CaseState kExits[] = {v1::CASE_STATE_DECLINED, v1::CASE_STATE_UNABLE_T
 
 }  // namespace
 
-bool IsTerminal(CaseState state) {
-  switch (state) {
-    case v1::CASE_STATE_CLOSED:
-    case v1::CASE_STATE_DECLINED:
-    case v1::CASE_STATE_UNABLE_TO_CONTACT:
-    case v1::CASE_STATE_WITHDRAWN:
-    case v1::CASE_STATE_EXPIRED:
-      return true;
-    default:
-      return false;
-  }
-}
+bool IsTerminal(CaseState state) { return events::IsCaseEnded(state); }
 
 std::string StateName(CaseState state) {
   return std::string(absl::StripPrefix(v1::CaseState_Name(state), "CASE_STATE_"));

@@ -37,20 +37,7 @@ FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& produc
                                    {{"type", "referral.rejected"}})),
       clock_(std::move(clock)) {}
 
-std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
-  std::vector<kafka::Outcome> out;
-  for (const auto& message : batch) {
-    // After a retry in a partition nothing behind it may complete: keep order per referral.
-    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
-      out.push_back(out.back());
-      continue;
-    }
-    out.push_back(HandleOne(message));
-  }
-  return out;
-}
-
-kafka::Outcome FollowUpHandler::HandleOne(const kafka::ConsumedMessage& message) {
+kafka::Outcome FollowUpHandler::HandleMessage(const kafka::ConsumedMessage& message) {
   auto event = events::ParseEvent(message);
   if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
   absl::Status s;

@@ -14,16 +14,14 @@ namespace signpost::followup {
 // signpost.referral.rejected (tells the referrer). Idempotent: a redelivered match finds its
 // case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back keeps
 // its id. Redis or the broker unreachable: retried, never skipped.
-class FollowUpHandler final : public kafka::BatchHandler {
+class FollowUpHandler final : public kafka::MessageHandler {
  public:
   FollowUpHandler(CaseCommands& commands, kafka::Producer& producer, std::string topic_prefix,
                   std::string producer_name, metrics::Registry& metrics,
                   std::function<absl::Time()> clock);
 
-  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
-
  private:
-  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
+  kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
   absl::Status TellRejected(const v1::Event& rejected);
 
   CaseCommands& commands_;

@@ -1,24 +1,9 @@
 #include "services/matching/caseload_handler.h"
 
+#include "common/events/case_states.h"
 #include "common/events/event_factory.h"
 
 namespace signpost::matching {
-namespace {
-
-bool Ends(v1::CaseState state) {
-  switch (state) {
-    case v1::CASE_STATE_CLOSED:
-    case v1::CASE_STATE_DECLINED:
-    case v1::CASE_STATE_UNABLE_TO_CONTACT:
-    case v1::CASE_STATE_WITHDRAWN:
-    case v1::CASE_STATE_EXPIRED:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 CaseloadHandler::CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics)
     : directory_(directory),
@@ -27,19 +12,7 @@ CaseloadHandler::CaseloadHandler(DirectoryCache& directory, metrics::Registry& m
       moved_(metrics.GetCounter("signpost_matching_caseload_moves_total",
                                 "Cases reassigned from one link worker to another")) {}
 
-std::vector<kafka::Outcome> CaseloadHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
-  std::vector<kafka::Outcome> out;
-  for (const auto& message : batch) {
-    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
-      out.push_back(out.back());
-      continue;
-    }
-    out.push_back(HandleOne(message));
-  }
-  return out;
-}
-
-kafka::Outcome CaseloadHandler::HandleOne(const kafka::ConsumedMessage& message) {
+kafka::Outcome CaseloadHandler::HandleMessage(const kafka::ConsumedMessage& message) {
   auto event = events::ParseEvent(message);
   if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
   if (!event->has_case_event()) return kafka::Outcome::Done();
@@ -49,7 +22,7 @@ kafka::Outcome CaseloadHandler::HandleOne(const kafka::ConsumedMessage& message)
   if (!change.reassigned_to().empty()) {
     done = directory_.MoveAssignment(referral_id, change.reassigned_to());
     if (done.ok() && *done) moved_.Increment();
-  } else if (Ends(change.to_state()) && change.from_state() != change.to_state()) {
+  } else if (events::IsCaseEnded(change.to_state()) && change.from_state() != change.to_state()) {
     done = directory_.ReleaseAssignment(referral_id);
     if (done.ok() && *done) released_.Increment();
   }

@@ -10,13 +10,12 @@ namespace signpost::matching {
 // place back when a case ends (closed, declined, unable to contact, withdrawn, expired) and
 // moves it when a case is reassigned. Each change counts once per referral, so redelivery and
 // replays change nothing. Redis unreachable: retried.
-class CaseloadHandler final : public kafka::BatchHandler {
+class CaseloadHandler final : public kafka::MessageHandler {
  public:
   CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics);
-  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
  private:
-  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
+  kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
 
   DirectoryCache& directory_;
   metrics::Counter& released_;

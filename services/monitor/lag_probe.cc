@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "common/kafka/consumer_groups.h"
 #include "common/kafka/errors.h"
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/topics.h"
 
 namespace signpost::monitor {
@@ -44,18 +45,11 @@ LagProbe::~LagProbe() {
 absl::StatusOr<RdKafka::KafkaConsumer*> LagProbe::HandleFor(const std::string& group) {
   auto it = handles_.find(group);
   if (it != handles_.end()) return it->second.get();
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", bootstrap_}, {"group.id", group}, {"enable.auto.commit", "false"}};
-  for (const auto& [k, v] : properties_) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", k, ": ", err));
-    }
-  }
-  std::unique_ptr<RdKafka::KafkaConsumer> handle(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!handle) return absl::InternalError(absl::StrCat("kafka consumer: ", err));
+  auto made = kafka::MakeConsumer(
+      {{"bootstrap.servers", bootstrap_}, {"group.id", group}, {"enable.auto.commit", "false"}},
+      properties_, "lag probe");
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::KafkaConsumer> handle = *std::move(made);
   RdKafka::KafkaConsumer* raw = handle.get();
   handles_[group] = std::move(handle);
   return raw;

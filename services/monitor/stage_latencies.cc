@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/events/case_states.h"
 #include "common/events/timestamp.h"
 
 namespace signpost::monitor {
@@ -10,10 +11,8 @@ namespace {
 constexpr const char* kNames[] = {"referred",   "received",      "matched",
                                   "first_task", "first_contact", "closed"};
 
-bool Ends(v1::CaseState s) {
-  return s == v1::CASE_STATE_CLOSED || s == v1::CASE_STATE_DECLINED ||
-         s == v1::CASE_STATE_UNABLE_TO_CONTACT || s == v1::CASE_STATE_EXPIRED;
-}
+// Withdrawn cases did not run their course: not a "closed" stage.
+bool Ends(v1::CaseState s) { return events::IsCaseEnded(s) && s != v1::CASE_STATE_WITHDRAWN; }
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/kafka/errors.h"
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
 
 namespace signpost::monitor {
@@ -24,25 +25,20 @@ TopicTail::TopicTail(TopicTailOptions options,
 TopicTail::~TopicTail() { Stop(); }
 
 absl::Status TopicTail::Start() {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  auto consumer = kafka::MakeConsumer(
+      {
+          {"bootstrap.servers", options_.bootstrap},
+          // assign() needs a group id; nothing is ever committed or joined under it.
+          {"group.id", "signpost-monitor-tail"},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "false"},
+          {"fetch.wait.max.ms", "100"},
+      },
+      options_.properties, "monitor");
+  if (!consumer.ok()) return consumer.status();
+  consumer_ = *std::move(consumer);
   std::string err;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options_.bootstrap},
-      // assign() needs a group id; nothing is ever committed or joined under it.
-      {"group.id", "signpost-monitor-tail"},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "false"},
-      {"fetch.wait.max.ms", "100"},
-  };
-  for (const auto& [k, v] : options_.properties) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", k, ": ", err));
-    }
-  }
-  consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer_) return absl::InternalError(absl::StrCat("kafka consumer: ", err));
 
   int64_t since = absl::ToUnixMillis(absl::Now() - options_.look_back);
   std::vector<RdKafka::TopicPartition*> partitions;

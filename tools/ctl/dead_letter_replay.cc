@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/kafka/errors.h"
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
 #include "common/kafka/topics.h"
 
@@ -16,21 +17,17 @@ namespace signpost::ctl {
 absl::StatusOr<ReplayResult> ReplayDeadLetters(
     const ReplayOptions& options, kafka::Producer& producer,
     const std::function<void(const kafka::ConsumedMessage&, bool replayed)>& report) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string err;
-  std::map<std::string, std::string> settings = {
-      {"bootstrap.servers", options.bootstrap}, {"group.id", options.prefix + options.group},
-      {"enable.auto.commit", "false"},          {"enable.auto.offset.store", "false"},
-      {"auto.offset.reset", "earliest"},
-  };
-  for (const auto& [k, v] : options.properties) settings[k] = v;
-  for (const auto& [k, v] : settings) {
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", k, ": ", err));
-    }
-  }
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer) return absl::InternalError(absl::StrCat("kafka consumer: ", err));
+  auto made = kafka::MakeConsumer(
+      {
+          {"bootstrap.servers", options.bootstrap},
+          {"group.id", options.prefix + options.group},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"auto.offset.reset", "earliest"},
+      },
+      options.properties, "dlq replay");
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = *std::move(made);
   const std::string dlq = kafka::TopicName(kafka::Topic::kDeadletter, options.prefix);
   if (auto code = consumer->subscribe({dlq}); code != RdKafka::ERR_NO_ERROR) {
     return kafka::KafkaStatus(code, "subscribing to the dead letters");

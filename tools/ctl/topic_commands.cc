@@ -11,6 +11,7 @@
 #include "common/events/event_factory.h"
 #include "common/kafka/errors.h"
 #include "common/kafka/kafka_producer.h"
+#include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
 #include "common/kafka/topics.h"
 #include "tools/ctl/commands.h"
@@ -43,13 +44,13 @@ nlohmann::json Describe(const kafka::ConsumedMessage& m) {
 // `follow`, or after `count` messages.
 absl::Status Tail(const CtlContext& ctx, const std::string& topic, bool from_beginning, bool follow,
                   int count) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  auto made = kafka::MakeConsumer({{"bootstrap.servers", ctx.kafka_bootstrap},
+                                   {"group.id", "signpostctl-tail"},
+                                   {"enable.auto.commit", "false"}},
+                                  {}, "signpostctl");
+  if (!made.ok()) return made.status();
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = *std::move(made);
   std::string err;
-  conf->set("bootstrap.servers", ctx.kafka_bootstrap, err);
-  conf->set("group.id", "signpostctl-tail", err);
-  conf->set("enable.auto.commit", "false", err);
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (!consumer) return absl::InternalError(err);
   RdKafka::Metadata* raw = nullptr;
   std::unique_ptr<RdKafka::Topic> handle(
       RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
