@@ -21,6 +21,10 @@ Command LuaScript::ShaCommand(const std::vector<std::string>& keys,
   return command;
 }
 
+bool LuaScript::IsNoScript(const Reply& reply) {
+  return reply.type == Reply::Type::kError && reply.str.rfind("NOSCRIPT", 0) == 0;
+}
+
 absl::StatusOr<Reply> LuaScript::Run(RedisClient& redis, const std::vector<std::string>& keys,
                                      const std::vector<std::string>& args) const {
   auto replies = RunMany(redis, {{keys, args}});
@@ -41,8 +45,7 @@ absl::StatusOr<std::vector<Reply>> LuaScript::RunMany(RedisClient& redis,
   // A server that restarted (or a new one) has no cached script: those calls did not run.
   std::vector<size_t> missing;
   for (size_t i = 0; i < replies->size(); ++i) {
-    const Reply& r = (*replies)[i];
-    if (r.type == Reply::Type::kError && r.str.rfind("NOSCRIPT", 0) == 0) missing.push_back(i);
+    if (IsNoScript((*replies)[i])) missing.push_back(i);
   }
   if (missing.empty()) return replies;
   std::vector<Command> again;

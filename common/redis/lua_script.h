@@ -28,10 +28,13 @@ class LuaScript {
 
   const std::string& sha1() const { return sha1_; }
 
- private:
+  // The EVALSHA command, for a caller that sends it in a pipeline with other commands; when its
+  // reply IsNoScript, Run it again (that sends the body once).
   Command ShaCommand(const std::vector<std::string>& keys,
                      const std::vector<std::string>& args) const;
+  static bool IsNoScript(const Reply& reply);
 
+ private:
   std::string body_;
   std::string sha1_;
 };

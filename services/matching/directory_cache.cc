@@ -75,7 +75,7 @@ absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies
 // topic), possibly from several instances: a version older than the cached one changes nothing.
 // KEYS: record, its index entries (a set), its version, its stamp. ARGV: version seconds and nanos
 // ("" for none), record bytes ("" to remove), then index entries: g key lon lat member | r key
-// score member.
+// score member. Returns the new stamp when it wrote the record, else a number.
 const redis::LuaScript& ReplaceScript() {
   static const redis::LuaScript kScript(R"lua(
 local v = redis.call('GET', KEYS[3])
@@ -125,7 +125,7 @@ while i <= #ARGV do
     i = i + 4
   end
 end
-return 1
+return stamp
 )lua");
   return kScript;
 }
@@ -156,7 +156,13 @@ absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
       args.insert(args.end(), {"r", RemoteKey(need), absl::StrCat(RemoteQuality(r)), r.id()});
     }
   }
-  return ReplaceScript().Run(redis_, ReplaceKeys(r.id()), args).status();
+  auto written = ReplaceScript().Run(redis_, ReplaceKeys(r.id()), args);
+  if (!written.ok()) return written.status();
+  // This instance will read it back soon (matching follows the topic it writes): keep it parsed.
+  if (written->type == redis::Reply::Type::kString) {
+    memo_.Put(r.id(), written->str, std::make_shared<v1::Resource>(r));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DirectoryCache::RemoveResource(const std::string& id) {
@@ -190,9 +196,59 @@ absl::Status DirectoryCache::PutNetwork(const v1::Network& n) {
 
 absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     const std::vector<CandidateQuery>& queries) {
-  // One pipeline for all needs: per query the geo search and the best remote ones. Members end
-  // with their record's stamp, so records come from the memo when it holds that version; only
-  // the others are fetched, in a second round trip.
+  auto read = Read(queries, nullptr);
+  if (!read.ok()) return read.status();
+  return std::move(read->candidates);
+}
+
+absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::CandidatesAndTeam(
+    const std::vector<CandidateQuery>& queries, const std::string& practice_ods_code) {
+  return Read(queries, &practice_ods_code);
+}
+
+namespace {
+
+// The practice's network, its link workers and their caseloads.
+const redis::LuaScript& TeamScript() {
+  static const redis::LuaScript kScript(R"lua(
+local network = redis.call('GET', KEYS[1])
+if not network then return {} end
+local out = {network}
+for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. network)) do
+  table.insert(out, redis.call('GET', ARGV[2] .. id) or '')
+  table.insert(out, redis.call('GET', ARGV[3] .. id) or '0')
+end
+return out
+)lua");
+  return kScript;
+}
+
+DirectoryCache::Team ParseTeam(const redis::Reply& reply) {
+  DirectoryCache::Team team;
+  const auto& e = reply.elements;
+  if (e.empty()) return team;
+  team.network_id = e[0].str;
+  for (size_t i = 1; i + 1 < e.size(); i += 2) {
+    v1::LinkWorker w;
+    if (e[i].str.empty() || !w.ParseFromString(e[i].str)) continue;
+    int load = 0;
+    (void)absl::SimpleAtoi(e[i + 1].str, &load);
+    team.caseloads[w.id()] = load;
+    team.workers.push_back(std::move(w));
+  }
+  // SMEMBERS has no order: keep the team in a stable order for deterministic assignment.
+  std::sort(team.workers.begin(), team.workers.end(),
+            [](const v1::LinkWorker& a, const v1::LinkWorker& b) { return a.id() < b.id(); });
+  return team;
+}
+
+}  // namespace
+
+absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::Read(
+    const std::vector<CandidateQuery>& queries, const std::string* practice_ods_code) {
+  // One pipeline for all needs (per query the geo search and the best remote ones) and the team.
+  // Members end with their record's stamp, so records come from the memo when it holds that
+  // version; only the others are fetched, in a second round trip.
   std::vector<redis::Command> commands;
   for (const auto& q : queries) {
     if (q.point) {
@@ -203,10 +259,29 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     }
     commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
   }
+  const std::vector<std::string> team_keys =
+      practice_ods_code ? std::vector<std::string>{PracticeKey(*practice_ods_code)}
+                        : std::vector<std::string>{};
+  const std::vector<std::string> team_args = {NetworkWorkersKey(""), WorkerKey(""),
+                                              CaseloadKey("")};
+  if (practice_ods_code) commands.push_back(TeamScript().ShaCommand(team_keys, team_args));
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
+  Lookup out;
+  if (practice_ods_code) {
+    redis::Reply team_reply = std::move(replies->back());
+    replies->pop_back();
+    if (redis::LuaScript::IsNoScript(team_reply)) {  // a restarted server: send the body once
+      auto again = TeamScript().Run(redis_, team_keys, team_args);
+      if (!again.ok()) return again.status();
+      team_reply = std::move(*again);
+    } else if (team_reply.type == redis::Reply::Type::kError) {
+      return redis::ErrorReplyStatus(team_reply.str);
+    }
+    out.team = ParseTeam(team_reply);
+  }
   if (absl::Status s = FirstError(replies); !s.ok()) return s;
-  std::vector<std::vector<Found>> out(queries.size());
+  out.candidates.resize(queries.size());
   // Hits whose record is not in the memo at its current stamp: (query, position, id).
   std::vector<std::tuple<size_t, size_t, std::string>> missing;
   auto add = [&](size_t q, absl::string_view member, Found found) {
@@ -214,8 +289,8 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     if (first == absl::string_view::npos) return;
     std::string id(member.substr(0, first));
     found.resource = memo_.Find(id, std::string(member.substr(last + 1)));
-    if (!found.resource) missing.emplace_back(q, out[q].size(), std::move(id));
-    out[q].push_back(std::move(found));
+    if (!found.resource) missing.emplace_back(q, out.candidates[q].size(), std::move(id));
+    out.candidates[q].push_back(std::move(found));
   };
   size_t at = 0;
   for (size_t q = 0; q < queries.size(); ++q) {
@@ -249,49 +324,16 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
       auto resource = std::make_shared<v1::Resource>();
       if (record.is_nil() || !resource->ParseFromString(record.str)) continue;  // removed
       memo_.Put(id, (*records)[2 * m + 1].str, resource);
-      out[q][k].resource = std::move(resource);
+      out.candidates[q][k].resource = std::move(resource);
     }
   }
   // Drop hits whose record was removed between the two round trips.
-  for (auto& found : out) {
+  for (auto& found : out.candidates) {
     found.erase(
         std::remove_if(found.begin(), found.end(), [](const Found& f) { return !f.resource; }),
         found.end());
   }
   return out;
-}
-
-absl::StatusOr<DirectoryCache::Team> DirectoryCache::TeamForPractice(const std::string& ods) {
-  // One round trip: the practice's network, its link workers and their caseloads.
-  static const redis::LuaScript kScript(R"lua(
-local network = redis.call('GET', KEYS[1])
-if not network then return {} end
-local out = {network}
-for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. network)) do
-  table.insert(out, redis.call('GET', ARGV[2] .. id) or '')
-  table.insert(out, redis.call('GET', ARGV[3] .. id) or '0')
-end
-return out
-)lua");
-  auto reply = kScript.Run(redis_, {PracticeKey(ods)},
-                           {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")});
-  if (!reply.ok()) return reply.status();
-  Team team;
-  const auto& e = reply->elements;
-  if (e.empty()) return team;
-  team.network_id = e[0].str;
-  for (size_t i = 1; i + 1 < e.size(); i += 2) {
-    v1::LinkWorker w;
-    if (e[i].str.empty() || !w.ParseFromString(e[i].str)) continue;
-    int load = 0;
-    (void)absl::SimpleAtoi(e[i + 1].str, &load);
-    team.caseloads[w.id()] = load;
-    team.workers.push_back(std::move(w));
-  }
-  // SMEMBERS has no order: keep the team in a stable order for deterministic assignment.
-  std::sort(team.workers.begin(), team.workers.end(),
-            [](const v1::LinkWorker& a, const v1::LinkWorker& b) { return a.id() < b.id(); });
-  return team;
 }
 
 absl::StatusOr<std::string> DirectoryCache::AssignOnce(const std::string& referral_id,

@@ -34,7 +34,8 @@ struct CandidateQuery {
 // caseloads. The Kafka directory topic is the source of truth; this is its cache.
 class DirectoryCache {
  public:
-  // `memo_records`: how many parsed records to keep in process (about 1 KB each).
+  // `memo_records`: how many parsed records in use are kept in process (about 1 KB each; at
+  // most twice as many are held). The default holds a national directory.
   explicit DirectoryCache(redis::RedisClient& redis, size_t memo_records = 100000)
       : redis_(redis), memo_(memo_records) {}
 
@@ -55,7 +56,14 @@ class DirectoryCache {
     std::vector<v1::LinkWorker> workers;
     std::map<std::string, int> caseloads;
   };
-  absl::StatusOr<Team> TeamForPractice(const std::string& ods_code);
+  // What matching a referral reads: the candidates and the referring practice's team, in the
+  // same round trip.
+  struct Lookup {
+    std::vector<std::vector<Found>> candidates;
+    Team team;
+  };
+  absl::StatusOr<Lookup> CandidatesAndTeam(const std::vector<CandidateQuery>& queries,
+                                           const std::string& practice_ods_code);
 
   // Records the assignment of a referral once: the first call raises the worker's caseload and
   // remembers the choice; later calls (a redelivered event) return the first choice unchanged.
@@ -89,6 +97,10 @@ class DirectoryCache {
   absl::StatusOr<bool> IsLoaded();
 
  private:
+  // Candidates, and the team when `practice_ods_code` is given.
+  absl::StatusOr<Lookup> Read(const std::vector<CandidateQuery>& queries,
+                              const std::string* practice_ods_code);
+
   redis::RedisClient& redis_;
   ResourceMemo memo_;
 };

@@ -235,28 +235,84 @@ grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerCon
   return Done(context, reserved.status());
 }
 
-grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
-    grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
-    v1::ImportOpenReferralResponse* response) {
-  auto records = ResourcesFromOpenReferral(request->json());
+absl::StatusOr<v1::ImportOpenReferralResponse> DirectoryService::Import(
+    const v1::ImportOpenReferralRequest& request) {
+  auto records = ResourcesFromOpenReferral(request.json());
   if (!records.ok()) {
-    return Done(context,
-                InvalidArgumentWithViolations({{"json", std::string(records.status().message())}}));
+    std::string where = request.document().empty() ? "" : absl::StrCat(request.document(), ": ");
+    return InvalidArgumentWithViolations(
+        {{"json", absl::StrCat(where, records.status().message())}});
   }
+  v1::ImportOpenReferralResponse response;
+  response.set_document(request.document());
   for (const auto& record : *records) {
-    auto* result = response->add_results();
+    auto* result = response.add_results();
     result->set_id(record.id);
     absl::Status s = record.resource.ok() ? Upsert(*record.resource) : record.resource.status();
-    if (s.code() == absl::StatusCode::kUnavailable) return Done(context, s);
+    if (s.code() == absl::StatusCode::kUnavailable) return s;
     result->set_accepted(s.ok());
     if (!s.ok()) result->set_reason(std::string(s.message()));
     if (s.ok()) {
-      response->set_accepted(response->accepted() + 1);
+      response.set_accepted(response.accepted() + 1);
     } else {
-      response->set_rejected(response->rejected() + 1);
+      response.set_rejected(response.rejected() + 1);
     }
   }
-  return Done(context, absl::OkStatus());
+  return response;
+}
+
+grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
+    grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
+    v1::ImportOpenReferralResponse* response) {
+  auto imported = Import(*request);
+  if (imported.ok()) *response = *std::move(imported);
+  return Done(context, imported.status());
+}
+
+namespace {
+
+// Reads a document, imports it, writes its results, reads the next: one document in flight, so a
+// client sending faster than the directory takes them is held back by gRPC's flow control.
+class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralRequest,
+                                                     v1::ImportOpenReferralResponse> {
+ public:
+  explicit ImportReactor(DirectoryService& service) : service_(service) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client has sent everything
+      Finish(grpc::Status::OK);
+      return;
+    }
+    auto imported = service_.Import(request_);
+    if (!imported.ok()) {
+      Finish(ToGrpcStatus(imported.status()));
+      return;
+    }
+    response_ = *std::move(imported);
+    StartWrite(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  DirectoryService& service_;
+  v1::ImportOpenReferralRequest request_;
+  v1::ImportOpenReferralResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::ImportOpenReferralRequest, v1::ImportOpenReferralResponse>*
+DirectoryService::ImportOpenReferralStream(grpc::CallbackServerContext* /*context*/) {
+  return new ImportReactor(*this);
 }
 
 grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServerContext* context,

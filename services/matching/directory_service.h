@@ -36,6 +36,8 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   grpc::ServerUnaryReactor* ImportOpenReferral(grpc::CallbackServerContext* context,
                                                const v1::ImportOpenReferralRequest* request,
                                                v1::ImportOpenReferralResponse* response) override;
+  grpc::ServerBidiReactor<v1::ImportOpenReferralRequest, v1::ImportOpenReferralResponse>*
+  ImportOpenReferralStream(grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* UpsertLinkWorker(grpc::CallbackServerContext* context,
                                              const v1::LinkWorker* request,
                                              v1::LinkWorker* response) override;
@@ -50,6 +52,10 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   absl::Status Upsert(const v1::Resource& resource);
   absl::StatusOr<v1::SearchResourcesResponse> Search(const v1::SearchResourcesRequest& request);
   absl::StatusOr<v1::ReservePlaceResponse> Reserve(const v1::ReservePlaceRequest& request);
+  // One Open Referral document: every record applied or rejected with its reason. Fails only
+  // when the document is not JSON of services (INVALID_ARGUMENT) or the directory is unreachable.
+  absl::StatusOr<v1::ImportOpenReferralResponse> Import(
+      const v1::ImportOpenReferralRequest& request);
 
  private:
   absl::Status Publish(const std::string& key, v1::Event event);

@@ -72,19 +72,17 @@ absl::Status MatchingHandler::Match(const v1::Event& event) {
     q.radius_km = options_.policy.RadiusKm(need.category(), person.transport_barrier());
     queries.push_back(q);
   }
-  auto found = directory_.Candidates(queries);
+  auto found = directory_.CandidatesAndTeam(queries, referral.referrer().ods_code());
   if (!found.ok()) return found.status();
-  std::vector<std::vector<Candidate>> candidates(found->size());
-  for (size_t i = 0; i < found->size(); ++i) {
-    for (const auto& f : (*found)[i])
+  std::vector<std::vector<Candidate>> candidates(found->candidates.size());
+  for (size_t i = 0; i < found->candidates.size(); ++i) {
+    for (const auto& f : found->candidates[i])
       candidates[i].push_back({f.resource.get(), f.distance_km, f.remote});
   }
 
-  auto team = directory_.TeamForPractice(referral.referrer().ods_code());
-  if (!team.ok()) return team.status();
-  Assignment assignment =
-      AssignLinkWorker(person, team->network_id, team->workers, team->caseloads);
-  if (!team->network_id.empty()) {
+  const DirectoryCache::Team& team = found->team;
+  Assignment assignment = AssignLinkWorker(person, team.network_id, team.workers, team.caseloads);
+  if (!team.network_id.empty()) {
     auto assigned = directory_.AssignOnce(referral_id, assignment.link_worker_id);
     if (!assigned.ok()) return assigned.status();
     if (*assigned != assignment.link_worker_id) {

@@ -50,11 +50,32 @@ absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
     auto replies = redis_.Pipeline(chunk);
     if (!replies.ok()) return replies.status();
   }
+  absl::MutexLock lock(&mu_);
+  remembered_.clear();
   return static_cast<int>(commands.size());
 }
 
 absl::StatusOr<PersonLocation> PostcodeLookup::Locate(const std::string& postcode,
                                                       const std::string& district) {
+  const std::string key = absl::StrCat(postcode, "/", district);
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = remembered_.find(key); it != remembered_.end() && it->second.until > now) {
+      return it->second.location;
+    }
+  }
+  auto located = Fetch(postcode, district);
+  // An unknown postcode is not remembered: it may be loaded any moment.
+  if (!located.ok() || located->basis == PersonLocation::Basis::kNone) return located;
+  absl::MutexLock lock(&mu_);
+  if (remembered_.size() >= max_remembered_) remembered_.clear();
+  remembered_[key] = {*located, now + remember_};
+  return located;
+}
+
+absl::StatusOr<PersonLocation> PostcodeLookup::Fetch(const std::string& postcode,
+                                                     const std::string& district) {
   auto replies = redis_.Pipeline({{"HMGET", Key(postcode), "lat", "lon", "lsoa", "imd"},
                                   {"HMGET", Key(district), "lat", "lon", "lsoa", "imd"}});
   if (!replies.ok()) return replies.status();

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "services/matching/referral_matcher.h"
 
@@ -11,9 +14,14 @@ namespace signpost::matching {
 // Postcodes and postcode districts to points, LSOA and IMD decile, in Redis. Deployments load
 // the national open data (a CSV: postcode,latitude,longitude,lsoa,imd_decile; a row whose
 // postcode is a district, e.g. "LS6", gives the district's centre).
+//
+// Answers are remembered in process for `remember` (postcode data changes a few times a year, and
+// a referral's postcode is looked up on every match), up to `max_remembered` postcodes.
 class PostcodeLookup {
  public:
-  explicit PostcodeLookup(redis::RedisClient& redis) : redis_(redis) {}
+  explicit PostcodeLookup(redis::RedisClient& redis, absl::Duration remember = absl::Minutes(10),
+                          size_t max_remembered = 200000)
+      : redis_(redis), remember_(remember), max_remembered_(max_remembered) {}
 
   // Loads a CSV (with a header line); returns the number of rows loaded. Bad rows are reported
   // with their line numbers and nothing is loaded.
@@ -23,7 +31,18 @@ class PostcodeLookup {
   absl::StatusOr<PersonLocation> Locate(const std::string& postcode, const std::string& district);
 
  private:
+  absl::StatusOr<PersonLocation> Fetch(const std::string& postcode, const std::string& district);
+
+  struct Remembered {
+    PersonLocation location;
+    absl::Time until;
+  };
+
   redis::RedisClient& redis_;
+  const absl::Duration remember_;
+  const size_t max_remembered_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Remembered> remembered_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace signpost::matching

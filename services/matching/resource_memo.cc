@@ -27,7 +27,7 @@ void ResourceMemo::Put(const std::string& id, const std::string& stamp,
 }
 
 void ResourceMemo::PutLocked(const std::string& id, Entry entry) {
-  if (newer_.size() >= half_ && newer_.find(id) == newer_.end()) {
+  if (newer_.size() >= keep_ && newer_.find(id) == newer_.end()) {
     older_ = std::move(newer_);
     newer_.clear();
   }

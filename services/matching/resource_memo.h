@@ -11,11 +11,13 @@ namespace signpost::matching {
 
 // Parsed directory records kept in process, each under the stamp Redis gave it when it was last
 // written: a lookup with the current stamp returns the record without fetching or parsing it
-// again; any other stamp misses. Bounded: when the newer half fills up it becomes the older half
-// and the oldest records are dropped, so records in use stay and the rest age out.
+// again; any other stamp misses. Bounded in two generations of `keep` records each: when the newer
+// one fills up it becomes the older one and the oldest records are dropped, and a record found in
+// the older one moves back to the newer. So any `keep` records in use stay (a directory no larger
+// than `keep` is never fetched twice), the rest age out, and at most 2 x `keep` are held.
 class ResourceMemo {
  public:
-  explicit ResourceMemo(size_t capacity = 50000) : half_(capacity / 2 + 1) {}
+  explicit ResourceMemo(size_t keep = 100000) : keep_(keep) {}
 
   std::shared_ptr<const v1::Resource> Find(const std::string& id, const std::string& stamp);
   void Put(const std::string& id, const std::string& stamp,
@@ -28,7 +30,7 @@ class ResourceMemo {
   };
   void PutLocked(const std::string& id, Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  size_t half_;
+  size_t keep_;
   absl::Mutex mu_;
   std::unordered_map<std::string, Entry> newer_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, Entry> older_ ABSL_GUARDED_BY(mu_);

@@ -14,7 +14,8 @@ namespace signpost::ctl {
 namespace {
 
 struct DirectoryArgs {
-  std::string file, postcode, id;
+  std::string postcode, id;
+  std::vector<std::string> files;
   std::vector<std::string> needs;
   double radius_km = 0;
   int places = -1;
@@ -33,34 +34,52 @@ void AddDirectoryCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   CLI::App* dir = app.add_subcommand("directory", "The directory of community resources")
                       ->require_subcommand(1);
 
-  CLI::App* import = dir->add_subcommand("import", "Import Open Referral UK / HSDS JSON");
-  import->add_option("file", args->file, "JSON: an array of services, or {\"services\": [...]}")
+  CLI::App* import = dir->add_subcommand(
+      "import", "Import Open Referral UK / HSDS JSON files (or API pages saved as files)");
+  import
+      ->add_option("files", args->files,
+                   "JSON: an array of services, or {\"services\"|\"items\": [...]}; each file "
+                   "is streamed as one document")
       ->required()
       ->check(CLI::ExistingFile);
   import->callback([&ctx, &exit_code, args] {
-    std::ifstream in(args->file);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
+    auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
   grpc::ClientContext context;
-  v1::ImportOpenReferralRequest request;
-  request.set_json(text.str());
-  v1::ImportOpenReferralResponse response;
-  grpc::Status status = stub->ImportOpenReferral(WithDeadline(context, 120), request, &response);
-  if (!status.ok()) {
-    exit_code = Report(status, "directory import");
-    return;
-  }
-  if (ctx.json) {
-    PrintJson(response);
-  } else {
+  auto stream = stub->ImportOpenReferralStream(WithDeadline(context, 600));
+  int accepted = 0, rejected = 0;
+  // One document in flight at a time: send a file, print its results, send the next.
+  for (const auto& file : args->files) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    v1::ImportOpenReferralRequest request;
+    request.set_document(file);
+    request.set_json(text.str());
+    v1::ImportOpenReferralResponse response;
+    if (!stream->Write(request) || !stream->Read(&response)) break;
+    accepted += response.accepted();
+    rejected += response.rejected();
+    if (ctx.json) {
+      PrintJson(response);
+      continue;
+    }
     for (const auto& r : response.results()) {
       std::cout << (r.accepted() ? "accepted " : "REJECTED ") << r.id()
                 << (r.reason().empty() ? "" : ": " + r.reason()) << "\n";
     }
-    std::cout << response.accepted() << " accepted, " << response.rejected() << " rejected\n";
+    std::cout << file << ": " << response.accepted() << " accepted, " << response.rejected()
+              << " rejected\n";
   }
-  exit_code = response.rejected() == 0 ? kOk : kFailed;
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) {
+    exit_code = Report(status, "directory import");
+    return;
+  }
+  if (!ctx.json && args->files.size() > 1) {
+    std::cout << accepted << " accepted, " << rejected << " rejected in all\n";
+  }
+  exit_code = rejected == 0 ? kOk : kFailed;
 });
 
 CLI::App* search = dir->add_subcommand("search", "Resources near a postcode for some needs");

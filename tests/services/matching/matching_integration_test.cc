@@ -281,6 +281,39 @@ TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacit
   EXPECT_FALSE(imported.results(4).accepted());
   EXPECT_THAT(imported.results(4).reason(), ::testing::HasSubstr("Notices"));
 
+  // The same directory streamed document by document (as an Open Referral API's pages): each page
+  // answered in order with its records; a page that is not JSON ends the stream, naming it.
+  {
+    grpc::ClientContext context;
+    auto stream = stub->ImportOpenReferralStream(&context);
+    v1::ImportOpenReferralRequest page;
+    page.set_document("page-1");
+    page.set_json(json.str());
+    ASSERT_TRUE(stream->Write(page));
+    v1::ImportOpenReferralResponse answer;
+    ASSERT_TRUE(stream->Read(&answer));
+    EXPECT_EQ(answer.document(), "page-1");
+    EXPECT_EQ(answer.accepted(), 4);
+    EXPECT_EQ(answer.rejected(), 2);
+    page.set_document("page-2");
+    page.set_json(R"([{"id": "leeds-nameless-900", "status": "active"}])");
+    ASSERT_TRUE(stream->Write(page));
+    ASSERT_TRUE(stream->Read(&answer));
+    EXPECT_EQ(answer.document(), "page-2");
+    ASSERT_EQ(answer.results_size(), 1);
+    EXPECT_EQ(answer.results(0).id(), "leeds-nameless-900");
+    EXPECT_FALSE(answer.results(0).accepted());
+    EXPECT_FALSE(answer.results(0).reason().empty());
+    page.set_document("page-3");
+    page.set_json("<html>503 Service Unavailable</html>");
+    ASSERT_TRUE(stream->Write(page));
+    stream->WritesDone();
+    EXPECT_FALSE(stream->Read(&answer));
+    grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("page-3"));
+  }
+
   auto search = [&](bool with_person) {
     v1::SearchResourcesRequest request;
     request.set_postcode("LS6 1BD");
@@ -351,7 +384,7 @@ TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacit
                            .value_or(std::vector<kafka::ConsumedMessage>{})) {
     if (m.key.rfind("leeds-", 0) == 0) ++on_topic;
   }
-  EXPECT_EQ(on_topic, 5);  // four imported, one capacity update
+  EXPECT_EQ(on_topic, 9);  // four imported twice (whole, then streamed), one capacity update
 }
 
 }  // namespace

@@ -25,7 +25,7 @@ TEST(ResourceMemoTest, ARecordIsFoundOnlyUnderItsCurrentStamp) {
 }
 
 TEST(ResourceMemoTest, BoundedRecordsInUseStayTheRestAgeOut) {
-  ResourceMemo memo(/*capacity=*/10);  // halves of 6
+  ResourceMemo memo(/*keep=*/6);
   for (int i = 0; i < 6; ++i) memo.Put("r" + std::to_string(i), "s", Named("x"));
   memo.Put("r6", "s", Named("x"));           // the first six become the older half
   ASSERT_NE(memo.Find("r0", "s"), nullptr);  // used again: back with the newer half
@@ -36,6 +36,17 @@ TEST(ResourceMemoTest, BoundedRecordsInUseStayTheRestAgeOut) {
   EXPECT_EQ(memo.Find("r5", "s"), nullptr);
   EXPECT_NE(memo.Find("r0", "s"), nullptr);
   EXPECT_NE(memo.Find("r12", "s"), nullptr);
+}
+
+TEST(ResourceMemoTest, AsManyRecordsAsItKeepsAreNeverFetchedTwiceHoweverOftenTheyCycle) {
+  ResourceMemo memo(/*keep=*/100);
+  for (int i = 0; i < 100; ++i) memo.Put("r" + std::to_string(i), "s", Named("x"));
+  memo.Put("other", "s", Named("x"));  // the hundred become the older generation
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_NE(memo.Find("r" + std::to_string(i), "s"), nullptr) << "round " << round << " r" << i;
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,150 @@
+// The directory cache's read path and the postcode lookup against a real redis-server (no Kafka).
+#include "services/matching/directory_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/redis/redis_pool.h"
+#include "services/matching/postcode_lookup.h"
+#include "tests/support/redis_server.h"
+
+namespace signpost::matching {
+namespace {
+
+v1::Resource Walking(const std::string& id, const std::string& name) {
+  v1::Resource r;
+  r.set_id(id);
+  r.set_name(name);
+  r.set_status(v1::RESOURCE_STATUS_ACTIVE);
+  r.add_need_categories(v1::NEED_CATEGORY_PHYSICAL_ACTIVITY);
+  r.add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
+  auto* loc = r.add_locations();
+  loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+  loc->mutable_point()->set_latitude(53.8200);
+  loc->mutable_point()->set_longitude(-1.5700);
+  return r;
+}
+
+CandidateQuery NearHeadingley() {
+  CandidateQuery q;
+  q.need = v1::NEED_CATEGORY_PHYSICAL_ACTIVITY;
+  v1::GeoPoint p;
+  p.set_latitude(53.8190);
+  p.set_longitude(-1.5710);
+  q.point = p;
+  q.radius_km = 3;
+  return q;
+}
+
+class DirectoryCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    redis::PoolOptions options;
+    options.address = *ParseRedisAddress(server_.address());
+    options.size = 2;
+    auto pool = redis::RedisPool::Create(options);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+  }
+
+  std::string WriteCsv(const std::string& rows) {
+    std::string path = server_.dir() + "/postcodes.csv";
+    std::ofstream(path) << "postcode,latitude,longitude,lsoa,imd_decile\n" << rows;
+    return path;
+  }
+
+  testing::RedisServer server_;
+  std::unique_ptr<redis::RedisPool> pool_;
+};
+
+TEST_F(DirectoryCacheTest, CandidatesAndTheTeamComeInOneReadEvenAfterTheServerForgotItsScripts) {
+  DirectoryCache cache(*pool_);
+  ASSERT_TRUE(cache.PutResource(Walking("res-1", "Park walk")).ok());
+  v1::Network network;
+  network.set_id("pcn-north");
+  network.add_practice_ods_codes("B86001");
+  ASSERT_TRUE(cache.PutNetwork(network).ok());
+  for (const char* id : {"lw-b", "lw-a"}) {
+    v1::LinkWorker w;
+    w.set_id(id);
+    w.set_network_id("pcn-north");
+    ASSERT_TRUE(cache.PutLinkWorker(w).ok());
+  }
+  ASSERT_TRUE(cache.AssignOnce("ref-1", "lw-b").ok());
+  ASSERT_TRUE(pool_->Execute({"SCRIPT", "FLUSH"}).ok());  // as after a restart
+
+  auto read = cache.CandidatesAndTeam({NearHeadingley()}, "B86001");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->candidates.size(), 1u);
+  ASSERT_EQ(read->candidates[0].size(), 1u);
+  EXPECT_EQ(read->candidates[0][0].resource->name(), "Park walk");
+  EXPECT_NEAR(read->candidates[0][0].distance_km, 0.13, 0.05);
+  EXPECT_EQ(read->team.network_id, "pcn-north");
+  ASSERT_EQ(read->team.workers.size(), 2u);
+  EXPECT_EQ(read->team.workers[0].id(), "lw-a");  // in a stable order
+  EXPECT_EQ(read->team.caseloads.at("lw-a"), 0);
+  EXPECT_EQ(read->team.caseloads.at("lw-b"), 1);
+
+  auto elsewhere = cache.CandidatesAndTeam({NearHeadingley()}, "Z99999");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  EXPECT_EQ(elsewhere->team.network_id, "");
+  EXPECT_EQ(elsewhere->candidates[0].size(), 1u);
+}
+
+TEST_F(DirectoryCacheTest, ARecordThisInstanceWroteIsReadFromProcessUntilItsStampChanges) {
+  DirectoryCache cache(*pool_);
+  ASSERT_TRUE(cache.PutResource(Walking("res-1", "Park walk")).ok());
+  // Bytes changed behind the cache's back, stamp unchanged: the parsed copy is still used.
+  ASSERT_TRUE(pool_->Execute({"SET", "signpost:dir:resource:res-1", "not a record"}).ok());
+  auto read = cache.Candidates({NearHeadingley()});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ((*read)[0].size(), 1u);
+  EXPECT_EQ((*read)[0][0].resource->name(), "Park walk");
+
+  // Another instance writes a new version: the stamp moves and the new record is read.
+  DirectoryCache other(*pool_);
+  ASSERT_TRUE(other.PutResource(Walking("res-1", "Riverside walk")).ok());
+  read = cache.Candidates({NearHeadingley()});
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ((*read)[0].size(), 1u);
+  EXPECT_EQ((*read)[0][0].resource->name(), "Riverside walk");
+}
+
+TEST_F(DirectoryCacheTest, PostcodesAreRememberedButAReloadOrANewPostcodeIsSeenAtOnce) {
+  PostcodeLookup postcodes(*pool_);
+  ASSERT_TRUE(postcodes.LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,3\n")).ok());
+  auto first = postcodes.Locate("LS6 3AA", "LS6");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->basis, PersonLocation::Basis::kPostcode);
+  EXPECT_EQ(first->imd_decile, 3);
+
+  // Remembered: answered without Redis.
+  ASSERT_TRUE(pool_->Execute({"DEL", "signpost:postcode:LS6 3AA"}).ok());
+  auto again = postcodes.Locate("LS6 3AA", "LS6");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->imd_decile, 3);
+
+  // A reload through this lookup replaces what it remembered.
+  ASSERT_TRUE(postcodes.LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,4\n")).ok());
+  EXPECT_EQ(postcodes.Locate("LS6 3AA", "LS6")->imd_decile, 4);
+
+  // An unknown postcode is not remembered as unknown: once loaded (by anyone) it is found.
+  EXPECT_EQ(postcodes.Locate("LS7 1AB", "LS7")->basis, PersonLocation::Basis::kNone);
+  ASSERT_TRUE(pool_
+                  ->Execute({"HSET", "signpost:postcode:LS7 1AB", "lat", "53.83", "lon", "-1.54",
+                             "lsoa", "E01011700", "imd", "2"})
+                  .ok());
+  EXPECT_EQ(postcodes.Locate("LS7 1AB", "LS7")->basis, PersonLocation::Basis::kPostcode);
+
+  // And what it remembers expires.
+  PostcodeLookup brief(*pool_, absl::Milliseconds(50));
+  ASSERT_TRUE(brief.Locate("LS7 1AB", "LS7").ok());
+  ASSERT_TRUE(pool_->Execute({"DEL", "signpost:postcode:LS7 1AB"}).ok());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(brief.Locate("LS7 1AB", "LS7")->basis, PersonLocation::Basis::kNone);
+}
+
+}  // namespace
+}  // namespace signpost::matching
