@@ -131,7 +131,7 @@ void LinkWorkerApp::Step(const std::string& referral_id, const std::string& task
       request.set_note(reached ? "spoke on the phone" : "no answer; will try again");
       if (!Act(&v1::FollowUpService::StubInterface::RecordContact, request).ok()) return;
       if (!reached) return next(kContact, attempt + 1);
-      CompleteTask(task_id, "first contact made");
+      // Reaching the person completed the first-contact task.
       if (roll < 28) return close(v1::CLOSURE_REASON_DECLINED, "does not want support just now");
       return next(kPlan);
     }

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   uint64_t seed = 20261123;
   CLI::App app(
       "signpost-region: a synthetic region for the embedded default, tests and benchmarks");
-  app.add_option("--out", out, "Folder for postcodes.csv and practices.txt")->capture_default_str();
+  app.add_option("--out", out, "Folder for postcodes.csv, practices.txt and queues.txt")
+      ->capture_default_str();
   app.add_option("--resources", resources, "Number of community resources")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
@@ -41,6 +42,10 @@ int main(int argc, char** argv) {
     }
     std::ofstream practices(out + "/practices.txt");
     for (const auto& code : region.practice_ods_codes) practices << code << "\n";
+    // The queues link-worker apps subscribe to: each link worker's, and each network's team queue.
+    std::ofstream queues(out + "/queues.txt");
+    for (const auto& w : region.link_workers) queues << w.id() << "\n";
+    for (const auto& n : region.networks) queues << "team:" << n.id() << "\n";
   }
   spdlog::info("{} postcodes and districts, {} practices in {}", region.postcodes.size(),
                region.practice_ods_codes.size(), out);
