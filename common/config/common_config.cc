@@ -60,6 +60,10 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
       ->capture_default_str();
   app.add_option("--instance-id", config.instance_id, "Name of this instance (default host:pid)")
       ->envname("SIGNPOST_INSTANCE_ID");
+  app.add_option("--consumers", config.consumers,
+                 "Members of the main consumer group in this process (up to the partitions)")
+      ->envname("SIGNPOST_CONSUMERS")
+      ->capture_default_str();
 }
 
 absl::Status ValidateCommonConfig(const CommonConfig& config) {
@@ -94,6 +98,9 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
           std::string::npos) {
     problems.push_back("--topic-prefix: only letters, digits, '.', '_' and '-' are allowed");
   }
+  if (config.consumers < 1 || config.consumers > 64) {
+    problems.push_back(absl::StrCat("--consumers: ", config.consumers, " is not 1 to 64"));
+  }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
@@ -108,6 +115,7 @@ std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const Comm
       {"log_format", config.log_format},
       {"log_level", config.log_level},
       {"instance_id", InstanceIdOrDefault(config)},
+      {"consumers", absl::StrCat(config.consumers)},
   };
   for (const auto& [key, value] : config.kafka_properties) {
     out.emplace_back("kafka." + key, IsSecretProperty(key) ? "***" : value);

@@ -27,6 +27,10 @@ struct CommonConfig {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string instance_id;  // defaults to hostname:pid
+  // Members of the service's main consumer group run by this process. A group's partitions are
+  // shared among all its members (in this and other processes): members wait on Redis and the
+  // broker in parallel, up to the topic's partition count.
+  int consumers = 2;
 };
 
 // Registers the shared flags with their environment variables on `app`:
@@ -36,6 +40,7 @@ struct CommonConfig {
 //   --metrics-listen    SIGNPOST_METRICS_LISTEN       --port-file      SIGNPOST_PORT_FILE
 //   --metrics-port-file SIGNPOST_METRICS_PORT_FILE    --log-format     SIGNPOST_LOG_FORMAT
 //   --log-level         SIGNPOST_LOG_LEVEL            --instance-id    SIGNPOST_INSTANCE_ID
+//   --consumers         SIGNPOST_CONSUMERS
 void AddCommonOptions(CLI::App& app, CommonConfig& config);
 
 // Checks every setting and reports all that are wrong in one message.

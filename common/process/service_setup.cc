@@ -63,10 +63,12 @@ absl::StatusOr<int> StartMetricsEndpoint(metrics::HttpEndpoint& http, const Comm
 }
 
 absl::Status ConsumerThreads::Start(kafka::ConsumerOptions options, kafka::BatchHandler& handler,
-                                    kafka::Producer& dead_letters) {
-  auto consumer = kafka::KafkaConsumer::Create(std::move(options), handler, dead_letters);
-  if (!consumer.ok()) return consumer.status();
-  Start(*std::move(consumer));
+                                    kafka::Producer& dead_letters, int members) {
+  for (int i = 0; i < members; ++i) {
+    auto consumer = kafka::KafkaConsumer::Create(options, handler, dead_letters);
+    if (!consumer.ok()) return consumer.status();
+    Start(*std::move(consumer));
+  }
   return absl::OkStatus();
 }
 

@@ -37,9 +37,10 @@ class ConsumerThreads {
  public:
   ~ConsumerThreads() { StopAll(); }
   void Start(std::unique_ptr<kafka::KafkaConsumer> consumer);
-  // Creates a consumer and starts it.
+  // Creates `members` consumers of the same group (the handler must be thread-safe when more
+  // than one) and starts them.
   absl::Status Start(kafka::ConsumerOptions options, kafka::BatchHandler& handler,
-                     kafka::Producer& dead_letters);
+                     kafka::Producer& dead_letters, int members = 1);
   void StopAll();
 
  private:

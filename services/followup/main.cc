@@ -136,7 +136,7 @@ int Run(const FollowUpConfig& config) {
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
           ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kFollowup, &registry), handler,
-          **producer);
+          **producer, config.common.consumers);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;

@@ -143,7 +143,7 @@ int Run(const IntakeConfig& config) {
   ConsumerThreads consumers;
   absl::Status submitted = consumers.Start(
       ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kIntakeSubmissions, &registry),
-      submissions_handler, **producer);
+      submissions_handler, **producer, config.common.consumers);
   absl::Status lifecycle = consumers.Start(
       ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kIntakeStatus, &registry),
       status_handler, **producer);

@@ -143,7 +143,7 @@ int Run(const MatchingConfig& config) {
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
           ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kMatching, &registry), handler,
-          **producer);
+          **producer, config.common.consumers);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;

@@ -1,5 +1,7 @@
 #include "services/matching/matching_handler.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
@@ -23,6 +25,9 @@ MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryCache& direct
 std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
   std::vector<kafka::Outcome> out;
   out.reserve(batch.size());
+  std::vector<kafka::OutgoingMessage> to_publish;
+  std::optional<size_t> first_published;  // the first message whose results wait for the send
+  size_t referrals = 0, unmet = 0;
   for (const auto& message : batch) {
     if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
       out.push_back(out.back());
@@ -41,20 +46,38 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
       out.push_back(kafka::Outcome::Done());
       continue;
     }
-    absl::Status matched = Match(*event);
+    auto matched = Match(*event);
     if (matched.ok()) {
+      if (!first_published) first_published = out.size();
+      ++referrals;
+      unmet += matched->size() - 1;  // the match, then one event per unmet need
+      for (auto& m : *matched) to_publish.push_back(std::move(m));
       out.push_back(kafka::Outcome::Done());
-    } else if (matched.code() == absl::StatusCode::kUnavailable ||
-               matched.code() == absl::StatusCode::kResourceExhausted) {
-      out.push_back(kafka::Outcome::Retry(std::string(matched.message())));
+    } else if (matched.status().code() == absl::StatusCode::kUnavailable ||
+               matched.status().code() == absl::StatusCode::kResourceExhausted) {
+      out.push_back(kafka::Outcome::Retry(std::string(matched.status().message())));
     } else {
-      out.push_back(kafka::Outcome::DeadLetter(matched.ToString()));
+      out.push_back(kafka::Outcome::DeadLetter(matched.status().ToString()));
     }
+  }
+  if (!to_publish.empty()) {
+    if (absl::Status sent = producer_.SendAll(to_publish); !sent.ok()) {
+      // Nothing from the first published message on is done: it all comes again (the same
+      // events, the same assignments), in order.
+      for (size_t i = *first_published; i < out.size(); ++i) {
+        out[i] = kafka::Outcome::Retry(absl::StrCat("publishing the matches: ", sent.message()));
+      }
+      return out;
+    }
+    metrics_.GetCounter("signpost_matching_referrals_total", "Referrals matched")
+        .Increment(static_cast<double>(referrals));
+    metrics_.GetCounter("signpost_matching_unmet_needs_total", "Needs left without an option")
+        .Increment(static_cast<double>(unmet));
   }
   return out;
 }
 
-absl::Status MatchingHandler::Match(const v1::Event& event) {
+absl::StatusOr<std::vector<kafka::OutgoingMessage>> MatchingHandler::Match(const v1::Event& event) {
   absl::Time started = clock_();
   const v1::ReferralReceived& received = event.referral_received();
   const v1::Referral& referral = received.referral();
@@ -117,17 +140,11 @@ absl::Status MatchingHandler::Match(const v1::Event& event) {
     messages.push_back(events::ToMessage(
         unmet, kafka::TopicName(kafka::Topic::kNeedUnmet, options_.topic_prefix), referral_id));
   }
-  if (absl::Status sent = producer_.SendAll(messages); !sent.ok()) {
-    return absl::UnavailableError(absl::StrCat("publishing the match: ", sent.message()));
-  }
-  metrics_.GetCounter("signpost_matching_referrals_total", "Referrals matched").Increment();
-  metrics_.GetCounter("signpost_matching_unmet_needs_total", "Needs left without an option")
-      .Increment(static_cast<double>(outcome.unmet.size()));
   metrics_
       .GetHistogram("signpost_matching_seconds", "Time to match one referral",
                     metrics::LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(clock_() - started));
-  return absl::OkStatus();
+  return messages;
 }
 
 }  // namespace signpost::matching

@@ -24,7 +24,8 @@ struct MatchingOptions {
 // signpost.referral.matched plus one signpost.need.unmet per need left without an option. The
 // events' ids derive from the referral, so a redelivered event republishes the same events and
 // raises no caseload twice. While Redis is unreachable or the directory is being (re)loaded,
-// messages are retried, never skipped.
+// messages are retried, never skipped. A batch's results are published together and the batch
+// is done once the broker has them all: one wait for acknowledgements per batch, not per referral.
 class MatchingHandler final : public kafka::BatchHandler {
  public:
   MatchingHandler(MatchingOptions options, DirectoryCache& directory, PostcodeLookup& postcodes,
@@ -33,8 +34,8 @@ class MatchingHandler final : public kafka::BatchHandler {
 
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
-  // Matches one received referral and publishes the results.
-  absl::Status Match(const v1::Event& received);
+  // Matches one received referral: the events to publish (the match and its unmet needs).
+  absl::StatusOr<std::vector<kafka::OutgoingMessage>> Match(const v1::Event& received);
 
  private:
   MatchingOptions options_;

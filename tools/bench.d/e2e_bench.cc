@@ -1,0 +1,224 @@
+// signpost-bench-e2e: referrals submitted over gRPC at a fixed rate; the time from each
+// SubmitReferral call to its first-contact task arriving on a subscribed link-worker stream.
+// Pointed at the real services or at signpost-bench-relay (the baseline), by tools/bench e2e.
+// Prints one JSON object: rates, counts, latency percentiles, and the backlog (accepted but not
+// yet delivered) sampled every second.
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "signpost/v1/followup_service.grpc.pb.h"
+#include "signpost/v1/intake_service.grpc.pb.h"
+#include "tools/demo/referral_maker.h"
+
+namespace {
+
+using namespace signpost;
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
+
+struct Ledger {
+  absl::Mutex mu;
+  std::unordered_map<std::string, absl::Time> started ABSL_GUARDED_BY(mu);  // by referral id
+  std::unordered_map<std::string, absl::Time> arrived ABSL_GUARDED_BY(mu);
+  std::atomic<int> in_flight{0}, accepted{0}, failed{0}, delivered{0};
+};
+
+struct Call {
+  grpc::ClientContext context;
+  v1::SubmitReferralRequest request;
+  v1::SubmitReferralResponse response;
+  absl::Time started;
+  bool measured = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string intake, followup, queues_file, label = "run";
+  std::vector<std::string> queues;
+  double rate = 1000, duration_s = 20, warmup_s = 3, drain_s = 30;
+  int resources = 3000, channels = 4;
+  uint64_t seed = 20261123;
+  CLI::App app("signpost-bench-e2e");
+  app.add_option("--intake", intake)->required();
+  app.add_option("--followup", followup)->required();
+  app.add_option("--queue", queues, "A queue to subscribe to (repeatable)");
+  app.add_option("--queues-file", queues_file, "Queues, one per line (signpost-region's)");
+  app.add_option("--rate", rate, "Referrals per second")->capture_default_str();
+  app.add_option("--duration", duration_s, "Seconds measured")->capture_default_str();
+  app.add_option("--warmup", warmup_s, "Seconds at the rate before measuring")
+      ->capture_default_str();
+  app.add_option("--drain", drain_s, "Seconds to wait for the last tasks")->capture_default_str();
+  app.add_option("--channels", channels, "gRPC connections to intake")->capture_default_str();
+  app.add_option("--label", label);
+  app.add_option("--resources", resources, "The region's size (referral content)");
+  CLI11_PARSE(app, argc, argv);
+  if (!queues_file.empty()) {
+    std::ifstream in(queues_file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) queues.push_back(line);
+    }
+  }
+  if (queues.empty()) {
+    std::cerr << "signpost-bench-e2e: give --queue or --queues-file\n";
+    return 2;
+  }
+
+  Ledger ledger;
+  auto followup_channel = grpc::CreateChannel(followup, grpc::InsecureChannelCredentials());
+  auto tasks = v1::FollowUpService::NewStub(followup_channel);
+  std::atomic<int> ready{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<grpc::ClientContext>> subscriptions;
+  std::vector<std::thread> readers;
+  for (const auto& queue : queues) {
+    subscriptions.push_back(std::make_unique<grpc::ClientContext>());
+    grpc::ClientContext* context = subscriptions.back().get();
+    readers.emplace_back([&, context, queue] {
+      v1::SubscribeTasksRequest request;
+      request.set_link_worker_id(queue);
+      auto reader = tasks->SubscribeTasks(context, request);
+      v1::TaskUpdate update;
+      while (reader->Read(&update)) {
+        if (update.snapshot_end()) ++ready;
+        if (update.snapshot() || !update.has_task()) continue;
+        const auto& task = update.task();
+        if (task.kind() != v1::TASK_KIND_FIRST_CONTACT || task.status() != v1::TASK_STATUS_OPEN) {
+          continue;
+        }
+        absl::Time now = absl::Now();
+        absl::MutexLock lock(&ledger.mu);
+        if (ledger.arrived.emplace(task.referral_id(), now).second) ++ledger.delivered;
+      }
+      (void)reader->Finish();
+    });
+  }
+  for (int i = 0; i < 600 && ready < static_cast<int>(queues.size()); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  if (ready < static_cast<int>(queues.size())) {
+    std::cerr << "signpost-bench-e2e: " << ready << " of " << queues.size()
+              << " task streams answered\n";
+    return 1;
+  }
+
+  // Made before the clock starts, so the pacer only sends.
+  const int total = static_cast<int>(rate * (warmup_s + duration_s));
+  region::Region region = region::GenerateRegion(seed, resources);
+  demo::ReferralMaker maker(region, static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  std::vector<v1::Referral> referrals;
+  referrals.reserve(total);
+  for (int i = 0; i < total; ++i) referrals.push_back(maker.Make("bench-gp", absl::Now()));
+
+  std::vector<std::unique_ptr<v1::IntakeService::Stub>> stubs;
+  for (int c = 0; c < channels; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("signpost.channel", c);  // distinct arguments: distinct connections
+    stubs.push_back(v1::IntakeService::NewStub(
+        grpc::CreateCustomChannel(intake, grpc::InsecureChannelCredentials(), args)));
+  }
+
+  // Backlog: accepted, not yet delivered; sampled every second while sending and draining.
+  std::vector<int> backlog;
+  std::thread sampler([&] {
+    while (!stop) {
+      absl::SleepFor(absl::Seconds(1));
+      backlog.push_back(ledger.accepted - ledger.delivered);
+    }
+  });
+
+  const absl::Time begin = absl::Now();
+  const absl::Time measure_from = begin + absl::Seconds(warmup_s);
+  for (int i = 0; i < total; ++i) {
+    absl::Time due = begin + absl::Seconds(i / rate);
+    absl::Time now = absl::Now();
+    if (due > now) absl::SleepFor(due - now);
+    auto* call = new Call;
+    *call->request.mutable_referral() = std::move(referrals[i]);
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->started = absl::Now();
+    call->measured = call->started >= measure_from;
+    ++ledger.in_flight;
+    stubs[i % channels]->async()->SubmitReferral(
+        &call->context, &call->request, &call->response, [&ledger, call](grpc::Status s) {
+          if (s.ok()) {
+            absl::MutexLock lock(&ledger.mu);
+            if (call->measured) ledger.started[call->response.referral_id()] = call->started;
+            ++ledger.accepted;
+          } else {
+            ++ledger.failed;
+          }
+          --ledger.in_flight;
+          delete call;
+        });
+  }
+  const absl::Time sent_all = absl::Now();
+  const int accepted_at_end = ledger.accepted;
+  const int delivered_at_end = ledger.delivered;
+  while (ledger.in_flight > 0) absl::SleepFor(absl::Milliseconds(10));
+  absl::Time drain_until = absl::Now() + absl::Seconds(drain_s);
+  while (absl::Now() < drain_until && ledger.delivered < ledger.accepted) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const absl::Time drained = absl::Now();
+  stop = true;
+  sampler.join();
+  for (auto& s : subscriptions) s->TryCancel();
+  for (auto& r : readers) r.join();
+
+  std::vector<double> latency_ms;
+  int measured = 0, lost = 0;
+  absl::Time last_arrival = begin;
+  {
+    absl::MutexLock lock(&ledger.mu);
+    for (const auto& [id, at] : ledger.arrived) last_arrival = std::max(last_arrival, at);
+    for (const auto& [id, started] : ledger.started) {
+      ++measured;
+      auto it = ledger.arrived.find(id);
+      if (it == ledger.arrived.end()) {
+        ++lost;
+        continue;
+      }
+      latency_ms.push_back(absl::ToDoubleMilliseconds(it->second - started));
+    }
+  }
+  const double send_seconds = absl::ToDoubleSeconds(sent_all - begin);
+  nlohmann::json out = {
+      {"label", label},
+      {"target_rate", rate},
+      {"offered_rate", total / send_seconds},
+      {"submitted", total},
+      {"accepted", ledger.accepted.load()},
+      {"failed", ledger.failed.load()},
+      {"delivered", ledger.delivered.load()},
+      {"measured", measured},
+      {"not_delivered", lost},
+      // Delivered per second from the first send to the last task's arrival.
+      {"delivered_rate",
+       ledger.delivered / std::max(1e-9, absl::ToDoubleSeconds(last_arrival - begin))},
+      {"p50_ms", Percentile(latency_ms, 0.5)},
+      {"p99_ms", Percentile(latency_ms, 0.99)},
+      {"max_ms", Percentile(latency_ms, 1.0)},
+      {"backlog_max", backlog.empty() ? 0 : *std::max_element(backlog.begin(), backlog.end())},
+      {"backlog_when_sending_stopped", accepted_at_end - delivered_at_end},
+      {"drain_seconds", absl::ToDoubleSeconds(drained - sent_all)},
+      {"backlog_per_second", backlog},
+  };
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
