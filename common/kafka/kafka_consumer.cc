@@ -190,9 +190,35 @@ void KafkaConsumer::Run() {
   closed_ = true;
 }
 
+std::vector<Outcome> KafkaConsumer::HandleWithinLimits(const std::vector<ConsumedMessage>& batch) {
+  auto size_of = [](const ConsumedMessage& m) {
+    return m.key.size() + (m.value ? m.value->size() : 0);
+  };
+  std::vector<size_t> within;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (size_of(batch[i]) <= options_.max_record_bytes) within.push_back(i);
+  }
+  if (within.size() == batch.size()) return handler_.Handle(batch);
+  // Rare: hand the handler the others only, in order, and put the outcomes back in place.
+  std::vector<ConsumedMessage> others;
+  for (size_t i : within) others.push_back(batch[i]);
+  std::vector<Outcome> handled = others.empty() ? std::vector<Outcome>() : handler_.Handle(others);
+  std::vector<Outcome> outcomes(batch.size());
+  for (size_t i = 0, next = 0; i < batch.size(); ++i) {
+    if (next < within.size() && within[next] == i) {
+      outcomes[i] = std::move(handled[next++]);
+    } else {
+      outcomes[i] = Outcome::DeadLetter(absl::StrCat("record of ", size_of(batch[i]),
+                                                     " bytes is over the limit of ",
+                                                     options_.max_record_bytes, " bytes"));
+    }
+  }
+  return outcomes;
+}
+
 void KafkaConsumer::ProcessBatch(std::vector<ConsumedMessage> batch) {
   absl::Time started = absl::Now();
-  std::vector<Outcome> outcomes = handler_.Handle(batch);
+  std::vector<Outcome> outcomes = HandleWithinLimits(batch);
   if (batch_seconds_) batch_seconds_->Observe(absl::ToDoubleSeconds(absl::Now() - started));
   if (consumed_) consumed_->Increment(static_cast<double>(batch.size()));
 

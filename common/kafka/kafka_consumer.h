@@ -27,6 +27,10 @@ struct ConsumerOptions {
   std::string dead_letter_topic;    // full name
   std::string client_id = "signpost";
   size_t max_batch = 200;
+  // A record larger than this (key and value) never reaches the handler: it goes to the
+  // dead-letter topic with the reason, and the consumer goes on. Referrals are a few KB; a
+  // FHIR bundle tens of KB.
+  size_t max_record_bytes = 256 * 1024;
   // How long to gather a batch once its first message has arrived.
   absl::Duration max_batch_wait = absl::Milliseconds(20);
   absl::Duration retry_backoff_initial = absl::Milliseconds(200);
@@ -69,6 +73,7 @@ class KafkaConsumer {
 
   KafkaConsumer(ConsumerOptions options, BatchHandler& handler, Producer& dead_letters);
   std::vector<ConsumedMessage> Collect();
+  std::vector<Outcome> HandleWithinLimits(const std::vector<ConsumedMessage>& batch);
   void ProcessBatch(std::vector<ConsumedMessage> batch);
   bool SendToDeadLetter(const ConsumedMessage& message, const std::string& reason);
   void Rewind(const ConsumedMessage& message, const std::string& reason);

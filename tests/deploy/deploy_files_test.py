@@ -50,6 +50,7 @@ NOT_FOR_THE_BUILD = {
     "ccache", "python3", "git", "redis-server", "tzdata", "kcat", "openjdk-17-jre-headless",
     "maven", "clang-format", "python3-grpcio", "python3-protobuf", "chromium", "python3-yaml",
     "libbenchmark-dev",  # no target uses Google Benchmark
+    "clang-14", "libclang-rt-14-dev",  # the fuzz targets (tools/test --fuzz), not the images
 }
 # Always in debian:12-slim: no need to install them in the runtime stage.
 IN_THE_BASE_IMAGE = {"libc6", "libgcc-s1"}

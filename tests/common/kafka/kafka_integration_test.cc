@@ -265,6 +265,47 @@ TEST_F(KafkaIntegrationTest, PoisonEventLandsOnDeadLetterTopicAndConsumerGoesOn)
   EXPECT_EQ(FindHeader(d.headers, "event-type"), "referral.received");  // original headers kept
 }
 
+TEST_F(KafkaIntegrationTest, ARecordOverTheSizeLimitIsDeadLetteredUnhandledAndTheRestGoOn) {
+  Publish("before", 1, 1);
+  v1::Event big;
+  big.mutable_referral_received()->mutable_referral()->set_notes(std::string(5000, 'x'));
+  events::Seal(big, "ref-0", "test", absl::Now());
+  big.mutable_envelope()->set_event_id("big");
+  ASSERT_TRUE(
+      producer_->Send(events::ToMessage(big, env_.Topic(Topic::kReferralReceived), "ref-0")).ok());
+  Publish("after", 1, 1);
+
+  Ledger ledger;
+  auto handler = Recording(ledger);
+  ConsumerOptions options = Options("limits");
+  options.max_record_bytes = 2000;
+  RunningConsumer consumer(options, *handler, *producer_);
+  ASSERT_TRUE(WaitUntil([&] { return ledger.DistinctDone() == 2; }));
+  consumer.Stop();
+  EXPECT_EQ(ledger.SeenCount("big"), 0);  // never handed to the handler
+
+  absl::Mutex mu;
+  std::vector<ConsumedMessage> dead;
+  auto collect = PerMessage([&](const ConsumedMessage& m) {
+    absl::MutexLock lock(&mu);
+    dead.push_back(m);
+    return Outcome::Done();
+  });
+  ConsumerOptions dlq = Options("limits-dlq-reader");
+  dlq.topics = {env_.Topic(Topic::kDeadletter)};
+  RunningConsumer reader(dlq, *collect, *producer_);
+  ASSERT_TRUE(WaitUntil([&] {
+    absl::MutexLock lock(&mu);
+    return !dead.empty();
+  }));
+  reader.Stop();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].value, big.SerializeAsString());
+  EXPECT_THAT(std::string(*FindHeader(dead[0].headers, kHeaderDeadLetterReason)),
+              HasSubstr("over the limit of 2000 bytes"));
+}
+
 // Total lag of a group as Kafka's own kafka-consumer-groups reports it.
 int64_t LagReportedByKafkaTools(const KafkaEnv& env, const std::string& group, std::string* out) {
   std::string command =
