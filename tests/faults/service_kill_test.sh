@@ -9,53 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$1
-source "$root/tests/clients/client_test_env.sh"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-"$root/tools/kafka" start --dir "$work/kafka" >"$work/kafka-start.log" 2>&1 || fail "Kafka did not start"
-stop_kafka() { "$root/tools/kafka" stop --dir "$work/kafka" >/dev/null 2>&1 || true; }
-trap 'stop_kafka; cleanup' EXIT
-bootstrap=$(cat "$work/kafka/bootstrap")
-
-redis_port=$(free_port)
-mkdir -p "$work/redis"
-start_redis_aof() {
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
-    --appendfsync always --save "" >"$work/redis.log" 2>&1 &
-  redis_pid=$!
-  pids+=($redis_pid)
-  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
-  fail "redis-server did not start"
-}
-start_redis_aof
-redis_addr="127.0.0.1:$redis_port"
-
-"$build/bin/signpost-region" --out "$work/region" --kafka-bootstrap "$bootstrap" \
-  >"$work/signpost-region.log" 2>&1 || fail "the region was not loaded"
-
-declare -A port pid
-for s in intake matching followup; do port[$s]=$(free_port); done
-start() { # name: on its fixed port, so clients reconnect to the same address
-  local s=$1 extra=()
-  case "$s" in
-    matching) extra=(--postcodes "$work/region/postcodes.csv") ;;
-    followup) extra=(--directory "127.0.0.1:${port[matching]}") ;;
-  esac
-  rm -f "$work/$s.ready"
-  "$build/bin/signpost-$s" --kafka-bootstrap "$bootstrap" --redis "$redis_addr" \
-    --listen "127.0.0.1:${port[$s]}" --port-file "$work/$s.ready" "${extra[@]}" \
-    >>"$work/signpost-$s.log" 2>&1 &
-  pid[$s]=$!
-  pids+=(${pid[$s]})
-  for _ in $(seq 1 300); do [ -s "$work/$s.ready" ] && return 0; sleep 0.1; done
-  fail "signpost-$s did not start"
-}
-for s in intake matching followup; do start "$s"; done
-
-generate_python
-/usr/bin/python3 "$root/tests/faults/fault_clients.py" "$work/gen" "127.0.0.1:${port[intake]}" \
-  "127.0.0.1:${port[followup]}" "$bootstrap" "$work/region" 60 20 >"$work/ledger.txt" 2>&1 &
-clients=$!
+source "$root/tests/faults/fault_env.sh"
+start_clients 60 20
 
 sleep 8
 for s in intake matching followup; do
@@ -82,9 +37,7 @@ echo "matching frozen for 15 s (a slow consumer), then thawed"
 kill -STOP "${pid[matching]}"
 sleep 15
 kill -CONT "${pid[matching]}"
-wait "$clients" && ok=1 || ok=0
-cat "$work/ledger.txt"
-[ $ok -eq 1 ] || fail "the ledger does not balance"
+check_ledger
 
 # Every poison record set aside with its reason: on the dead-letter topic for each group that
 # reads the topic, or (for submissions) on the rejected topic, which is where GP systems look.
