@@ -12,7 +12,7 @@ Then the ledger: every accepted referral reached exactly one first-contact task 
 closure message back to its referrer; rejected ones reached the rejected topic; the monitor's
 counts agree.
 
-usage: e2e_clients.py GENERATED_DIR ENDPOINTS_ENV REGION_DIR FHIR_TEMPLATE
+usage: e2e_clients.py GENERATED_DIR ENDPOINTS_ENV REGION_DIR FHIR_TEMPLATE PLANTED_OUT
 """
 import collections
 import json
@@ -51,6 +51,10 @@ def check(condition, message):
     if not condition:
         failures.append(message)
         print("FAIL:", message, flush=True)
+
+
+# Personal details this run plants, for the scan of the logs that follows (e2e_test.sh).
+planted = set()
 
 
 def nhs_number():
@@ -160,7 +164,9 @@ def make_referral(source_id):
     r.referrer.ods_code = rng.choice(practices)
     r.referrer.role = referral_pb2.REFERRER_ROLE_GP
     r.identity.nhs_number = nhs_number()
-    r.identity.given_name, r.identity.family_name = "Alex", "Example"
+    r.identity.given_name, r.identity.family_name = "Alexandrina", f"Planted{run}"
+    r.identity.phone = "07700 900461"
+    planted.update({r.identity.nhs_number, r.identity.family_name, r.identity.phone})
     r.identity.date_of_birth.year = rng.randrange(1940, 2000)
     r.identity.date_of_birth.month, r.identity.date_of_birth.day = 6, 15
     r.identity.postcode = rng.choice(postcodes)
@@ -228,6 +234,8 @@ for i in range(FHIR_REFERRALS + 1):
             if i == FHIR_REFERRALS:  # the invalid one
                 number = number[:9] + str((int(number[9]) + 1) % 10)
             res["identifier"][0]["value"] = number
+            res["name"][0]["family"] = f"Fhirplanted{run}"
+            planted.update({number, f"Fhirplanted{run}"})
             res["address"][0]["postalCode"] = rng.choice(postcodes)
     kcat_produce(source_id, json.dumps(bundle), "application/fhir+json")
     if i < FHIR_REFERRALS:
@@ -332,6 +340,8 @@ print(f"ledger: submitted {len(accepted) + refused + 2} (gRPC {GRPC_REFERRALS} +
       f"{sum(len(first_contact_tasks.get(referral_of.get(s, ''), ())) for s in accepted)}, closed "
       f"{sum(kinds[s].count('FEEDBACK_KIND_CLOSED') for s in accepted)}, rejected {len(rejected)}, "
       f"lost {sum(1 for s in accepted if 'FEEDBACK_KIND_CLOSED' not in kinds[s])}")
+with open(sys.argv[5], "w") as out:
+    out.write("".join(f"{value}\n" for value in sorted(planted)))
 if failures:
     sys.exit(f"{len(failures)} failures")
 print("PASS")

@@ -25,10 +25,16 @@ done
 
 generate_python
 if ! /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpoints.env" "$state/region" \
-  "$root/tests/services/intake/data/referral_bundle.json"; then
+  "$root/tests/services/intake/data/referral_bundle.json" "$work/planted.txt"; then
   cp "$state"/logs/*.log "$work/" 2>/dev/null || true
   fail "the end-to-end ledger does not balance"
 fi
 stop_run
+# No personal details in any service's log: the NHS numbers, names and phone numbers planted.
+[ -s "$work/planted.txt" ] || fail "no planted details to look for"
+if grep -F -l -f "$work/planted.txt" "$state"/logs/*.log; then
+  grep -F -o -f "$work/planted.txt" "$state"/logs/*.log | sort | uniq -c | head
+  fail "personal details in the logs above"
+fi
 grep -q "tools/run: stopped" "$work/run.log" || { cat "$work/run.log"; fail "tools/run did not stop cleanly"; }
 echo "PASS"
