@@ -203,6 +203,11 @@ std::vector<Outcome> KafkaConsumer::HandleWithinLimits(const std::vector<Consume
   std::vector<ConsumedMessage> others;
   for (size_t i : within) others.push_back(batch[i]);
   std::vector<Outcome> handled = others.empty() ? std::vector<Outcome>() : handler_.Handle(others);
+  if (handled.size() != others.size()) {  // a handler that breaks its contract: a programmer error
+    spdlog::critical("kafka consumer {}: {} outcomes for {} messages", options_.group_id,
+                     handled.size(), others.size());
+    std::abort();
+  }
   std::vector<Outcome> outcomes(batch.size());
   for (size_t i = 0, next = 0; i < batch.size(); ++i) {
     if (next < within.size() && within[next] == i) {

@@ -312,18 +312,20 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::Read(
   }
   if (!missing.empty()) {
     std::vector<redis::Command> fetch;
+    // The stamp before the record: a write landing between the two leaves a newer record under
+    // an older stamp (a later miss), never an older record under the current stamp.
     for (const auto& [q, k, id] : missing) {
-      fetch.push_back({"GET", ResourceKey(id)});
       fetch.push_back({"GET", StampKey(id)});
+      fetch.push_back({"GET", ResourceKey(id)});
     }
     auto records = redis_.Pipeline(fetch);
     if (!records.ok()) return records.status();
     for (size_t m = 0; m < missing.size(); ++m) {
       const auto& [q, k, id] = missing[m];
-      const redis::Reply& record = (*records)[2 * m];
+      const redis::Reply& record = (*records)[2 * m + 1];
       auto resource = std::make_shared<v1::Resource>();
       if (record.is_nil() || !resource->ParseFromString(record.str)) continue;  // removed
-      memo_.Put(id, (*records)[2 * m + 1].str, resource);
+      memo_.Put(id, (*records)[2 * m].str, resource);
       out.candidates[q][k].resource = std::move(resource);
     }
   }

@@ -52,23 +52,27 @@ absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
   }
   absl::MutexLock lock(&mu_);
   remembered_.clear();
+  ++generation_;
   return static_cast<int>(commands.size());
 }
 
 absl::StatusOr<PersonLocation> PostcodeLookup::Locate(const std::string& postcode,
                                                       const std::string& district) {
-  const std::string key = absl::StrCat(postcode, "/", district);
+  const std::string key = absl::StrCat(postcode, std::string(1, '\0'), district);
   const absl::Time now = absl::Now();
+  uint64_t generation;
   {
     absl::MutexLock lock(&mu_);
     if (auto it = remembered_.find(key); it != remembered_.end() && it->second.until > now) {
       return it->second.location;
     }
+    generation = generation_;
   }
   auto located = Fetch(postcode, district);
   // An unknown postcode is not remembered: it may be loaded any moment.
   if (!located.ok() || located->basis == PersonLocation::Basis::kNone) return located;
   absl::MutexLock lock(&mu_);
+  if (generation != generation_) return located;  // a load happened meanwhile: not remembered
   if (remembered_.size() >= max_remembered_) remembered_.clear();
   remembered_[key] = {*located, now + remember_};
   return located;

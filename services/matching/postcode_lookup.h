@@ -43,6 +43,7 @@ class PostcodeLookup {
   const size_t max_remembered_;
   absl::Mutex mu_;
   std::unordered_map<std::string, Remembered> remembered_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // moves on every load
 };
 
 }  // namespace signpost::matching

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -35,7 +36,20 @@ struct Ledger {
   absl::Mutex mu;
   std::unordered_map<std::string, absl::Time> started ABSL_GUARDED_BY(mu);  // by referral id
   std::unordered_map<std::string, absl::Time> arrived ABSL_GUARDED_BY(mu);
+  // Referral ids this run's calls were answered with (warm-up included). An arrival counts as
+  // delivered only for one of them: tasks of an earlier run's backlog are not this run's.
+  std::unordered_set<std::string> ours ABSL_GUARDED_BY(mu);
   std::atomic<int> in_flight{0}, accepted{0}, failed{0}, delivered{0};
+
+  // Either may come first: the task on the stream or the call's answer.
+  void Arrived(const std::string& id, absl::Time at) {
+    absl::MutexLock lock(&mu);
+    if (arrived.emplace(id, at).second && ours.contains(id)) ++delivered;
+  }
+  void Answered(const std::string& id) {
+    absl::MutexLock lock(&mu);
+    if (ours.insert(id).second && arrived.contains(id)) ++delivered;
+  }
 };
 
 struct Call {
@@ -101,9 +115,7 @@ int main(int argc, char** argv) {
         if (task.kind() != v1::TASK_KIND_FIRST_CONTACT || task.status() != v1::TASK_STATUS_OPEN) {
           continue;
         }
-        absl::Time now = absl::Now();
-        absl::MutexLock lock(&ledger.mu);
-        if (ledger.arrived.emplace(task.referral_id(), now).second) ++ledger.delivered;
+        ledger.Arrived(task.referral_id(), absl::Now());
       }
       (void)reader->Finish();
     });
@@ -114,6 +126,8 @@ int main(int argc, char** argv) {
   if (ready < static_cast<int>(queues.size())) {
     std::cerr << "signpost-bench-e2e: " << ready << " of " << queues.size()
               << " task streams answered\n";
+    for (auto& context : subscriptions) context->TryCancel();
+    for (auto& r : readers) r.join();
     return 1;
   }
 
@@ -157,14 +171,17 @@ int main(int argc, char** argv) {
     stubs[i % channels]->async()->SubmitReferral(
         &call->context, &call->request, &call->response, [&ledger, call](grpc::Status s) {
           if (s.ok()) {
-            absl::MutexLock lock(&ledger.mu);
-            if (call->measured) ledger.started[call->response.referral_id()] = call->started;
+            {
+              absl::MutexLock lock(&ledger.mu);
+              if (call->measured) ledger.started[call->response.referral_id()] = call->started;
+            }
+            ledger.Answered(call->response.referral_id());
             ++ledger.accepted;
           } else {
             ++ledger.failed;
           }
-          --ledger.in_flight;
           delete call;
+          --ledger.in_flight;  // last: main may tear down once nothing is in flight
         });
   }
   const absl::Time sent_all = absl::Now();
@@ -186,7 +203,9 @@ int main(int argc, char** argv) {
   absl::Time last_arrival = begin;
   {
     absl::MutexLock lock(&ledger.mu);
-    for (const auto& [id, at] : ledger.arrived) last_arrival = std::max(last_arrival, at);
+    for (const auto& [id, at] : ledger.arrived) {
+      if (ledger.ours.contains(id)) last_arrival = std::max(last_arrival, at);
+    }
     for (const auto& [id, started] : ledger.started) {
       ++measured;
       auto it = ledger.arrived.find(id);

@@ -62,7 +62,7 @@ void LinkWorkerApp::Run(const std::atomic<bool>& stop) {
     std::atomic<bool> done{false};
     std::thread watch([&] {
       while (!stop && !done) absl::SleepFor(absl::Milliseconds(100));
-      context.TryCancel();
+      if (stop) context.TryCancel();  // else the stream ended by itself: keep its status
     });
     while (reader->Read(&update)) {
       if (!update.resume_token().empty()) token = update.resume_token();
