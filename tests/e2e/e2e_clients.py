@@ -16,9 +16,9 @@ usage: e2e_clients.py GENERATED_DIR ENDPOINTS_ENV REGION_DIR FHIR_TEMPLATE PLANT
 """
 import collections
 import json
+import os
 import queue
 import random
-import struct
 import subprocess
 import sys
 import threading
@@ -27,7 +27,9 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
+from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
 from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
@@ -58,13 +60,7 @@ planted = set()
 
 
 def nhs_number():
-    while True:
-        digits = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
-        check_digit = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-        if check_digit == 11:
-            check_digit = 0
-        if check_digit != 10:
-            return digits + str(check_digit)
+    return test_nhs_number(rng)
 
 
 # --- link-worker apps ------------------------------------------------------------------------
@@ -247,17 +243,7 @@ kcat_produce(f"FHIR-{run}-malformed", '{"resourceType": "Bundle", "entry": [', "
 
 # --- GP system reading its feedback with kcat ------------------------------------------------
 def read_topic(topic):
-    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
-                          "-q", "-f", "%R%s"], capture_output=True, check=True).stdout
-    events, at = [], 0
-    while at + 4 <= len(out):
-        (size,) = struct.unpack(">i", out[at:at + 4])
-        at += 4
-        if size < 0:
-            continue
-        events.append(events_pb2.Event.FromString(out[at:at + size]))
-        at += size
-    return events
+    return read_events(bootstrap, topic)
 
 
 def feedback():

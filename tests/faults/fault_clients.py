@@ -13,16 +13,17 @@ task for a referral; no GP gets two messages of one kind for a referral under di
 usage: fault_clients.py GENERATED_DIR INTAKE FOLLOWUP KAFKA REGION_DIR LOAD_SECONDS RATE
 """
 import collections
+import os
 import random
-import struct
-import subprocess
 import sys
 import threading
 import time
 import uuid
 
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
+from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
 from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
                          intake_service_pb2_grpc, referral_pb2)
@@ -81,12 +82,7 @@ intake = intake_service_pb2_grpc.IntakeServiceStub(grpc.insecure_channel(intake_
 
 
 def nhs_number():
-    while True:
-        digits = "999" + "".join(str(rng.randrange(10)) for _ in range(6))
-        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-        check = 0 if check == 11 else check
-        if check != 10:
-            return digits + str(check)
+    return test_nhs_number(rng)
 
 
 def referral(i):
@@ -156,20 +152,7 @@ stop.set()
 
 
 def read_topic(topic):
-    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
-                          "-q", "-f", "%R%s"], capture_output=True, check=True).stdout
-    events, at = [], 0
-    while at + 4 <= len(out):
-        (size,) = struct.unpack(">i", out[at:at + 4])
-        at += 4
-        if size < 0:
-            continue
-        try:
-            events.append(events_pb2.Event.FromString(out[at:at + size]))
-        except Exception:  # a poison record the suite put there: the services set it aside
-            pass
-        at += size
-    return events
+    return read_events(bootstrap, topic)
 
 
 received = {e.referral_received.referral.source_referral_id

@@ -141,6 +141,27 @@ class KafkaIntegrationTest : public ::testing::Test {
     });
   }
 
+  // The dead-letter topic read as an operator's tool would, once at least one letter is there.
+  std::vector<ConsumedMessage> DeadLetters(const std::string& group) {
+    absl::Mutex mu;
+    std::vector<ConsumedMessage> dead;
+    auto collect = PerMessage([&](const ConsumedMessage& m) {
+      absl::MutexLock lock(&mu);
+      dead.push_back(m);
+      return Outcome::Done();
+    });
+    ConsumerOptions dlq = Options(group);
+    dlq.topics = {env_.Topic(Topic::kDeadletter)};
+    RunningConsumer reader(dlq, *collect, *producer_);
+    EXPECT_TRUE(WaitUntil([&] {
+      absl::MutexLock lock(&mu);
+      return !dead.empty();
+    }));
+    reader.Stop();
+    absl::MutexLock lock(&mu);
+    return dead;
+  }
+
   KafkaEnv env_;
   std::unique_ptr<KafkaProducer> producer_;
 };
@@ -235,23 +256,7 @@ TEST_F(KafkaIntegrationTest, PoisonEventLandsOnDeadLetterTopicAndConsumerGoesOn)
   ASSERT_TRUE(WaitUntil([&] { return ledger.DistinctDone() == 2; }));
   consumer.Stop();
 
-  // Read the dead-letter topic as an operator's tool would.
-  absl::Mutex mu;
-  std::vector<ConsumedMessage> dead;
-  auto collect = PerMessage([&](const ConsumedMessage& m) {
-    absl::MutexLock lock(&mu);
-    dead.push_back(m);
-    return Outcome::Done();
-  });
-  ConsumerOptions dlq = Options("dlq-reader");
-  dlq.topics = {env_.Topic(Topic::kDeadletter)};
-  RunningConsumer reader(dlq, *collect, *producer_);
-  ASSERT_TRUE(WaitUntil([&] {
-    absl::MutexLock lock(&mu);
-    return !dead.empty();
-  }));
-  reader.Stop();
-  absl::MutexLock lock(&mu);
+  std::vector<ConsumedMessage> dead = DeadLetters("dlq-reader");
   ASSERT_EQ(dead.size(), 1u);
   const ConsumedMessage& d = dead[0];
   EXPECT_EQ(d.value, poison);  // the original bytes
@@ -284,22 +289,7 @@ TEST_F(KafkaIntegrationTest, ARecordOverTheSizeLimitIsDeadLetteredUnhandledAndTh
   consumer.Stop();
   EXPECT_EQ(ledger.SeenCount("big"), 0);  // never handed to the handler
 
-  absl::Mutex mu;
-  std::vector<ConsumedMessage> dead;
-  auto collect = PerMessage([&](const ConsumedMessage& m) {
-    absl::MutexLock lock(&mu);
-    dead.push_back(m);
-    return Outcome::Done();
-  });
-  ConsumerOptions dlq = Options("limits-dlq-reader");
-  dlq.topics = {env_.Topic(Topic::kDeadletter)};
-  RunningConsumer reader(dlq, *collect, *producer_);
-  ASSERT_TRUE(WaitUntil([&] {
-    absl::MutexLock lock(&mu);
-    return !dead.empty();
-  }));
-  reader.Stop();
-  absl::MutexLock lock(&mu);
+  std::vector<ConsumedMessage> dead = DeadLetters("limits-dlq-reader");
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].value, big.SerializeAsString());
   EXPECT_THAT(std::string(*FindHeader(dead[0].headers, kHeaderDeadLetterReason)),
