@@ -23,10 +23,12 @@ kafka::Outcome FromStatus(const absl::Status& s) {
 }  // namespace
 
 FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
+                                 const crypto::PersonalDetailsCipher& cipher,
                                  std::string topic_prefix, std::string producer_name,
                                  metrics::Registry& metrics, std::function<absl::Time()> clock)
     : commands_(commands),
       producer_(producer),
+      cipher_(cipher),
       topic_prefix_(std::move(topic_prefix)),
       producer_name_(std::move(producer_name)),
       opened_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
@@ -43,6 +45,16 @@ kafka::Outcome FollowUpHandler::HandleMessage(const kafka::ConsumedMessage& mess
   absl::Status s;
   switch (event->payload_case()) {
     case v1::Event::kReferralMatched:
+      // A key this service lacks, or details that do not authenticate, will not mend with a
+      // retry: the event waits on the dead-letter topic for the keyring to be put right and a
+      // replay. The reason names no personal detail.
+      if (s = cipher_.Open(*event->mutable_referral_matched()->mutable_referral(),
+                           event->envelope().referral_id());
+          !s.ok()) {
+        spdlog::error("referral.matched of {}: {}", event->envelope().referral_id(),
+                      std::string(s.message()));
+        return kafka::Outcome::DeadLetter(std::string(s.message()));
+      }
       s = commands_.Open(*event);
       if (s.ok()) opened_.Increment();
       break;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <string>
 
+#include "common/crypto/personal_details_cipher.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
@@ -16,7 +17,9 @@ namespace signpost::followup {
 // its id. Redis or the broker unreachable: retried, never skipped.
 class FollowUpHandler final : public kafka::MessageHandler {
  public:
-  FollowUpHandler(CaseCommands& commands, kafka::Producer& producer, std::string topic_prefix,
+  // `cipher` opens the matched referral's sealed identity and notes for the case.
+  FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
+                  const crypto::PersonalDetailsCipher& cipher, std::string topic_prefix,
                   std::string producer_name, metrics::Registry& metrics,
                   std::function<absl::Time()> clock);
 
@@ -26,6 +29,7 @@ class FollowUpHandler final : public kafka::MessageHandler {
 
   CaseCommands& commands_;
   kafka::Producer& producer_;
+  const crypto::PersonalDetailsCipher& cipher_;
   std::string topic_prefix_;
   std::string producer_name_;
   metrics::Counter& opened_;

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config/address.h"
+#include "common/crypto/data_keyring.h"
+#include "common/crypto/personal_details_cipher.h"
 #include "common/grpc/grpc_server.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
@@ -30,6 +32,7 @@ constexpr char kService[] = "signpost-followup";
 
 struct FollowUpConfig {
   CommonConfig common;
+  std::string data_keys;  // the keyring that seals and opens personal details
   std::string directory;
   int first_contact_working_days = 3;
   int priority_first_contact_working_days = 1;
@@ -74,6 +77,12 @@ int Run(const FollowUpConfig& config) {
     fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
     return 2;
   }
+  auto data_keys = crypto::LoadServiceDataKeys(config.data_keys);
+  if (!data_keys.ok()) {
+    spdlog::critical("{}", std::string(data_keys.status().message()));
+    return 2;
+  }
+  crypto::PersonalDetailsCipher cipher(*data_keys);
   BlockShutdownSignals();
   const std::string& prefix = config.common.topic_prefix;
   const std::string instance = InstanceIdOrDefault(config.common);
@@ -106,7 +115,8 @@ int Run(const FollowUpConfig& config) {
   TaskFeed feed(**feed_redis, **redis, keys);
   TimerScheduler scheduler(
       store, workflow, now, [&outbox] { outbox.Wake(); }, registry);
-  FollowUpHandler handler(commands, **producer, prefix, workflow_options->producer, registry, now);
+  FollowUpHandler handler(commands, **producer, cipher, prefix, workflow_options->producer,
+                          registry, now);
   FollowUpService service(commands, store, feed);
   auto& subscribers = registry.GetGauge("signpost_followup_task_subscribers",
                                         "SubscribeTasks streams open on this instance");
@@ -162,6 +172,9 @@ int main(int argc, char** argv) {
   signpost::followup::FollowUpConfig config;
   CLI::App app("signpost-followup: link workers' task queues, follow-up timers, outcomes");
   signpost::AddCommonOptions(app, config.common);
+  app.add_option("--data-keys", config.data_keys,
+                 "Keyring file that seals and opens personal details on the bus")
+      ->envname("SIGNPOST_DATA_KEYS");
   app.add_option("--directory", config.directory,
                  "signpost-matching's gRPC address, where connections reserve places")
       ->envname("SIGNPOST_DIRECTORY_ADDR");

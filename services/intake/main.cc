@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_split.h"
 #include "common/config/address.h"
+#include "common/crypto/data_keyring.h"
+#include "common/crypto/personal_details_cipher.h"
 #include "common/grpc/grpc_server.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/topics.h"
@@ -27,6 +29,7 @@ constexpr char kService[] = "signpost-intake";
 
 struct IntakeConfig {
   CommonConfig common;
+  std::string data_keys;  // the keyring that seals and opens personal details
   std::vector<int> priority_imd_deciles = {1, 2};
   std::vector<std::string> priority_groups = {"carer",
                                               "veteran",
@@ -75,6 +78,12 @@ int Run(const IntakeConfig& config) {
     spdlog::critical("{}", policy.status().ToString());
     return 2;
   }
+  auto data_keys = crypto::LoadServiceDataKeys(config.data_keys);
+  if (!data_keys.ok()) {
+    spdlog::critical("{}", std::string(data_keys.status().message()));
+    return 2;
+  }
+  crypto::PersonalDetailsCipher cipher(*data_keys);
   BlockShutdownSignals();
   const std::string& prefix = config.common.topic_prefix;
 
@@ -115,7 +124,7 @@ int Run(const IntakeConfig& config) {
   options.priority = *policy;
   options.lease = absl::Milliseconds(config.delivery_timeout_ms) * 3;
   options.in_progress_wait = options.lease + absl::Seconds(5);
-  Submitter submitter(options, submissions, statuses, **producer, registry,
+  Submitter submitter(options, submissions, statuses, **producer, cipher, registry,
                       [] { return absl::Now(); });
 
   WorkerPool workers(config.workers);
@@ -170,6 +179,9 @@ int main(int argc, char** argv) {
   signpost::intake::IntakeConfig config;
   CLI::App app("signpost-intake: accepts social prescribing referrals");
   signpost::AddCommonOptions(app, config.common);
+  app.add_option("--data-keys", config.data_keys,
+                 "Keyring file that seals and opens personal details on the bus")
+      ->envname("SIGNPOST_DATA_KEYS");
   app.add_option("--priority-imd-deciles", config.priority_imd_deciles,
                  "IMD deciles flagged priority (Core20)")
       ->envname("SIGNPOST_PRIORITY_IMD_DECILES")

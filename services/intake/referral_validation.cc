@@ -107,6 +107,10 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
   v.MaxLength("referrer.name", r.referrer().name(), limits.max_name_length);
   v.MaxLength("referrer.contact", r.referrer().contact(), 254);
 
+  if (r.has_sealed()) {
+    v.Add("sealed", "set by intake only: submit identity and notes in their own fields");
+  }
+
   // The person.
   const auto& id = r.identity();
   if (!id.nhs_number().empty()) {

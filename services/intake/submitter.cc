@@ -69,11 +69,13 @@ std::string ChannelName(v1::SubmissionChannel channel) {
 }
 
 Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, StatusStore& statuses,
-                     kafka::Producer& producer, metrics::Registry& metrics, Clock clock)
+                     kafka::Producer& producer, const crypto::PersonalDetailsCipher& cipher,
+                     metrics::Registry& metrics, Clock clock)
     : options_(std::move(options)),
       submissions_(submissions),
       statuses_(statuses),
       producer_(producer),
+      cipher_(cipher),
       metrics_(metrics),
       clock_(std::move(clock)) {
   bookkeeper_ = std::thread([this] { Bookkeep(); });
@@ -237,6 +239,15 @@ void Submitter::SubmitAsync(v1::Referral referral, v1::SubmissionChannel channel
 void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKey key,
                         std::string owner, v1::SubmissionChannel channel, std::string traceparent,
                         Done done) {
+  if (absl::Status sealed = cipher_.Seal(referral, result.referral_id); !sealed.ok()) {
+    // Nothing was published: the claim is released as after a failed send.
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(
+        {false, absl::InternalError(absl::StrCat("referral not accepted: ", sealed.message())),
+         std::move(key), std::move(owner), std::nullopt, channel, std::move(result),
+         std::move(done)});
+    return;
+  }
   v1::Event event;
   auto* received = event.mutable_referral_received();
   *received->mutable_referral() = std::move(referral);

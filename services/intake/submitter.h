@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/crypto/personal_details_cipher.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
 #include "services/intake/priority.h"
@@ -41,14 +42,15 @@ struct SubmitResult {
 };
 
 // The one path every submission takes, whichever way it came: normalise, validate, triage
-// priority, de-duplicate, publish referral.received (acks=all), record the status. Rejections
-// are published to referral.rejected with every reason.
+// priority, de-duplicate, publish referral.received (acks=all; identity and notes sealed with
+// `cipher`), record the status. Rejections are published to referral.rejected with every reason.
 class Submitter {
  public:
   using Done = std::function<void(absl::StatusOr<SubmitResult>)>;
 
   Submitter(SubmitterOptions options, SubmissionStore& submissions, StatusStore& statuses,
-            kafka::Producer& producer, metrics::Registry& metrics, Clock clock);
+            kafka::Producer& producer, const crypto::PersonalDetailsCipher& cipher,
+            metrics::Registry& metrics, Clock clock);
   // Finishes the bookkeeping of every submission already acknowledged by the broker.
   ~Submitter();
 
@@ -98,6 +100,7 @@ class Submitter {
   SubmissionStore& submissions_;
   StatusStore& statuses_;
   kafka::Producer& producer_;
+  const crypto::PersonalDetailsCipher& cipher_;
   metrics::Registry& metrics_;
   Clock clock_;
 

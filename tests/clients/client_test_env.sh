@@ -11,6 +11,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Intake and follow-up seal and open personal details with the tests' keyring.
+export SIGNPOST_DATA_KEYS=${SIGNPOST_DATA_KEYS:-$root/tests/support/data/test-data-keys}
 
 # Python modules for every .proto under proto/, with Debian's protoc and grpc_python_plugin.
 generate_python() {

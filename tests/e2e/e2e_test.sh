@@ -9,7 +9,9 @@ build=$1
 source "$root/tests/clients/client_test_env.sh"
 
 state="$work/signpost"
-SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" >"$work/run.log" 2>&1 &
+# tools/run makes the system's own keyring, as on a user's machine.
+env -u SIGNPOST_DATA_KEYS SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" \
+  >"$work/run.log" 2>&1 &
 run_pid=$!
 stop_run() {
   kill -TERM "$run_pid" 2>/dev/null || true
@@ -29,6 +31,22 @@ if ! /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpo
   cp "$state"/logs/*.log "$work/" 2>/dev/null || true
   fail "the end-to-end ledger does not balance"
 fi
+# No personal details in clear on any topic Signpost writes: identity and notes travel sealed.
+# Only the inbound topic holds them as the GP systems wrote them.
+[ "$(stat -c %a "$state/data-keys")" = 600 ] || fail "the keyring tools/run made is not private"
+bootstrap=$(sed -n 's/^KAFKA_BOOTSTRAP=//p' "$state/endpoints.env")
+scanned=0
+while IFS=$'\t' read -r topic _; do
+  case "$topic" in "#"* | "" | signpost.referral.submitted) continue ;; esac
+  kcat -b "$bootstrap" -C -t "$topic" -o beginning -e -q -f '%s\n' >"$work/topic.bin" 2>/dev/null ||
+    fail "could not read $topic"
+  scanned=$((scanned + $(stat -c %s "$work/topic.bin")))
+  if grep -a -F -q -f "$work/planted.txt" "$work/topic.bin"; then
+    grep -a -F -o -f "$work/planted.txt" "$work/topic.bin" | sort | uniq -c | head
+    fail "personal details in clear on $topic"
+  fi
+done <"$root/proto/signpost/v1/topics.tsv"
+[ "$scanned" -gt 100000 ] || fail "only $scanned bytes on the topics: nothing to scan?"
 stop_run
 # No personal details in any service's log: the NHS numbers, names and phone numbers planted.
 [ -s "$work/planted.txt" ] || fail "no planted details to look for"

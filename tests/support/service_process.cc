@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/support/test_data_keys.h"
 
 extern char** environ;
 
@@ -57,6 +58,10 @@ absl::Status ServiceProcess::Start() {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
   for (const auto& [k, v] : env_) env_strings.push_back(k + "=" + v);
+  // Intake and follow-up seal and open personal details with the tests' keyring.
+  if (!env_.contains("SIGNPOST_DATA_KEYS") && getenv("SIGNPOST_DATA_KEYS") == nullptr) {
+    env_strings.push_back("SIGNPOST_DATA_KEYS=" + TestDataKeysPath());
+  }
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -12,5 +12,6 @@ void AddDirectoryCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddOpsCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddTopicCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
+void AddKeyCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 
 }  // namespace signpost::ctl

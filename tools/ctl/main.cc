@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   AddTaskCommands(app, ctx, exit_code);
   AddOpsCommands(app, ctx, exit_code);
   AddTopicCommands(app, ctx, exit_code);
+  AddKeyCommands(app, ctx, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -43,6 +43,8 @@ TEST(ReferralValidationTest, EachViolationNamesItsField) {
       {"bad NHS check digit",
        [](v1::Referral& r) { r.mutable_identity()->set_nhs_number("9434765918"); },
        "identity.nhs_number"},
+      {"sealed details from a submitter",
+       [](v1::Referral& r) { r.mutable_sealed()->set_key_id("k1"); }, "sealed"},
       {"short NHS number", [](v1::Referral& r) { r.mutable_identity()->set_nhs_number("94347"); },
        "identity.nhs_number"},
       {"no NHS number and no reason",

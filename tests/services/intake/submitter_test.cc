@@ -9,6 +9,7 @@
 #include "tests/services/intake/in_memory_stores.h"
 #include "tests/services/intake/referral_builder.h"
 #include "tests/support/fake_producer.h"
+#include "tests/support/test_data_keys.h"
 
 namespace signpost::intake {
 namespace {
@@ -19,7 +20,7 @@ using testing::ValidReferral;
 class SubmitterTest : public ::testing::Test {
  protected:
   SubmitterTest()
-      : submitter_(Options(), submissions_, statuses_, producer_, metrics_,
+      : submitter_(Options(), submissions_, statuses_, producer_, cipher_, metrics_,
                    [this] { return now_; }) {}
 
   static SubmitterOptions Options() {
@@ -46,6 +47,8 @@ class SubmitterTest : public ::testing::Test {
   testing::InMemorySubmissionStore submissions_;
   testing::InMemoryStatusStore statuses_;
   signpost::testing::FakeProducer producer_;
+  crypto::DataKeyring keys_ = signpost::testing::TestDataKeys();
+  crypto::PersonalDetailsCipher cipher_{keys_};
   metrics::Registry metrics_;
   Submitter submitter_;
 };
@@ -62,7 +65,15 @@ TEST_F(SubmitterTest, AcceptedReferralPublishesOneReceivedEventAndRecordsItsStat
   const auto& e = events[0];
   EXPECT_EQ(e.envelope().referral_id(), result->referral_id);
   EXPECT_EQ(e.envelope().event_id(), Submitter::ReceivedEventId(result->referral_id));
-  EXPECT_EQ(e.referral_received().referral().identity().nhs_number(), "9434765919");
+  // Who the person is travels only sealed, and opens with the keyring.
+  v1::Referral on_bus = e.referral_received().referral();
+  EXPECT_FALSE(on_bus.has_identity());
+  EXPECT_TRUE(on_bus.notes().empty());
+  EXPECT_EQ(on_bus.sealed().key_id(), "test-2");
+  EXPECT_EQ(on_bus.sealed().person_ref().size(), 64u);
+  EXPECT_EQ(on_bus.SerializeAsString().find("9434765919"), std::string::npos);
+  ASSERT_TRUE(cipher_.Open(on_bus, result->referral_id).ok());
+  EXPECT_EQ(on_bus.identity().nhs_number(), "9434765919");
   EXPECT_EQ(e.referral_received().referral().profile().postcode_district(), "LS6");
   EXPECT_EQ(e.referral_received().priority(), v1::URGENCY_PRIORITY);
   EXPECT_EQ(e.referral_received().channel(), v1::SUBMISSION_CHANNEL_GRPC);

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "common/crypto/data_keyring.h"
+#include "signpost/v1/referral.pb.h"
+
+namespace signpost::crypto {
+
+// Seals a referral's identity and notes for the bus and opens them again, with AES-256-GCM
+// (OpenSSL). The referral id and the key id are authenticated with the ciphertext, so sealed
+// details cannot be moved onto another referral or relabelled with another key.
+class PersonalDetailsCipher {
+ public:
+  explicit PersonalDetailsCipher(const DataKeyring& keys) : keys_(keys) {}
+
+  // Moves identity and notes into `referral.sealed` (current key) and clears them.
+  absl::Status Seal(v1::Referral& referral, absl::string_view referral_id) const;
+
+  // Puts identity and notes back from `referral.sealed` and clears it. A referral with nothing
+  // sealed (from before sealing existed) is left as it is. FAILED_PRECONDITION for a key this
+  // keyring lacks; DATA_LOSS when the details do not authenticate (altered, or not this
+  // referral's). Neither message holds any personal detail.
+  absl::Status Open(v1::Referral& referral, absl::string_view referral_id) const;
+
+  // HMAC-SHA256 (hex) of the NHS number, or of name + date of birth + postcode when there is
+  // none; "" when there is neither.
+  std::string PersonRef(const v1::PersonIdentity& identity) const;
+
+ private:
+  const DataKeyring& keys_;
+};
+
+}  // namespace signpost::crypto
