@@ -85,26 +85,31 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
   }
 }
 
-void FlowStats::SetLag(std::vector<v1::GroupLag> lag, absl::Time now) {
+void FlowStats::SetLag(std::vector<v1::GroupLag> lag) {
   absl::MutexLock lock(&mu_);
-  for (v1::GroupLag& group : lag) {
-    double longest = 0;
-    for (v1::PartitionLag& p : *group.mutable_partitions()) {
-      if (p.lag() <= 0) continue;
-      auto it = times_.find({group.topic(), p.partition()});
-      if (it == times_.end()) continue;
-      // The first message at or after the committed offset is the oldest one waiting.
-      int64_t next = std::max<int64_t>(p.committed(), 0);
-      const auto& times = it->second;
-      auto at = std::lower_bound(times.begin(), times.end(), std::make_pair(next, INT64_MIN));
-      if (at == times.end()) continue;
-      double waited = std::max(0.0, absl::ToDoubleSeconds(now - absl::FromUnixMillis(at->second)));
-      p.set_oldest_waiting_seconds(waited);
-      longest = std::max(longest, waited);
-    }
-    group.set_oldest_waiting_seconds(longest);
-  }
   lag_ = std::move(lag);
+}
+
+// How long each lagging partition's oldest unprocessed message has waited by `now`, from the
+// message times seen so far: a snapshot taken after the tail catches up (or later) knows more
+// than the probe did when it measured the lag.
+v1::GroupLag FlowStats::WithWaits(v1::GroupLag group, absl::Time now) const {
+  double longest = 0;
+  for (v1::PartitionLag& p : *group.mutable_partitions()) {
+    if (p.lag() <= 0) continue;
+    auto it = times_.find({group.topic(), p.partition()});
+    if (it == times_.end()) continue;
+    // The first message at or after the committed offset is the oldest one waiting.
+    int64_t next = std::max<int64_t>(p.committed(), 0);
+    const auto& times = it->second;
+    auto at = std::lower_bound(times.begin(), times.end(), std::make_pair(next, INT64_MIN));
+    if (at == times.end()) continue;
+    double waited = std::max(0.0, absl::ToDoubleSeconds(now - absl::FromUnixMillis(at->second)));
+    p.set_oldest_waiting_seconds(waited);
+    longest = std::max(longest, waited);
+  }
+  group.set_oldest_waiting_seconds(longest);
+  return group;
 }
 
 v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
@@ -120,7 +125,7 @@ v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
     flow->set_messages_total(totals.messages);
     *flow->mutable_last_message_at() = events::ToTimestamp(absl::FromUnixMillis(totals.last_ms));
   }
-  for (const auto& group : lag_) *out.add_groups() = group;
+  for (const auto& group : lag_) *out.add_groups() = WithWaits(group, now);
   for (const auto& [key, count] : dead_letters_) {
     v1::DeadLetterCount* c = out.add_dead_letters();
     c->set_source_topic(key.first);

@@ -25,9 +25,9 @@ class FlowStats {
 
   // `event`: the message parsed as an Event, or null (the dead-letter topic, unreadable bytes).
   void Observe(const kafka::ConsumedMessage& message, const v1::Event* event);
-  // Takes the groups' lag and adds how long each group's oldest unprocessed message has waited,
-  // from the message times the monitor has seen.
-  void SetLag(std::vector<v1::GroupLag> lag, absl::Time now);
+  // The groups' latest lag; each snapshot adds how long each group's oldest unprocessed message
+  // has waited, from the message times the monitor has seen by then.
+  void SetLag(std::vector<v1::GroupLag> lag);
   v1::FlowSnapshot Snapshot(absl::Time now) const;
 
  private:
@@ -38,6 +38,8 @@ class FlowStats {
   };
   void ObserveDeadLetter(const kafka::ConsumedMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ObserveEvent(const v1::Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::GroupLag WithWaits(v1::GroupLag group, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::string prefix_;
   size_t latest_limit_;

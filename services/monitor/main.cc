@@ -77,7 +77,7 @@ int Run(const MonitorConfig& config) {
         continue;
       }
       absl::Time at = now();
-      stats.SetLag(*std::move(lag), at);
+      stats.SetLag(*std::move(lag));
       const v1::FlowSnapshot snapshot = stats.Snapshot(at);  // outlives the loop over it
       for (const auto& group : snapshot.groups()) {
         metrics::Labels labels = {{"group", group.group()}, {"topic", group.topic()}};

@@ -15,7 +15,7 @@ class Monitor {
   explicit Monitor(std::string topic_prefix, EquityOptions equity = {});
 
   void Observe(const kafka::ConsumedMessage& message);
-  void SetLag(std::vector<v1::GroupLag> lag, absl::Time now) { flows_.SetLag(std::move(lag), now); }
+  void SetLag(std::vector<v1::GroupLag> lag) { flows_.SetLag(std::move(lag)); }
 
   v1::FlowSnapshot Snapshot(absl::Time now) const;
   absl::StatusOr<v1::GapReport> GapReport(const v1::GapReportRequest& request,

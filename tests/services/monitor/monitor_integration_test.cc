@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
@@ -27,15 +30,23 @@ class StopAt final : public kafka::BatchHandler {
   explicit StopAt(std::map<int, int64_t> limit) : limit_(std::move(limit)) {}
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override {
     std::vector<kafka::Outcome> out;
+    absl::MutexLock lock(&mu_);
     for (const auto& m : batch) {
-      out.push_back(m.offset < limit_[m.partition] ? kafka::Outcome::Done()
-                                                   : kafka::Outcome::Retry("not yet"));
+      bool done = m.offset < limit_[m.partition];
+      if (done) processed_.insert({m.partition, m.offset});
+      out.push_back(done ? kafka::Outcome::Done() : kafka::Outcome::Retry("not yet"));
     }
     return out;
+  }
+  size_t processed() const {
+    absl::MutexLock lock(&mu_);
+    return processed_.size();
   }
 
  private:
   std::map<int, int64_t> limit_;
+  mutable absl::Mutex mu_;
+  std::set<std::pair<int, int64_t>> processed_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
@@ -77,7 +88,10 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
     auto consumer = kafka::KafkaConsumer::Create(options, handler, *producer);
     ASSERT_TRUE(consumer.ok()) << consumer.status();
     std::thread run([&] { (*consumer)->Run(); });
-    absl::SleepFor(absl::Seconds(6));  // processes its share, retries the rest, commits
+    // Processes its share and retries the rest; stopping commits what it processed.
+    EXPECT_TRUE(WaitUntil([&] { return handler.processed() == static_cast<size_t>(processed); },
+                          absl::Seconds(60)));
+    absl::SleepFor(absl::Seconds(1));  // a few retries of the rest, as a stuck consumer would
     (*consumer)->Stop();
     run.join();
   }

@@ -47,12 +47,35 @@ TEST(MonitorTest, HowLongTheOldestUnprocessedMessageHasWaited) {
   caught_up->set_partition(1);
   caught_up->set_committed(3);
   caught_up->set_end(3);
-  monitor.SetLag({lag}, kNow);
+  monitor.SetLag({lag});
   v1::FlowSnapshot s = monitor.Snapshot(kNow);
   ASSERT_EQ(s.groups_size(), 1);
   EXPECT_DOUBLE_EQ(s.groups(0).partitions(0).oldest_waiting_seconds(), 96);
   EXPECT_DOUBLE_EQ(s.groups(0).partitions(1).oldest_waiting_seconds(), 0);
   EXPECT_DOUBLE_EQ(s.groups(0).oldest_waiting_seconds(), 96);
+  // The wait keeps growing between probes.
+  EXPECT_DOUBLE_EQ(monitor.Snapshot(kNow + absl::Seconds(4)).groups(0).oldest_waiting_seconds(),
+                   100);
+}
+
+TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
+  Monitor monitor("p.");
+  v1::GroupLag lag;
+  lag.set_group("signpost-matching");
+  lag.set_topic("signpost.referral.received");
+  auto* behind = lag.add_partitions();
+  behind->set_partition(0);
+  behind->set_committed(0);
+  behind->set_end(1);
+  behind->set_lag(1);
+  monitor.SetLag({lag});
+  EXPECT_DOUBLE_EQ(monitor.Snapshot(kNow).groups(0).oldest_waiting_seconds(), 0);  // not seen yet
+  v1::Event e;
+  e.mutable_referral_received();
+  auto m = Message("signpost.referral.received", kNow - absl::Seconds(30), Event(e));
+  m.offset = 0;
+  monitor.Observe(m);
+  EXPECT_DOUBLE_EQ(monitor.Snapshot(kNow).groups(0).oldest_waiting_seconds(), 30);
 }
 
 TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
