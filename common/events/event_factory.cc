@@ -88,6 +88,8 @@ absl::string_view EventTypeName(const v1::Event& event) {
       return "link_worker.upserted";
     case v1::Event::kNetworkUpserted:
       return "network.upserted";
+    case v1::Event::kPersonalDataAccess:
+      return "personal_data.accessed";
     case v1::Event::PAYLOAD_NOT_SET:
       return "";
   }

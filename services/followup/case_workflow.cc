@@ -221,6 +221,7 @@ absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched, absl::Ti
   kase.set_source_referral_id(referral.source_referral_id());
   kase.set_priority(match.priority());
   *kase.mutable_identity() = referral.identity();
+  kase.set_referral_notes(referral.notes());
   *kase.mutable_profile() = referral.profile();
   kase.set_sharing_consent(referral.consent().sharing_consent());
   *kase.mutable_needs() = match.needs();
@@ -284,6 +285,7 @@ absl::StatusOr<CaseChange> CaseWorkflow::Withdraw(const std::optional<LoadedCase
   kase.set_closure_reason(v1::CLOSURE_REASON_WITHDRAWN);
   // Withdrawal ends the service's need for the person's details, whatever the reason.
   kase.clear_identity();
+  kase.clear_referral_notes();
   kase.clear_profile();
   kase.clear_plan();
   kase.clear_baseline();

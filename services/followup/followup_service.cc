@@ -25,6 +25,14 @@ grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, absl::Sta
   return Done(context, result.status());
 }
 
+// An action's answer: the case as it now is, without the person's details (GetCase gives them,
+// and records that it did).
+grpc::ServerUnaryReactor* AnswerAction(grpc::CallbackServerContext* context,
+                                       absl::StatusOr<v1::Case> result, v1::Case* response) {
+  if (result.ok()) StripPersonalFields(*result);
+  return Answer(context, std::move(result), response);
+}
+
 // One SubscribeTasks call: the snapshot (or what was missed), then updates as the feed delivers
 // them, one write at a time.
 class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
@@ -115,8 +123,9 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
 }  // namespace
 
-FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed)
-    : commands_(commands), store_(store), feed_(feed) {}
+FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
+                                 AccessAudit& audit)
+    : commands_(commands), store_(store), feed_(feed), audit_(audit) {}
 
 grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
     grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) {
@@ -182,20 +191,27 @@ grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
                                                    const v1::GetCaseRequest* request,
                                                    v1::Case* response) {
-  return Answer(context, commands_.GetCase(request->link_worker_id(), request->referral_id()),
-                response);
+  absl::StatusOr<v1::Case> kase =
+      commands_.GetCase(request->link_worker_id(), request->referral_id());
+  if (kase.ok() && !PersonalFields(*kase).empty()) {
+    absl::Status recorded =
+        audit_.Record(kase->referral_id(), request->link_worker_id(),
+                      "signpost.v1.FollowUpService/GetCase", request->purpose(), *kase);
+    if (!recorded.ok()) return Done(context, recorded);
+  }
+  return Answer(context, std::move(kase), response);
 }
 
 #define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                           \
   grpc::ServerUnaryReactor* FollowUpService::Method(                                          \
       grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) { \
     const CaseWorkflow& workflow = commands_.workflow();                                      \
-    return Answer(context,                                                                    \
-                  commands_.Act(request->link_worker_id(), request->referral_id(),            \
-                                [&](const LoadedCase& current, absl::Time now) {              \
-                                  return workflow.Rule(current, *request, now);               \
-                                }),                                                           \
-                  response);                                                                  \
+    return AnswerAction(context,                                                              \
+                        commands_.Act(request->link_worker_id(), request->referral_id(),      \
+                                      [&](const LoadedCase& current, absl::Time now) {        \
+                                        return workflow.Rule(current, *request, now);         \
+                                      }),                                                     \
+                        response);                                                            \
   }
 
 SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest, RecordContact)
@@ -210,7 +226,7 @@ SIGNPOST_CASE_ACTION(ReassignCase, ReassignCaseRequest, Reassign)
 grpc::ServerUnaryReactor* FollowUpService::RecordConnection(
     grpc::CallbackServerContext* context, const v1::RecordConnectionRequest* request,
     v1::Case* response) {
-  return Answer(context, commands_.RecordConnection(*request), response);
+  return AnswerAction(context, commands_.RecordConnection(*request), response);
 }
 
 }  // namespace signpost::followup

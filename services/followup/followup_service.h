@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/followup/access_audit.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/case_store.h"
 #include "services/followup/task_feed.h"
@@ -10,7 +11,7 @@ namespace signpost::followup {
 // signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
 class FollowUpService final : public v1::FollowUpService::CallbackService {
  public:
-  FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed);
+  FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit);
 
   grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
       grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
@@ -48,6 +49,7 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
   CaseCommands& commands_;
   CaseStore& store_;
   TaskFeed& feed_;
+  AccessAudit& audit_;
 };
 
 }  // namespace signpost::followup

@@ -117,7 +117,8 @@ int Run(const FollowUpConfig& config) {
       store, workflow, now, [&outbox] { outbox.Wake(); }, registry);
   FollowUpHandler handler(commands, **producer, cipher, prefix, workflow_options->producer,
                           registry, now);
-  FollowUpService service(commands, store, feed);
+  AccessAudit audit(**producer, prefix, instance, now);
+  FollowUpService service(commands, store, feed, audit);
   auto& subscribers = registry.GetGauge("signpost_followup_task_subscribers",
                                         "SubscribeTasks streams open on this instance");
 

@@ -28,6 +28,7 @@ v1::Event Matched(const std::string& rid, const std::string& worker, v1::Urgency
   r->mutable_identity()->set_given_name("Amira");
   r->mutable_identity()->set_nhs_number("9434765919");
   r->mutable_identity()->set_phone("07700900123");
+  r->set_notes("Amira prefers mornings.");
   r->mutable_profile()->set_age_years(71);
   r->mutable_consent()->set_sharing_consent(sharing_consent);
   auto* need = m->add_needs();
@@ -278,7 +279,9 @@ TEST_F(CaseWorkflowTest, WithdrawalCancelsTasksPurgesPersonalDetailsAndTellsTheR
   auto change = workflow_.Withdraw(c, withdrawn, kMonday + absl::Hours(1));
   ASSERT_TRUE(change.ok());
   EXPECT_EQ(change->after.state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(c.kase.referral_notes(), "Amira prefers mornings.");  // opened with the notes
   EXPECT_FALSE(change->after.has_identity());
+  EXPECT_TRUE(change->after.referral_notes().empty());
   EXPECT_FALSE(change->after.has_profile());
   EXPECT_EQ(change->after.SerializeAsString().find("Amira"), std::string::npos);
   ASSERT_EQ(change->tasks.size(), 1u);

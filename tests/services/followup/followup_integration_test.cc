@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config/address.h"
+#include "common/crypto/personal_details_cipher.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
@@ -20,6 +21,7 @@
 #include "tests/support/kafka_env.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_data_keys.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
 
@@ -149,6 +151,14 @@ class FollowUpIntegrationTest : public ::testing::Test {
   }
   v1::FollowUpService::Stub& Stub(size_t i = 0) { return *stubs_[i]; }
 
+  // As intake and matching leave it: identity and notes sealed with `keys`.
+  void PublishSealedMatched(const std::string& rid, const std::string& worker,
+                            const crypto::DataKeyring& keys) {
+    sealing_ = &keys;
+    PublishMatched(rid, worker);
+    sealing_ = nullptr;
+  }
+
   void PublishMatched(const std::string& rid, const std::string& worker,
                       v1::Urgency priority = v1::URGENCY_ROUTINE) {
     v1::Event e;
@@ -170,6 +180,10 @@ class FollowUpIntegrationTest : public ::testing::Test {
     m->set_link_worker_id(worker);
     m->set_network_id("pcn-leeds-west");
     m->set_priority(priority);
+    if (sealing_ != nullptr) {
+      r->set_notes("Prefers a call after 10am.");
+      ASSERT_TRUE(crypto::PersonalDetailsCipher(*sealing_).Seal(*r, rid).ok());
+    }
     events::Seal(e, rid, "test", absl::Now());
     ASSERT_TRUE(
         producer_->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kReferralMatched), rid))
@@ -204,11 +218,13 @@ class FollowUpIntegrationTest : public ::testing::Test {
     return false;
   }
 
-  absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& rid) {
+  absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& rid,
+                                   const std::string& purpose = "") {
     grpc::ClientContext context;
     v1::GetCaseRequest request;
     request.set_link_worker_id(queue);
     request.set_referral_id(rid);
+    request.set_purpose(purpose);
     v1::Case response;
     grpc::Status s = Stub().GetCase(&context, request, &response);
     if (!s.ok()) return FromGrpcStatus(s);
@@ -240,6 +256,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServiceProcess>> followups_;
   std::vector<std::unique_ptr<v1::FollowUpService::Stub>> stubs_;
   std::unique_ptr<ServiceProcess> matching_;
+  const crypto::DataKeyring* sealing_ = nullptr;
 };
 
 TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumingMissesNothing) {
@@ -288,6 +305,70 @@ TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumin
   Subscription bogus(Stub(), "lw-1", "99999999999999-0");
   ASSERT_TRUE(WaitUntil([&] { return !bogus.Ended().ok(); }));
   EXPECT_EQ(bogus.Ended().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAudited) {
+  StartFollowUp();
+  const crypto::DataKeyring keys = signpost::testing::TestDataKeys();
+  PublishSealedMatched("r1", "lw-1", keys);
+  absl::StatusOr<v1::Case> kase;
+  ASSERT_TRUE(WaitUntil([&] { return (kase = GetCase("lw-1", "r1")).ok(); }));
+  EXPECT_EQ(kase->identity().given_name(), kName);
+  EXPECT_EQ(kase->identity().nhs_number(), kNhsNumber);
+  EXPECT_EQ(kase->referral_notes(), "Prefers a call after 10am.");
+  ASSERT_TRUE(GetCase("lw-1", "r1", "first contact call").ok());
+  EXPECT_EQ(GetCase("lw-2", "r1").status().code(), absl::StatusCode::kPermissionDenied);
+
+  // Two deliveries, two records: who, what, why; never a value.
+  std::vector<v1::Event> audit;
+  ASSERT_TRUE(
+      WaitUntil([&] { return (audit = On(kafka::Topic::kAuditAccess, "r1")).size() >= 2; }));
+  ASSERT_EQ(audit.size(), 2u);
+  for (const auto& e : audit) {
+    const auto& a = e.personal_data_access();
+    EXPECT_EQ(a.actor(), "lw-1");
+    EXPECT_EQ(a.rpc(), "signpost.v1.FollowUpService/GetCase");
+    EXPECT_THAT(a.fields(),
+                ElementsAre("identity.nhs_number", "identity.given_name", "referral_notes"));
+    EXPECT_EQ(e.SerializeAsString().find(kNhsNumber), std::string::npos);
+  }
+  EXPECT_EQ(audit[0].personal_data_access().purpose(), "case work");
+  EXPECT_EQ(audit[1].personal_data_access().purpose(), "first contact call");
+
+  // An action's answer carries no identity, so it needs no record.
+  grpc::ClientContext context;
+  v1::RecordContactRequest contact;
+  contact.set_link_worker_id("lw-1");
+  contact.set_referral_id("r1");
+  contact.set_result(v1::CONTACT_RESULT_REACHED);
+  v1::Case after;
+  ASSERT_TRUE(Stub().RecordContact(&context, contact, &after).ok());
+  EXPECT_EQ(after.referral_id(), "r1");
+  EXPECT_FALSE(after.has_identity());
+  EXPECT_TRUE(after.referral_notes().empty());
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(On(kafka::Topic::kAuditAccess, "r1").size(), 2u);
+
+  // Details sealed with a key this service does not hold wait on the dead-letter topic with the
+  // reason; no case is opened with them.
+  auto other = crypto::DataKeyring::Parse(*crypto::NewKeyringText("elsewhere"));
+  ASSERT_TRUE(other.ok());
+  PublishSealedMatched("r9", "lw-1", *other);
+  std::string reason;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      if (m.key != "r9") continue;
+      for (const auto& h : m.headers) {
+        if (h.key == kafka::kHeaderDeadLetterReason) reason = h.value;
+      }
+    }
+    return !reason.empty();
+  }));
+  EXPECT_EQ(reason,
+            "personal details sealed with data key 'elsewhere', which this service's keyring does "
+            "not hold");
+  EXPECT_EQ(GetCase("lw-1", "r9").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
