@@ -64,6 +64,19 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
                  "Members of the main consumer group in this process (up to the partitions)")
       ->envname("SIGNPOST_CONSUMERS")
       ->capture_default_str();
+  app.add_option("--tls-cert", config.tls.cert, "PEM certificate of the gRPC and HTTP listeners")
+      ->envname("SIGNPOST_TLS_CERT");
+  app.add_option("--tls-key", config.tls.key, "PEM private key of --tls-cert")
+      ->envname("SIGNPOST_TLS_KEY");
+  app.add_option("--tls-client-ca", config.tls.client_ca,
+                 "Require callers' certificates signed by this CA (mutual TLS)")
+      ->envname("SIGNPOST_TLS_CLIENT_CA");
+  app.add_option("--tls-ca", config.tls.ca,
+                 "CA of the other services' certificates, for the calls this service makes")
+      ->envname("SIGNPOST_TLS_CA");
+  app.add_flag("--insecure", config.tls.insecure,
+               "Plaintext listeners and calls (development only)")
+      ->envname("SIGNPOST_INSECURE");
 }
 
 absl::Status ValidateCommonConfig(const CommonConfig& config) {
@@ -101,6 +114,23 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
   if (config.consumers < 1 || config.consumers > 64) {
     problems.push_back(absl::StrCat("--consumers: ", config.consumers, " is not 1 to 64"));
   }
+  if (config.tls.insecure) {
+    if (!config.tls.cert.empty() || !config.tls.client_ca.empty()) {
+      problems.push_back("--insecure: not together with --tls-cert or --tls-client-ca");
+    }
+  } else if (config.tls.cert.empty() || config.tls.key.empty()) {
+    problems.push_back(
+        "--tls-cert and --tls-key: required (tools/run makes a local CA and certificates), or "
+        "--insecure for plaintext in development");
+  }
+  for (const auto& [flag, path] :
+       {std::pair{"--tls-cert", &config.tls.cert}, std::pair{"--tls-key", &config.tls.key},
+        std::pair{"--tls-client-ca", &config.tls.client_ca},
+        std::pair{"--tls-ca", &config.tls.ca}}) {
+    if (!path->empty() && access(path->c_str(), R_OK) != 0) {
+      problems.push_back(absl::StrCat(flag, ": cannot read ", *path));
+    }
+  }
   if (problems.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
@@ -116,6 +146,11 @@ std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const Comm
       {"log_level", config.log_level},
       {"instance_id", InstanceIdOrDefault(config)},
       {"consumers", absl::StrCat(config.consumers)},
+      {"tls",
+       config.tls.insecure
+           ? "off (--insecure)"
+           : absl::StrCat("cert ", config.tls.cert,
+                          config.tls.client_ca.empty() ? "" : ", client certificates required")},
   };
   for (const auto& [key, value] : config.kafka_properties) {
     out.emplace_back("kafka." + key, IsSecretProperty(key) ? "***" : value);

@@ -11,6 +11,15 @@
 
 namespace signpost {
 
+// TLS: every listener serves it unless `insecure` (development only) says plaintext.
+struct TlsConfig {
+  std::string cert;       // PEM certificate (chain) of this process
+  std::string key;        // PEM private key
+  std::string client_ca;  // when set, callers must present a certificate it signed (mutual TLS)
+  std::string ca;         // the CA that signed the other services' certificates, for our calls
+  bool insecure = false;  // plaintext listeners and calls
+};
+
 // Settings every Signpost process shares. Each is a flag and an environment variable
 // (flags win); see AddCommonOptions for the names.
 struct CommonConfig {
@@ -31,6 +40,8 @@ struct CommonConfig {
   // shared among all its members (in this and other processes): members wait on Redis and the
   // broker in parallel, up to the topic's partition count.
   int consumers = 2;
+  // Transport security of the gRPC and HTTP listeners and of the calls this process makes.
+  TlsConfig tls;
 };
 
 // Registers the shared flags with their environment variables on `app`:
@@ -41,6 +52,9 @@ struct CommonConfig {
 //   --metrics-port-file SIGNPOST_METRICS_PORT_FILE    --log-format     SIGNPOST_LOG_FORMAT
 //   --log-level         SIGNPOST_LOG_LEVEL            --instance-id    SIGNPOST_INSTANCE_ID
 //   --consumers         SIGNPOST_CONSUMERS
+//   --tls-cert SIGNPOST_TLS_CERT  --tls-key SIGNPOST_TLS_KEY  --tls-client-ca
+//   SIGNPOST_TLS_CLIENT_CA
+//   --tls-ca SIGNPOST_TLS_CA      --insecure SIGNPOST_INSECURE
 void AddCommonOptions(CLI::App& app, CommonConfig& config);
 
 // Checks every setting and reports all that are wrong in one message.

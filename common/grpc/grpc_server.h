@@ -15,6 +15,7 @@ struct GrpcServerOptions {
   std::string listen = "127.0.0.1:0";  // port 0 picks a free port
   std::string port_file;               // the bound port is written here when set
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  std::shared_ptr<grpc::ServerCredentials> credentials;  // plaintext when null
 };
 
 // A started gRPC server with the health service (grpc.health.v1) and reflection (v1alpha).

@@ -16,10 +16,21 @@ void HttpEndpoint::AddPage(std::string path, std::function<Page(const Params&)> 
   pages_.emplace_back(std::move(path), std::move(page));
 }
 
-absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen) {
+absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen, const TlsConfig& tls) {
   auto address = ParseHostPort(listen, /*allow_port_zero=*/true);
   if (!address.ok()) return address.status();
-  server_ = std::make_unique<httplib::Server>();
+  if (tls.insecure || tls.cert.empty()) {
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    // Callers' certificates are not asked for here: load balancers' and Kubernetes' probes and
+    // Prometheus connect without one.
+    auto server = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
+    if (!server->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("--tls-cert/--tls-key: ", tls.cert, " and ",
+                                                     tls.key, " are not a usable pair"));
+    }
+    server_ = std::move(server);
+  }
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry_.RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
   });

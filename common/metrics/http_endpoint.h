@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/config/common_config.h"
 #include "common/metrics/registry.h"
 
 namespace httplib {
@@ -39,8 +40,9 @@ class HttpEndpoint {
   using Params = std::map<std::string, std::string>;
   void AddPage(std::string path, std::function<Page(const Params&)> page);
 
-  // Binds `listen` (host:port, port 0 picks one) and serves on a thread; returns the port.
-  absl::StatusOr<int> Start(const std::string& listen);
+  // Binds `listen` (host:port, port 0 picks one) and serves on a thread, over TLS with the
+  // certificate in `tls` unless it says insecure; returns the port.
+  absl::StatusOr<int> Start(const std::string& listen, const TlsConfig& tls = {.insecure = true});
   void Stop();
 
  private:

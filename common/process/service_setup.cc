@@ -54,7 +54,7 @@ kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std
 }
 
 absl::StatusOr<int> StartMetricsEndpoint(metrics::HttpEndpoint& http, const CommonConfig& config) {
-  auto port = http.Start(config.metrics_listen);
+  auto port = http.Start(config.metrics_listen, config.tls);
   if (!port.ok()) return port.status();
   if (!config.metrics_port_file.empty()) {
     if (absl::Status s = WritePortFile(config.metrics_port_file, *port); !s.ok()) return s;

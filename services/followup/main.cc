@@ -9,6 +9,7 @@
 #include "common/crypto/data_keyring.h"
 #include "common/crypto/personal_details_cipher.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
@@ -110,7 +111,14 @@ int Run(const FollowUpConfig& config) {
   CaseWorkflow workflow(*workflow_options);
   OutboxPublisher outbox(**redis, keys, **producer, instance, registry);
   std::unique_ptr<PlaceReserver> places;
-  if (!config.directory.empty()) places = std::make_unique<GrpcPlaceReserver>(config.directory);
+  if (!config.directory.empty()) {
+    auto credentials = ChannelCredentialsFor(config.common.tls);
+    if (!credentials.ok()) {
+      spdlog::critical("{}", credentials.status().ToString());
+      return 2;
+    }
+    places = std::make_unique<GrpcPlaceReserver>(config.directory, *credentials);
+  }
   CaseCommands commands(store, workflow, places.get(), now, [&outbox] { outbox.Wake(); });
   TaskFeed feed(**feed_redis, **redis, keys);
   TimerScheduler scheduler(
@@ -135,10 +143,12 @@ int Run(const FollowUpConfig& config) {
   feed.Start();
   scheduler.Start(absl::Milliseconds(config.scheduler_interval_ms));
 
-  GrpcServerOptions grpc_options;
-  grpc_options.listen = config.common.listen;
-  grpc_options.port_file = config.common.port_file;
-  auto server = GrpcServer::Start(grpc_options, {&service});
+  auto grpc_options = GrpcServerOptionsFrom(config.common);
+  if (!grpc_options.ok()) {
+    spdlog::critical("{}", grpc_options.status().ToString());
+    return 2;
+  }
+  auto server = GrpcServer::Start(*grpc_options, {&service});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;

@@ -9,9 +9,10 @@
 
 namespace signpost::followup {
 
-GrpcPlaceReserver::GrpcPlaceReserver(const std::string& directory_address)
+GrpcPlaceReserver::GrpcPlaceReserver(const std::string& directory_address,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : stub_(v1::DirectoryService::NewStub(
-          grpc::CreateChannel(directory_address, grpc::InsecureChannelCredentials()))) {}
+          grpc::CreateChannel(directory_address, std::move(credentials)))) {}
 
 absl::StatusOr<v1::ReservePlaceResponse> GrpcPlaceReserver::Reserve(
     const std::string& resource_id, const std::string& referral_id) {

@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/status/statusor.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 
@@ -20,7 +22,8 @@ class PlaceReserver {
 // Over gRPC to DirectoryService.ReservePlace.
 class GrpcPlaceReserver final : public PlaceReserver {
  public:
-  explicit GrpcPlaceReserver(const std::string& directory_address);
+  GrpcPlaceReserver(const std::string& directory_address,
+                    std::shared_ptr<grpc::ChannelCredentials> credentials);
   absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string& resource_id,
                                                    const std::string& referral_id) override;
 

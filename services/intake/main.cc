@@ -9,6 +9,7 @@
 #include "common/crypto/data_keyring.h"
 #include "common/crypto/personal_details_cipher.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
@@ -129,10 +130,12 @@ int Run(const IntakeConfig& config) {
 
   WorkerPool workers(config.workers);
   IntakeService service(submitter, workers);
-  GrpcServerOptions grpc_options;
-  grpc_options.listen = config.common.listen;
-  grpc_options.port_file = config.common.port_file;
-  auto server = GrpcServer::Start(grpc_options, {&service});
+  auto grpc_options = GrpcServerOptionsFrom(config.common);
+  if (!grpc_options.ok()) {
+    spdlog::critical("{}", grpc_options.status().ToString());
+    return 2;
+  }
+  auto server = GrpcServer::Start(*grpc_options, {&service});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;

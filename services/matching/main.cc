@@ -6,6 +6,7 @@
 
 #include "common/config/address.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topic_follower.h"
@@ -129,11 +130,13 @@ int Run(const MatchingConfig& config) {
   DirectoryService directory_service(directory, postcodes, **producer,
                                      kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
                                      options.policy, [] { return absl::Now(); });
-  GrpcServerOptions grpc_options;
-  grpc_options.listen = config.common.listen;
-  grpc_options.port_file = config.common.port_file;
-  grpc_options.max_receive_message_bytes = 64 * 1024 * 1024;  // Open Referral imports
-  auto server = GrpcServer::Start(grpc_options, {&directory_service});
+  auto grpc_options = GrpcServerOptionsFrom(config.common);
+  if (!grpc_options.ok()) {
+    spdlog::critical("{}", grpc_options.status().ToString());
+    return 2;
+  }
+  grpc_options->max_receive_message_bytes = 64 * 1024 * 1024;  // Open Referral imports
+  auto server = GrpcServer::Start(*grpc_options, {&directory_service});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;

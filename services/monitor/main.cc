@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/config/address.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
 #include "common/process/service_setup.h"
@@ -138,10 +139,12 @@ int Run(const MonitorConfig& config) {
   }
 
   OpsService ops(stats, now);
-  GrpcServerOptions grpc_options;
-  grpc_options.listen = config.common.listen;
-  grpc_options.port_file = config.common.port_file;
-  auto server = GrpcServer::Start(grpc_options, {&ops});
+  auto grpc_options = GrpcServerOptionsFrom(config.common);
+  if (!grpc_options.ok()) {
+    spdlog::critical("{}", grpc_options.status().ToString());
+    return 2;
+  }
+  auto server = GrpcServer::Start(*grpc_options, {&ops});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;

@@ -13,6 +13,8 @@ cleanup() {
 trap cleanup EXIT
 # Intake and follow-up seal and open personal details with the tests' keyring.
 export SIGNPOST_DATA_KEYS=${SIGNPOST_DATA_KEYS:-$root/tests/support/data/test-data-keys}
+# The services these tests start listen in plaintext (the e2e test runs tools/run, with TLS).
+export SIGNPOST_INSECURE=true
 
 # Python modules for every .proto under proto/, with Debian's protoc and grpc_python_plugin.
 generate_python() {

@@ -19,6 +19,7 @@ import json
 import os
 import queue
 import random
+import ssl
 import subprocess
 import sys
 import threading
@@ -36,6 +37,17 @@ from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_
                          intake_service_pb2_grpc, referral_pb2)
 
 env = dict(line.strip().split("=", 1) for line in open(sys.argv[2]) if "=" in line)
+
+
+# As any outside client of a system tools/run started: TLS, trusting the CA it made.
+def channel(address):
+    if "TLS_CA" not in env:
+        sys.exit("FAIL: tools/run wrote no TLS_CA: its listeners are plaintext")
+    with open(env["TLS_CA"], "rb") as ca:
+        return grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca.read()))
+
+
+https = ssl.create_default_context(cafile=env.get("TLS_CA"))
 region_dir, fhir_template = sys.argv[3], sys.argv[4]
 practices = [l.strip() for l in open(f"{region_dir}/practices.txt") if l.strip()]
 queues = [l.strip() for l in open(f"{region_dir}/queues.txt") if l.strip()]
@@ -64,7 +76,7 @@ def nhs_number():
 
 
 # --- link-worker apps ------------------------------------------------------------------------
-followup = followup_service_pb2_grpc.FollowUpServiceStub(grpc.insecure_channel(env["FOLLOWUP_ADDR"]))
+followup = followup_service_pb2_grpc.FollowUpServiceStub(channel(env["FOLLOWUP_ADDR"]))
 first_contact_tasks = collections.defaultdict(set)  # referral id -> first-contact task ids
 closed_by_app = set()
 lock = threading.Lock()
@@ -152,7 +164,7 @@ for w in workers:
     w.start()
 
 # --- GP system over gRPC ---------------------------------------------------------------------
-intake = intake_service_pb2_grpc.IntakeServiceStub(grpc.insecure_channel(env["INTAKE_ADDR"]))
+intake = intake_service_pb2_grpc.IntakeServiceStub(channel(env["INTAKE_ADDR"]))
 
 
 def make_referral(source_id):
@@ -298,7 +310,8 @@ check(len(rejected) == 4, f"{len(rejected)} rejected records (expected 2 refused
 
 # The monitor's counts agree with the ledger.
 def monitor(path):
-    with urllib.request.urlopen(env["MONITOR_API_URL"].replace("/api/flows", path)) as response:
+    with urllib.request.urlopen(env["MONITOR_API_URL"].replace("/api/flows", path),
+                                context=https) as response:
         return json.load(response)
 
 

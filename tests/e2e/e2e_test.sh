@@ -9,8 +9,8 @@ build=$1
 source "$root/tests/clients/client_test_env.sh"
 
 state="$work/signpost"
-# tools/run makes the system's own keyring, as on a user's machine.
-env -u SIGNPOST_DATA_KEYS SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" \
+# tools/run makes the system's own keyring and TLS certificates, as on a user's machine.
+env -u SIGNPOST_DATA_KEYS -u SIGNPOST_INSECURE SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" \
   >"$work/run.log" 2>&1 &
 run_pid=$!
 stop_run() {

@@ -62,6 +62,12 @@ absl::Status ServiceProcess::Start() {
   if (!env_.contains("SIGNPOST_DATA_KEYS") && getenv("SIGNPOST_DATA_KEYS") == nullptr) {
     env_strings.push_back("SIGNPOST_DATA_KEYS=" + TestDataKeysPath());
   }
+  // Plaintext unless a test asks for TLS (tests/common/grpc covers it; e2e runs tools/run).
+  bool tls = false;
+  for (const auto& a : args_) tls = tls || a == "--tls-cert";
+  if (!tls && !env_.contains("SIGNPOST_INSECURE") && getenv("SIGNPOST_INSECURE") == nullptr) {
+    env_strings.push_back("SIGNPOST_INSECURE=true");
+  }
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -18,6 +18,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/grpc/tls_credentials.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
 #include "tools/demo/referral_maker.h"
@@ -81,7 +82,14 @@ int main(int argc, char** argv) {
   app.add_option("--channels", channels, "gRPC connections to intake")->capture_default_str();
   app.add_option("--label", label);
   app.add_option("--resources", resources, "The region's size (referral content)");
+  TlsConfig tls;
+  AddClientTlsOptions(app, tls);
   CLI11_PARSE(app, argc, argv);
+  auto credentials = ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
+    return 2;
+  }
   if (!queues_file.empty()) {
     std::ifstream in(queues_file);
     for (std::string line; std::getline(in, line);) {
@@ -94,7 +102,7 @@ int main(int argc, char** argv) {
   }
 
   Ledger ledger;
-  auto followup_channel = grpc::CreateChannel(followup, grpc::InsecureChannelCredentials());
+  auto followup_channel = grpc::CreateChannel(followup, *credentials);
   auto tasks = v1::FollowUpService::NewStub(followup_channel);
   std::atomic<int> ready{0};
   std::atomic<bool> stop{false};
@@ -143,8 +151,8 @@ int main(int argc, char** argv) {
   for (int c = 0; c < channels; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("signpost.channel", c);  // distinct arguments: distinct connections
-    stubs.push_back(v1::IntakeService::NewStub(
-        grpc::CreateCustomChannel(intake, grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(
+        v1::IntakeService::NewStub(grpc::CreateCustomChannel(intake, *credentials, args)));
   }
 
   // Backlog: accepted, not yet delivered; sampled every second while sending and draining.

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc/grpc_server.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/admin.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
@@ -165,7 +166,12 @@ int main(int argc, char** argv) {
   app.add_option("--kafka-bootstrap", bootstrap)->required();
   app.add_option("--listen", listen)->capture_default_str();
   app.add_option("--port-file", port_file);
+  // The same transport as the services it stands in for: TLS with their certificate.
+  TlsConfig tls{.insecure = true};
+  app.add_option("--tls-cert", tls.cert);
+  app.add_option("--tls-key", tls.key);
   CLI11_PARSE(app, argc, argv);
+  tls.insecure = tls.cert.empty();
   BlockShutdownSignals();
 
   kafka::TopicAdminOptions admin;
@@ -186,6 +192,12 @@ int main(int argc, char** argv) {
   GrpcServerOptions server_options;
   server_options.listen = listen;
   server_options.port_file = port_file;
+  auto credentials = ServerCredentialsFor(tls);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
+    return 2;
+  }
+  server_options.credentials = *credentials;
 
   FrontService front(**producer);
   Forward forward(**producer);

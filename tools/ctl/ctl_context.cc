@@ -9,6 +9,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 
@@ -35,6 +36,10 @@ void CtlContext::Resolve() {
   fill(monitor, "SIGNPOST_MONITOR_ADDR", "MONITOR_ADDR");
   fill(kafka_bootstrap, "SIGNPOST_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP");
   fill(topic_prefix, "SIGNPOST_TOPIC_PREFIX", "TOPIC_PREFIX");
+  fill(tls_ca, "SIGNPOST_TLS_CA", "TLS_CA");
+  fill(tls_cert, "SIGNPOST_TLS_CLIENT_CERT", "TLS_CLIENT_CERT");
+  fill(tls_key, "SIGNPOST_TLS_CLIENT_KEY", "TLS_CLIENT_KEY");
+  fill(insecure, "SIGNPOST_INSECURE", "INSECURE");
 }
 
 std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,
@@ -47,7 +52,13 @@ std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,
                  endpoints_file.c_str());
     std::exit(kUsage);
   }
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  TlsConfig tls{.cert = tls_cert, .key = tls_key, .ca = tls_ca, .insecure = insecure == "true"};
+  auto credentials = ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "signpostctl: %s\n", std::string(credentials.status().message()).c_str());
+    std::exit(kUsage);
+  }
+  return grpc::CreateChannel(address, *credentials);
 }
 
 void PrintJson(const google::protobuf::Message& message) {

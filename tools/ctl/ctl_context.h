@@ -24,6 +24,8 @@ enum ExitCode {
 struct CtlContext {
   std::string endpoints_file = ".signpost/endpoints.env";
   std::string intake, matching, followup, monitor, kafka_bootstrap, topic_prefix;
+  // TLS: the CA of the services' certificates, a client certificate for mutual TLS, or plaintext.
+  std::string tls_ca, tls_cert, tls_key, insecure;
   bool json = false;  // machine-readable output where a command has a table
 
   // Fills what flags left empty from the environment and the endpoints file.

@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   app.add_option("--kafka-bootstrap", ctx.kafka_bootstrap, "Kafka bootstrap servers");
   app.add_option("--topic-prefix", ctx.topic_prefix, "The deployment's topic prefix");
   app.add_flag("--json", ctx.json, "JSON instead of tables");
+  app.add_option("--tls-ca", ctx.tls_ca, "CA of the services' certificates (SIGNPOST_TLS_CA)");
+  app.add_option("--tls-cert", ctx.tls_cert, "Client certificate, for mutual TLS");
+  app.add_option("--tls-key", ctx.tls_key, "Its private key");
+  app.add_flag("--insecure{true}", ctx.insecure, "Plaintext calls (SIGNPOST_INSECURE=true)");
   // Before the flags are read: what flags give then wins over the environment and the file.
   app.preparse_callback([&ctx](std::size_t) { ctx.Resolve(); });
   AddReferralCommands(app, ctx, exit_code);

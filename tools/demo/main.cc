@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc/tls_credentials.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
 #include "common/process/shutdown_signal.h"
@@ -55,7 +56,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "The region's seed, as signpost-region made it")
       ->capture_default_str();
+  TlsConfig tls;
+  AddClientTlsOptions(app, tls);
   CLI11_PARSE(app, argc, argv);
+  auto credentials = ChannelCredentialsFor(tls);
+  if (!credentials.ok()) {
+    spdlog::critical("{}", credentials.status().ToString());
+    return 2;
+  }
 
   BlockShutdownSignals();
   const region::Region region = region::GenerateRegion(seed, resources);
@@ -69,10 +77,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string submitted = kafka::TopicName(kafka::Topic::kReferralSubmitted, prefix);
-  auto intake_stub =
-      v1::IntakeService::NewStub(grpc::CreateChannel(intake, grpc::InsecureChannelCredentials()));
-  std::shared_ptr<v1::FollowUpService::StubInterface> followup_stub = v1::FollowUpService::NewStub(
-      grpc::CreateChannel(followup, grpc::InsecureChannelCredentials()));
+  auto intake_stub = v1::IntakeService::NewStub(grpc::CreateChannel(intake, *credentials));
+  std::shared_ptr<v1::FollowUpService::StubInterface> followup_stub =
+      v1::FollowUpService::NewStub(grpc::CreateChannel(followup, *credentials));
 
   std::atomic<bool> stop{false};
   auto agenda = std::make_unique<demo::Agenda>(4);

@@ -22,17 +22,32 @@ CommonConfig Parse(std::vector<std::string> args) {
   return config;
 }
 
-TEST(CommonConfigTest, DefaultsAreValid) {
-  CommonConfig config = Parse({});
+TEST(CommonConfigTest, DefaultsAreValidWithInsecure) {
+  CommonConfig config = Parse({"--insecure"});
   EXPECT_TRUE(ValidateCommonConfig(config).ok());
   EXPECT_EQ(config.kafka_bootstrap, "127.0.0.1:9092");
+}
+
+TEST(CommonConfigTest, PlaintextNeedsToBeAskedFor) {
+  absl::Status none = ValidateCommonConfig(Parse({}));
+  EXPECT_THAT(std::string(none.message()), HasSubstr("--tls-cert and --tls-key: required"));
+  EXPECT_THAT(std::string(none.message()), HasSubstr("--insecure"));
+  absl::Status both = ValidateCommonConfig(Parse({"--insecure", "--tls-cert", "/etc/hostname"}));
+  EXPECT_THAT(std::string(both.message()), HasSubstr("--insecure: not together"));
+  absl::Status unreadable = ValidateCommonConfig(
+      Parse({"--tls-cert", "/nonexistent/c.pem", "--tls-key", "/etc/hostname"}));
+  EXPECT_THAT(std::string(unreadable.message()), HasSubstr("--tls-cert: cannot read"));
+  setenv("SIGNPOST_INSECURE", "true", 1);
+  CommonConfig from_env = Parse({});
+  unsetenv("SIGNPOST_INSECURE");
+  EXPECT_TRUE(from_env.tls.insecure);
 }
 
 TEST(CommonConfigTest, EnvironmentSetsAndFlagsWin) {
   setenv("SIGNPOST_KAFKA_BOOTSTRAP", "broker-a:9093,broker-b:9093", 1);
   setenv("SIGNPOST_REDIS", "unix:/tmp/r.sock", 1);
   setenv("SIGNPOST_TOPIC_PREFIX", "staging.", 1);
-  CommonConfig config = Parse({"--redis", "redis-host:6379"});
+  CommonConfig config = Parse({"--redis", "redis-host:6379", "--insecure"});
   unsetenv("SIGNPOST_KAFKA_BOOTSTRAP");
   unsetenv("SIGNPOST_REDIS");
   unsetenv("SIGNPOST_TOPIC_PREFIX");
