@@ -51,6 +51,7 @@ NOT_FOR_THE_BUILD = {
     "maven", "clang-format", "python3-grpcio", "python3-protobuf", "chromium", "python3-yaml",
     "libbenchmark-dev",  # no target uses Google Benchmark
     "clang-14", "libclang-rt-14-dev",  # the fuzz targets (tools/test --fuzz), not the images
+    "openssl",  # the command: tools/tls makes local certificates; the runtime image has its own
 }
 # Always in debian:12-slim: no need to install them in the runtime stage.
 IN_THE_BASE_IMAGE = {"libc6", "libgcc-s1"}
@@ -649,9 +650,10 @@ class Checker:
             self.fail(where, "no healthcheck")
             return
         text = " ".join(map(str, test)) if isinstance(test, list) else str(test)
-        urls = re.findall(r"http://[^/\s:]+:(\d+)(/[^\s\"']*)", text)
+        urls = re.findall(r"https://[^/\s:]+:(\d+)(/[^\s\"']*)", text)
         if not urls:
-            self.fail(where, f"the healthcheck requests no http://HOST:PORT/PATH: {text}")
+            self.fail(where, f"the healthcheck requests no https://HOST:PORT/PATH (the services "
+                             f"serve TLS): {text}")
         for port, path in urls:
             if int(port) != metrics:
                 self.fail(where, f"the healthcheck uses port {port}, the metrics port is {metrics}")
@@ -836,6 +838,8 @@ class Checker:
                         self.fail(cw, f"no {probe}")
                     continue
                 get = spec.get("httpGet")
+                if get and get.get("scheme") != "HTTPS":
+                    self.fail(cw, f"{probe} is not over HTTPS (scheme: HTTPS): the services serve TLS")
                 if not get:
                     self.fail(cw, f"{probe} is not an httpGet on the metrics port")
                     continue
