@@ -14,18 +14,21 @@ TEST(TopicsTest, TheContractTopicsAreAllThere) {
     names.insert(std::string(spec.name));
     EXPECT_GT(spec.partitions, 0) << spec.name;
   }
-  EXPECT_EQ(
-      names,
-      (std::set<std::string>{
-          "signpost.referral.submitted", "signpost.referral.received", "signpost.referral.rejected",
-          "signpost.referral.matched", "signpost.need.unmet", "signpost.followup.events",
-          "signpost.referrer.feedback", "signpost.directory.resources", "signpost.deadletter"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"signpost.referral.submitted", "signpost.referral.received",
+                                   "signpost.referral.rejected", "signpost.referral.matched",
+                                   "signpost.need.unmet", "signpost.followup.events",
+                                   "signpost.referrer.feedback", "signpost.directory.resources",
+                                   "signpost.deadletter", "signpost.audit.access"}));
 }
 
 TEST(TopicsTest, DirectoryIsCompactedAndKeptLifecycleTopicsAreDeleted) {
   EXPECT_EQ(SpecOf(Topic::kDirectoryResources).cleanup_policy, "compact");
   EXPECT_EQ(SpecOf(Topic::kDirectoryResources).retention_ms, -1);
   EXPECT_EQ(SpecOf(Topic::kReferralReceived).cleanup_policy, "delete");
+  // Who was given a person's details is kept for years, longer than the events themselves.
+  EXPECT_GT(SpecOf(Topic::kAuditAccess).retention_ms,
+            SpecOf(Topic::kReferralReceived).retention_ms);
 }
 
 TEST(TopicsTest, PrefixRoundTrips) {
