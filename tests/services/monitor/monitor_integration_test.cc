@@ -160,7 +160,9 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
     EXPECT_EQ(p.lag(), expected_lag[p.partition()]) << "partition " << p.partition();
     EXPECT_EQ(p.end(), per_partition[p.partition()]);
     // The oldest waiting message was produced at the start of this test.
-    if (p.lag() > 0) EXPECT_GT(p.oldest_waiting_seconds(), 0) << "partition " << p.partition();
+    if (p.lag() > 0) {
+      EXPECT_GT(p.oldest_waiting_seconds(), 0) << "partition " << p.partition();
+    }
   }
   EXPECT_GT(lag->oldest_waiting_seconds(), 0);
   for (const auto& t : snapshot.topics()) {
