@@ -160,6 +160,27 @@ TEST_F(IntakeIntegrationTest, BadSubmissionGetsInvalidArgumentWithFieldViolation
   EXPECT_THAT(conflict.error_message(), HasSubstr("different content"));
 }
 
+TEST_F(IntakeIntegrationTest, OversizedInputIsRefusedWithTheLimitAndTheServiceGoesOn) {
+  // Over the gRPC message limit (4 MiB): refused before it is read, saying so.
+  v1::Referral huge = testing::ValidReferral();
+  huge.set_notes(std::string(5 * 1024 * 1024, 'x'));
+  v1::SubmitReferralResponse response;
+  grpc::Status too_big = Submit(huge, &response);
+  EXPECT_EQ(too_big.error_code(), grpc::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(too_big.error_message(), HasSubstr("larger than max"));
+  // Within the message limit but over a field's: the field is named.
+  v1::Referral long_notes = testing::ValidReferral();
+  long_notes.set_notes(std::string(64 * 1024, 'x'));
+  grpc::Status too_long = Submit(long_notes, &response);
+  EXPECT_EQ(too_long.error_code(), grpc::INVALID_ARGUMENT);
+  auto violations = ViolationsOf(FromGrpcStatus(too_long));
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "notes");
+  // Nothing of either was published, and the next referral is accepted.
+  ASSERT_TRUE(Submit(testing::ValidReferral(), &response).ok());
+  EXPECT_EQ(ReceivedFor(response.referral_id()).size(), 1u);
+}
+
 TEST_F(IntakeIntegrationTest, KafkaSubmissionsProtobufAndFhirAcceptedMalformedRejected) {
   kafka::ProducerOptions options;
   options.bootstrap = env_.bootstrap;
