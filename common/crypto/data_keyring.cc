@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -126,6 +127,37 @@ absl::StatusOr<DataKeyring> LoadServiceDataKeys(const std::string& path) {
   auto ring = DataKeyring::Load(path);
   if (ring.ok()) spdlog::info("data keys: {}", ring->Describe());
   return ring;
+}
+
+absl::StatusOr<std::string> RotateKeyringText(absl::string_view keyring_text,
+                                              absl::string_view key_id) {
+  auto ring = DataKeyring::Parse(keyring_text);
+  if (!ring.ok()) return ring.status();
+  if (!ValidKeyId(key_id)) {
+    return absl::InvalidArgumentError("a key id is 1-64 letters, digits, '-', '_' or '.'");
+  }
+  if (ring->Find(key_id) != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("the keyring already has a key '", key_id, "'"));
+  }
+  std::string data = RandomBytes(kKeyBytes);
+  if (data.empty()) return absl::InternalError("the system's random source gave no bytes");
+  // The new line goes before the first data-key line: comments at the top stay at the top.
+  std::string line = absl::StrCat("data-key ", key_id, " ", absl::Base64Escape(data), "\n");
+  std::string out(keyring_text);
+  size_t at = 0;
+  for (size_t pos = 0; pos < out.size();) {
+    size_t end = out.find('\n', pos);
+    absl::string_view current(out.data() + pos,
+                              (end == std::string::npos ? out.size() : end) - pos);
+    if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(current), "data-key ")) {
+      at = pos;
+      break;
+    }
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  out.insert(at, line);
+  return out;
 }
 
 absl::StatusOr<std::string> NewKeyringText(absl::string_view key_id) {

@@ -49,6 +49,12 @@ class DataKeyring {
 // The keyring named by a service's --data-keys (SIGNPOST_DATA_KEYS), with its ids logged.
 absl::StatusOr<DataKeyring> LoadServiceDataKeys(const std::string& path);
 
+// `keyring_text` with a fresh data key `key_id` put first, so it seals from now on; the other
+// lines (older keys, the person-hash key, comments) are kept as they are. INVALID_ARGUMENT for a
+// keyring that does not parse or already has that id.
+absl::StatusOr<std::string> RotateKeyringText(absl::string_view keyring_text,
+                                              absl::string_view key_id);
+
 // A new keyring's text with one fresh data key (id `key_id`) and a person-hash key, from the
 // system's random source: what `signpost-keys` and tools/run write.
 absl::StatusOr<std::string> NewKeyringText(absl::string_view key_id);

@@ -1,5 +1,6 @@
 // signpostctl as operators run it, against the real broker: dead letters go back to their
 // source topic once, and a fixed consumer processes them; exit codes scripts rely on.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/crypto/data_keyring.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
@@ -122,6 +124,26 @@ TEST(SignpostctlTest, ExitCodesSayWhatWentWrong) {
   CtlRun not_a_topic = Ctl("--kafka-bootstrap 127.0.0.1:1 topics tail signpost.nope");
   EXPECT_EQ(not_a_topic.exit_code, 2);
   EXPECT_NE(not_a_topic.out.find("signpost.referral.matched"), std::string::npos);
+}
+
+TEST(SignpostctlTest, KeyringsAreMadeRotatedAndChecked) {
+  using ::testing::HasSubstr;
+  std::string file = ::testing::TempDir() + "/keys-" + std::to_string(getpid());
+  CtlRun made = Ctl("keys new --id 2026-06 > " + file);
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  CtlRun rotated = Ctl("keys rotate " + file + " --id 2026-12");
+  EXPECT_EQ(rotated.exit_code, 0) << rotated.out;
+  EXPECT_EQ(rotated.out, "2026-12 (seals), 2026-06\n");
+  EXPECT_EQ(Ctl("keys check " + file).out, "2026-12 (seals), 2026-06\n");
+  CtlRun again = Ctl("keys rotate " + file + " --id 2026-06");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.out, HasSubstr("already has a key '2026-06'"));
+  auto ring = crypto::DataKeyring::Load(file);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_EQ(ring->current().id, "2026-12");
+  CtlRun broken = Ctl("keys check /etc/hostname");
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_THAT(broken.out, HasSubstr("no data-key line"));
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// signpostctl keys new | keys check
+// signpostctl keys new | keys rotate | keys check
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "common/crypto/data_keyring.h"
 #include "tools/ctl/commands.h"
@@ -24,6 +27,46 @@ void AddKeyCommands(CLI::App& app, CtlContext& /*ctx*/, int& exit_code) {
       return;
     }
     std::cout << *text;
+  });
+
+  auto rotate_args = std::make_shared<std::pair<std::string, std::string>>();
+  CLI::App* rotate = keys->add_subcommand(
+      "rotate", "Add a new first data key to a keyring file (it seals from now on; old ones open)");
+  rotate->add_option("FILE", rotate_args->first, "The keyring, rewritten in place")->required();
+  rotate->add_option("--id", rotate_args->second, "The new data key's id")->required();
+  rotate->callback([&exit_code, rotate_args] {
+    const auto& [file, new_id] = *rotate_args;
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto rotated = crypto::RotateKeyringText(text.str(), new_id);
+    if (!in || !rotated.ok()) {
+      std::cerr << "signpostctl: " << file << ": "
+                << (in ? rotated.status().message() : "cannot read it") << "\n";
+      exit_code = kFailed;
+      return;
+    }
+    // Written beside and renamed over, so a crash leaves the old keyring whole.
+    std::string next = file + ".new";
+    {
+      std::ofstream out(next, std::ios::trunc);
+      out << *rotated;
+      if (!out) {
+        std::cerr << "signpostctl: cannot write " << next << "\n";
+        exit_code = kFailed;
+        return;
+      }
+    }
+    std::error_code error;
+    std::filesystem::permissions(
+        next, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
+    if (!error) std::filesystem::rename(next, file, error);
+    if (error) {
+      std::cerr << "signpostctl: replacing " << file << ": " << error.message() << "\n";
+      exit_code = kFailed;
+      return;
+    }
+    std::cout << crypto::DataKeyring::Parse(*rotated)->Describe() << "\n";
   });
 
   auto path = std::make_shared<std::string>();

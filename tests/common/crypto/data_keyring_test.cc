@@ -61,5 +61,21 @@ TEST(DataKeyringTest, ANewKeyringParsesWithFreshKeys) {
   EXPECT_FALSE(NewKeyringText("bad id").ok());
 }
 
+TEST(DataKeyringTest, RotatingPutsAFreshKeyFirstAndKeepsEveryOtherLine) {
+  auto first = NewKeyringText("2026-06");
+  ASSERT_TRUE(first.ok());
+  auto rotated = RotateKeyringText(*first, "2026-12");
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  auto ring = DataKeyring::Parse(*rotated);
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  EXPECT_THAT(ring->key_ids(), ElementsAre("2026-12", "2026-06"));
+  auto before = DataKeyring::Parse(*first);
+  EXPECT_EQ(ring->Find("2026-06")->bytes, before->Find("2026-06")->bytes);
+  EXPECT_EQ(ring->person_hash_key(), before->person_hash_key());
+  EXPECT_EQ(rotated->rfind("# Signpost data keys", 0), 0u);   // the comments stay on top
+  EXPECT_FALSE(RotateKeyringText(*rotated, "2026-06").ok());  // ids are never reused
+  EXPECT_FALSE(RotateKeyringText("not a keyring", "x").ok());
+}
+
 }  // namespace
 }  // namespace signpost::crypto
