@@ -72,7 +72,15 @@ void FlowStats::ObserveDeadLetter(const kafka::ConsumedMessage& message) {
 }
 
 void FlowStats::ObserveEvent(const v1::Event& event) {
-  if (event.has_referral_rejected()) {
+  if (event.has_referral_received()) {
+    const std::string& person = event.referral_received().referral().sealed().person_ref();
+    const std::string& referral = event.envelope().referral_id();
+    if (person.empty() || referral.empty()) return;
+    auto [first, inserted] = first_referral_of_.emplace(person, referral);
+    if (!inserted && first->second != referral) repeat_referrals_.insert(referral);
+  } else if (event.has_personal_data_access()) {
+    personal_data_deliveries_ += 1;
+  } else if (event.has_referral_rejected()) {
     const auto& r = event.referral_rejected();
     rejections_[{r.source_system(), r.reason()}] += 1;
   } else if (event.has_case_event()) {
@@ -141,6 +149,8 @@ v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
   }
   out.set_sla_at_risk(sla_at_risk_);
   out.set_sla_breaches(sla_breaches_);
+  out.set_repeat_referrals(static_cast<int64_t>(repeat_referrals_.size()));
+  out.set_personal_data_deliveries(personal_data_deliveries_);
   for (const auto& [key, count] : unmet_) {
     v1::UnmetNeedCount* c = out.add_unmet_needs();
     c->set_postcode_district(key.first);

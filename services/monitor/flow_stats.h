@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -55,6 +56,10 @@ class FlowStats {
   std::map<std::pair<std::string, int>, int64_t> unmet_ ABSL_GUARDED_BY(mu_);
   int64_t sla_at_risk_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t sla_breaches_ ABSL_GUARDED_BY(mu_) = 0;
+  // person_ref -> the first referral seen for that person; referrals seen again are not repeats.
+  std::map<std::string, std::string> first_referral_of_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> repeat_referrals_ ABSL_GUARDED_BY(mu_);
+  int64_t personal_data_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace signpost::monitor

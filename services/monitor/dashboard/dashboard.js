@@ -98,6 +98,9 @@ function drawAlerts(flows) {
     box.append(el("div", { class: "alert", "data-alert": "sla" },
       `First-contact deadlines: ${breaches} breached, ${risk} at risk.`));
   }
+  box.append(el("div", { class: "note", "data-note": "people" },
+    `${num(flows.repeatReferrals)} referrals of people already referred; ` +
+    `${num(flows.personalDataDeliveries)} deliveries of personal details to link workers (audited).`));
 }
 
 function fillTable(id, rows) {

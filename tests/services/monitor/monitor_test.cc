@@ -58,6 +58,31 @@ TEST(MonitorTest, HowLongTheOldestUnprocessedMessageHasWaited) {
                    100);
 }
 
+TEST(MonitorTest, RepeatReferralsOfOnePersonAndDeliveriesOfDetailsAreCounted) {
+  Monitor monitor("p.");
+  auto received = [&](const std::string& referral, const std::string& person) {
+    v1::Event e;
+    e.mutable_referral_received()->mutable_referral()->mutable_sealed()->set_person_ref(person);
+    events::Seal(e, referral, "test", kNow);
+    monitor.Observe(Message("signpost.referral.received", kNow, e.SerializeAsString()));
+  };
+  received("r1", "person-a");
+  received("r1", "person-a");  // the same event again (a republish): not a repeat
+  received("r2", "person-b");
+  received("r3", "person-a");  // person a, referred again
+  received("r4", "person-a");
+  received("r5", "");  // no identity to recognise
+  for (int i = 0; i < 3; ++i) {
+    v1::Event access;
+    access.mutable_personal_data_access()->set_actor("lw-1");
+    events::Seal(access, "r1", "test", kNow);
+    monitor.Observe(Message("signpost.audit.access", kNow, access.SerializeAsString()));
+  }
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  EXPECT_EQ(s.repeat_referrals(), 2);
+  EXPECT_EQ(s.personal_data_deliveries(), 3);
+}
+
 TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
   Monitor monitor("p.");
   v1::GroupLag lag;
