@@ -103,6 +103,9 @@ def subscribe(q):
             check(False, f"subscription of {q} ended: {error.code()} {error.details()}")
 
 
+cases_read = []  # (queue, referral id) of every GetCase, to find on the audit topic
+
+
 def act(method, request):
     return method(request, timeout=10)
 
@@ -120,6 +123,10 @@ def journey(q, task):
     act(followup.RecordOutcome, baseline)
     case = act(followup.GetCase, followup_service_pb2.GetCaseRequest(link_worker_id=q,
                                                                       referral_id=rid))
+    # Sealed on the bus, the person's details reach the link worker in clear, and only here.
+    check(case.identity.given_name or case.identity.family_name,
+          f"{rid}: GetCase gave {q} no name to call the person by")
+    cases_read.append((q, rid))
     connected = False
     for option in [o for need in case.needs for o in need.options]:
         try:
@@ -298,6 +305,16 @@ for source_id in sorted(accepted):
     check(acks == 1, f"{source_id}: {acks} ACCEPTED messages")
     check(closed == 1, f"{source_id}: {closed} closure messages")
 check(len(received) == len(accepted), f"{len(received)} received events for {len(accepted)} accepted")
+# Every delivery of a person's details is on the audit topic, once, naming who and which fields.
+audited = collections.Counter()
+for e in read_topic("signpost.audit.access"):
+    a = e.personal_data_access
+    check("identity.given_name" in a.fields or "identity.family_name" in a.fields,
+          f"audit record of {e.envelope.referral_id} names fields {list(a.fields)}")
+    audited[(a.actor, e.envelope.referral_id)] += 1
+check(len(cases_read) > 0, "no link worker read a case")
+check(audited == collections.Counter(cases_read),
+      f"{sum(audited.values())} audit records for {len(cases_read)} GetCase calls")
 # Every refusal is on the rejected topic (the two refused over gRPC too, for the operators), and
 # each one that says who sent it got exactly one REJECTED message back and nothing else.
 rejected_sources = [r.source_referral_id for r in rejected]
