@@ -23,9 +23,11 @@ const unsigned char* Bytes(absl::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// What the tag binds besides the plaintext.
-std::string AssociatedData(absl::string_view referral_id, absl::string_view key_id) {
-  return absl::StrCat("signpost.v1.PersonalDetails\n", referral_id, "\n", key_id);
+// What the tag binds besides the plaintext: the referral, the key, and the person reference that
+// travels beside the ciphertext (so it cannot be altered unseen either).
+std::string AssociatedData(absl::string_view referral_id, absl::string_view key_id,
+                           absl::string_view person_ref) {
+  return absl::StrCat("signpost.v1.PersonalDetails\n", referral_id, "\n", key_id, "\n", person_ref);
 }
 
 std::string Compact(absl::string_view s) {
@@ -51,7 +53,9 @@ absl::Status PersonalDetailsCipher::Seal(v1::Referral& referral,
   if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceBytes) != 1) {
     return absl::InternalError("sealing personal details: no random bytes for the nonce");
   }
-  std::string aad = AssociatedData(referral_id, key.id);
+  auto person_ref = PersonRef(referral.identity());
+  if (!person_ref.ok()) return person_ref.status();
+  std::string aad = AssociatedData(referral_id, key.id, *person_ref);
   CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   std::string out(plaintext.size() + kTagBytes, '\0');
   auto* dst = reinterpret_cast<unsigned char*>(out.data());
@@ -65,7 +69,7 @@ absl::Status PersonalDetailsCipher::Seal(v1::Referral& referral,
   total = len;
   ok = ok && EVP_EncryptFinal_ex(ctx.get(), dst + total, &len);
   total += len;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, dst + total);
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, dst + total) == 1;
   if (!ok) return absl::InternalError("sealing personal details: the cipher failed");
   out.resize(static_cast<size_t>(total) + kTagBytes);
 
@@ -73,7 +77,7 @@ absl::Status PersonalDetailsCipher::Seal(v1::Referral& referral,
   sealed->set_key_id(key.id);
   sealed->set_nonce(std::move(nonce));
   sealed->set_ciphertext(std::move(out));
-  sealed->set_person_ref(PersonRef(referral.identity()));
+  sealed->set_person_ref(*std::move(person_ref));
   referral.clear_identity();
   referral.clear_notes();
   return absl::OkStatus();
@@ -95,7 +99,7 @@ absl::Status PersonalDetailsCipher::Open(v1::Referral& referral,
   }
   size_t body = in.size() - kTagBytes;
   std::string tag = in.substr(body);
-  std::string aad = AssociatedData(referral_id, key->id);
+  std::string aad = AssociatedData(referral_id, key->id, sealed.person_ref());
   CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   std::string plaintext(body, '\0');
   auto* dst = reinterpret_cast<unsigned char*>(plaintext.data());
@@ -120,7 +124,8 @@ absl::Status PersonalDetailsCipher::Open(v1::Referral& referral,
   return absl::OkStatus();
 }
 
-std::string PersonalDetailsCipher::PersonRef(const v1::PersonIdentity& identity) const {
+absl::StatusOr<std::string> PersonalDetailsCipher::PersonRef(
+    const v1::PersonIdentity& identity) const {
   std::string subject;
   if (!identity.nhs_number().empty()) {
     subject = absl::StrCat("nhs:", Compact(identity.nhs_number()));
@@ -136,8 +141,10 @@ std::string PersonalDetailsCipher::PersonRef(const v1::PersonIdentity& identity)
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   const std::string& key = keys_.person_hash_key();
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(subject), subject.size(),
-       digest, &digest_len);
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), Bytes(subject), subject.size(),
+           digest, &digest_len) == nullptr) {
+    return absl::InternalError("sealing personal details: the keyed hash failed");
+  }
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), digest_len));
 }

@@ -4,14 +4,16 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/crypto/data_keyring.h"
 #include "signpost/v1/referral.pb.h"
 
 namespace signpost::crypto {
 
 // Seals a referral's identity and notes for the bus and opens them again, with AES-256-GCM
-// (OpenSSL). The referral id and the key id are authenticated with the ciphertext, so sealed
-// details cannot be moved onto another referral or relabelled with another key.
+// (OpenSSL). The referral id, the key id and the person reference are authenticated with the
+// ciphertext, so sealed details cannot be moved onto another referral, relabelled with another
+// key, or given another person's reference.
 class PersonalDetailsCipher {
  public:
   explicit PersonalDetailsCipher(const DataKeyring& keys) : keys_(keys) {}
@@ -27,7 +29,7 @@ class PersonalDetailsCipher {
 
   // HMAC-SHA256 (hex) of the NHS number, or of name + date of birth + postcode when there is
   // none; "" when there is neither.
-  std::string PersonRef(const v1::PersonIdentity& identity) const;
+  absl::StatusOr<std::string> PersonRef(const v1::PersonIdentity& identity) const;
 
  private:
   const DataKeyring& keys_;

@@ -1,14 +1,18 @@
 #include "services/followup/access_audit.h"
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
 
 namespace signpost::followup {
 
 AccessAudit::AccessAudit(kafka::Producer& producer, std::string topic_prefix, std::string instance,
-                         std::function<absl::Time()> clock)
+                         std::function<absl::Time()> clock, absl::Duration wait)
     : producer_(producer),
+      wait_(wait),
       topic_(kafka::TopicName(kafka::Topic::kAuditAccess, topic_prefix)),
       instance_(std::move(instance)),
       clock_(std::move(clock)) {}
@@ -25,13 +29,27 @@ absl::Status AccessAudit::Record(const std::string& referral_id, const std::stri
   for (auto& field : PersonalFields(delivered)) access->add_fields(std::move(field));
   access->set_instance(instance_);
   events::Seal(event, referral_id, absl::StrCat("signpost-followup/", instance_), clock_());
-  absl::Status sent = producer_.Send(events::ToMessage(event, topic_, referral_id));
-  if (!sent.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the access to the person's details could not be recorded, so they are not given: ",
-        sent.message()));
-  }
-  return absl::OkStatus();
+  // Waits for the broker at most `wait_`, not the producer's whole delivery timeout: a caller
+  // is told UNAVAILABLE soon, and the gRPC thread is not held while the broker is away. A
+  // record acknowledged after that still stands (a delivery refused, recorded: the safe side).
+  auto done = std::make_shared<absl::Notification>();
+  auto result = std::make_shared<absl::Status>();
+  producer_.SendAsync(events::ToMessage(event, topic_, referral_id),
+                      [done, result](absl::Status sent) {
+                        *result = std::move(sent);
+                        done->Notify();
+                      });
+  absl::Status sent = done->WaitForNotificationWithTimeout(wait_)
+                          ? *result
+                          : absl::DeadlineExceededError("no acknowledgement in time");
+  if (sent.ok()) return sent;
+  std::string why = absl::StrCat(
+      "the access to the person's details could not be recorded, so they are not given: ",
+      sent.message());
+  return sent.code() == absl::StatusCode::kUnavailable ||
+                 sent.code() == absl::StatusCode::kDeadlineExceeded
+             ? absl::UnavailableError(why)
+             : absl::InternalError(why);
 }
 
 std::vector<std::string> PersonalFields(const v1::Case& kase) {

@@ -17,15 +17,17 @@ namespace signpost::followup {
 class AccessAudit {
  public:
   AccessAudit(kafka::Producer& producer, std::string topic_prefix, std::string instance,
-              std::function<absl::Time()> clock);
+              std::function<absl::Time()> clock, absl::Duration wait = absl::Seconds(5));
 
-  // UNAVAILABLE when the record could not be written: the caller must not deliver.
+  // UNAVAILABLE when the record was not acknowledged within `wait` (INTERNAL for a permanent
+  // failure): the caller must not deliver.
   absl::Status Record(const std::string& referral_id, const std::string& actor,
                       const std::string& rpc, const std::string& purpose,
                       const v1::Case& delivered);
 
  private:
   kafka::Producer& producer_;
+  absl::Duration wait_;
   std::string topic_;
   std::string instance_;
   std::function<absl::Time()> clock_;

@@ -45,15 +45,18 @@ kafka::Outcome FollowUpHandler::HandleMessage(const kafka::ConsumedMessage& mess
   absl::Status s;
   switch (event->payload_case()) {
     case v1::Event::kReferralMatched:
-      // A key this service lacks, or details that do not authenticate, will not mend with a
-      // retry: the event waits on the dead-letter topic for the keyring to be put right and a
-      // replay. The reason names no personal detail.
+      // A key this service does not hold yet (a rotation that reached intake first) waits in
+      // its partition until follow-up is given the keyring: nothing is set aside, and the lag
+      // shows it. Details that do not authenticate will never open: they go to the dead-letter
+      // topic. Neither message names a personal detail.
       if (s = cipher_.Open(*event->mutable_referral_matched()->mutable_referral(),
                            event->envelope().referral_id());
           !s.ok()) {
         spdlog::error("referral.matched of {}: {}", event->envelope().referral_id(),
                       std::string(s.message()));
-        return kafka::Outcome::DeadLetter(std::string(s.message()));
+        return s.code() == absl::StatusCode::kFailedPrecondition
+                   ? kafka::Outcome::Retry(std::string(s.message()))
+                   : kafka::Outcome::DeadLetter(std::string(s.message()));
       }
       s = commands_.Open(*event);
       if (s.ok()) opened_.Increment();

@@ -1,8 +1,10 @@
 #include "services/followup/followup_service.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/followup/case_access.h"
 
@@ -191,6 +193,15 @@ grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
                                                    const v1::GetCaseRequest* request,
                                                    v1::Case* response) {
+  // The purpose is kept for years beside the record: a short label, not a note about the person.
+  if (request->purpose().size() > 100 ||
+      std::any_of(request->purpose().begin(), request->purpose().end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    return Done(context, InvalidArgumentWithViolations(
+                             {{"purpose",
+                               "a short label of at most 100 characters, e.g. \"first contact "
+                               "call\"; no personal details"}}));
+  }
   absl::StatusOr<v1::Case> kase =
       commands_.GetCase(request->link_worker_id(), request->referral_id());
   if (kase.ok() && !PersonalFields(*kase).empty()) {

@@ -22,8 +22,11 @@ std::string Header(const kafka::ConsumedMessage& m, absl::string_view name) {
 
 }  // namespace
 
-FlowStats::FlowStats(std::string topic_prefix, size_t latest_dead_letters)
-    : prefix_(std::move(topic_prefix)), latest_limit_(latest_dead_letters) {}
+FlowStats::FlowStats(std::string topic_prefix, size_t latest_dead_letters,
+                     absl::Duration repeat_window)
+    : prefix_(std::move(topic_prefix)),
+      latest_limit_(latest_dead_letters),
+      repeat_window_(repeat_window) {}
 
 void FlowStats::Observe(const kafka::ConsumedMessage& message, const v1::Event* event) {
   std::string topic = message.topic;
@@ -76,8 +79,14 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
     const std::string& person = event.referral_received().referral().sealed().person_ref();
     const std::string& referral = event.envelope().referral_id();
     if (person.empty() || referral.empty()) return;
-    auto [first, inserted] = first_referral_of_.emplace(person, referral);
-    if (!inserted && first->second != referral) repeat_referrals_.insert(referral);
+    int64_t ms = absl::ToUnixMillis(events::FromTimestamp(event.envelope().occurred_at()));
+    ForgetReferralsBefore(ms - absl::ToInt64Milliseconds(repeat_window_));
+    auto [first, inserted] = first_referral_of_.emplace(person, std::make_pair(referral, ms));
+    if (inserted) {
+      people_in_order_.emplace_back(ms, person);
+    } else if (first->second.first != referral && repeat_referrals_.insert(referral).second) {
+      repeats_in_order_.emplace_back(ms, referral);
+    }
   } else if (event.has_personal_data_access()) {
     personal_data_deliveries_ += 1;
   } else if (event.has_referral_rejected()) {
@@ -90,6 +99,20 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
   } else if (event.has_need_unmet()) {
     const auto& n = event.need_unmet();
     unmet_[{n.postcode_district(), n.need().category()}] += 1;
+  }
+}
+
+void FlowStats::ForgetReferralsBefore(int64_t ms) {
+  while (!people_in_order_.empty() && people_in_order_.front().first < ms) {
+    auto it = first_referral_of_.find(people_in_order_.front().second);
+    if (it != first_referral_of_.end() && it->second.second == people_in_order_.front().first) {
+      first_referral_of_.erase(it);
+    }
+    people_in_order_.pop_front();
+  }
+  while (!repeats_in_order_.empty() && repeats_in_order_.front().first < ms) {
+    repeat_referrals_.erase(repeats_in_order_.front().second);
+    repeats_in_order_.pop_front();
   }
 }
 

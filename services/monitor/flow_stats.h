@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/kafka/message.h"
 #include "services/monitor/flow_window.h"
 #include "signpost/v1/events.pb.h"
@@ -22,7 +23,9 @@ namespace signpost::monitor {
 // from the caller for the rate window.
 class FlowStats {
  public:
-  explicit FlowStats(std::string topic_prefix, size_t latest_dead_letters = 20);
+  // `repeat_window`: how far back a referral of the same person makes a new one a repeat.
+  explicit FlowStats(std::string topic_prefix, size_t latest_dead_letters = 20,
+                     absl::Duration repeat_window = absl::Hours(24));
 
   // `event`: the message parsed as an Event, or null (the dead-letter topic, unreadable bytes).
   void Observe(const kafka::ConsumedMessage& message, const v1::Event* event);
@@ -56,9 +59,14 @@ class FlowStats {
   std::map<std::pair<std::string, int>, int64_t> unmet_ ABSL_GUARDED_BY(mu_);
   int64_t sla_at_risk_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t sla_breaches_ ABSL_GUARDED_BY(mu_) = 0;
-  // person_ref -> the first referral seen for that person; referrals seen again are not repeats.
-  std::map<std::string, std::string> first_referral_of_ ABSL_GUARDED_BY(mu_);
+  // Within `repeat_window_` of the newest referral seen: person_ref -> (first referral, its
+  // time in ms), the referrals that were repeats, and both in time order for forgetting them.
+  void ForgetReferralsBefore(int64_t ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration repeat_window_;
+  std::map<std::string, std::pair<std::string, int64_t>> first_referral_of_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<int64_t, std::string>> people_in_order_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> repeat_referrals_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<int64_t, std::string>> repeats_in_order_ ABSL_GUARDED_BY(mu_);
   int64_t personal_data_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

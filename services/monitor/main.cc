@@ -52,7 +52,7 @@ int Run(const MonitorConfig& config) {
   const std::string& prefix = config.common.topic_prefix;
   auto now = [] { return absl::Now(); };
 
-  Monitor stats(prefix, config.equity);
+  Monitor stats(prefix, config.equity, absl::Hours(config.look_back_hours));
   TopicTailOptions tail_options;
   tail_options.bootstrap = config.common.kafka_bootstrap;
   tail_options.look_back = absl::Hours(config.look_back_hours);

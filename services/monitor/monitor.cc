@@ -4,8 +4,8 @@
 
 namespace signpost::monitor {
 
-Monitor::Monitor(std::string topic_prefix, EquityOptions equity)
-    : flows_(std::move(topic_prefix)), equity_(equity) {}
+Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration look_back)
+    : flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back), equity_(equity) {}
 
 void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // Everything but the dead-letter topic carries Events (the submitted topic may carry FHIR or

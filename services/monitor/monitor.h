@@ -12,7 +12,10 @@ namespace signpost::monitor {
 // Everything the monitor keeps, fed one message at a time (each parsed once). No I/O.
 class Monitor {
  public:
-  explicit Monitor(std::string topic_prefix, EquityOptions equity = {});
+  // `look_back`: how far back the monitor reads, and so how far back a referral of the same
+  // person makes a new one a repeat.
+  explicit Monitor(std::string topic_prefix, EquityOptions equity = {},
+                   absl::Duration look_back = absl::Hours(24));
 
   void Observe(const kafka::ConsumedMessage& message);
   void SetLag(std::vector<v1::GroupLag> lag) { flows_.SetLag(std::move(lag)); }

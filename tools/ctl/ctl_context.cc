@@ -52,7 +52,12 @@ std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,
                  endpoints_file.c_str());
     std::exit(kUsage);
   }
-  TlsConfig tls{.cert = tls_cert, .key = tls_key, .ca = tls_ca, .insecure = insecure == "true"};
+  // As the services read SIGNPOST_INSECURE (CLI11's flag values).
+  std::string plain = absl::AsciiStrToLower(insecure);
+  TlsConfig tls{.cert = tls_cert,
+                .key = tls_key,
+                .ca = tls_ca,
+                .insecure = plain == "true" || plain == "1" || plain == "yes" || plain == "on"};
   auto credentials = ChannelCredentialsFor(tls);
   if (!credentials.ok()) {
     std::fprintf(stderr, "signpostctl: %s\n", std::string(credentials.status().message()).c_str());

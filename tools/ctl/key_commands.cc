@@ -1,6 +1,11 @@
 // signpostctl keys new | keys rotate | keys check
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -46,23 +51,22 @@ void AddKeyCommands(CLI::App& app, CtlContext& /*ctx*/, int& exit_code) {
       exit_code = kFailed;
       return;
     }
-    // Written beside and renamed over, so a crash leaves the old keyring whole.
+    // Written beside (never readable by others, not even for a moment), flushed to disk and
+    // renamed over, so a crash leaves the old keyring whole; the file keeps its mode and owner.
     std::string next = file + ".new";
-    {
-      std::ofstream out(next, std::ios::trunc);
-      out << *rotated;
-      if (!out) {
-        std::cerr << "signpostctl: cannot write " << next << "\n";
-        exit_code = kFailed;
-        return;
-      }
-    }
-    std::error_code error;
-    std::filesystem::permissions(
-        next, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, error);
-    if (!error) std::filesystem::rename(next, file, error);
-    if (error) {
-      std::cerr << "signpostctl: replacing " << file << ": " << error.message() << "\n";
+    struct stat before {};
+    bool known = ::stat(file.c_str(), &before) == 0;
+    int fd = ::open(next.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok =
+        fd >= 0 &&
+        ::write(fd, rotated->data(), rotated->size()) == static_cast<ssize_t>(rotated->size()) &&
+        (!known || ::fchmod(fd, before.st_mode & 07777) == 0) &&
+        (!known || ::fchown(fd, before.st_uid, before.st_gid) == 0 || errno == EPERM) &&
+        ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || ::rename(next.c_str(), file.c_str()) != 0) {
+      std::cerr << "signpostctl: replacing " << file << ": " << std::strerror(errno) << "\n";
+      ::unlink(next.c_str());
       exit_code = kFailed;
       return;
     }

@@ -36,8 +36,10 @@ v1::Referral Referral() {
 
 class CipherTest : public ::testing::Test {
  protected:
-  DataKeyring ring_ = Ring(absl::StrCat("data-key k2 ", kNew, "\ndata-key k1 ", kOld,
-                                        "\nperson-hash-key ", kHash, "\n"));
+  // k2-copy has k2's bytes: only the key id in the authenticated data tells them apart.
+  DataKeyring ring_ =
+      Ring(absl::StrCat("data-key k2 ", kNew, "\ndata-key k1 ", kOld, "\ndata-key k2-copy ", kNew,
+                        "\nperson-hash-key ", kHash, "\n"));
   PersonalDetailsCipher cipher_{ring_};
 };
 
@@ -105,8 +107,10 @@ TEST_F(CipherTest, AlteredOrMovedDetailsDoNotOpen) {
          c.back() ^= 1;
        },
        "ref-1"},
-      {"relabelled with the other key",
-       [](v1::Referral& x) { x.mutable_sealed()->set_key_id("k1"); }, "ref-1"},
+      {"relabelled with a key of the same bytes",
+       [](v1::Referral& x) { x.mutable_sealed()->set_key_id("k2-copy"); }, "ref-1"},
+      {"another person's reference",
+       [](v1::Referral& x) { x.mutable_sealed()->set_person_ref(std::string(64, 'a')); }, "ref-1"},
       {"a short nonce", [](v1::Referral& x) { x.mutable_sealed()->set_nonce("abc"); }, "ref-1"},
       {"no ciphertext", [](v1::Referral& x) { x.mutable_sealed()->clear_ciphertext(); }, "ref-1"},
   };
@@ -129,13 +133,13 @@ TEST_F(CipherTest, ThePersonRefRecognisesThePersonWithoutSayingWhoItIs) {
   v1::PersonIdentity a = Referral().identity();
   v1::PersonIdentity spaced = a;
   spaced.set_nhs_number("943 476 5919");
-  std::string ref = cipher_.PersonRef(a);
+  std::string ref = *cipher_.PersonRef(a);
   EXPECT_EQ(ref.size(), 64u);
-  EXPECT_EQ(cipher_.PersonRef(spaced), ref);
+  EXPECT_EQ(*cipher_.PersonRef(spaced), ref);
   EXPECT_THAT(ref, Not(HasSubstr("9434765919")));
   // Another keyring's hash key gives another reference for the same person.
   DataKeyring other = Ring(absl::StrCat("data-key k2 ", kNew, "\nperson-hash-key ", kNew));
-  EXPECT_NE(PersonalDetailsCipher(other).PersonRef(a), ref);
+  EXPECT_NE(*PersonalDetailsCipher(other).PersonRef(a), ref);
 
   // No NHS number: name, date of birth and postcode, whatever their case and spacing.
   v1::PersonIdentity no_nhs = a, same = a;
@@ -143,11 +147,11 @@ TEST_F(CipherTest, ThePersonRefRecognisesThePersonWithoutSayingWhoItIs) {
   same.clear_nhs_number();
   same.set_family_name("BEGUM");
   same.set_postcode("ls61bd");
-  EXPECT_EQ(cipher_.PersonRef(no_nhs), cipher_.PersonRef(same));
-  EXPECT_NE(cipher_.PersonRef(no_nhs), ref);
+  EXPECT_EQ(*cipher_.PersonRef(no_nhs), *cipher_.PersonRef(same));
+  EXPECT_NE(*cipher_.PersonRef(no_nhs), ref);
   same.mutable_date_of_birth()->set_day(5);
-  EXPECT_NE(cipher_.PersonRef(no_nhs), cipher_.PersonRef(same));
-  EXPECT_EQ(cipher_.PersonRef(v1::PersonIdentity()), "");
+  EXPECT_NE(*cipher_.PersonRef(no_nhs), *cipher_.PersonRef(same));
+  EXPECT_EQ(*cipher_.PersonRef(v1::PersonIdentity()), "");
 }
 
 }  // namespace

@@ -60,6 +60,19 @@ TEST(AccessAuditTest, AnUnrecordedDeliveryIsUnavailable) {
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("not given"));
 }
 
+TEST(AccessAuditTest, ABrokerThatDoesNotAnswerInTimeIsUnavailableAndAPermanentErrorInternal) {
+  signpost::testing::FakeProducer producer;
+  AccessAudit audit(
+      producer, "", "fu-1", [] { return kAt; }, absl::Milliseconds(50));
+  producer.Hold(true);
+  EXPECT_EQ(audit.Record("r1", "lw-1", "GetCase", "", CaseWithDetails()).code(),
+            absl::StatusCode::kUnavailable);
+  producer.Hold(false);
+  producer.FailNext(1, absl::InvalidArgumentError("record too large"));
+  EXPECT_EQ(audit.Record("r1", "lw-1", "GetCase", "", CaseWithDetails()).code(),
+            absl::StatusCode::kInternal);
+}
+
 TEST(AccessAuditTest, StrippingLeavesTheCaseWorkButNoPersonalFields) {
   v1::Case c = CaseWithDetails();
   StripPersonalFields(c);

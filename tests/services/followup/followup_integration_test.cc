@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
 #include "common/redis/redis_pool.h"
+#include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
@@ -124,7 +126,8 @@ class FollowUpIntegrationTest : public ::testing::Test {
     std::ofstream(clock_file_) << absl::ToInt64Seconds(offset) << "\n";
   }
 
-  ServiceProcess& StartFollowUp(const std::string& directory = "") {
+  ServiceProcess& StartFollowUp(const std::string& directory = "",
+                                std::map<std::string, std::string> env = {}) {
     std::vector<std::string> args = {"--kafka-bootstrap",
                                      env_.bootstrap,
                                      "--topic-prefix",
@@ -142,8 +145,8 @@ class FollowUpIntegrationTest : public ::testing::Test {
                                      "--instance-id",
                                      absl::StrCat("fu-", followups_.size())};
     if (!directory.empty()) args.insert(args.end(), {"--directory", directory});
-    followups_.push_back(
-        std::make_unique<ServiceProcess>(signpost::testing::BinaryPath("signpost-followup"), args));
+    followups_.push_back(std::make_unique<ServiceProcess>(
+        signpost::testing::BinaryPath("signpost-followup"), args, std::move(env)));
     EXPECT_TRUE(followups_.back()->Start().ok());
     stubs_.push_back(v1::FollowUpService::NewStub(
         grpc::CreateChannel(followups_.back()->address(), grpc::InsecureChannelCredentials())));
@@ -153,10 +156,12 @@ class FollowUpIntegrationTest : public ::testing::Test {
 
   // As intake and matching leave it: identity and notes sealed with `keys`.
   void PublishSealedMatched(const std::string& rid, const std::string& worker,
-                            const crypto::DataKeyring& keys) {
+                            const crypto::DataKeyring& keys, bool tamper = false) {
     sealing_ = &keys;
+    tamper_ = tamper;
     PublishMatched(rid, worker);
     sealing_ = nullptr;
+    tamper_ = false;
   }
 
   void PublishMatched(const std::string& rid, const std::string& worker,
@@ -183,6 +188,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
     if (sealing_ != nullptr) {
       r->set_notes("Prefers a call after 10am.");
       ASSERT_TRUE(crypto::PersonalDetailsCipher(*sealing_).Seal(*r, rid).ok());
+      if (tamper_) (*r->mutable_sealed()->mutable_ciphertext())[0] ^= 1;
     }
     events::Seal(e, rid, "test", absl::Now());
     ASSERT_TRUE(
@@ -257,6 +263,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
   std::vector<std::unique_ptr<v1::FollowUpService::Stub>> stubs_;
   std::unique_ptr<ServiceProcess> matching_;
   const crypto::DataKeyring* sealing_ = nullptr;
+  bool tamper_ = false;
 };
 
 TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumingMissesNothing) {
@@ -333,6 +340,10 @@ TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAud
     EXPECT_EQ(e.SerializeAsString().find(kNhsNumber), std::string::npos);
   }
   EXPECT_EQ(audit[0].personal_data_access().purpose(), "case work");
+  // A purpose is a label, not a note: a long one is refused, naming the field, and not recorded.
+  auto long_purpose = GetCase("lw-1", "r1", std::string(101, 'x'));
+  EXPECT_EQ(long_purpose.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ViolationsOf(long_purpose.status()).at(0).field, "purpose");
   EXPECT_EQ(audit[1].personal_data_access().purpose(), "first contact call");
 
   // An action's answer carries no identity, so it needs no record.
@@ -349,16 +360,44 @@ TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAud
   absl::SleepFor(absl::Milliseconds(500));
   EXPECT_EQ(On(kafka::Topic::kAuditAccess, "r1").size(), 2u);
 
-  // Details sealed with a key this service does not hold wait on the dead-letter topic with the
-  // reason; no case is opened with them.
-  auto other = crypto::DataKeyring::Parse(*crypto::NewKeyringText("elsewhere"));
-  ASSERT_TRUE(other.ok());
-  PublishSealedMatched("r9", "lw-1", *other);
+  // Details sealed with a key follow-up does not hold yet (intake rotated first) wait, and are
+  // not set aside; given the keyring, follow-up opens the case.
+  std::string rotated_text = *crypto::RotateKeyringText(
+      [] {
+        std::ifstream in(signpost::testing::TestDataKeysPath());
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+      }(),
+      "rotated");
+  auto rotated = crypto::DataKeyring::Parse(rotated_text);
+  ASSERT_TRUE(rotated.ok());
+  PublishSealedMatched("r9", "lw-1", *rotated);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return followups_[0]->Logs().find("data key 'rotated'") != std::string::npos; }));
+  EXPECT_EQ(GetCase("lw-1", "r9").status().code(), absl::StatusCode::kNotFound);
+  for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                           .value_or(std::vector<kafka::ConsumedMessage>{})) {
+    EXPECT_NE(m.key, "r9") << "set aside instead of waiting";
+  }
+  std::string keys_file = redis_.dir() + "/rotated-keys";
+  std::ofstream(keys_file) << rotated_text;
+  EXPECT_EQ(followups_[0]->Stop(), 0);
+  StartFollowUp("", {{"SIGNPOST_DATA_KEYS", keys_file}});
+  stubs_.erase(stubs_.begin());
+  followups_.erase(followups_.begin());
+  absl::StatusOr<v1::Case> opened;
+  ASSERT_TRUE(WaitUntil([&] { return (opened = GetCase("lw-1", "r9")).ok(); }, absl::Seconds(60)));
+  EXPECT_EQ(opened->identity().nhs_number(), kNhsNumber);
+
+  // Details that do not authenticate never will: they go to the dead-letter topic with the
+  // reason, and no case is opened with them.
+  PublishSealedMatched("r10", "lw-1", keys, /*tamper=*/true);
   std::string reason;
   ASSERT_TRUE(WaitUntil([&] {
     for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
                              .value_or(std::vector<kafka::ConsumedMessage>{})) {
-      if (m.key != "r9") continue;
+      if (m.key != "r10") continue;
       for (const auto& h : m.headers) {
         if (h.key == kafka::kHeaderDeadLetterReason) reason = h.value;
       }
@@ -366,9 +405,9 @@ TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAud
     return !reason.empty();
   }));
   EXPECT_EQ(reason,
-            "personal details sealed with data key 'elsewhere', which this service's keyring does "
-            "not hold");
-  EXPECT_EQ(GetCase("lw-1", "r9").status().code(), absl::StatusCode::kNotFound);
+            "sealed personal details do not authenticate for this referral (altered, or moved "
+            "from another one)");
+  EXPECT_EQ(GetCase("lw-1", "r10").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {

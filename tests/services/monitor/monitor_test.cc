@@ -81,6 +81,23 @@ TEST(MonitorTest, RepeatReferralsOfOnePersonAndDeliveriesOfDetailsAreCounted) {
   v1::FlowSnapshot s = monitor.Snapshot(kNow);
   EXPECT_EQ(s.repeat_referrals(), 2);
   EXPECT_EQ(s.personal_data_deliveries(), 3);
+
+  // A day later the earlier referrals are out of the window: person a's next one is a first,
+  // and the repeats counted then are forgotten.
+  Monitor later("p.", {}, absl::Hours(24));
+  auto at = [&](const std::string& referral, const std::string& person, absl::Time t) {
+    v1::Event e;
+    e.mutable_referral_received()->mutable_referral()->mutable_sealed()->set_person_ref(person);
+    events::Seal(e, referral, "test", t);
+    later.Observe(Message("signpost.referral.received", t, e.SerializeAsString()));
+  };
+  at("r1", "person-a", kNow);
+  at("r2", "person-a", kNow + absl::Hours(1));
+  EXPECT_EQ(later.Snapshot(kNow).repeat_referrals(), 1);
+  at("r3", "person-a", kNow + absl::Hours(26));
+  EXPECT_EQ(later.Snapshot(kNow).repeat_referrals(), 0);
+  at("r4", "person-a", kNow + absl::Hours(27));
+  EXPECT_EQ(later.Snapshot(kNow).repeat_referrals(), 1);
 }
 
 TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
