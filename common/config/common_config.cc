@@ -77,6 +77,17 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
   app.add_flag("--insecure", config.tls.insecure,
                "Plaintext listeners and calls (development only)")
       ->envname("SIGNPOST_INSECURE");
+  app.add_option("--token-keys", config.auth.token_keys,
+                 "PEM public keys that sign callers' bearer tokens (RS256)")
+      ->envname("SIGNPOST_TOKEN_KEYS");
+  app.add_option("--token-audience", config.auth.audience, "The audience (aud) tokens must name")
+      ->envname("SIGNPOST_TOKEN_AUDIENCE")
+      ->capture_default_str();
+  app.add_option("--token-issuer", config.auth.issuer, "The issuer (iss) tokens must name")
+      ->envname("SIGNPOST_TOKEN_ISSUER");
+  app.add_flag("--no-auth", config.auth.no_auth,
+               "Let every call through without a token (development only)")
+      ->envname("SIGNPOST_NO_AUTH");
 }
 
 absl::Status ValidateCommonConfig(const CommonConfig& config) {
@@ -123,10 +134,20 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
         "--tls-cert and --tls-key: required (tools/run makes a local CA and certificates), or "
         "--insecure for plaintext in development");
   }
+  if (config.auth.no_auth) {
+    if (!config.auth.token_keys.empty()) {
+      problems.push_back("--no-auth: not together with --token-keys");
+    }
+  } else if (config.auth.token_keys.empty()) {
+    problems.push_back(
+        "--token-keys: required (tools/run makes a development signing key), or --no-auth to let "
+        "every call through in development");
+  }
+  if (config.auth.audience.empty()) problems.push_back("--token-audience: empty");
   for (const auto& [flag, path] :
        {std::pair{"--tls-cert", &config.tls.cert}, std::pair{"--tls-key", &config.tls.key},
-        std::pair{"--tls-client-ca", &config.tls.client_ca},
-        std::pair{"--tls-ca", &config.tls.ca}}) {
+        std::pair{"--tls-client-ca", &config.tls.client_ca}, std::pair{"--tls-ca", &config.tls.ca},
+        std::pair{"--token-keys", &config.auth.token_keys}}) {
     if (!path->empty() && access(path->c_str(), R_OK) != 0) {
       problems.push_back(absl::StrCat(flag, ": cannot read ", *path));
     }
@@ -151,6 +172,9 @@ std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const Comm
            ? "off (--insecure)"
            : absl::StrCat("cert ", config.tls.cert,
                           config.tls.client_ca.empty() ? "" : ", client certificates required")},
+      {"auth", config.auth.no_auth ? "off (--no-auth)"
+                                   : absl::StrCat("bearer tokens for ", config.auth.audience,
+                                                  " signed by ", config.auth.token_keys)},
   };
   for (const auto& [key, value] : config.kafka_properties) {
     out.emplace_back("kafka." + key, IsSecretProperty(key) ? "***" : value);

@@ -20,6 +20,15 @@ struct TlsConfig {
   bool insecure = false;  // plaintext listeners and calls
 };
 
+// Bearer tokens: every gRPC call carries a JWT signed by a key in `token_keys`, unless `no_auth`
+// (development only) lets every call through.
+struct AuthConfig {
+  std::string token_keys;             // PEM public keys of the token issuer(s)
+  std::string audience = "signpost";  // the aud every token must carry
+  std::string issuer;                 // the iss every token must carry, when set
+  bool no_auth = false;
+};
+
 // Settings every Signpost process shares. Each is a flag and an environment variable
 // (flags win); see AddCommonOptions for the names.
 struct CommonConfig {
@@ -42,6 +51,8 @@ struct CommonConfig {
   int consumers = 2;
   // Transport security of the gRPC and HTTP listeners and of the calls this process makes.
   TlsConfig tls;
+  // Who may call: bearer tokens checked on every gRPC call.
+  AuthConfig auth;
 };
 
 // Registers the shared flags with their environment variables on `app`:
@@ -55,6 +66,8 @@ struct CommonConfig {
 //   --tls-cert SIGNPOST_TLS_CERT  --tls-key SIGNPOST_TLS_KEY  --tls-client-ca
 //   SIGNPOST_TLS_CLIENT_CA
 //   --tls-ca SIGNPOST_TLS_CA      --insecure SIGNPOST_INSECURE
+//   --token-keys SIGNPOST_TOKEN_KEYS  --token-audience SIGNPOST_TOKEN_AUDIENCE
+//   --token-issuer SIGNPOST_TOKEN_ISSUER  --no-auth SIGNPOST_NO_AUTH
 void AddCommonOptions(CLI::App& app, CommonConfig& config);
 
 // Checks every setting and reports all that are wrong in one message.

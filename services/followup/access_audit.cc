@@ -19,7 +19,7 @@ AccessAudit::AccessAudit(kafka::Producer& producer, std::string topic_prefix, st
 
 absl::Status AccessAudit::Record(const std::string& referral_id, const std::string& actor,
                                  const std::string& rpc, const std::string& purpose,
-                                 const v1::Case& delivered) {
+                                 const v1::Case& delivered, const auth::Principal& caller) {
   v1::Event event;
   v1::PersonalDataAccess* access = event.mutable_personal_data_access();
   access->set_actor(actor);
@@ -28,6 +28,8 @@ absl::Status AccessAudit::Record(const std::string& referral_id, const std::stri
   access->set_purpose(purpose.empty() ? "case work" : purpose);
   for (auto& field : PersonalFields(delivered)) access->add_fields(std::move(field));
   access->set_instance(instance_);
+  access->set_subject(caller.subject);
+  access->set_role(std::string(auth::RoleName(caller.role)));
   events::Seal(event, referral_id, absl::StrCat("signpost-followup/", instance_), clock_());
   // Waits for the broker at most `wait_`, not the producer's whole delivery timeout: a caller
   // is told UNAVAILABLE soon, and the gRPC thread is not held while the broker is away. A

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/auth/principal.h"
 #include "common/kafka/producer.h"
 #include "signpost/v1/followup_service.pb.h"
 
@@ -22,8 +23,8 @@ class AccessAudit {
   // UNAVAILABLE when the record was not acknowledged within `wait` (INTERNAL for a permanent
   // failure): the caller must not deliver.
   absl::Status Record(const std::string& referral_id, const std::string& actor,
-                      const std::string& rpc, const std::string& purpose,
-                      const v1::Case& delivered);
+                      const std::string& rpc, const std::string& purpose, const v1::Case& delivered,
+                      const auth::Principal& caller = {});
 
  private:
   kafka::Producer& producer_;

@@ -1,7 +1,9 @@
 #include "services/followup/case_access.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/call_authenticator.h"
 #include "common/status/field_violations.h"
 
 namespace signpost::followup {
@@ -29,6 +31,33 @@ absl::Status CheckQueueName(const std::string& queue) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ActingQueue(const auth::Principal& caller, const std::string& requested,
+                                        absl::string_view rpc) {
+  using auth::Role;
+  if (absl::Status s = auth::RequireRole(caller, {Role::kLinkWorker, Role::kCoordinator}, rpc);
+      !s.ok()) {
+    return s;
+  }
+  std::string own;
+  switch (caller.role) {
+    case Role::kLinkWorker:
+      own = caller.subject;
+      break;
+    case Role::kCoordinator:
+      own = TeamQueue(caller.network);
+      break;
+    default:  // development: the request names the queue
+      if (absl::Status s = CheckQueueName(requested); !s.ok()) return s;
+      return requested;
+  }
+  if (!CheckQueueName(own).ok()) {
+    return absl::PermissionDeniedError(absl::StrCat(rpc, ": the token names no usable queue"));
+  }
+  if (requested.empty() || requested == own) return own;
+  return absl::PermissionDeniedError(
+      absl::StrCat(rpc, ": link_worker_id is not a queue this token may act as"));
 }
 
 absl::Status CheckCaseAccess(const std::string& queue, const v1::Case& kase) {

@@ -65,8 +65,8 @@ absl::StatusOr<v1::Case> CaseCommands::Act(const std::string& queue, const std::
   return Busy(referral_id);
 }
 
-absl::StatusOr<v1::Case> CaseCommands::RecordConnection(
-    const v1::RecordConnectionRequest& request) {
+absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnectionRequest& request,
+                                                        const std::string& caller_token) {
   if (places_ == nullptr) {
     return absl::UnavailableError("no directory configured to reserve places (--directory)");
   }
@@ -76,7 +76,7 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(
     auto change = workflow_.RecordConnection(*loaded, request, clock_());
     if (!change.ok()) return change.status();
     // Reserved once per referral, so redoing after a lost race takes no second place.
-    auto reserved = places_->Reserve(request.resource_id(), request.referral_id());
+    auto reserved = places_->Reserve(request.resource_id(), request.referral_id(), caller_token);
     if (!reserved.ok()) return reserved.status();
     absl::Status s = CommitNow(*change);
     if (s.ok()) return change->after;

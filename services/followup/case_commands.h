@@ -24,8 +24,10 @@ class CaseCommands {
   absl::StatusOr<v1::Case> Act(const std::string& queue, const std::string& referral_id,
                                const Rule& rule);
   absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& referral_id);
-  // Reserves the place through the directory before the connection is committed.
-  absl::StatusOr<v1::Case> RecordConnection(const v1::RecordConnectionRequest& request);
+  // Reserves the place through the directory, on behalf of the caller whose bearer token is
+  // `caller_token`, before the connection is committed.
+  absl::StatusOr<v1::Case> RecordConnection(const v1::RecordConnectionRequest& request,
+                                            const std::string& caller_token);
   absl::StatusOr<v1::Task> CompleteTask(const v1::CompleteTaskRequest& request);
 
   // From the topics; OK when already done (redelivery).

@@ -1,4 +1,5 @@
 #include "services/followup/followup_service.h"
+#include "absl/strings/string_view.h"
 
 #include <algorithm>
 #include <deque>
@@ -126,17 +127,28 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 }  // namespace
 
 FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
-                                 AccessAudit& audit)
-    : commands_(commands), store_(store), feed_(feed), audit_(audit) {}
+                                 AccessAudit& audit, const auth::CallAuthenticator& auth)
+    : commands_(commands), store_(store), feed_(feed), audit_(audit), auth_(auth) {}
+
+absl::StatusOr<FollowUpService::Acting> FollowUpService::Authorise(
+    const grpc::CallbackServerContext& context, const std::string& requested_queue,
+    absl::string_view rpc) const {
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<std::string> queue = ActingQueue(*caller, requested_queue, rpc);
+  if (!queue.ok()) return queue.status();
+  return Acting{*std::move(caller), *std::move(queue)};
+}
 
 grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
     grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) {
   auto* stream = new TaskStream(feed_);
-  const std::string& queue = request->link_worker_id();
-  if (absl::Status s = CheckQueueName(queue); !s.ok()) {
-    stream->Fail(s);
+  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/SubscribeTasks");
+  if (!acting.ok()) {
+    stream->Fail(acting.status());
     return stream;
   }
+  const std::string& queue = acting->queue;
   bool resume = false;
   if (!request->resume_token().empty()) {
     auto can = feed_.CanResume(queue, request->resume_token());
@@ -168,17 +180,15 @@ grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
   end.set_resume_token(snapshot->token);
   first.push_back(std::move(end));
   stream->Begin(std::move(first), queue, snapshot->token);
-  (void)context;
   return stream;
 }
 
 grpc::ServerUnaryReactor* FollowUpService::ListTasks(grpc::CallbackServerContext* context,
                                                      const v1::ListTasksRequest* request,
                                                      v1::ListTasksResponse* response) {
-  if (absl::Status s = CheckQueueName(request->link_worker_id()); !s.ok()) {
-    return Done(context, s);
-  }
-  auto snapshot = store_.Snapshot(request->link_worker_id());
+  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/ListTasks");
+  if (!acting.ok()) return Done(context, acting.status());
+  auto snapshot = store_.Snapshot(acting->queue);
   if (!snapshot.ok()) return Done(context, snapshot.status());
   for (auto& task : snapshot->tasks) *response->add_tasks() = std::move(task);
   return Done(context, absl::OkStatus());
@@ -187,12 +197,19 @@ grpc::ServerUnaryReactor* FollowUpService::ListTasks(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerContext* context,
                                                         const v1::CompleteTaskRequest* request,
                                                         v1::Task* response) {
-  return Answer(context, commands_.CompleteTask(*request), response);
+  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/CompleteTask");
+  if (!acting.ok()) return Done(context, acting.status());
+  v1::CompleteTaskRequest as_queue = *request;
+  as_queue.set_link_worker_id(acting->queue);
+  return Answer(context, commands_.CompleteTask(as_queue), response);
 }
 
 grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
                                                    const v1::GetCaseRequest* request,
                                                    v1::Case* response) {
+  constexpr absl::string_view kRpc = "FollowUpService/GetCase";
+  auto acting = Authorise(*context, request->link_worker_id(), kRpc);
+  if (!acting.ok()) return Done(context, acting.status());
   // The purpose is kept for years beside the record: a short label, not a note about the person.
   if (request->purpose().size() > 100 ||
       std::any_of(request->purpose().begin(), request->purpose().end(),
@@ -202,25 +219,29 @@ grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* 
                                "a short label of at most 100 characters, e.g. \"first contact "
                                "call\"; no personal details"}}));
   }
-  absl::StatusOr<v1::Case> kase =
-      commands_.GetCase(request->link_worker_id(), request->referral_id());
+  absl::StatusOr<v1::Case> kase = commands_.GetCase(acting->queue, request->referral_id());
   if (kase.ok() && !PersonalFields(*kase).empty()) {
     absl::Status recorded =
-        audit_.Record(kase->referral_id(), request->link_worker_id(),
-                      "signpost.v1.FollowUpService/GetCase", request->purpose(), *kase);
+        audit_.Record(kase->referral_id(), acting->queue, "signpost.v1.FollowUpService/GetCase",
+                      request->purpose(), *kase, acting->caller);
     if (!recorded.ok()) return Done(context, recorded);
   }
   return Answer(context, std::move(kase), response);
 }
 
+// Each action acts as the caller's queue: the request is taken as if it had named it.
 #define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                           \
   grpc::ServerUnaryReactor* FollowUpService::Method(                                          \
       grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) { \
+    auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/" #Method); \
+    if (!acting.ok()) return Done(context, acting.status());                                  \
+    v1::Request as_queue = *request;                                                          \
+    as_queue.set_link_worker_id(acting->queue);                                               \
     const CaseWorkflow& workflow = commands_.workflow();                                      \
     return AnswerAction(context,                                                              \
-                        commands_.Act(request->link_worker_id(), request->referral_id(),      \
+                        commands_.Act(acting->queue, as_queue.referral_id(),                  \
                                       [&](const LoadedCase& current, absl::Time now) {        \
-                                        return workflow.Rule(current, *request, now);         \
+                                        return workflow.Rule(current, as_queue, now);         \
                                       }),                                                     \
                         response);                                                            \
   }
@@ -237,7 +258,13 @@ SIGNPOST_CASE_ACTION(ReassignCase, ReassignCaseRequest, Reassign)
 grpc::ServerUnaryReactor* FollowUpService::RecordConnection(
     grpc::CallbackServerContext* context, const v1::RecordConnectionRequest* request,
     v1::Case* response) {
-  return AnswerAction(context, commands_.RecordConnection(*request), response);
+  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/RecordConnection");
+  if (!acting.ok()) return Done(context, acting.status());
+  v1::RecordConnectionRequest as_queue = *request;
+  as_queue.set_link_worker_id(acting->queue);
+  // The place is taken at the directory on the caller's behalf, with the caller's token.
+  return AnswerAction(context, commands_.RecordConnection(as_queue, auth::BearerTokenOf(*context)),
+                      response);
 }
 
 }  // namespace signpost::followup

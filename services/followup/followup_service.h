@@ -1,5 +1,7 @@
 #pragma once
 
+#include "absl/strings/string_view.h"
+#include "common/auth/call_authenticator.h"
 #include "services/followup/access_audit.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/case_store.h"
@@ -11,7 +13,9 @@ namespace signpost::followup {
 // signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
 class FollowUpService final : public v1::FollowUpService::CallbackService {
  public:
-  FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit);
+  // Every call is authenticated by `auth` and acts as the queue case_access.h allows.
+  FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit,
+                  const auth::CallAuthenticator& auth);
 
   grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
       grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
@@ -46,10 +50,19 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
                                          v1::Case* response) override;
 
  private:
+  // The caller and the queue it acts as; fails with UNAUTHENTICATED or PERMISSION_DENIED.
+  struct Acting {
+    auth::Principal caller;
+    std::string queue;
+  };
+  absl::StatusOr<Acting> Authorise(const grpc::CallbackServerContext& context,
+                                   const std::string& requested_queue, absl::string_view rpc) const;
+
   CaseCommands& commands_;
   CaseStore& store_;
   TaskFeed& feed_;
   AccessAudit& audit_;
+  const auth::CallAuthenticator& auth_;
 };
 
 }  // namespace signpost::followup

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
 #include "common/crypto/data_keyring.h"
 #include "common/crypto/personal_details_cipher.h"
@@ -78,6 +79,11 @@ int Run(const FollowUpConfig& config) {
     fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
     return 2;
   }
+  auto authenticator = auth::CallAuthenticatorFrom(config.common.auth);
+  if (!authenticator.ok()) {
+    spdlog::critical("{}", std::string(authenticator.status().message()));
+    return 2;
+  }
   auto data_keys = crypto::LoadServiceDataKeys(config.data_keys);
   if (!data_keys.ok()) {
     spdlog::critical("{}", std::string(data_keys.status().message()));
@@ -126,7 +132,7 @@ int Run(const FollowUpConfig& config) {
   FollowUpHandler handler(commands, **producer, cipher, prefix, workflow_options->producer,
                           registry, now);
   AccessAudit audit(**producer, prefix, instance, now);
-  FollowUpService service(commands, store, feed, audit);
+  FollowUpService service(commands, store, feed, audit, **authenticator);
   auto& subscribers = registry.GetGauge("signpost_followup_task_subscribers",
                                         "SubscribeTasks streams open on this instance");
 

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/call_authenticator.h"
 #include "common/status/grpc_status.h"
 
 namespace signpost::followup {
@@ -15,8 +16,10 @@ GrpcPlaceReserver::GrpcPlaceReserver(const std::string& directory_address,
           grpc::CreateChannel(directory_address, std::move(credentials)))) {}
 
 absl::StatusOr<v1::ReservePlaceResponse> GrpcPlaceReserver::Reserve(
-    const std::string& resource_id, const std::string& referral_id) {
+    const std::string& resource_id, const std::string& referral_id,
+    const std::string& caller_token) {
   grpc::ClientContext context;
+  auth::AttachBearerToken(context, caller_token);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::ReservePlaceRequest request;
   request.set_resource_id(resource_id);

@@ -14,9 +14,11 @@ namespace signpost::followup {
 class PlaceReserver {
  public:
   virtual ~PlaceReserver() = default;
-  // RESOURCE_EXHAUSTED when none is left; a repeated call for the same referral is OK.
+  // RESOURCE_EXHAUSTED when none is left; a repeated call for the same referral is OK. The place
+  // is taken on behalf of the caller whose bearer token is `caller_token` (empty: none).
   virtual absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string& resource_id,
-                                                           const std::string& referral_id) = 0;
+                                                           const std::string& referral_id,
+                                                           const std::string& caller_token) = 0;
 };
 
 // Over gRPC to DirectoryService.ReservePlace.
@@ -25,7 +27,8 @@ class GrpcPlaceReserver final : public PlaceReserver {
   GrpcPlaceReserver(const std::string& directory_address,
                     std::shared_ptr<grpc::ChannelCredentials> credentials);
   absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string& resource_id,
-                                                   const std::string& referral_id) override;
+                                                   const std::string& referral_id,
+                                                   const std::string& caller_token) override;
 
  private:
   std::unique_ptr<v1::DirectoryService::Stub> stub_;

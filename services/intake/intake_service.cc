@@ -1,7 +1,9 @@
 #include "services/intake/intake_service.h"
+#include "absl/strings/string_view.h"
 
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
+#include "services/intake/referral_access.h"
 
 namespace signpost::intake {
 
@@ -11,8 +13,17 @@ grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerCont
                                                         const v1::SubmitReferralRequest* request,
                                                         v1::SubmitReferralResponse* response) {
   auto* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   if (!request->has_referral()) {
     reactor->Finish(ToGrpcStatus(InvalidArgumentWithViolations({{"referral", "required"}})));
+    return reactor;
+  }
+  if (absl::Status allowed = CanSubmit(*caller, request->referral()); !allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
   std::string traceparent;
@@ -43,9 +54,26 @@ grpc::ServerUnaryReactor* IntakeService::GetReferral(grpc::CallbackServerContext
                                                      const v1::GetReferralRequest* request,
                                                      v1::GetReferralResponse* response) {
   auto* reactor = context->DefaultReactor();
-  workers_.Schedule([this, reactor, request, response] {
+  constexpr absl::string_view kRpc = "IntakeService/GetReferral";
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (absl::Status allowed = CanAskAboutReferrals(*caller, kRpc); !allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
+  workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
     auto status = submitter_.GetStatus(*request);
-    if (status.ok()) *response = *std::move(status);
+    if (status.ok()) {
+      if (absl::Status allowed = CanSeeReferral(caller, status->referrer_ods_code(), kRpc);
+          !allowed.ok()) {
+        reactor->Finish(ToGrpcStatus(allowed));
+        return;
+      }
+      *response = *std::move(status);
+    }
     reactor->Finish(ToGrpcStatus(status.status()));
   });
   return reactor;
@@ -55,7 +83,30 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
     grpc::CallbackServerContext* context, const v1::WithdrawReferralRequest* request,
     v1::WithdrawReferralResponse* response) {
   auto* reactor = context->DefaultReactor();
-  workers_.Schedule([this, reactor, request, response] {
+  constexpr absl::string_view kRpc = "IntakeService/WithdrawReferral";
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (absl::Status allowed = CanAskAboutReferrals(*caller, kRpc); !allowed.ok()) {
+    reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
+  workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
+    if (caller.role != auth::Role::kDevelopment) {
+      v1::GetReferralRequest get;
+      get.set_referral_id(request->referral_id());
+      auto current = submitter_.GetStatus(get);
+      absl::Status allowed = current.ok()
+                                 ? CanSeeReferral(caller, current->referrer_ods_code(), kRpc)
+                                 : current.status();
+      // Unknown ids and bad requests get the answer Withdraw gives them.
+      if (!allowed.ok() && allowed.code() == absl::StatusCode::kPermissionDenied) {
+        reactor->Finish(ToGrpcStatus(allowed));
+        return;
+      }
+    }
     auto result = submitter_.Withdraw(*request);
     if (result.ok()) *response = *std::move(result);
     reactor->Finish(ToGrpcStatus(result.status()));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/auth/call_authenticator.h"
 #include "common/process/worker_pool.h"
 #include "services/intake/submitter.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
@@ -11,8 +12,9 @@ namespace signpost::intake {
 class IntakeService final : public v1::IntakeService::CallbackService {
  public:
   // Work that waits (Redis, the broker) runs on `workers`, never on gRPC's callback threads.
-  IntakeService(Submitter& submitter, WorkerPool& workers)
-      : submitter_(submitter), workers_(workers) {}
+  // Every call is authenticated by `auth` and allowed by referral_access.h.
+  IntakeService(Submitter& submitter, WorkerPool& workers, const auth::CallAuthenticator& auth)
+      : submitter_(submitter), workers_(workers), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitReferral(grpc::CallbackServerContext* context,
                                            const v1::SubmitReferralRequest* request,
@@ -27,6 +29,7 @@ class IntakeService final : public v1::IntakeService::CallbackService {
  private:
   Submitter& submitter_;
   WorkerPool& workers_;
+  const auth::CallAuthenticator& auth_;
 };
 
 }  // namespace signpost::intake

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_split.h"
+#include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
 #include "common/crypto/data_keyring.h"
 #include "common/crypto/personal_details_cipher.h"
@@ -85,6 +86,11 @@ int Run(const IntakeConfig& config) {
     return 2;
   }
   crypto::PersonalDetailsCipher cipher(*data_keys);
+  auto authenticator = auth::CallAuthenticatorFrom(config.common.auth);
+  if (!authenticator.ok()) {
+    spdlog::critical("{}", std::string(authenticator.status().message()));
+    return 2;
+  }
   BlockShutdownSignals();
   const std::string& prefix = config.common.topic_prefix;
 
@@ -129,7 +135,7 @@ int Run(const IntakeConfig& config) {
                       [] { return absl::Now(); });
 
   WorkerPool workers(config.workers);
-  IntakeService service(submitter, workers);
+  IntakeService service(submitter, workers, **authenticator);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {
     spdlog::critical("{}", grpc_options.status().ToString());

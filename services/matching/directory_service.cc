@@ -21,13 +21,22 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
 
 DirectoryService::DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes,
                                    kafka::Producer& producer, std::string directory_topic,
-                                   MatchPolicy policy, std::function<absl::Time()> clock)
+                                   MatchPolicy policy, std::function<absl::Time()> clock,
+                                   const auth::CallAuthenticator& auth)
     : cache_(cache),
       postcodes_(postcodes),
       producer_(producer),
       topic_(std::move(directory_topic)),
       policy_(std::move(policy)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      auth_(auth) {}
+
+absl::Status DirectoryService::Allow(const grpc::CallbackServerContext& context,
+                                     DirectoryRpc rpc) const {
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
+  if (!caller.ok()) return caller.status();
+  return CanCallDirectory(*caller, rpc);
+}
 
 absl::Status DirectoryService::Publish(const std::string& key, v1::Event event) {
   events::Seal(event, "", "signpost-matching", clock_());
@@ -56,6 +65,9 @@ absl::Status DirectoryService::Upsert(const v1::Resource& resource) {
 grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerContext* context,
                                                            const v1::UpsertResourceRequest* request,
                                                            v1::Resource* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertResource); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   absl::Status s = Upsert(request->resource());
   if (s.ok()) *response = request->resource();
   return Done(context, s);
@@ -64,6 +76,9 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerC
 grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerContext* context,
                                                            const v1::RemoveResourceRequest* request,
                                                            v1::RemoveResourceResponse* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kRemoveResource); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
   }
@@ -79,6 +94,9 @@ grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerC
 grpc::ServerUnaryReactor* DirectoryService::GetResource(grpc::CallbackServerContext* context,
                                                         const v1::GetResourceRequest* request,
                                                         v1::Resource* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kGetResource); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   auto found = cache_.GetResource(request->id());
   if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
   if (!found->has_value()) {
@@ -148,6 +166,9 @@ absl::StatusOr<v1::SearchResourcesResponse> DirectoryService::Search(
 grpc::ServerUnaryReactor* DirectoryService::SearchResources(
     grpc::CallbackServerContext* context, const v1::SearchResourcesRequest* request,
     v1::SearchResourcesResponse* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kSearchResources); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   auto result = Search(*request);
   if (result.ok()) *response = *std::move(result);
   return Done(context, result.status());
@@ -156,6 +177,9 @@ grpc::ServerUnaryReactor* DirectoryService::SearchResources(
 grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerContext* context,
                                                            const v1::UpdateCapacityRequest* request,
                                                            v1::Resource* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpdateCapacity); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   auto found = cache_.GetResource(request->id());
   if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
   if (!found->has_value()) {
@@ -230,6 +254,9 @@ absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
 grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerContext* context,
                                                          const v1::ReservePlaceRequest* request,
                                                          v1::ReservePlaceResponse* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kReservePlace); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   auto reserved = Reserve(*request);
   if (reserved.ok()) *response = *std::move(reserved);
   return Done(context, reserved.status());
@@ -264,6 +291,9 @@ absl::StatusOr<v1::ImportOpenReferralResponse> DirectoryService::Import(
 grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
     grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
     v1::ImportOpenReferralResponse* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kImportOpenReferral); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   auto imported = Import(*request);
   if (imported.ok()) *response = *std::move(imported);
   return Done(context, imported.status());
@@ -276,7 +306,13 @@ namespace {
 class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralRequest,
                                                      v1::ImportOpenReferralResponse> {
  public:
-  explicit ImportReactor(DirectoryService& service) : service_(service) { StartRead(&request_); }
+  ImportReactor(DirectoryService& service, const absl::Status& allowed) : service_(service) {
+    if (!allowed.ok()) {
+      Finish(ToGrpcStatus(allowed));
+      return;
+    }
+    StartRead(&request_);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client has sent everything
@@ -311,13 +347,16 @@ class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralReque
 }  // namespace
 
 grpc::ServerBidiReactor<v1::ImportOpenReferralRequest, v1::ImportOpenReferralResponse>*
-DirectoryService::ImportOpenReferralStream(grpc::CallbackServerContext* /*context*/) {
-  return new ImportReactor(*this);
+DirectoryService::ImportOpenReferralStream(grpc::CallbackServerContext* context) {
+  return new ImportReactor(*this, Allow(*context, DirectoryRpc::kImportOpenReferralStream));
 }
 
 grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServerContext* context,
                                                              const v1::LinkWorker* request,
                                                              v1::LinkWorker* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertLinkWorker); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   std::vector<FieldViolation> violations;
   if (!IsValidDirectoryId(request->id())) violations.push_back({"id", "not a directory id"});
   if (!IsValidDirectoryId(request->network_id())) {
@@ -336,6 +375,9 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServe
 grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerContext* context,
                                                           const v1::Network* request,
                                                           v1::Network* response) {
+  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertNetwork); !allowed.ok()) {
+    return Done(context, allowed);
+  }
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
   }

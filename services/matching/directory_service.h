@@ -2,7 +2,9 @@
 
 #include <functional>
 
+#include "common/auth/call_authenticator.h"
 #include "common/kafka/producer.h"
+#include "services/matching/directory_access.h"
 #include "services/matching/directory_cache.h"
 #include "services/matching/match_policy.h"
 #include "services/matching/postcode_lookup.h"
@@ -16,7 +18,7 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
  public:
   DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes, kafka::Producer& producer,
                    std::string directory_topic, MatchPolicy policy,
-                   std::function<absl::Time()> clock);
+                   std::function<absl::Time()> clock, const auth::CallAuthenticator& auth);
 
   grpc::ServerUnaryReactor* UpsertResource(grpc::CallbackServerContext* context,
                                            const v1::UpsertResourceRequest* request,
@@ -59,6 +61,8 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
 
  private:
   absl::Status Publish(const std::string& key, v1::Event event);
+  // The caller authenticated and allowed `rpc` (directory_access.h).
+  absl::Status Allow(const grpc::CallbackServerContext& context, DirectoryRpc rpc) const;
 
   DirectoryCache& cache_;
   PostcodeLookup& postcodes_;
@@ -66,6 +70,7 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   std::string topic_;
   MatchPolicy policy_;
   std::function<absl::Time()> clock_;
+  const auth::CallAuthenticator& auth_;
 };
 
 }  // namespace signpost::matching

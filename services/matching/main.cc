@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
 #include "common/grpc/grpc_server.h"
 #include "common/grpc/tls_credentials.h"
@@ -44,6 +45,11 @@ int Run(const MatchingConfig& config) {
   }
   if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
     fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
+  auto authenticator = auth::CallAuthenticatorFrom(config.common.auth);
+  if (!authenticator.ok()) {
+    spdlog::critical("{}", std::string(authenticator.status().message()));
     return 2;
   }
   BlockShutdownSignals();
@@ -127,9 +133,9 @@ int Run(const MatchingConfig& config) {
     return 1;
   }
 
-  DirectoryService directory_service(directory, postcodes, **producer,
-                                     kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
-                                     options.policy, [] { return absl::Now(); });
+  DirectoryService directory_service(
+      directory, postcodes, **producer, kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
+      options.policy, [] { return absl::Now(); }, **authenticator);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {
     spdlog::critical("{}", grpc_options.status().ToString());

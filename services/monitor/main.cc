@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
 #include "common/grpc/grpc_server.h"
 #include "common/grpc/tls_credentials.h"
@@ -46,6 +47,11 @@ int Run(const MonitorConfig& config) {
   }
   if (absl::Status s = PrepareService(kService, config.common); !s.ok()) {
     fprintf(stderr, "%s: %s\n", kService, std::string(s.message()).c_str());
+    return 2;
+  }
+  auto authenticator = auth::CallAuthenticatorFrom(config.common.auth);
+  if (!authenticator.ok()) {
+    spdlog::critical("{}", std::string(authenticator.status().message()));
     return 2;
   }
   BlockShutdownSignals();
@@ -138,7 +144,7 @@ int Run(const MonitorConfig& config) {
     return 1;
   }
 
-  OpsService ops(stats, now);
+  OpsService ops(stats, now, **authenticator);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {
     spdlog::critical("{}", grpc_options.status().ToString());

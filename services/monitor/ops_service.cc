@@ -1,4 +1,5 @@
 #include "services/monitor/ops_service.h"
+#include "absl/strings/string_view.h"
 
 #include <thread>
 
@@ -67,14 +68,38 @@ class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
   std::thread thread_;
 };
 
+// A watch refused before it starts.
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
+ public:
+  explicit RefusedWatch(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, const absl::Status& why) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(why));
+  return reactor;
+}
+
 }  // namespace
 
-OpsService::OpsService(const Monitor& stats, std::function<absl::Time()> clock)
-    : stats_(stats), clock_(std::move(clock)) {}
+OpsService::OpsService(const Monitor& stats, std::function<absl::Time()> clock,
+                       const auth::CallAuthenticator& auth)
+    : stats_(stats), clock_(std::move(clock)), auth_(auth) {}
+
+absl::Status OpsService::Allow(const grpc::CallbackServerContext& context,
+                               absl::string_view rpc) const {
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
+  if (!caller.ok()) return caller.status();
+  return auth::RequireRole(*caller, {auth::Role::kOps}, rpc);
+}
 
 grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContext* context,
                                                       const v1::GetFlowSnapshotRequest*,
                                                       v1::FlowSnapshot* response) {
+  if (absl::Status s = Allow(*context, "OpsService/GetFlowSnapshot"); !s.ok()) {
+    return Refuse(context, s);
+  }
   *response = stats_.Snapshot(clock_());
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -84,6 +109,9 @@ grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* context,
                                                    const v1::GapReportRequest* request,
                                                    v1::GapReport* response) {
+  if (absl::Status s = Allow(*context, "OpsService/GetGapReport"); !s.ok()) {
+    return Refuse(context, s);
+  }
   auto report = stats_.GapReport(*request, clock_());
   if (report.ok()) *response = *std::move(report);
   auto* reactor = context->DefaultReactor();
@@ -94,6 +122,9 @@ grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContext* context,
                                                       const v1::EquityFunnelRequest*,
                                                       v1::EquityFunnel* response) {
+  if (absl::Status s = Allow(*context, "OpsService/GetEquityFunnel"); !s.ok()) {
+    return Refuse(context, s);
+  }
   *response = stats_.EquityFunnel();
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
@@ -101,7 +132,10 @@ grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContex
 }
 
 grpc::ServerWriteReactor<v1::FlowSnapshot>* OpsService::WatchFlows(
-    grpc::CallbackServerContext*, const v1::WatchFlowsRequest* request) {
+    grpc::CallbackServerContext* context, const v1::WatchFlowsRequest* request) {
+  if (absl::Status s = Allow(*context, "OpsService/WatchFlows"); !s.ok()) {
+    return new RefusedWatch(s);
+  }
   int seconds = request->interval_seconds() > 0 ? request->interval_seconds() : 2;
   return new FlowWatch(stats_, clock_, absl::Seconds(std::min(seconds, 60)));
 }

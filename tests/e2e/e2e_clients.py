@@ -47,6 +47,32 @@ def channel(address):
         return grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca.read()))
 
 
+# Bearer tokens as a developer gets them: `signpostctl token`, signed with the key tools/run made.
+if "TOKEN_SIGNING_KEY" not in env:
+    sys.exit("FAIL: tools/run wrote no TOKEN_SIGNING_KEY: its services take calls without tokens")
+tokens = {}
+
+
+def token(role, *flags):
+    key = (role,) + flags
+    if key not in tokens:
+        tokens[key] = subprocess.run(
+            [os.environ["SIGNPOST_CTL"], "--endpoints", sys.argv[2], "token", "--role", role,
+             *flags], check=True, capture_output=True, text=True).stdout.strip()
+    return tokens[key]
+
+
+def bearer(value):
+    return [("authorization", f"Bearer {value}")]
+
+
+def queue_owner(q):
+    """The token of whoever works queue q: the network's coordinator for a team queue."""
+    if q.startswith("team:"):
+        return token("coordinator", "--sub", f"coordinator-{q[5:]}", "--network", q[5:])
+    return token("link_worker", "--sub", q, "--network", "e2e-region")
+
+
 https = ssl.create_default_context(cafile=env.get("TLS_CA"))
 region_dir, fhir_template = sys.argv[3], sys.argv[4]
 practices = [l.strip() for l in open(f"{region_dir}/practices.txt") if l.strip()]
@@ -85,7 +111,8 @@ streams = []
 
 
 def subscribe(q):
-    call = followup.SubscribeTasks(followup_service_pb2.SubscribeTasksRequest(link_worker_id=q))
+    call = followup.SubscribeTasks(followup_service_pb2.SubscribeTasksRequest(link_worker_id=q),
+                                   metadata=bearer(queue_owner(q)))
     streams.append(call)
     try:
         for update in call:
@@ -107,7 +134,7 @@ cases_read = []  # (queue, referral id) of every GetCase, to find on the audit t
 
 
 def act(method, request):
-    return method(request, timeout=10)
+    return method(request, timeout=10, metadata=bearer(queue_owner(request.link_worker_id)))
 
 
 def journey(q, task):
@@ -172,6 +199,8 @@ for w in workers:
 
 # --- GP system over gRPC ---------------------------------------------------------------------
 intake = intake_service_pb2_grpc.IntakeServiceStub(channel(env["INTAKE_ADDR"]))
+# One GP system's supplier, referring for every practice of the region.
+gp = bearer(token("referrer", "--sub", "python-gp-e2e", "--ods", ",".join(practices)))
 
 
 def make_referral(source_id):
@@ -200,18 +229,19 @@ for i in range(GRPC_REFERRALS):
     source_id = f"PY-{run}-{i}"
     sent.append(make_referral(source_id))
     response = intake.SubmitReferral(
-        intake_service_pb2.SubmitReferralRequest(referral=sent[-1]), timeout=30)
+        intake_service_pb2.SubmitReferralRequest(referral=sent[-1]), timeout=30, metadata=gp)
     accepted[source_id] = response.referral_id
 # The first one again, as a GP system retrying after a timeout: the same id, nothing new after.
 again = intake.SubmitReferral(intake_service_pb2.SubmitReferralRequest(referral=sent[0]),
-                              timeout=30)
+                              timeout=30, metadata=gp)
 check(again.referral_id == accepted[f"PY-{run}-0"], "a resubmission got another referral id")
 refused = 0
 for i in range(2):
     bad = make_referral(f"PY-{run}-bad-{i}")
     bad.identity.nhs_number = bad.identity.nhs_number[:9] + str((int(bad.identity.nhs_number[9]) + 1) % 10)
     try:
-        intake.SubmitReferral(intake_service_pb2.SubmitReferralRequest(referral=bad), timeout=30)
+        intake.SubmitReferral(intake_service_pb2.SubmitReferralRequest(referral=bad), timeout=30,
+                              metadata=gp)
         check(False, "a referral with a wrong NHS number check digit was accepted")
     except grpc.RpcError as error:
         check(error.code() == grpc.StatusCode.INVALID_ARGUMENT, f"bad NHS number: {error.code()}")
@@ -224,6 +254,29 @@ for i in range(2):
                 fields += [v.field for v in bad_request.field_violations]
         check("identity.nhs_number" in fields, f"violations name {fields}")
         refused += 1
+
+# Callers the system must not let in: no token, another practice's system, another worker.
+def refused_with(call, code, what):
+    try:
+        call()
+        check(False, f"{what} was let through")
+    except grpc.RpcError as error:
+        check(error.code() == code, f"{what}: {error.code()} {error.details()}")
+        check(f"Planted{run}" not in (error.details() or ""), f"{what}: the refusal names the person")
+
+
+refused_with(lambda: intake.SubmitReferral(
+    intake_service_pb2.SubmitReferralRequest(referral=make_referral(f"PY-{run}-anon")), timeout=30),
+    grpc.StatusCode.UNAUTHENTICATED, "a submission without a token")
+refused_with(lambda: intake.SubmitReferral(
+    intake_service_pb2.SubmitReferralRequest(referral=make_referral(f"PY-{run}-other")), timeout=30,
+    metadata=bearer(token("referrer", "--sub", "other-gp", "--ods", "Z99999"))),
+    grpc.StatusCode.PERMISSION_DENIED, "a submission for a practice the token does not name")
+worker_queues = [q for q in queues if not q.startswith("team:")]
+refused_with(lambda: list(followup.SubscribeTasks(
+    followup_service_pb2.SubscribeTasksRequest(link_worker_id=worker_queues[0]), timeout=10,
+    metadata=bearer(queue_owner(worker_queues[1])))),
+    grpc.StatusCode.PERMISSION_DENIED, "a link worker following another's queue")
 
 # --- GP integration engine: FHIR bundles with kcat -------------------------------------------
 template = json.load(open(fhir_template))

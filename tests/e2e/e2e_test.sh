@@ -9,8 +9,9 @@ build=$1
 source "$root/tests/clients/client_test_env.sh"
 
 state="$work/signpost"
-# tools/run makes the system's own keyring and TLS certificates, as on a user's machine.
-env -u SIGNPOST_DATA_KEYS -u SIGNPOST_INSECURE SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" \
+# tools/run makes the system's own keyring, TLS certificates and token signing key, as on a
+# user's machine.
+env -u SIGNPOST_DATA_KEYS -u SIGNPOST_INSECURE -u SIGNPOST_NO_AUTH SIGNPOST_STATE="$state" SIGNPOST_BUILD_DIR="$build" "$root/tools/run" \
   >"$work/run.log" 2>&1 &
 run_pid=$!
 stop_run() {
@@ -26,7 +27,7 @@ done
 [ -s "$state/endpoints.env" ] || { cat "$work/run.log"; fail "tools/run did not come up in 120 s"; }
 
 generate_python
-if ! /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpoints.env" "$state/region" \
+if ! SIGNPOST_CTL="$build/bin/signpostctl" /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpoints.env" "$state/region" \
   "$root/tests/services/intake/data/referral_bundle.json" "$work/planted.txt"; then
   cp "$state"/logs/*.log "$work/" 2>/dev/null || true
   fail "the end-to-end ledger does not balance"
@@ -34,6 +35,7 @@ fi
 # No personal details in clear on any topic Signpost writes: identity and notes travel sealed.
 # Only the inbound topic holds them as the GP systems wrote them.
 [ "$(stat -c %a "$state/data-keys")" = 600 ] || fail "the keyring tools/run made is not private"
+[ "$(stat -c %a "$state/auth/token-signing.pem")" = 600 ] || fail "the token signing key is not private"
 bootstrap=$(sed -n 's/^KAFKA_BOOTSTRAP=//p' "$state/endpoints.env")
 scanned=0
 while IFS=$'\t' read -r topic _; do

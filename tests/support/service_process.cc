@@ -68,6 +68,13 @@ absl::Status ServiceProcess::Start() {
   if (!tls && !env_.contains("SIGNPOST_INSECURE") && getenv("SIGNPOST_INSECURE") == nullptr) {
     env_strings.push_back("SIGNPOST_INSECURE=true");
   }
+  // Every call let through unless a test gives the service token keys (the auth tests do).
+  bool tokens = env_.contains("SIGNPOST_TOKEN_KEYS") || env_.contains("SIGNPOST_NO_AUTH");
+  for (const auto& a : args_) tokens = tokens || a == "--token-keys" || a == "--no-auth";
+  if (!tokens && getenv("SIGNPOST_NO_AUTH") == nullptr &&
+      getenv("SIGNPOST_TOKEN_KEYS") == nullptr) {
+    env_strings.push_back("SIGNPOST_NO_AUTH=true");
+  }
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
@@ -18,6 +19,8 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/auth/call_authenticator.h"
+#include "common/auth/token_source.h"
 #include "common/grpc/tls_credentials.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
@@ -84,7 +87,23 @@ int main(int argc, char** argv) {
   app.add_option("--resources", resources, "The region's size (referral content)");
   TlsConfig tls;
   AddClientTlsOptions(app, tls);
+  std::string signing_key;
+  app.add_option("--token-signing-key", signing_key,
+                 "Sign the GP system's and queue owners' tokens with this key (tools/run's)")
+      ->envname("SIGNPOST_TOKEN_SIGNING_KEY");
   CLI11_PARSE(app, argc, argv);
+  std::shared_ptr<const auth::TokenSigner> signer;
+  if (!signing_key.empty()) {
+    auto loaded = auth::TokenSigner::FromFile(signing_key);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "--token-signing-key: %s\n", loaded.status().ToString().c_str());
+      return 2;
+    }
+    signer = *std::move(loaded);
+  }
+  region::Region region = region::GenerateRegion(seed, resources);
+  std::map<std::string, std::string> network_of;
+  for (const auto& w : region.link_workers) network_of[w.id()] = w.network_id();
   auto credentials = ChannelCredentialsFor(tls);
   if (!credentials.ok()) {
     std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
@@ -111,6 +130,12 @@ int main(int argc, char** argv) {
   for (const auto& queue : queues) {
     subscriptions.push_back(std::make_unique<grpc::ClientContext>());
     grpc::ClientContext* context = subscriptions.back().get();
+    // The queue owner's token: the network's coordinator for a team queue, else the link worker.
+    auth::Principal owner =
+        queue.rfind("team:", 0) == 0
+            ? auth::Principal{auth::Role::kCoordinator, "bench-coordinator", {}, queue.substr(5)}
+            : auth::Principal{auth::Role::kLinkWorker, queue, {}, network_of[queue]};
+    auth::AttachBearerToken(*context, auth::TokenSource(signer, owner, absl::Hours(2)).Current());
     readers.emplace_back([&, context, queue] {
       v1::SubscribeTasksRequest request;
       request.set_link_worker_id(queue);
@@ -141,7 +166,6 @@ int main(int argc, char** argv) {
 
   // Made before the clock starts, so the pacer only sends.
   const int total = static_cast<int>(rate * (warmup_s + duration_s));
-  region::Region region = region::GenerateRegion(seed, resources);
   demo::ReferralMaker maker(region, static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
   std::vector<v1::Referral> referrals;
   referrals.reserve(total);
@@ -164,6 +188,12 @@ int main(int argc, char** argv) {
     }
   });
 
+  // Signed once: the run is shorter than the token's life.
+  const std::string gp_token =
+      auth::TokenSource(signer,
+                        {auth::Role::kReferrer, "bench-gp-system", region.practice_ods_codes, ""},
+                        absl::Hours(2))
+          .Current();
   const absl::Time begin = absl::Now();
   const absl::Time measure_from = begin + absl::Seconds(warmup_s);
   for (int i = 0; i < total; ++i) {
@@ -173,6 +203,7 @@ int main(int argc, char** argv) {
     auto* call = new Call;
     *call->request.mutable_referral() = std::move(referrals[i]);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auth::AttachBearerToken(call->context, gp_token);
     call->started = absl::Now();
     call->measured = call->started >= measure_from;
     ++ledger.in_flight;

@@ -13,5 +13,6 @@ void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddOpsCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddTopicCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 void AddKeyCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
+void AddTokenCommands(CLI::App& app, CtlContext& ctx, int& exit_code);
 
 }  // namespace signpost::ctl

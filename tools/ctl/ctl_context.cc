@@ -9,6 +9,8 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "common/auth/call_authenticator.h"
+#include "common/auth/token_signer.h"
 #include "common/grpc/tls_credentials.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
@@ -40,6 +42,31 @@ void CtlContext::Resolve() {
   fill(tls_cert, "SIGNPOST_TLS_CLIENT_CERT", "TLS_CLIENT_CERT");
   fill(tls_key, "SIGNPOST_TLS_CLIENT_KEY", "TLS_CLIENT_KEY");
   fill(insecure, "SIGNPOST_INSECURE", "INSECURE");
+  fill(token, "SIGNPOST_TOKEN", "TOKEN");
+  fill(token_signing_key, "SIGNPOST_TOKEN_SIGNING_KEY", "TOKEN_SIGNING_KEY");
+}
+
+void CtlContext::Authorise(grpc::ClientContext& context, const auth::Principal& as) const {
+  if (!token.empty()) {
+    auth::AttachBearerToken(context, token);
+    return;
+  }
+  if (token_signing_key.empty()) return;
+  auto signer = auth::TokenSigner::FromFile(token_signing_key);
+  absl::StatusOr<std::string> made = signer.ok() ? absl::StatusOr<std::string>() : signer.status();
+  if (signer.ok()) {
+    auth::TokenClaims claims;
+    claims.principal = as;
+    claims.issued_at = absl::Now();
+    claims.lifetime = absl::Minutes(15);
+    made = (*signer)->Sign(claims);
+  }
+  if (!made.ok()) {
+    std::fprintf(stderr, "signpostctl: no token: %s\n",
+                 std::string(made.status().message()).c_str());
+    std::exit(kUsage);
+  }
+  auth::AttachBearerToken(context, *made);
 }
 
 std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,

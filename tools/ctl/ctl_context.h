@@ -8,6 +8,7 @@
 #include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
+#include "common/auth/principal.h"
 
 namespace signpost::ctl {
 
@@ -27,10 +28,17 @@ struct CtlContext {
   // TLS: the CA of the services' certificates, a client certificate for mutual TLS, or plaintext.
   std::string tls_ca, tls_cert, tls_key, insecure;
   bool json = false;  // machine-readable output where a command has a table
+  // Who calls: a bearer token (--token, SIGNPOST_TOKEN), or, in development, the signing key
+  // tools/run made (TOKEN_SIGNING_KEY), from which each command makes a short-lived token of the
+  // role it needs.
+  std::string token, token_signing_key;
 
   // Fills what flags left empty from the environment and the endpoints file.
   void Resolve();
   std::shared_ptr<grpc::Channel> Channel(const std::string& address, const char* what) const;
+  // Puts the caller's token on a call: --token when given, else one signed with the development
+  // key for `as`, else none (a service run with --no-auth).
+  void Authorise(grpc::ClientContext& context, const auth::Principal& as) const;
 };
 
 // Prints a message as one line of JSON.

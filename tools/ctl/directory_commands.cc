@@ -45,6 +45,7 @@ void AddDirectoryCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   import->callback([&ctx, &exit_code, args] {
     auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
   grpc::ClientContext context;
+  ctx.Authorise(context, {auth::Role::kDirectoryAdmin, "signpostctl", {}, ""});
   auto stream = stub->ImportOpenReferralStream(WithDeadline(context, 600));
   int accepted = 0, rejected = 0;
   // One document in flight at a time: send a file, print its results, send the next.
@@ -104,6 +105,7 @@ search->callback([&ctx, &exit_code, args] {
   }
   auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
   grpc::ClientContext context;
+  ctx.Authorise(context, {auth::Role::kDirectoryAdmin, "signpostctl", {}, ""});
   v1::SearchResourcesResponse response;
   grpc::Status status = stub->SearchResources(WithDeadline(context, 10), request, &response);
   if (!status.ok()) {
@@ -133,6 +135,7 @@ capacity->add_flag("--waitlist-open", args->waitlist_open, "New people can join 
 capacity->callback([&ctx, &exit_code, args] {
   auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
   grpc::ClientContext context;
+  ctx.Authorise(context, {auth::Role::kDirectoryAdmin, "signpostctl", {}, ""});
   v1::UpdateCapacityRequest request;
   request.set_id(args->id);
   request.set_places_available(args->places);

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", ctx.tls_cert, "Client certificate, for mutual TLS");
   app.add_option("--tls-key", ctx.tls_key, "Its private key");
   app.add_flag("--insecure{true}", ctx.insecure, "Plaintext calls (SIGNPOST_INSECURE=true)");
+  app.add_option("--token", ctx.token, "Bearer token for every call (SIGNPOST_TOKEN)");
+  app.add_option("--token-signing-key", ctx.token_signing_key,
+                 "Development: sign a token per command with this key (tools/run's)");
   // Before the flags are read: what flags give then wins over the environment and the file.
   app.preparse_callback([&ctx](std::size_t) { ctx.Resolve(); });
   AddReferralCommands(app, ctx, exit_code);
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   AddOpsCommands(app, ctx, exit_code);
   AddTopicCommands(app, ctx, exit_code);
   AddKeyCommands(app, ctx, exit_code);
+  AddTokenCommands(app, ctx, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -57,6 +57,7 @@ void AddOpsCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
     if (*once) {
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      ctx.Authorise(context, {auth::Role::kOps, "signpostctl", {}, ""});
       v1::FlowSnapshot snapshot;
       grpc::Status status =
           stub->GetFlowSnapshot(&context, v1::GetFlowSnapshotRequest(), &snapshot);
@@ -72,6 +73,7 @@ void AddOpsCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
       return;
     }
     grpc::ClientContext context;
+    ctx.Authorise(context, {auth::Role::kOps, "signpostctl", {}, ""});
     v1::WatchFlowsRequest request;
     request.set_interval_seconds(*interval);
     auto reader = stub->WatchFlows(&context, request);
@@ -101,6 +103,7 @@ void AddOpsCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
     auto stub = v1::OpsService::NewStub(ctx.Channel(ctx.monitor, "monitor"));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.Authorise(context, {auth::Role::kOps, "signpostctl", {}, ""});
     v1::GapReport report;
     grpc::Status status = stub->GetGapReport(&context, *request, &report);
     if (!status.ok()) {

@@ -86,6 +86,8 @@ int Submit(CtlContext& ctx, const SubmitArgs& args) {
   for (const auto& referral : referrals) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.Authorise(context,
+                  {auth::Role::kReferrer, "signpostctl", {referral.referrer().ods_code()}, ""});
     v1::SubmitReferralRequest request;
     *request.mutable_referral() = referral;
     v1::SubmitReferralResponse response;
@@ -117,12 +119,16 @@ void AddReferralCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
 
   CLI::App* referral = app.add_subcommand("referral", "A referral's state")->require_subcommand(1);
   auto id = std::make_shared<std::string>();
+  auto ods = std::make_shared<std::string>("A81001");
   CLI::App* get = referral->add_subcommand("get", "State and history of a referral");
   get->add_option("referral_id", *id, "The id intake gave")->required();
-  get->callback([&ctx, &exit_code, id] {
+  get->add_option("--ods", *ods, "Development token: the referring organisation asking")
+      ->capture_default_str();
+  get->callback([&ctx, &exit_code, id, ods] {
     auto stub = v1::IntakeService::NewStub(ctx.Channel(ctx.intake, "intake"));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    ctx.Authorise(context, {auth::Role::kReferrer, "signpostctl", {*ods}, ""});
     v1::GetReferralRequest request;
     request.set_referral_id(*id);
     v1::GetReferralResponse response;

@@ -5,10 +5,22 @@
 #include "tools/ctl/commands.h"
 
 namespace signpost::ctl {
+namespace {
+
+// The development token of a queue's owner: a link worker, or the coordinator of a team queue.
+auth::Principal QueueOwner(const std::string& queue, const std::string& network) {
+  if (queue.rfind("team:", 0) == 0) {
+    return {auth::Role::kCoordinator, "signpostctl", {}, queue.substr(5)};
+  }
+  return {auth::Role::kLinkWorker, queue, {}, network};
+}
+
+}  // namespace
 
 void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   auto worker = std::make_shared<std::string>();
   auto token = std::make_shared<std::string>();
+  auto network = std::make_shared<std::string>("unspecified");
   CLI::App* tasks =
       app.add_subcommand("tasks", "A link worker's task queue")->require_subcommand(1);
 
@@ -18,9 +30,11 @@ void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
       "lines; resume with the last resume_token)");
   watch->add_option("--worker", *worker, "Link worker id, or team:<network id>")->required();
   watch->add_option("--resume", *token, "Resume token from an earlier watch");
-  watch->callback([&ctx, &exit_code, worker, token] {
+  watch->add_option("--network", *network, "Development token: the link worker's network");
+  watch->callback([&ctx, &exit_code, worker, token, network] {
     auto stub = v1::FollowUpService::NewStub(ctx.Channel(ctx.followup, "followup"));
     grpc::ClientContext context;
+    ctx.Authorise(context, QueueOwner(*worker, *network));
     v1::SubscribeTasksRequest request;
     request.set_link_worker_id(*worker);
     request.set_resume_token(*token);
@@ -32,9 +46,11 @@ void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
 
   CLI::App* list = tasks->add_subcommand("list", "A queue's open tasks");
   list->add_option("--worker", *worker, "Link worker id, or team:<network id>")->required();
-  list->callback([&ctx, &exit_code, worker] {
+  list->add_option("--network", *network, "Development token: the link worker's network");
+  list->callback([&ctx, &exit_code, worker, network] {
     auto stub = v1::FollowUpService::NewStub(ctx.Channel(ctx.followup, "followup"));
     grpc::ClientContext context;
+    ctx.Authorise(context, QueueOwner(*worker, *network));
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::ListTasksRequest request;
     request.set_link_worker_id(*worker);

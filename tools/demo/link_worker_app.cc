@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/auth/call_authenticator.h"
+
 namespace signpost::demo {
 namespace {
 
@@ -19,14 +21,20 @@ enum Step {
 }  // namespace
 
 LinkWorkerApp::LinkWorkerApp(std::shared_ptr<v1::FollowUpService::StubInterface> stub,
-                             std::string queue, absl::Duration pace, uint64_t seed, Agenda& agenda,
+                             std::string queue, std::shared_ptr<auth::TokenSource> token,
+                             absl::Duration pace, uint64_t seed, Agenda& agenda,
                              LinkWorkerCounts& counts)
     : stub_(std::move(stub)),
       queue_(std::move(queue)),
+      token_(std::move(token)),
       pace_(pace),
       agenda_(agenda),
       counts_(counts),
       rng_(seed) {}
+
+void LinkWorkerApp::Authorise(grpc::ClientContext& context) {
+  if (token_ != nullptr) auth::AttachBearerToken(context, token_->Current());
+}
 
 absl::Time LinkWorkerApp::Later() {
   absl::MutexLock lock(&mu_);
@@ -40,6 +48,7 @@ grpc::Status LinkWorkerApp::Act(grpc::Status (v1::FollowUpService::StubInterface
                                 Request request, v1::Case* out) {
   request.set_link_worker_id(queue_);
   grpc::ClientContext context;
+  Authorise(context);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::Case response;
   grpc::Status status = ((*stub_).*method)(&context, request, out ? out : &response);
@@ -53,6 +62,7 @@ void LinkWorkerApp::Run(const std::atomic<bool>& stop) {
   std::string token;
   while (!stop) {
     grpc::ClientContext context;
+    Authorise(context);
     v1::SubscribeTasksRequest request;
     request.set_link_worker_id(queue_);
     request.set_resume_token(token);
@@ -98,6 +108,7 @@ void LinkWorkerApp::CompleteTask(const std::string& task_id, const std::string& 
   complete.set_task_id(task_id);
   complete.set_note(note);
   grpc::ClientContext context;
+  Authorise(context);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::Task ignored;
   if (!stub_->CompleteTask(&context, complete, &ignored).ok()) ++counts_.refused;
@@ -160,6 +171,7 @@ void LinkWorkerApp::Step(const std::string& referral_id, const std::string& task
       get.set_link_worker_id(queue_);
       get.set_referral_id(referral_id);
       grpc::ClientContext context;
+      Authorise(context);
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
       v1::Case c;
       if (!stub_->GetCase(&context, get, &c).ok()) return;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "common/auth/token_source.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "tools/demo/agenda.h"
 
@@ -24,8 +25,11 @@ struct LinkWorkerCounts {
 // people decline. Other tasks (SLA alerts, check-ins) are acknowledged.
 class LinkWorkerApp {
  public:
+  // `token` is the queue owner's (a link worker, or the network's coordinator); null when
+  // follow-up runs with --no-auth.
   LinkWorkerApp(std::shared_ptr<v1::FollowUpService::StubInterface> stub, std::string queue,
-                absl::Duration pace, uint64_t seed, Agenda& agenda, LinkWorkerCounts& counts);
+                std::shared_ptr<auth::TokenSource> token, absl::Duration pace, uint64_t seed,
+                Agenda& agenda, LinkWorkerCounts& counts);
 
   // Subscribes until `stop`, resuming after a broken stream with the last token.
   void Run(const std::atomic<bool>& stop);
@@ -35,6 +39,7 @@ class LinkWorkerApp {
   void Step(const std::string& referral_id, const std::string& task_id, int step, int attempt);
   void CompleteTask(const std::string& task_id, const std::string& note);
   absl::Time Later();
+  void Authorise(grpc::ClientContext& context);
   template <typename Request>
   grpc::Status Act(grpc::Status (v1::FollowUpService::StubInterface::*method)(grpc::ClientContext*,
                                                                               const Request&,
@@ -43,6 +48,7 @@ class LinkWorkerApp {
 
   std::shared_ptr<v1::FollowUpService::StubInterface> stub_;
   const std::string queue_;
+  std::shared_ptr<auth::TokenSource> token_;
   const absl::Duration pace_;
   Agenda& agenda_;
   LinkWorkerCounts& counts_;

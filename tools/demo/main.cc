@@ -9,10 +9,13 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/call_authenticator.h"
+#include "common/auth/token_source.h"
 #include "common/grpc/tls_credentials.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
@@ -58,7 +61,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   TlsConfig tls;
   AddClientTlsOptions(app, tls);
+  std::string signing_key;
+  app.add_option("--token-signing-key", signing_key,
+                 "Sign the GP systems' and link workers' bearer tokens with this key (tools/run's "
+                 "development key); none when the services run with --no-auth")
+      ->envname("SIGNPOST_TOKEN_SIGNING_KEY");
   CLI11_PARSE(app, argc, argv);
+  std::shared_ptr<const auth::TokenSigner> signer;
+  if (!signing_key.empty()) {
+    auto loaded = auth::TokenSigner::FromFile(signing_key);
+    if (!loaded.ok()) {
+      spdlog::critical("--token-signing-key: {}", loaded.status().ToString());
+      return 2;
+    }
+    signer = *std::move(loaded);
+  }
   auto credentials = ChannelCredentialsFor(tls);
   if (!credentials.ok()) {
     spdlog::critical("{}", credentials.status().ToString());
@@ -85,14 +102,24 @@ int main(int argc, char** argv) {
   auto agenda = std::make_unique<demo::Agenda>(4);
   demo::LinkWorkerCounts worker_counts;
   std::vector<std::unique_ptr<demo::LinkWorkerApp>> apps;
-  std::set<std::string> queues;
-  for (const auto& w : region.link_workers) queues.insert(w.id());
-  for (const auto& n : region.networks) queues.insert(absl::StrCat("team:", n.id()));
-  uint64_t app_seed = seed;
-  for (const auto& queue : queues) {
-    apps.push_back(std::make_unique<demo::LinkWorkerApp>(
-        followup_stub, queue, absl::Seconds(pace_seconds), ++app_seed, *agenda, worker_counts));
+  // Each queue with its owner's token: a link worker, or the network's coordinator.
+  std::map<std::string, auth::Principal> queues;
+  for (const auto& w : region.link_workers) {
+    queues[w.id()] = {auth::Role::kLinkWorker, w.id(), {}, w.network_id()};
   }
+  for (const auto& n : region.networks) {
+    queues[absl::StrCat("team:", n.id())] = {
+        auth::Role::kCoordinator, absl::StrCat("coordinator-", n.id()), {}, n.id()};
+  }
+  uint64_t app_seed = seed;
+  for (const auto& [queue, owner] : queues) {
+    apps.push_back(std::make_unique<demo::LinkWorkerApp>(
+        followup_stub, queue, signer ? std::make_shared<auth::TokenSource>(signer, owner) : nullptr,
+        absl::Seconds(pace_seconds), ++app_seed, *agenda, worker_counts));
+  }
+  // The GP systems: one supplier's system referring for every practice of the region.
+  auth::TokenSource gp_token(
+      signer, {auth::Role::kReferrer, "gp-system-demo", region.practice_ods_codes, ""});
   std::vector<std::thread> threads;
   for (auto& a : apps) threads.emplace_back([&a, &stop] { a->Run(stop); });
 
@@ -127,6 +154,7 @@ int main(int argc, char** argv) {
       v1::SubmitReferralResponse response;
       grpc::ClientContext context;
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      auth::AttachBearerToken(context, gp_token.Current());
       ++gp.grpc_sent;
       grpc::Status status = intake_stub->SubmitReferral(&context, request, &response);
       if (status.ok()) {

@@ -22,8 +22,8 @@ CommonConfig Parse(std::vector<std::string> args) {
   return config;
 }
 
-TEST(CommonConfigTest, DefaultsAreValidWithInsecure) {
-  CommonConfig config = Parse({"--insecure"});
+TEST(CommonConfigTest, DefaultsAreValidWithInsecureAndNoAuth) {
+  CommonConfig config = Parse({"--insecure", "--no-auth"});
   EXPECT_TRUE(ValidateCommonConfig(config).ok());
   EXPECT_EQ(config.kafka_bootstrap, "127.0.0.1:9092");
 }
@@ -43,11 +43,30 @@ TEST(CommonConfigTest, PlaintextNeedsToBeAskedFor) {
   EXPECT_TRUE(from_env.tls.insecure);
 }
 
+TEST(CommonConfigTest, CallsWithoutTokensNeedToBeAskedFor) {
+  absl::Status none = ValidateCommonConfig(Parse({"--insecure"}));
+  EXPECT_THAT(std::string(none.message()), HasSubstr("--token-keys: required"));
+  EXPECT_THAT(std::string(none.message()), HasSubstr("--no-auth"));
+  absl::Status both =
+      ValidateCommonConfig(Parse({"--insecure", "--no-auth", "--token-keys", "/etc/hostname"}));
+  EXPECT_THAT(std::string(both.message()), HasSubstr("--no-auth: not together"));
+  absl::Status unreadable =
+      ValidateCommonConfig(Parse({"--insecure", "--token-keys", "/nonexistent/keys.pem"}));
+  EXPECT_THAT(std::string(unreadable.message()), HasSubstr("--token-keys: cannot read"));
+  CommonConfig with_keys = Parse({"--insecure", "--token-keys", "/etc/hostname"});
+  EXPECT_TRUE(ValidateCommonConfig(with_keys).ok());
+  EXPECT_EQ(with_keys.auth.audience, "signpost");
+  setenv("SIGNPOST_NO_AUTH", "true", 1);
+  CommonConfig from_env = Parse({});
+  unsetenv("SIGNPOST_NO_AUTH");
+  EXPECT_TRUE(from_env.auth.no_auth);
+}
+
 TEST(CommonConfigTest, EnvironmentSetsAndFlagsWin) {
   setenv("SIGNPOST_KAFKA_BOOTSTRAP", "broker-a:9093,broker-b:9093", 1);
   setenv("SIGNPOST_REDIS", "unix:/tmp/r.sock", 1);
   setenv("SIGNPOST_TOPIC_PREFIX", "staging.", 1);
-  CommonConfig config = Parse({"--redis", "redis-host:6379", "--insecure"});
+  CommonConfig config = Parse({"--redis", "redis-host:6379", "--insecure", "--no-auth"});
   unsetenv("SIGNPOST_KAFKA_BOOTSTRAP");
   unsetenv("SIGNPOST_REDIS");
   unsetenv("SIGNPOST_TOPIC_PREFIX");

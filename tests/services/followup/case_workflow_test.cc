@@ -1,4 +1,5 @@
 #include "services/followup/case_workflow.h"
+#include "tests/support/test_tokens.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -331,6 +332,33 @@ TEST(CaseAccessTest, AQueueSeesItsOwnCasesAndTheTeamQueueOnlyUnassignedOnes) {
   EXPECT_EQ(CheckCaseAccess("team:pcn-south", kase).code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(CheckQueueName("").code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CheckQueueName("lw 1").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CaseAccessTest, ATokenActsAsItsOwnQueueOnly) {
+  constexpr absl::string_view kRpc = "FollowUpService/ListTasks";
+  auto worker = signpost::testing::LinkWorker("lw-1", "pcn-north");
+  EXPECT_EQ(*ActingQueue(worker, "", kRpc), "lw-1");
+  EXPECT_EQ(*ActingQueue(worker, "lw-1", kRpc), "lw-1");
+  EXPECT_EQ(ActingQueue(worker, "lw-2", kRpc).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ActingQueue(worker, "team:pcn-north", kRpc).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto coordinator = signpost::testing::Coordinator("pcn-north");
+  EXPECT_EQ(*ActingQueue(coordinator, "", kRpc), "team:pcn-north");
+  EXPECT_EQ(ActingQueue(coordinator, "team:pcn-south", kRpc).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ActingQueue(coordinator, "lw-1", kRpc).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  for (const auth::Principal& no_queue :
+       {signpost::testing::Referrer({"A81001"}), signpost::testing::Ops(),
+        signpost::testing::DirectoryAdmin()}) {
+    absl::Status denied = ActingQueue(no_queue, "lw-1", kRpc).status();
+    EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(std::string(denied.message()), ::testing::HasSubstr(std::string(kRpc)));
+  }
+  // Without authentication the request names the queue, as before.
+  EXPECT_EQ(*ActingQueue(auth::Principal{}, "lw-2", kRpc), "lw-2");
+  EXPECT_EQ(ActingQueue(auth::Principal{}, "", kRpc).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

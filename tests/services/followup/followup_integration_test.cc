@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
 #include "common/crypto/personal_details_cipher.h"
 #include "common/events/event_factory.h"
@@ -24,6 +25,7 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_data_keys.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
 
@@ -408,6 +410,134 @@ TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAud
             "sealed personal details do not authenticate for this referral (altered, or moved "
             "from another one)");
   EXPECT_EQ(GetCase("lw-1", "r10").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Follow-up and matching with token keys: the token says which queue a caller works, a case
+// outside it is refused without a word of what it holds, and the place a link worker takes at the
+// directory is taken with their own token.
+TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
+  using signpost::testing::TestToken;
+  const std::map<std::string, std::string> with_tokens = {
+      {"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}};
+  matching_ = std::make_unique<ServiceProcess>(
+      signpost::testing::BinaryPath("signpost-matching"),
+      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
+                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"},
+      with_tokens);
+  ASSERT_TRUE(matching_->Start().ok());
+  auto directory = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  auto upsert = [&](const std::string& token) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::UpsertResourceRequest request;
+    v1::Resource* r = request.mutable_resource();
+    r->set_id("walk-1");
+    r->set_name("Headingley Walking Group");
+    r->set_status(v1::RESOURCE_STATUS_ACTIVE);
+    r->add_need_categories(v1::NEED_CATEGORY_LONELINESS);
+    r->add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
+    auto* loc = r->add_locations();
+    loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+    loc->mutable_point()->set_latitude(53.817);
+    loc->mutable_point()->set_longitude(-1.565);
+    r->mutable_capacity()->set_places_total(10);
+    r->mutable_capacity()->set_places_available(3);
+    v1::Resource response;
+    return directory->UpsertResource(&context, request, &response);
+  };
+  EXPECT_EQ(upsert("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(upsert(TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"))).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status upserted = upsert(TestToken(signpost::testing::DirectoryAdmin()));
+  ASSERT_TRUE(upserted.ok()) << upserted.error_message();
+
+  ServiceProcess& followup = StartFollowUp(matching_->address(), with_tokens);
+  (void)followup;
+  PublishSealedMatched("r1", "lw-1", signpost::testing::TestDataKeys());
+  const std::string lw1 = TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"));
+  const std::string lw2 = TestToken(signpost::testing::LinkWorker("lw-2", "pcn-leeds-west"));
+  auto list = [&](const std::string& token, const std::string& queue,
+                  std::vector<v1::Task>* tasks = nullptr) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::ListTasksRequest request;
+    request.set_link_worker_id(queue);
+    v1::ListTasksResponse response;
+    grpc::Status s = Stub().ListTasks(&context, request, &response);
+    if (tasks != nullptr) tasks->assign(response.tasks().begin(), response.tasks().end());
+    return s;
+  };
+  std::vector<v1::Task> tasks;
+  // The link worker's own queue, without naming it.
+  ASSERT_TRUE(WaitUntil([&] { return list(lw1, "", &tasks).ok() && tasks.size() == 1; }));
+  EXPECT_EQ(tasks[0].referral_id(), "r1");
+  EXPECT_EQ(list("", "lw-1").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      list(TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"), -absl::Minutes(5)),
+           "lw-1")
+          .error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(list(lw2, "lw-1").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(list(TestToken(signpost::testing::Referrer({"B86001"})), "lw-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(list(TestToken(signpost::testing::Ops()), "lw-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(list(TestToken(signpost::testing::Coordinator("pcn-leeds-west")), "", &tasks).ok());
+  EXPECT_TRUE(tasks.empty());  // the case is lw-1's, not the team queue's
+
+  auto get_case = [&](const std::string& token, v1::Case* out) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::GetCaseRequest request;
+    request.set_referral_id("r1");
+    request.set_purpose("first contact call");
+    return Stub().GetCase(&context, request, out);
+  };
+  v1::Case kase;
+  grpc::Status denied = get_case(lw2, &kase);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(denied.error_message().find(kName), std::string::npos);
+  EXPECT_FALSE(kase.has_identity());
+  ASSERT_TRUE(get_case(lw1, &kase).ok());
+  EXPECT_EQ(kase.identity().given_name(), kName);
+  // The audit record names who the token said, not only the queue.
+  std::vector<v1::Event> audit;
+  ASSERT_TRUE(WaitUntil([&] { return !(audit = On(kafka::Topic::kAuditAccess, "r1")).empty(); }));
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].personal_data_access().subject(), "lw-1");
+  EXPECT_EQ(audit[0].personal_data_access().role(), "link_worker");
+
+  // A whole connection on lw-1's token: follow-up takes the place at the directory with it.
+  auto act = [&](auto method, auto request, const std::string& token) -> grpc::Status {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::Case response;
+    request.set_referral_id("r1");
+    return (Stub().*method)(&context, request, &response);
+  };
+  v1::RecordContactRequest reached;
+  reached.set_result(v1::CONTACT_RESULT_REACHED);
+  EXPECT_EQ(act(&v1::FollowUpService::Stub::RecordContact, reached, lw2).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::RecordContact, reached, lw1).ok());
+  v1::AgreePlanRequest plan;
+  plan.set_plan("Join a walking group");
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::AgreePlan, plan, lw1).ok());
+  v1::RecordConnectionRequest connect;
+  connect.set_resource_id("walk-1");
+  grpc::Status connected = act(&v1::FollowUpService::Stub::RecordConnection, connect, lw1);
+  ASSERT_TRUE(connected.ok()) << connected.error_message();
+
+  // A stream of someone else's queue ends at once.
+  grpc::ClientContext context;
+  auth::AttachBearerToken(context, lw2);
+  v1::SubscribeTasksRequest request;
+  request.set_link_worker_id("lw-1");
+  auto reader = Stub().SubscribeTasks(&context, request);
+  v1::TaskUpdate update;
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/call_authenticator.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
@@ -24,6 +25,7 @@
 #include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
 
@@ -290,6 +292,91 @@ TEST_F(IntakeIntegrationTest, WithdrawalIsPublishedAndShownInTheStatus) {
   ASSERT_EQ(state.history_size(), 2);
   EXPECT_EQ(state.history(0).state(), v1::REFERRAL_STATE_RECEIVED);
   EXPECT_EQ(state.history(1).state(), v1::REFERRAL_STATE_WITHDRAWN);
+}
+
+// Intake with token keys: each call's bearer token decides, and a refusal says nothing of the
+// referral.
+TEST_F(IntakeIntegrationTest, ReferrersSubmitSeeAndWithdrawOnlyTheirOwnOrganisationsReferrals) {
+  using signpost::testing::Referrer;
+  using signpost::testing::TestToken;
+  signpost::testing::ServiceProcess intake(
+      signpost::testing::BinaryPath("signpost-intake"),
+      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
+                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"},
+      {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}});
+  ASSERT_TRUE(intake.Start().ok());
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake.address(), grpc::InsecureChannelCredentials()));
+  auto submit = [&](const v1::Referral& referral, const std::string& token,
+                    v1::SubmitReferralResponse* response = nullptr) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auth::AttachBearerToken(context, token);
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = referral;
+    v1::SubmitReferralResponse ignored;
+    return stub->SubmitReferral(&context, request, response ? response : &ignored);
+  };
+  v1::Referral referral = testing::ValidReferral();  // from practice B86001
+  const std::string own = TestToken(Referrer({"B86001", "B86002"}));
+  const std::string other = TestToken(Referrer({"C81001"}));
+
+  grpc::Status none = submit(referral, "");
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(submit(referral, TestToken(Referrer({"B86001"}), -absl::Minutes(5))).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(submit(referral, TestToken(Referrer({"B86001"}), absl::Hours(1),
+                                       signpost::testing::UntrustedTokenSigningKeyPath()))
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status foreign = submit(referral, other);
+  EXPECT_EQ(foreign.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(submit(referral, TestToken(signpost::testing::Ops())).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  for (const grpc::Status& refused : {none, foreign}) {
+    EXPECT_EQ(refused.error_message().find(referral.identity().family_name()), std::string::npos);
+    EXPECT_EQ(refused.error_message().find(referral.identity().nhs_number()), std::string::npos);
+  }
+  // Nothing refused reached the topic.
+  EXPECT_TRUE(EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived)).empty());
+
+  v1::SubmitReferralResponse accepted;
+  grpc::Status ok = submit(referral, own, &accepted);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+
+  auto get = [&](const std::string& token) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::GetReferralRequest request;
+    request.set_referral_id(accepted.referral_id());
+    v1::GetReferralResponse response;
+    return stub->GetReferral(&context, request, &response);
+  };
+  auto withdraw = [&](const std::string& token) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::WithdrawReferralRequest request;
+    request.set_referral_id(accepted.referral_id());
+    request.set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+    v1::WithdrawReferralResponse response;
+    return stub->WithdrawReferral(&context, request, &response);
+  };
+  EXPECT_TRUE(get(own).ok());
+  grpc::Status unseen = get(other);
+  EXPECT_EQ(unseen.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(unseen.error_message().find("B86001"), std::string::npos);
+  EXPECT_EQ(get("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(withdraw(other).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(withdraw(TestToken(signpost::testing::LinkWorker("lw-1", "pcn-1"))).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The refused withdrawal changed nothing; the referrer's own goes through.
+  int withdrawals = 0;
+  for (const auto& e : EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived))) {
+    withdrawals += e.has_referral_withdrawn();
+  }
+  EXPECT_EQ(withdrawals, 0);
+  grpc::Status withdrawn = withdraw(own);
+  EXPECT_TRUE(withdrawn.ok()) << withdrawn.error_message();
 }
 
 // Every broker down: the submission fails UNAVAILABLE and nothing is recorded; once the broker is

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/call_authenticator.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
@@ -15,6 +16,7 @@
 #include "signpost/v1/ops_service.grpc.pb.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
 
@@ -224,6 +226,61 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
             first.at().seconds() * 1000000000LL + first.at().nanos());
   watch_context.TryCancel();
   EXPECT_EQ(monitor.Stop(), 0);
+}
+
+// With token keys the figures are for the ops role alone, on every call.
+TEST(MonitorIntegrationTest, OnlyTheOpsRoleSeesTheFlows) {
+  auto env = signpost::testing::MakeKafkaEnv();
+  ASSERT_TRUE(env.ok()) << env.status();
+  signpost::testing::ServiceProcess monitor(
+      signpost::testing::BinaryPath("signpost-monitor"),
+      {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
+       "127.0.0.1:0"},
+      {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}});
+  ASSERT_TRUE(monitor.Start().ok());
+  auto stub = v1::OpsService::NewStub(
+      grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
+  auto snapshot = [&](const std::string& token) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auth::AttachBearerToken(context, token);
+    v1::FlowSnapshot out;
+    return stub->GetFlowSnapshot(&context, v1::GetFlowSnapshotRequest(), &out).error_code();
+  };
+  using signpost::testing::TestToken;
+  EXPECT_EQ(snapshot(TestToken(signpost::testing::Ops())), grpc::StatusCode::OK);
+  EXPECT_EQ(snapshot(""), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(snapshot(TestToken(signpost::testing::Referrer({"B86001"}))),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(snapshot(TestToken(signpost::testing::LinkWorker("lw-1", "pcn-1"))),
+            grpc::StatusCode::PERMISSION_DENIED);
+  {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, TestToken(signpost::testing::DirectoryAdmin()));
+    v1::GapReport report;
+    EXPECT_EQ(stub->GetGapReport(&context, v1::GapReportRequest(), &report).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (const auto& [token, expected] : std::vector<std::pair<std::string, grpc::StatusCode>>{
+           {"", grpc::StatusCode::UNAUTHENTICATED},
+           {TestToken(signpost::testing::Coordinator("n")), grpc::StatusCode::PERMISSION_DENIED},
+           {TestToken(signpost::testing::Ops()), grpc::StatusCode::OK}}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auth::AttachBearerToken(context, token);
+    v1::WatchFlowsRequest request;
+    request.set_interval_seconds(1);
+    auto reader = stub->WatchFlows(&context, request);
+    v1::FlowSnapshot first;
+    bool read = reader->Read(&first);
+    EXPECT_EQ(read, expected == grpc::StatusCode::OK);
+    if (read) {
+      context.TryCancel();
+      (void)reader->Finish();
+    } else {
+      EXPECT_EQ(reader->Finish().error_code(), expected);
+    }
+  }
 }
 
 }  // namespace

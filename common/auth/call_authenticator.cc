@@ -1,0 +1,67 @@
+#include "common/auth/call_authenticator.h"
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace signpost::auth {
+
+CallAuthenticator::CallAuthenticator(std::unique_ptr<TokenVerifier> verifier,
+                                     std::function<absl::Time()> clock)
+    : verifier_(std::move(verifier)), clock_(std::move(clock)) {}
+
+std::string BearerTokenOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  absl::string_view value(it->second.data(), it->second.size());
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
+    return "";
+  }
+  return std::string(absl::StripAsciiWhitespace(value.substr(kScheme.size())));
+}
+
+absl::StatusOr<Principal> CallAuthenticator::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  if (verifier_ == nullptr) return Principal{};
+  std::string token = BearerTokenOf(context);
+  if (token.empty()) {
+    return absl::UnauthenticatedError(
+        "no bearer token: send \"authorization: Bearer <token>\" (signpostctl token makes one "
+        "for development)");
+  }
+  return verifier_->Verify(token, clock_());
+}
+
+absl::StatusOr<std::unique_ptr<CallAuthenticator>> CallAuthenticatorFrom(const AuthConfig& config) {
+  if (config.no_auth) return std::make_unique<CallAuthenticator>(nullptr);
+  TokenPolicy policy;
+  policy.audience = config.audience;
+  policy.issuer = config.issuer;
+  auto verifier = TokenVerifier::FromFile(config.token_keys, std::move(policy));
+  if (!verifier.ok()) {
+    return absl::Status(verifier.status().code(),
+                        absl::StrCat("--token-keys: ", verifier.status().message()));
+  }
+  return std::make_unique<CallAuthenticator>(*std::move(verifier));
+}
+
+absl::Status RequireRole(const Principal& caller, std::initializer_list<Role> roles,
+                         absl::string_view rpc) {
+  if (caller.role == Role::kDevelopment) return absl::OkStatus();
+  for (Role role : roles) {
+    if (caller.role == role) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the ", RoleName(caller.role), " role may not call ", rpc));
+}
+
+void AttachBearerToken(grpc::ClientContext& context, absl::string_view token) {
+  if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+}
+
+}  // namespace signpost::auth

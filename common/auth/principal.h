@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace signpost::auth {
+
+// What a caller is allowed to be. Each service says, in one place, what each role may do there.
+enum class Role {
+  // No authentication configured (--no-auth, development only): every call is let through and
+  // the request's own fields say who acts.
+  kDevelopment,
+  kReferrer,        // a GP system or other referrer: its own organisations' referrals
+  kLinkWorker,      // a link worker: their own tasks and cases
+  kCoordinator,     // a network's coordinator: the network's team queue and its cases
+  kDirectoryAdmin,  // writes to the directory of community resources
+  kOps,             // the monitor and aggregates; never a person's details
+};
+
+// The caller of one call, as its bearer token says.
+struct Principal {
+  Role role = Role::kDevelopment;
+  std::string subject;                     // "sub": a link worker id, a system's or a person's name
+  std::vector<std::string> organisations;  // referrer: the ODS codes it refers for
+  std::string network;                     // link worker and coordinator: their network id
+
+  bool Refers(absl::string_view ods_code) const;
+};
+
+// "referrer", "link_worker", "coordinator", "directory_admin", "ops" (and "development").
+absl::string_view RoleName(Role role);
+// INVALID_ARGUMENT naming the roles there are when `name` is none of them (nor "development",
+// which no token may carry).
+absl::StatusOr<Role> RoleFromName(absl::string_view name);
+
+}  // namespace signpost::auth

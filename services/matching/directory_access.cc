@@ -1,0 +1,46 @@
+#include "services/matching/directory_access.h"
+
+#include "common/auth/call_authenticator.h"
+
+namespace signpost::matching {
+
+absl::Status CanCallDirectory(const auth::Principal& caller, DirectoryRpc rpc) {
+  using auth::Role;
+  switch (rpc) {
+    case DirectoryRpc::kGetResource:
+      return auth::RequireRole(caller,
+                               {Role::kReferrer, Role::kLinkWorker, Role::kCoordinator,
+                                Role::kDirectoryAdmin, Role::kOps},
+                               "DirectoryService/GetResource");
+    case DirectoryRpc::kSearchResources:
+      return auth::RequireRole(caller,
+                               {Role::kReferrer, Role::kLinkWorker, Role::kCoordinator,
+                                Role::kDirectoryAdmin, Role::kOps},
+                               "DirectoryService/SearchResources");
+    case DirectoryRpc::kReservePlace:
+      return auth::RequireRole(caller, {Role::kLinkWorker, Role::kCoordinator},
+                               "DirectoryService/ReservePlace");
+    case DirectoryRpc::kUpsertResource:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpsertResource");
+    case DirectoryRpc::kRemoveResource:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/RemoveResource");
+    case DirectoryRpc::kUpdateCapacity:
+      // Providers' places change by the day; the admin (or a provider's integration with that
+      // role) keeps them true.
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpdateCapacity");
+    case DirectoryRpc::kImportOpenReferral:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
+                               "DirectoryService/ImportOpenReferral");
+    case DirectoryRpc::kImportOpenReferralStream:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
+                               "DirectoryService/ImportOpenReferralStream");
+    case DirectoryRpc::kUpsertLinkWorker:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
+                               "DirectoryService/UpsertLinkWorker");
+    case DirectoryRpc::kUpsertNetwork:
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpsertNetwork");
+  }
+  return absl::PermissionDeniedError("unknown DirectoryService call");
+}
+
+}  // namespace signpost::matching

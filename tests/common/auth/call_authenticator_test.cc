@@ -1,0 +1,34 @@
+#include "common/auth/call_authenticator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace signpost::auth {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(RequireRoleTest, OnlyTheNamedRolesPassAndTheMessageNamesRoleAndCallOnly) {
+  Principal ops{Role::kOps, "ops", {}, ""};
+  EXPECT_TRUE(RequireRole(ops, {Role::kOps}, "OpsService/GetFlowSnapshot").ok());
+  absl::Status denied = RequireRole(ops, {Role::kReferrer}, "IntakeService/SubmitReferral");
+  EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(denied.message(), "the ops role may not call IntakeService/SubmitReferral");
+  EXPECT_TRUE(RequireRole(Principal{}, {Role::kReferrer}, "IntakeService/SubmitReferral").ok());
+}
+
+TEST(CallAuthenticatorFromTest, NeedsReadableKeysUnlessAuthIsOff) {
+  AuthConfig off;
+  off.no_auth = true;
+  auto open = CallAuthenticatorFrom(off);
+  ASSERT_TRUE(open.ok());
+  EXPECT_FALSE((*open)->enabled());
+  AuthConfig missing;
+  missing.token_keys = "/nonexistent/keys.pem";
+  auto refused = CallAuthenticatorFrom(missing);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--token-keys"));
+}
+
+}  // namespace
+}  // namespace signpost::auth
