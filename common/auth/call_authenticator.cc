@@ -12,11 +12,9 @@ CallAuthenticator::CallAuthenticator(std::unique_ptr<TokenVerifier> verifier,
                                      std::function<absl::Time()> clock)
     : verifier_(std::move(verifier)), clock_(std::move(clock)) {}
 
-std::string BearerTokenOf(const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return "";
-  absl::string_view value(it->second.data(), it->second.size());
+namespace {
+
+std::string TokenOfHeader(absl::string_view value) {
   constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
@@ -25,10 +23,29 @@ std::string BearerTokenOf(const grpc::ServerContextBase& context) {
   return std::string(absl::StripAsciiWhitespace(value.substr(kScheme.size())));
 }
 
+}  // namespace
+
+std::string BearerTokenOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return TokenOfHeader(absl::string_view(it->second.data(), it->second.size()));
+}
+
 absl::StatusOr<Principal> CallAuthenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
-  if (verifier_ == nullptr) return Principal{};
-  std::string token = BearerTokenOf(context);
+  if (verifier_ == nullptr) return DevelopmentCaller();
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  return AuthenticateHeader(it == metadata.end()
+                                ? absl::string_view()
+                                : absl::string_view(it->second.data(), it->second.size()));
+}
+
+absl::StatusOr<Principal> CallAuthenticator::AuthenticateHeader(
+    absl::string_view authorization) const {
+  if (verifier_ == nullptr) return DevelopmentCaller();
+  std::string token = TokenOfHeader(authorization);
   if (token.empty()) {
     return absl::UnauthenticatedError(
         "no bearer token: send \"authorization: Bearer <token>\" (signpostctl token makes one "

@@ -27,6 +27,8 @@ class CallAuthenticator {
 
   // UNAUTHENTICATED when the call has no bearer token or one that does not verify.
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& context) const;
+  // The same for an HTTP request's Authorization header ("Bearer <JWT>").
+  absl::StatusOr<Principal> AuthenticateHeader(absl::string_view authorization) const;
   bool enabled() const { return verifier_ != nullptr; }
 
  private:

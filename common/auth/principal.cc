@@ -4,16 +4,20 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace signpost::auth {
 
 bool Principal::Refers(absl::string_view ods_code) const {
-  return std::find(organisations.begin(), organisations.end(), ods_code) != organisations.end();
+  return std::any_of(organisations.begin(), organisations.end(),
+                     [&](const std::string& own) { return absl::EqualsIgnoreCase(own, ods_code); });
 }
 
 absl::string_view RoleName(Role role) {
   switch (role) {
+    case Role::kNone:
+      return "none";
     case Role::kDevelopment:
       return "development";
     case Role::kReferrer:

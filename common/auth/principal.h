@@ -10,6 +10,7 @@ namespace signpost::auth {
 
 // What a caller is allowed to be. Each service says, in one place, what each role may do there.
 enum class Role {
+  kNone,  // nobody: allowed nothing (what a Principal is until someone says otherwise)
   // No authentication configured (--no-auth, development only): every call is let through and
   // the request's own fields say who acts.
   kDevelopment,
@@ -22,7 +23,7 @@ enum class Role {
 
 // The caller of one call, as its bearer token says.
 struct Principal {
-  Role role = Role::kDevelopment;
+  Role role = Role::kNone;
   std::string subject;                     // "sub": a link worker id, a system's or a person's name
   std::vector<std::string> organisations;  // referrer: the ODS codes it refers for
   std::string network;                     // link worker and coordinator: their network id
@@ -30,7 +31,11 @@ struct Principal {
   bool Refers(absl::string_view ods_code) const;
 };
 
-// "referrer", "link_worker", "coordinator", "directory_admin", "ops" (and "development").
+// The caller of every call when authentication is off (--no-auth).
+inline Principal DevelopmentCaller() { return {Role::kDevelopment, "development", {}, ""}; }
+
+// "referrer", "link_worker", "coordinator", "directory_admin", "ops" (and "development",
+// "none").
 absl::string_view RoleName(Role role);
 // INVALID_ARGUMENT naming the roles there are when `name` is none of them (nor "development",
 // which no token may carry).

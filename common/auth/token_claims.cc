@@ -23,8 +23,10 @@ absl::Status CheckScope(const Principal& principal) {
             absl::StrCat("a ", RoleName(principal.role), " names their network (network)"));
       }
       break;
+    case Role::kNone:
     case Role::kDevelopment:
-      return absl::InvalidArgumentError("no token carries the development role");
+      return absl::InvalidArgumentError(
+          absl::StrCat("no token carries the ", RoleName(principal.role), " role"));
     case Role::kDirectoryAdmin:
     case Role::kOps:
       break;

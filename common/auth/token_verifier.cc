@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -42,7 +43,18 @@ absl::StatusOr<std::optional<absl::Time>> TimeClaim(const nlohmann::json& payloa
   auto it = payload.find(name);
   if (it == payload.end()) return std::nullopt;
   if (!it->is_number()) return Unauthenticated(absl::StrCat(name, " is not a number"));
-  return absl::FromUnixSeconds(static_cast<int64_t>(it->get<double>()));
+  double seconds = it->get<double>();
+  // Year 1970 to about 5138: anything else is no date a token could mean.
+  if (!(seconds >= 0 && seconds < 1e11)) {
+    return Unauthenticated(absl::StrCat(name, " is out of range"));
+  }
+  return absl::FromUnixSeconds(static_cast<int64_t>(seconds));
+}
+
+// A string member, or "" when it is missing or not a string (never an exception).
+std::string StringClaim(const nlohmann::json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 bool AudienceMatches(const nlohmann::json& aud, const std::string& wanted) {
@@ -76,6 +88,17 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::FromFile(const std
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  // Every member is type-checked before it is read; should a JSON access still throw, the
+  // token is refused rather than the service brought down by whoever sent it.
+  try {
+    return VerifyUnguarded(token, now);
+  } catch (const std::exception&) {
+    return Unauthenticated("claims of the wrong type");
+  }
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token,
+                                                         absl::Time now) const {
   if (token.empty()) return Unauthenticated("empty");
   if (token.size() > kMaxTokenBytes) return Unauthenticated("longer than 8 KiB");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
@@ -119,7 +142,7 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
   if (!payload.contains("aud") || !AudienceMatches(payload["aud"], policy_.audience)) {
     return Unauthenticated(absl::StrCat("not meant for audience ", policy_.audience));
   }
-  if (!policy_.issuer.empty() && payload.value("iss", "") != policy_.issuer) {
+  if (!policy_.issuer.empty() && StringClaim(payload, "iss") != policy_.issuer) {
     return Unauthenticated(absl::StrCat("not issued by ", policy_.issuer));
   }
 
@@ -130,15 +153,14 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
   auto role = RoleFromName(payload[kRoleClaim].get<std::string>());
   if (!role.ok()) return Unauthenticated("its role is not one Signpost knows");
   principal.role = *role;
-  if (payload.contains("sub") && payload["sub"].is_string()) {
-    principal.subject = payload["sub"].get<std::string>();
-  }
+  principal.subject = StringClaim(payload, "sub");
   if (payload.contains(kOrganisationsClaim)) {
     const auto& ods = payload[kOrganisationsClaim];
     if (!ods.is_array()) return Unauthenticated("ods is not a list");
     for (const auto& code : ods) {
       if (!code.is_string()) return Unauthenticated("ods holds something other than codes");
-      principal.organisations.push_back(code.get<std::string>());
+      // ODS codes are upper case (intake normalises referrals so).
+      principal.organisations.push_back(absl::AsciiStrToUpper(code.get<std::string>()));
     }
   }
   if (payload.contains(kNetworkClaim)) {

@@ -29,6 +29,7 @@ class TokenVerifier {
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
  private:
+  absl::StatusOr<Principal> VerifyUnguarded(absl::string_view token, absl::Time now) const;
   TokenVerifier(std::vector<VerificationKey> keys, TokenPolicy policy)
       : keys_(std::move(keys)), policy_(std::move(policy)) {}
   std::vector<VerificationKey> keys_;

@@ -12,8 +12,8 @@ HttpEndpoint::HttpEndpoint(const Registry& registry, ReadinessCheck readiness)
 
 HttpEndpoint::~HttpEndpoint() { Stop(); }
 
-void HttpEndpoint::AddPage(std::string path, std::function<Page(const Params&)> page) {
-  pages_.emplace_back(std::move(path), std::move(page));
+void HttpEndpoint::AddPage(std::string path, std::function<Page(const Params&)> page, Guard allow) {
+  pages_.push_back({std::move(path), std::move(page), std::move(allow)});
 }
 
 absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen, const TlsConfig& tls) {
@@ -46,14 +46,24 @@ absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen, const TlsConf
       res.set_content(absl::StrCat("not ready: ", ready.message(), "\n"), "text/plain");
     }
   });
-  for (const auto& [path, page] : pages_) {
-    server_->Get(path, [page = page](const httplib::Request& req, httplib::Response& res) {
-      Params params;
-      for (const auto& [key, value] : req.params) params.emplace(key, value);
-      Page p = page(params);
-      res.status = p.status;
-      res.set_content(p.body, p.content_type);
-    });
+  for (const auto& [path, page, allow] : pages_) {
+    server_->Get(
+        path, [page = page, allow = allow](const httplib::Request& req, httplib::Response& res) {
+          if (allow) {
+            absl::Status allowed = allow(req.get_header_value("Authorization"));
+            if (!allowed.ok()) {
+              res.status = allowed.code() == absl::StatusCode::kUnauthenticated ? 401 : 403;
+              if (res.status == 401) res.set_header("WWW-Authenticate", "Bearer");
+              res.set_content(absl::StrCat(allowed.message(), "\n"), "text/plain");
+              return;
+            }
+          }
+          Params params;
+          for (const auto& [key, value] : req.params) params.emplace(key, value);
+          Page p = page(params);
+          res.status = p.status;
+          res.set_content(p.body, p.content_type);
+        });
   }
   int port = address->port;
   if (port == 0) {

@@ -38,7 +38,10 @@ class HttpEndpoint {
     std::string body;
   };
   using Params = std::map<std::string, std::string>;
-  void AddPage(std::string path, std::function<Page(const Params&)> page);
+  // `allow`, when given, is asked first with the request's Authorization header: a page it
+  // refuses is answered 401 (UNAUTHENTICATED) or 403 with its message instead.
+  using Guard = std::function<absl::Status(const std::string& authorization)>;
+  void AddPage(std::string path, std::function<Page(const Params&)> page, Guard allow = nullptr);
 
   // Binds `listen` (host:port, port 0 picks one) and serves on a thread, over TLS with the
   // certificate in `tls` unless it says insecure; returns the port.
@@ -48,7 +51,12 @@ class HttpEndpoint {
  private:
   const Registry& registry_;
   ReadinessCheck readiness_;
-  std::vector<std::pair<std::string, std::function<Page(const Params&)>>> pages_;
+  struct GuardedPage {
+    std::string path;
+    std::function<Page(const Params&)> page;
+    Guard allow;
+  };
+  std::vector<GuardedPage> pages_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

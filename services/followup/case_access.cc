@@ -52,7 +52,9 @@ absl::StatusOr<std::string> ActingQueue(const auth::Principal& caller, const std
       if (absl::Status s = CheckQueueName(requested); !s.ok()) return s;
       return requested;
   }
-  if (!CheckQueueName(own).ok()) {
+  // A link worker named like a team queue would act as the network's coordinator.
+  if (!CheckQueueName(own).ok() ||
+      (caller.role == Role::kLinkWorker && absl::StartsWith(own, "team:"))) {
     return absl::PermissionDeniedError(absl::StrCat(rpc, ": the token names no usable queue"));
   }
   if (requested.empty() || requested == own) return own;

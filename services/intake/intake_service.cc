@@ -1,6 +1,7 @@
 #include "services/intake/intake_service.h"
 #include "absl/strings/string_view.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/intake/referral_access.h"
@@ -94,6 +95,7 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
     return reactor;
   }
   workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
+    v1::WithdrawReferralRequest as_caller = *request;
     if (caller.role != auth::Role::kDevelopment) {
       v1::GetReferralRequest get;
       get.set_referral_id(request->referral_id());
@@ -101,13 +103,14 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
       absl::Status allowed = current.ok()
                                  ? CanSeeReferral(caller, current->referrer_ods_code(), kRpc)
                                  : current.status();
-      // Unknown ids and bad requests get the answer Withdraw gives them.
-      if (!allowed.ok() && allowed.code() == absl::StatusCode::kPermissionDenied) {
+      if (!allowed.ok()) {
         reactor->Finish(ToGrpcStatus(allowed));
         return;
       }
+      // Who withdrew is who the token says, whatever the request claims.
+      as_caller.set_withdrawn_by(absl::StrCat(auth::RoleName(caller.role), ":", caller.subject));
     }
-    auto result = submitter_.Withdraw(*request);
+    auto result = submitter_.Withdraw(as_caller);
     if (result.ok()) *response = *std::move(result);
     reactor->Finish(ToGrpcStatus(result.status()));
   });

@@ -43,4 +43,24 @@ absl::Status CanCallDirectory(const auth::Principal& caller, DirectoryRpc rpc) {
   return absl::PermissionDeniedError("unknown DirectoryService call");
 }
 
+absl::Status CanReserveFor(const auth::Principal& caller,
+                           const std::optional<std::string>& assigned_worker) {
+  switch (caller.role) {
+    case auth::Role::kDevelopment:
+      return absl::OkStatus();
+    case auth::Role::kLinkWorker:
+      if (assigned_worker.has_value() && *assigned_worker == caller.subject) {
+        return absl::OkStatus();
+      }
+      break;
+    case auth::Role::kCoordinator:
+      if (assigned_worker.has_value() && assigned_worker->empty()) return absl::OkStatus();
+      break;
+    default:
+      break;
+  }
+  return absl::PermissionDeniedError(
+      "DirectoryService/ReservePlace: the referral is not a case of this caller");
+}
+
 }  // namespace signpost::matching

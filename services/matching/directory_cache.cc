@@ -355,6 +355,14 @@ return ARGV[1]
   return reply->str;
 }
 
+absl::StatusOr<std::optional<std::string>> DirectoryCache::AssignedWorker(
+    const std::string& referral_id) {
+  auto reply = redis_.Execute({"GET", AssignmentKey(referral_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::nullopt;
+  return reply->str;
+}
+
 absl::StatusOr<bool> DirectoryCache::ReleaseAssignment(const std::string& referral_id) {
   static const redis::LuaScript kScript(R"lua(
 if redis.call('SETNX', KEYS[2], '1') == 0 then return 0 end

@@ -71,6 +71,10 @@ class DirectoryCache {
   absl::StatusOr<std::string> AssignOnce(const std::string& referral_id,
                                          const std::string& worker_id);
 
+  // Whom the referral was assigned to (moved with reassignments): a worker id, "" for the team
+  // queue, nullopt when matching has assigned it to nobody yet.
+  absl::StatusOr<std::optional<std::string>> AssignedWorker(const std::string& referral_id);
+
   // A case ended: its worker's caseload goes down once, however often this is called (true the
   // first time). Called before the assignment, it keeps the assignment from counting at all.
   absl::StatusOr<bool> ReleaseAssignment(const std::string& referral_id);

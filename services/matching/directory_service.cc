@@ -31,11 +31,12 @@ DirectoryService::DirectoryService(DirectoryCache& cache, PostcodeLookup& postco
       clock_(std::move(clock)),
       auth_(auth) {}
 
-absl::Status DirectoryService::Allow(const grpc::CallbackServerContext& context,
-                                     DirectoryRpc rpc) const {
+absl::StatusOr<auth::Principal> DirectoryService::Allow(const grpc::CallbackServerContext& context,
+                                                        DirectoryRpc rpc) const {
   absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
   if (!caller.ok()) return caller.status();
-  return CanCallDirectory(*caller, rpc);
+  if (absl::Status s = CanCallDirectory(*caller, rpc); !s.ok()) return s;
+  return caller;
 }
 
 absl::Status DirectoryService::Publish(const std::string& key, v1::Event event) {
@@ -65,9 +66,8 @@ absl::Status DirectoryService::Upsert(const v1::Resource& resource) {
 grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerContext* context,
                                                            const v1::UpsertResourceRequest* request,
                                                            v1::Resource* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertResource); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kUpsertResource);
+  if (!caller.ok()) return Done(context, caller.status());
   absl::Status s = Upsert(request->resource());
   if (s.ok()) *response = request->resource();
   return Done(context, s);
@@ -76,9 +76,8 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerC
 grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerContext* context,
                                                            const v1::RemoveResourceRequest* request,
                                                            v1::RemoveResourceResponse* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kRemoveResource); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kRemoveResource);
+  if (!caller.ok()) return Done(context, caller.status());
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
   }
@@ -94,9 +93,8 @@ grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerC
 grpc::ServerUnaryReactor* DirectoryService::GetResource(grpc::CallbackServerContext* context,
                                                         const v1::GetResourceRequest* request,
                                                         v1::Resource* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kGetResource); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kGetResource);
+  if (!caller.ok()) return Done(context, caller.status());
   auto found = cache_.GetResource(request->id());
   if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
   if (!found->has_value()) {
@@ -166,9 +164,8 @@ absl::StatusOr<v1::SearchResourcesResponse> DirectoryService::Search(
 grpc::ServerUnaryReactor* DirectoryService::SearchResources(
     grpc::CallbackServerContext* context, const v1::SearchResourcesRequest* request,
     v1::SearchResourcesResponse* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kSearchResources); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kSearchResources);
+  if (!caller.ok()) return Done(context, caller.status());
   auto result = Search(*request);
   if (result.ok()) *response = *std::move(result);
   return Done(context, result.status());
@@ -177,9 +174,8 @@ grpc::ServerUnaryReactor* DirectoryService::SearchResources(
 grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerContext* context,
                                                            const v1::UpdateCapacityRequest* request,
                                                            v1::Resource* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpdateCapacity); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kUpdateCapacity);
+  if (!caller.ok()) return Done(context, caller.status());
   auto found = cache_.GetResource(request->id());
   if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
   if (!found->has_value()) {
@@ -254,8 +250,12 @@ absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
 grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerContext* context,
                                                          const v1::ReservePlaceRequest* request,
                                                          v1::ReservePlaceResponse* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kReservePlace); !allowed.ok()) {
-    return Done(context, allowed);
+  auto caller = Allow(*context, DirectoryRpc::kReservePlace);
+  if (!caller.ok()) return Done(context, caller.status());
+  if (caller->role != auth::Role::kDevelopment) {
+    auto assigned = cache_.AssignedWorker(request->referral_id());
+    if (!assigned.ok()) return Done(context, absl::UnavailableError(assigned.status().message()));
+    if (absl::Status s = CanReserveFor(*caller, *assigned); !s.ok()) return Done(context, s);
   }
   auto reserved = Reserve(*request);
   if (reserved.ok()) *response = *std::move(reserved);
@@ -291,9 +291,8 @@ absl::StatusOr<v1::ImportOpenReferralResponse> DirectoryService::Import(
 grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
     grpc::CallbackServerContext* context, const v1::ImportOpenReferralRequest* request,
     v1::ImportOpenReferralResponse* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kImportOpenReferral); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kImportOpenReferral);
+  if (!caller.ok()) return Done(context, caller.status());
   auto imported = Import(*request);
   if (imported.ok()) *response = *std::move(imported);
   return Done(context, imported.status());
@@ -348,15 +347,15 @@ class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralReque
 
 grpc::ServerBidiReactor<v1::ImportOpenReferralRequest, v1::ImportOpenReferralResponse>*
 DirectoryService::ImportOpenReferralStream(grpc::CallbackServerContext* context) {
-  return new ImportReactor(*this, Allow(*context, DirectoryRpc::kImportOpenReferralStream));
+  return new ImportReactor(*this,
+                           Allow(*context, DirectoryRpc::kImportOpenReferralStream).status());
 }
 
 grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServerContext* context,
                                                              const v1::LinkWorker* request,
                                                              v1::LinkWorker* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertLinkWorker); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kUpsertLinkWorker);
+  if (!caller.ok()) return Done(context, caller.status());
   std::vector<FieldViolation> violations;
   if (!IsValidDirectoryId(request->id())) violations.push_back({"id", "not a directory id"});
   if (!IsValidDirectoryId(request->network_id())) {
@@ -375,9 +374,8 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServe
 grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerContext* context,
                                                           const v1::Network* request,
                                                           v1::Network* response) {
-  if (absl::Status allowed = Allow(*context, DirectoryRpc::kUpsertNetwork); !allowed.ok()) {
-    return Done(context, allowed);
-  }
+  auto caller = Allow(*context, DirectoryRpc::kUpsertNetwork);
+  if (!caller.ok()) return Done(context, caller.status());
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
   }

@@ -61,8 +61,9 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
 
  private:
   absl::Status Publish(const std::string& key, v1::Event event);
-  // The caller authenticated and allowed `rpc` (directory_access.h).
-  absl::Status Allow(const grpc::CallbackServerContext& context, DirectoryRpc rpc) const;
+  // The caller, authenticated and allowed `rpc` (directory_access.h).
+  absl::StatusOr<auth::Principal> Allow(const grpc::CallbackServerContext& context,
+                                        DirectoryRpc rpc) const;
 
   DirectoryCache& cache_;
   PostcodeLookup& postcodes_;

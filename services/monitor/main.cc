@@ -112,32 +112,48 @@ int Run(const MonitorConfig& config) {
     (void)google::protobuf::util::MessageToJsonString(message, &out, options);
     return out;
   };
+  // The figures, as OpsService gives them: for the ops role (the page itself is no secret).
+  auth::CallAuthenticator& callers = **authenticator;
+  auto ops_only = [&callers](const std::string& authorization) -> absl::Status {
+    absl::StatusOr<auth::Principal> caller = callers.AuthenticateHeader(authorization);
+    if (!caller.ok()) return caller.status();
+    return auth::RequireRole(*caller, {auth::Role::kOps}, "the monitor's API");
+  };
   for (const DashboardAsset& asset : DashboardAssets()) {
     http.AddPage(asset.path, [asset](const metrics::HttpEndpoint::Params&) {
       return metrics::HttpEndpoint::Page{200, asset.content_type, asset.body};
     });
   }
-  http.AddPage("/api/flows", [&stats, now, json](const metrics::HttpEndpoint::Params&) {
-    return metrics::HttpEndpoint::Page{200, "application/json", json(stats.Snapshot(now()))};
-  });
-  http.AddPage("/api/equity", [&stats, json](const metrics::HttpEndpoint::Params&) {
-    return metrics::HttpEndpoint::Page{200, "application/json", json(stats.EquityFunnel())};
-  });
+  http.AddPage(
+      "/api/flows",
+      [&stats, now, json](const metrics::HttpEndpoint::Params&) {
+        return metrics::HttpEndpoint::Page{200, "application/json", json(stats.Snapshot(now()))};
+      },
+      ops_only);
+  http.AddPage(
+      "/api/equity",
+      [&stats, json](const metrics::HttpEndpoint::Params&) {
+        return metrics::HttpEndpoint::Page{200, "application/json", json(stats.EquityFunnel())};
+      },
+      ops_only);
   // ?since=YYYY-MM-DD&until=YYYY-MM-DD&format=csv|json
-  http.AddPage("/api/gaps", [&stats, now, json](const metrics::HttpEndpoint::Params& params) {
-    v1::GapReportRequest request;
-    if (auto it = params.find("since"); it != params.end()) request.set_since(it->second);
-    if (auto it = params.find("until"); it != params.end()) request.set_until(it->second);
-    auto report = stats.GapReport(request, now());
-    if (!report.ok()) {
-      return metrics::HttpEndpoint::Page{400, "text/plain", report.status().ToString() + "\n"};
-    }
-    auto format = params.find("format");
-    if (format != params.end() && format->second == "csv") {
-      return metrics::HttpEndpoint::Page{200, "text/csv", GapReportBook::Csv(*report)};
-    }
-    return metrics::HttpEndpoint::Page{200, "application/json", json(*report)};
-  });
+  http.AddPage(
+      "/api/gaps",
+      [&stats, now, json](const metrics::HttpEndpoint::Params& params) {
+        v1::GapReportRequest request;
+        if (auto it = params.find("since"); it != params.end()) request.set_since(it->second);
+        if (auto it = params.find("until"); it != params.end()) request.set_until(it->second);
+        auto report = stats.GapReport(request, now());
+        if (!report.ok()) {
+          return metrics::HttpEndpoint::Page{400, "text/plain", report.status().ToString() + "\n"};
+        }
+        auto format = params.find("format");
+        if (format != params.end() && format->second == "csv") {
+          return metrics::HttpEndpoint::Page{200, "text/csv", GapReportBook::Csv(*report)};
+        }
+        return metrics::HttpEndpoint::Page{200, "application/json", json(*report)};
+      },
+      ops_only);
   auto http_port = StartMetricsEndpoint(http, config.common);
   if (!http_port.ok()) {
     spdlog::critical("{}", http_port.status().ToString());

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -379,10 +380,19 @@ check(len(rejected) == 4, f"{len(rejected)} rejected records (expected 2 refused
                           "invalid and the malformed bundle)")
 
 # The monitor's counts agree with the ledger.
-def monitor(path):
-    with urllib.request.urlopen(env["MONITOR_API_URL"].replace("/api/flows", path),
-                                context=https) as response:
+def monitor(path, as_role="ops"):
+    request = urllib.request.Request(env["MONITOR_API_URL"].replace("/api/flows", path),
+                                     headers={"Authorization": f"Bearer {token(as_role)}"})
+    with urllib.request.urlopen(request, context=https) as response:
         return json.load(response)
+
+
+# The monitor's figures are for operations staff alone, over HTTP as over gRPC.
+try:
+    monitor("/api/flows", as_role="directory_admin")
+    check(False, "the monitor's API answered a directory admin")
+except urllib.error.HTTPError as error:
+    check(error.code == 403, f"the monitor's API refused a directory admin with {error.code}")
 
 
 deadline = time.time() + 30

@@ -139,10 +139,29 @@ function drawFunnel(equity) {
        num(c.closed), num(c.improved), num(c.medianDaysToFirstContact).toFixed(1)]));
 }
 
+// The ops token the dashboard was opened with (tools/run prints the URL with "#token=..."): kept
+// for this tab only, and taken out of the address bar.
+const TOKEN = (() => {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem("signpost-token", m[1]);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("signpost-token");
+})();
+
+async function api(path) {
+  const r = await fetch(path, TOKEN ? {headers: {Authorization: "Bearer " + TOKEN}} : {});
+  if (r.status === 401 || r.status === 403) {
+    throw new Error(`${await r.text()} (open the dashboard with an ops token: ` +
+                    "the address tools/run prints, or #token=$(signpostctl token --role ops))");
+  }
+  return r.json();
+}
+
 async function refresh() {
   try {
-    const [flows, equity, gaps] = await Promise.all(
-      ["api/flows", "api/equity", "api/gaps"].map(u => fetch(u).then(r => r.json())));
+    const [flows, equity, gaps] = await Promise.all(["api/flows", "api/equity", "api/gaps"].map(api));
     drawAlerts(flows);
     drawPipeline(flows);
     fillTable("stages", (flows.stages || []).map(st =>

@@ -14,7 +14,11 @@ TEST(RequireRoleTest, OnlyTheNamedRolesPassAndTheMessageNamesRoleAndCallOnly) {
   absl::Status denied = RequireRole(ops, {Role::kReferrer}, "IntakeService/SubmitReferral");
   EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(denied.message(), "the ops role may not call IntakeService/SubmitReferral");
-  EXPECT_TRUE(RequireRole(Principal{}, {Role::kReferrer}, "IntakeService/SubmitReferral").ok());
+  EXPECT_TRUE(
+      RequireRole(DevelopmentCaller(), {Role::kReferrer}, "IntakeService/SubmitReferral").ok());
+  // Nobody in particular is allowed nothing.
+  EXPECT_EQ(RequireRole(Principal{}, {Role::kReferrer, Role::kOps}, "OpsService/WatchFlows").code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(CallAuthenticatorFromTest, NeedsReadableKeysUnlessAuthIsOff) {

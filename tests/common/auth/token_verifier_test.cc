@@ -120,10 +120,69 @@ TEST(TokenVerifierTest, MalformedTokensAreRefusedWithoutCrashing) {
   for (const std::string& bad :
        {std::string(""), std::string("abc"), std::string("a.b"), std::string("a.b.c.d"),
         std::string("..."), std::string("!!.??.**"), Forge("[1]", "{}"), Forge("{}", "not json"),
-        std::string(9000, 'a')}) {
+        std::string(9000, 'a'), Forge(R"({"alg":1})", "{}"), Forge(R"({"alg":["RS256"]})", "{}"),
+        Forge(R"({"alg":"RS256","kid":7})", "{}"), Forge(R"({"alg":null})", "{}"),
+        Forge(std::string(3000, '[') + std::string(3000, ']'), "{}")}) {
     auto result = Verifier()->Verify(bad, kNow);
     EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << bad.substr(0, 40);
   }
+}
+
+// Claims of the wrong type or range, signed by the trusted key: refused, never thrown.
+TEST(TokenVerifierTest, SignedClaimsOfTheWrongTypeAreRefused) {
+  auto signer = *TokenSigner::FromFile(signpost::testing::TestTokenSigningKeyPath());
+  auto sign_raw = [&](const std::string& payload) {
+    std::string header = absl::StrCat(R"({"alg":"RS256","kid":")", signer->key_id(), R"("})");
+    std::string input =
+        absl::StrCat(absl::WebSafeBase64Escape(header), ".", absl::WebSafeBase64Escape(payload));
+    // Signed with the test key by the openssl command, not by the code under test.
+    std::string path = ::testing::TempDir() + "/input";
+    FILE* f = fopen(path.c_str(), "w");
+    fwrite(input.data(), 1, input.size(), f);
+    fclose(f);
+    std::string command = absl::StrCat("openssl dgst -sha256 -sign ",
+                                       signpost::testing::TestTokenSigningKeyPath(), " ", path);
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string signature;
+    char buffer[1024];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) signature.append(buffer, n);
+    pclose(pipe);
+    return absl::StrCat(input, ".", absl::WebSafeBase64Escape(signature));
+  };
+  // The way of signing is right: a well-formed payload signed so verifies.
+  ASSERT_TRUE(Verifier()
+                  ->Verify(sign_raw(R"({"sub":"lw-1","aud":["other","signpost"],"exp":1900000000,)"
+                                    R"("role":"link_worker","network":"n"})"),
+                           kNow)
+                  .ok());
+  for (const std::string& payload : {
+           std::string(R"({"sub":"x","aud":"signpost","role":"ops"})"),               // no exp
+           std::string(R"({"sub":"x","aud":"signpost","exp":"soon","role":"ops"})"),  // text
+           std::string(R"({"sub":"x","aud":"signpost","exp":1e300,"role":"ops"})"),   // range
+           std::string(R"({"sub":"x","aud":"signpost","exp":-1e300,"role":"ops"})"),
+           std::string(R"({"sub":"x","aud":7,"exp":1900000000,"role":"ops"})"),
+           std::string(R"({"sub":"x","aud":"signpost","exp":1900000000,"role":7})"),
+           std::string(R"({"sub":"x","aud":"signpost","exp":1900000000,"role":"ops","iss":7})"),
+           std::string(R"({"sub":7,"aud":"signpost","exp":1900000000,"role":"ops"})"),
+           std::string(R"({"sub":"x","aud":"signpost","exp":1900000000,"role":"referrer",)"
+                       R"("ods":"A81001"})"),
+           std::string(R"({"sub":"x","aud":"signpost","exp":1900000000,"role":"referrer",)"
+                       R"("ods":[1]})"),
+           std::string(R"({"sub":"x","aud":"signpost","exp":1900000000,"role":"link_worker",)"
+                       R"("network":{}})"),
+       }) {
+    TokenPolicy policy;
+    policy.issuer = payload.find("iss") != std::string::npos ? "x" : "";
+    auto result = Verifier(policy)->Verify(sign_raw(payload), kNow);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << payload;
+  }
+}
+
+TEST(TokenVerifierTest, OdsCodesAreComparedAsIntakeNormalisesThem) {
+  auto gp = Verifier()->Verify(Sign(Referrer({"a81001"})), kNow);
+  ASSERT_TRUE(gp.ok());
+  EXPECT_TRUE(gp->Refers("A81001"));
+  EXPECT_TRUE(gp->Refers("a81001"));
 }
 
 TEST(TokenVerifierTest, EveryRoleCarriesItsScope) {

@@ -356,8 +356,8 @@ TEST(CaseAccessTest, ATokenActsAsItsOwnQueueOnly) {
     EXPECT_THAT(std::string(denied.message()), ::testing::HasSubstr(std::string(kRpc)));
   }
   // Without authentication the request names the queue, as before.
-  EXPECT_EQ(*ActingQueue(auth::Principal{}, "lw-2", kRpc), "lw-2");
-  EXPECT_EQ(ActingQueue(auth::Principal{}, "", kRpc).status().code(),
+  EXPECT_EQ(*ActingQueue(auth::DevelopmentCaller(), "lw-2", kRpc), "lw-2");
+  EXPECT_EQ(ActingQueue(auth::DevelopmentCaller(), "", kRpc).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

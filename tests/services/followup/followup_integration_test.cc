@@ -454,6 +454,14 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
 
   ServiceProcess& followup = StartFollowUp(matching_->address(), with_tokens);
   (void)followup;
+  // As matching records its choice when it matches r1 (the test publishes the match itself).
+  {
+    redis::PoolOptions options;
+    options.address = *ParseRedisAddress(redis_.address());
+    auto redis = redis::RedisPool::Create(options);
+    ASSERT_TRUE(redis.ok());
+    ASSERT_TRUE((*redis)->Execute({"SET", "signpost:roster:assignment:r1", "lw-1"}).ok());
+  }
   PublishSealedMatched("r1", "lw-1", signpost::testing::TestDataKeys());
   const std::string lw1 = TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"));
   const std::string lw2 = TestToken(signpost::testing::LinkWorker("lw-2", "pcn-leeds-west"));
@@ -528,6 +536,22 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
   connect.set_resource_id("walk-1");
   grpc::Status connected = act(&v1::FollowUpService::Stub::RecordConnection, connect, lw1);
   ASSERT_TRUE(connected.ok()) << connected.error_message();
+
+  // At the directory itself, a token takes no place for a referral that is not its case.
+  {
+    grpc::ClientContext reserve_context;
+    auth::AttachBearerToken(reserve_context, lw2);
+    v1::ReservePlaceRequest reserve;
+    reserve.set_resource_id("walk-1");
+    reserve.set_referral_id("r1");
+    v1::ReservePlaceResponse reserved;
+    EXPECT_EQ(directory->ReservePlace(&reserve_context, reserve, &reserved).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  v1::CloseCaseRequest close;
+  close.set_reason(v1::CLOSURE_REASON_COMPLETED);
+  EXPECT_EQ(act(&v1::FollowUpService::Stub::CloseCase, close, lw2).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 
   // A stream of someone else's queue ends at once.
   grpc::ClientContext context;

@@ -377,6 +377,14 @@ TEST_F(IntakeIntegrationTest, ReferrersSubmitSeeAndWithdrawOnlyTheirOwnOrganisat
   EXPECT_EQ(withdrawals, 0);
   grpc::Status withdrawn = withdraw(own);
   EXPECT_TRUE(withdrawn.ok()) << withdrawn.error_message();
+  std::string withdrawn_by;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& e : EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived))) {
+      if (e.has_referral_withdrawn()) withdrawn_by = e.referral_withdrawn().withdrawn_by();
+    }
+    return !withdrawn_by.empty();
+  }));
+  EXPECT_EQ(withdrawn_by, "referrer:gp-system");  // the token's caller, not the request's claim
 }
 
 // Every broker down: the submission fails UNAVAILABLE and nothing is recorded; once the broker is

@@ -43,8 +43,9 @@ TEST(ReferralAccessTest, AReferrerSeesAndWithdrawsOnlyReferralsItMade) {
 }
 
 TEST(ReferralAccessTest, WithoutAuthenticationEveryCallIsLetThrough) {
-  EXPECT_TRUE(CanSubmit(auth::Principal{}, From("B82001")).ok());
-  EXPECT_TRUE(CanSeeReferral(auth::Principal{}, "B82001", "IntakeService/GetReferral").ok());
+  EXPECT_TRUE(CanSubmit(auth::DevelopmentCaller(), From("B82001")).ok());
+  EXPECT_TRUE(
+      CanSeeReferral(auth::DevelopmentCaller(), "B82001", "IntakeService/GetReferral").ok());
 }
 
 }  // namespace

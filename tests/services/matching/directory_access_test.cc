@@ -44,5 +44,19 @@ TEST(DirectoryAccessTest, EveryRoleReadsItAndCaseWorkersTakePlaces) {
   EXPECT_FALSE(Allowed(Ops(), DirectoryRpc::kReservePlace));
 }
 
+TEST(DirectoryAccessTest, PlacesAreTakenOnlyForTheCallersOwnCases) {
+  EXPECT_TRUE(CanReserveFor(LinkWorker("lw-1", "n"), std::string("lw-1")).ok());
+  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::string("lw-2")).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::nullopt).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::string("")).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CanReserveFor(Coordinator("n"), std::string("")).ok());
+  EXPECT_EQ(CanReserveFor(Coordinator("n"), std::string("lw-1")).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(CanReserveFor(auth::DevelopmentCaller(), std::nullopt).ok());
+}
+
 }  // namespace
 }  // namespace signpost::matching
