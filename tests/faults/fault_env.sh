@@ -60,5 +60,16 @@ check_ledger() {
   local ok=0
   wait "$clients" && ok=1
   cat "$work/ledger.txt"
-  [ $ok -eq 1 ] || fail "the ledger does not balance"
+  if [ $ok -ne 1 ]; then
+    # Where the backlog stands, per group and partition, and what the consumers last retried:
+    # enough to tell a slow drain from a partition that stopped.
+    echo "== consumer groups"
+    "$root/tools/kafka" cli kafka-consumer-groups --bootstrap-server "$bootstrap" --describe \
+      --all-groups 2>/dev/null | grep -v "^$" || true
+    for log in "$work"/signpost-*.log; do
+      echo "== retries and errors in $(basename "$log")"
+      grep -E "retrying|rewinding|error|Error" "$log" | tail -15 || true
+    done
+    fail "the ledger does not balance"
+  fi
 }
