@@ -59,6 +59,7 @@ absl::StatusOr<std::unique_ptr<CallAuthenticator>> CallAuthenticatorFrom(const A
   TokenPolicy policy;
   policy.audience = config.audience;
   policy.issuer = config.issuer;
+  policy.leeway = absl::Seconds(config.leeway_seconds);
   auto verifier = TokenVerifier::FromFile(config.token_keys, std::move(policy));
   if (!verifier.ok()) {
     return absl::Status(verifier.status().code(),

@@ -5,6 +5,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace signpost::auth {
 
@@ -27,6 +28,9 @@ struct Principal {
   std::string subject;                     // "sub": a link worker id, a system's or a person's name
   std::vector<std::string> organisations;  // referrer: the ODS codes it refers for
   std::string network;                     // link worker and coordinator: their network id
+  // When the token stops being accepted (its exp plus the leeway): a stream opened with it ends
+  // then.
+  absl::Time accepted_until = absl::InfiniteFuture();
 
   bool Refers(absl::string_view ods_code) const;
 };

@@ -168,6 +168,7 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token
     principal.network = payload[kNetworkClaim].get<std::string>();
   }
   if (absl::Status s = CheckScope(principal); !s.ok()) return Unauthenticated(s.message());
+  principal.accepted_until = **exp + policy_.leeway;
   return principal;
 }
 

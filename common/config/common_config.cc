@@ -85,6 +85,10 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
       ->capture_default_str();
   app.add_option("--token-issuer", config.auth.issuer, "The issuer (iss) tokens must name")
       ->envname("SIGNPOST_TOKEN_ISSUER");
+  app.add_option("--token-leeway-seconds", config.auth.leeway_seconds,
+                 "Clock difference allowed when checking tokens' exp and nbf")
+      ->envname("SIGNPOST_TOKEN_LEEWAY_SECONDS")
+      ->capture_default_str();
   app.add_flag("--no-auth", config.auth.no_auth,
                "Let every call through without a token (development only)")
       ->envname("SIGNPOST_NO_AUTH");
@@ -144,6 +148,10 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
         "every call through in development");
   }
   if (config.auth.audience.empty()) problems.push_back("--token-audience: empty");
+  if (config.auth.leeway_seconds < 0 || config.auth.leeway_seconds > 600) {
+    problems.push_back(
+        absl::StrCat("--token-leeway-seconds: ", config.auth.leeway_seconds, " is not 0 to 600"));
+  }
   for (const auto& [flag, path] :
        {std::pair{"--tls-cert", &config.tls.cert}, std::pair{"--tls-key", &config.tls.key},
         std::pair{"--tls-client-ca", &config.tls.client_ca}, std::pair{"--tls-ca", &config.tls.ca},

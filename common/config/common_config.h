@@ -26,6 +26,7 @@ struct AuthConfig {
   std::string token_keys;             // PEM public keys of the token issuer(s)
   std::string audience = "signpost";  // the aud every token must carry
   std::string issuer;                 // the iss every token must carry, when set
+  int leeway_seconds = 60;            // allowed clock difference with the issuer
   bool no_auth = false;
 };
 
@@ -67,7 +68,8 @@ struct CommonConfig {
 //   SIGNPOST_TLS_CLIENT_CA
 //   --tls-ca SIGNPOST_TLS_CA      --insecure SIGNPOST_INSECURE
 //   --token-keys SIGNPOST_TOKEN_KEYS  --token-audience SIGNPOST_TOKEN_AUDIENCE
-//   --token-issuer SIGNPOST_TOKEN_ISSUER  --no-auth SIGNPOST_NO_AUTH
+//   --token-issuer SIGNPOST_TOKEN_ISSUER  --token-leeway-seconds SIGNPOST_TOKEN_LEEWAY_SECONDS
+//   --no-auth SIGNPOST_NO_AUTH
 void AddCommonOptions(CLI::App& app, CommonConfig& config);
 
 // Checks every setting and reports all that are wrong in one message.

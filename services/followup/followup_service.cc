@@ -43,6 +43,9 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
  public:
   explicit TaskStream(TaskFeed& feed) : feed_(feed) {}
 
+  // Nothing is written once the caller's token is no longer accepted.
+  void SetAcceptedUntil(absl::Time until) { accepted_until_ = until; }
+
   void Fail(const absl::Status& status) {
     absl::MutexLock lock(&mu_);
     FinishLocked(ToGrpcStatus(status));
@@ -100,6 +103,13 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
  private:
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || pending_.empty() || finishing_) return;
+    if (absl::Now() >= accepted_until_) {
+      pending_.clear();
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                "bearer token expired: reconnect with a fresh token and the last "
+                                "resume token"));
+      return;
+    }
     writing_ = true;
     StartWrite(&pending_.front());
   }
@@ -115,6 +125,7 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   }
 
   TaskFeed& feed_;
+  absl::Time accepted_until_ = absl::InfiniteFuture();
   bool registered_ = false;
   absl::Mutex mu_;
   std::deque<v1::TaskUpdate> pending_ ABSL_GUARDED_BY(mu_);
@@ -149,6 +160,7 @@ grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
     return stream;
   }
   const std::string& queue = acting->queue;
+  stream->SetAcceptedUntil(acting->caller.accepted_until);
   bool resume = false;
   if (!request->resume_token().empty()) {
     auto can = feed_.CanResume(queue, request->resume_token());

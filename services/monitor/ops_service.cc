@@ -13,8 +13,12 @@ namespace {
 // stops. A thread per watcher: watchers are operators' screens, a handful at a time.
 class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
  public:
-  FlowWatch(const Monitor& stats, std::function<absl::Time()> clock, absl::Duration interval)
-      : stats_(stats), clock_(std::move(clock)), interval_(interval) {
+  FlowWatch(const Monitor& stats, std::function<absl::Time()> clock, absl::Duration interval,
+            absl::Time accepted_until)
+      : stats_(stats),
+        clock_(std::move(clock)),
+        interval_(interval),
+        accepted_until_(accepted_until) {
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -42,6 +46,11 @@ class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
       {
         absl::MutexLock lock(&mu_);
         if (ending_) break;
+        // Nothing more once the caller's token is no longer accepted.
+        if (absl::Now() >= accepted_until_) {
+          expired_ = true;
+          break;
+        }
         snapshot_ = stats_.Snapshot(clock_());
         writing_ = true;
       }
@@ -55,12 +64,16 @@ class FlowWatch final : public grpc::ServerWriteReactor<v1::FlowSnapshot> {
                                +[](bool* ending) { return *ending; }, &ending_),
                            interval_);
     }
-    Finish(grpc::Status::OK);
+    Finish(expired_ ? grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                                   "bearer token expired: watch again with a fresh token")
+                    : grpc::Status::OK);
   }
 
   const Monitor& stats_;
   std::function<absl::Time()> clock_;
   absl::Duration interval_;
+  const absl::Time accepted_until_;
+  bool expired_ = false;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
@@ -87,18 +100,19 @@ OpsService::OpsService(const Monitor& stats, std::function<absl::Time()> clock,
                        const auth::CallAuthenticator& auth)
     : stats_(stats), clock_(std::move(clock)), auth_(auth) {}
 
-absl::Status OpsService::Allow(const grpc::CallbackServerContext& context,
-                               absl::string_view rpc) const {
+absl::StatusOr<auth::Principal> OpsService::Allow(const grpc::CallbackServerContext& context,
+                                                  absl::string_view rpc) const {
   absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
   if (!caller.ok()) return caller.status();
-  return auth::RequireRole(*caller, {auth::Role::kOps}, rpc);
+  if (absl::Status s = auth::RequireRole(*caller, {auth::Role::kOps}, rpc); !s.ok()) return s;
+  return caller;
 }
 
 grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContext* context,
                                                       const v1::GetFlowSnapshotRequest*,
                                                       v1::FlowSnapshot* response) {
-  if (absl::Status s = Allow(*context, "OpsService/GetFlowSnapshot"); !s.ok()) {
-    return Refuse(context, s);
+  if (auto caller = Allow(*context, "OpsService/GetFlowSnapshot"); !caller.ok()) {
+    return Refuse(context, caller.status());
   }
   *response = stats_.Snapshot(clock_());
   auto* reactor = context->DefaultReactor();
@@ -109,8 +123,8 @@ grpc::ServerUnaryReactor* OpsService::GetFlowSnapshot(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* context,
                                                    const v1::GapReportRequest* request,
                                                    v1::GapReport* response) {
-  if (absl::Status s = Allow(*context, "OpsService/GetGapReport"); !s.ok()) {
-    return Refuse(context, s);
+  if (auto caller = Allow(*context, "OpsService/GetGapReport"); !caller.ok()) {
+    return Refuse(context, caller.status());
   }
   auto report = stats_.GapReport(*request, clock_());
   if (report.ok()) *response = *std::move(report);
@@ -122,8 +136,8 @@ grpc::ServerUnaryReactor* OpsService::GetGapReport(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContext* context,
                                                       const v1::EquityFunnelRequest*,
                                                       v1::EquityFunnel* response) {
-  if (absl::Status s = Allow(*context, "OpsService/GetEquityFunnel"); !s.ok()) {
-    return Refuse(context, s);
+  if (auto caller = Allow(*context, "OpsService/GetEquityFunnel"); !caller.ok()) {
+    return Refuse(context, caller.status());
   }
   *response = stats_.EquityFunnel();
   auto* reactor = context->DefaultReactor();
@@ -133,11 +147,11 @@ grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<v1::FlowSnapshot>* OpsService::WatchFlows(
     grpc::CallbackServerContext* context, const v1::WatchFlowsRequest* request) {
-  if (absl::Status s = Allow(*context, "OpsService/WatchFlows"); !s.ok()) {
-    return new RefusedWatch(s);
-  }
+  absl::StatusOr<auth::Principal> caller = Allow(*context, "OpsService/WatchFlows");
+  if (!caller.ok()) return new RefusedWatch(caller.status());
   int seconds = request->interval_seconds() > 0 ? request->interval_seconds() : 2;
-  return new FlowWatch(stats_, clock_, absl::Seconds(std::min(seconds, 60)));
+  return new FlowWatch(stats_, clock_, absl::Seconds(std::min(seconds, 60)),
+                       caller->accepted_until);
 }
 
 }  // namespace signpost::monitor

@@ -29,7 +29,8 @@ class OpsService final : public v1::OpsService::CallbackService {
 
  private:
   // Who may call what here, in one place: the ops role, every RPC.
-  absl::Status Allow(const grpc::CallbackServerContext& context, absl::string_view rpc) const;
+  absl::StatusOr<auth::Principal> Allow(const grpc::CallbackServerContext& context,
+                                        absl::string_view rpc) const;
 
   const Monitor& stats_;
   std::function<absl::Time()> clock_;

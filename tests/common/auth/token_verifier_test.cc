@@ -75,6 +75,13 @@ TEST(TokenVerifierTest, ExpiryAndNotBeforeAllowTheLeewayAndNoMore) {
   ExpectRefused(Verifier()->Verify(token, kNow - absl::Seconds(61)), "not valid yet");
 }
 
+TEST(TokenVerifierTest, ACallerIsAcceptedUntilExpiryPlusTheLeeway) {
+  auto worker = Verifier()->Verify(Sign(LinkWorker("lw-1", "n"), kNow, absl::Hours(1)), kNow);
+  ASSERT_TRUE(worker.ok());
+  EXPECT_EQ(worker->accepted_until, kNow + absl::Hours(1) + absl::Seconds(60));
+  EXPECT_EQ(Principal{}.accepted_until, absl::InfiniteFuture());
+}
+
 TEST(TokenVerifierTest, AudienceAndIssuerMustBeTheConfiguredOnes) {
   ExpectRefused(
       Verifier()->Verify(Sign(LinkWorker("lw-1", "n"), kNow, absl::Hours(1), "other"), kNow),

@@ -53,6 +53,9 @@ TEST(CommonConfigTest, CallsWithoutTokensNeedToBeAskedFor) {
   absl::Status unreadable =
       ValidateCommonConfig(Parse({"--insecure", "--token-keys", "/nonexistent/keys.pem"}));
   EXPECT_THAT(std::string(unreadable.message()), HasSubstr("--token-keys: cannot read"));
+  absl::Status leeway =
+      ValidateCommonConfig(Parse({"--insecure", "--no-auth", "--token-leeway-seconds", "-1"}));
+  EXPECT_THAT(std::string(leeway.message()), HasSubstr("--token-leeway-seconds: -1"));
   CommonConfig with_keys = Parse({"--insecure", "--token-keys", "/etc/hostname"});
   EXPECT_TRUE(ValidateCommonConfig(with_keys).ok());
   EXPECT_EQ(with_keys.auth.audience, "signpost");

@@ -564,6 +564,47 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// A stream opened with a token ends when the token does: nothing is delivered on it after that,
+// and a fresh token resumes from the last resume token without missing anything.
+TEST_F(FollowUpIntegrationTest, AStreamEndsWhenItsTokenExpiresAndResumesWithAFreshOne) {
+  StartFollowUp("", {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()},
+                     {"SIGNPOST_TOKEN_LEEWAY_SECONDS", "0"}});
+  using signpost::testing::TestToken;
+  auto worker = signpost::testing::LinkWorker("lw-1", "pcn-leeds-west");
+  grpc::ClientContext context;
+  auth::AttachBearerToken(context, TestToken(worker, absl::Seconds(3)));
+  v1::SubscribeTasksRequest request;
+  auto reader = Stub().SubscribeTasks(&context, request);
+  v1::TaskUpdate update;
+  std::string token;
+  while (reader->Read(&update)) {
+    if (update.snapshot_end()) {
+      token = update.resume_token();
+      break;
+    }
+  }
+  ASSERT_FALSE(token.empty());
+  absl::SleepFor(absl::Seconds(4));  // the token has expired (no leeway here)
+  PublishMatched("r-late", "lw-1");
+  bool delivered_after_expiry = false;
+  while (reader->Read(&update)) delivered_after_expiry |= update.has_task();
+  grpc::Status ended = reader->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+  EXPECT_FALSE(delivered_after_expiry);
+
+  grpc::ClientContext again;
+  auth::AttachBearerToken(again, TestToken(worker));
+  request.set_resume_token(token);
+  auto resumed = Stub().SubscribeTasks(&again, request);
+  bool got_it = false;
+  while (!got_it && resumed->Read(&update)) {
+    got_it = update.has_task() && update.task().referral_id() == "r-late";
+  }
+  EXPECT_TRUE(got_it);
+  again.TryCancel();
+  (void)resumed->Finish();
+}
+
 TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
   StartFollowUp();
   StartFollowUp();

@@ -236,10 +236,27 @@ TEST(MonitorIntegrationTest, OnlyTheOpsRoleSeesTheFlows) {
       signpost::testing::BinaryPath("signpost-monitor"),
       {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
        "127.0.0.1:0"},
-      {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}});
+      {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()},
+       {"SIGNPOST_TOKEN_LEEWAY_SECONDS", "0"}});
   ASSERT_TRUE(monitor.Start().ok());
   auto stub = v1::OpsService::NewStub(
       grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
+  // A watch ends when its token does.
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    auth::AttachBearerToken(
+        context, signpost::testing::TestToken(signpost::testing::Ops(), absl::Seconds(3)));
+    v1::WatchFlowsRequest request;
+    request.set_interval_seconds(1);
+    auto reader = stub->WatchFlows(&context, request);
+    v1::FlowSnapshot one;
+    int snapshots = 0;
+    while (reader->Read(&one)) ++snapshots;
+    EXPECT_GE(snapshots, 1);
+    EXPECT_LE(snapshots, 5);
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
   auto snapshot = [&](const std::string& token) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
