@@ -19,6 +19,10 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  // The token is kept for the tab and taken out of the address bar.
+  if (page.url().includes("token=")) fail("the token stayed in the address bar");
+  await page.reload();  // the tab still has it
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
 
   const nodes = await page.locator("#pipeline g.node").count();
   if (nodes !== 7) fail(`the pipeline has ${nodes} nodes, expected 7`);
