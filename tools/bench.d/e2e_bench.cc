@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
     auth::Principal owner =
         queue.rfind("team:", 0) == 0
             ? auth::Principal{auth::Role::kCoordinator, "bench-coordinator", {}, queue.substr(5)}
-            : auth::Principal{auth::Role::kLinkWorker, queue, {},
+            : auth::Principal{auth::Role::kLinkWorker,
+                              queue,
+                              {},
                               network_of.contains(queue) ? network_of[queue] : "unrostered"};
     auth::AttachBearerToken(*context, auth::TokenSource(signer, owner, absl::Hours(2)).Current());
     readers.emplace_back([&, context, queue] {
