@@ -1,10 +1,10 @@
 #include "common/auth/call_authenticator.h"
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace signpost::auth {
 
@@ -23,23 +23,23 @@ std::string TokenOfHeader(absl::string_view value) {
   return std::string(absl::StripAsciiWhitespace(value.substr(kScheme.size())));
 }
 
+// The call's "authorization" metadata, empty when it has none.
+absl::string_view AuthorizationOf(const grpc::ServerContextBase& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return {};
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
 }  // namespace
 
 std::string BearerTokenOf(const grpc::ServerContextBase& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return "";
-  return TokenOfHeader(absl::string_view(it->second.data(), it->second.size()));
+  return TokenOfHeader(AuthorizationOf(context));
 }
 
 absl::StatusOr<Principal> CallAuthenticator::Authenticate(
     const grpc::ServerContextBase& context) const {
-  if (verifier_ == nullptr) return DevelopmentCaller();
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  return AuthenticateHeader(it == metadata.end()
-                                ? absl::string_view()
-                                : absl::string_view(it->second.data(), it->second.size()));
+  return AuthenticateHeader(AuthorizationOf(context));
 }
 
 absl::StatusOr<Principal> CallAuthenticator::AuthenticateHeader(

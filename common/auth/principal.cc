@@ -1,17 +1,25 @@
 #include "common/auth/principal.h"
-#include "absl/strings/string_view.h"
 
 #include <algorithm>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace signpost::auth {
 
 bool Principal::Refers(absl::string_view ods_code) const {
   return std::any_of(organisations.begin(), organisations.end(),
                      [&](const std::string& own) { return absl::EqualsIgnoreCase(own, ods_code); });
+}
+
+Principal QueueOwner(const std::string& queue, const std::string& worker_network,
+                     const std::string& coordinator) {
+  if (absl::StartsWith(queue, "team:")) {
+    return {Role::kCoordinator, coordinator, {}, queue.substr(5)};
+  }
+  return {Role::kLinkWorker, queue, {}, worker_network};
 }
 
 absl::string_view RoleName(Role role) {

@@ -2,9 +2,9 @@
 
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace signpost::auth {
@@ -34,6 +34,12 @@ struct Principal {
 
   bool Refers(absl::string_view ods_code) const;
 };
+
+// Who works a follow-up queue, for clients that sign their own tokens (signpostctl, the demo,
+// the benchmarks): a team queue "team:<network>" is its network's coordinator (named
+// `coordinator`), any other queue the link worker of that id, in `worker_network`.
+Principal QueueOwner(const std::string& queue, const std::string& worker_network,
+                     const std::string& coordinator = "coordinator");
 
 // The caller of every call when authentication is off (--no-auth).
 inline Principal DevelopmentCaller() { return {Role::kDevelopment, "development", {}, ""}; }

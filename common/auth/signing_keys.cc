@@ -1,5 +1,4 @@
 #include "common/auth/signing_keys.h"
-#include "absl/strings/string_view.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -11,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace signpost::auth {
 namespace {

@@ -1,5 +1,4 @@
 #include "common/auth/token_signer.h"
-#include "absl/strings/string_view.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -10,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace signpost::auth {
 

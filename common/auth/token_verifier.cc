@@ -1,5 +1,4 @@
 #include "common/auth/token_verifier.h"
-#include "absl/strings/string_view.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace signpost::auth {
 namespace {
@@ -114,10 +114,9 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token
   }
   // The algorithm is ours to choose, never the token's: "none" or HS256 with a public key as the
   // secret are refused here.
-  if (header.value("alg", "") != "RS256") return Unauthenticated("alg is not RS256");
+  if (StringClaim(header, "alg") != "RS256") return Unauthenticated("alg is not RS256");
 
-  std::string kid =
-      header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
+  std::string kid = StringClaim(header, "kid");
   std::string input = absl::StrCat(parts[0], ".", parts[1]);
   bool signed_by_trusted_key = false;
   bool key_found = false;
@@ -147,10 +146,9 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token
   }
 
   Principal principal;
-  if (!payload.contains(kRoleClaim) || !payload[kRoleClaim].is_string()) {
-    return Unauthenticated("no role");
-  }
-  auto role = RoleFromName(payload[kRoleClaim].get<std::string>());
+  std::string role_name = StringClaim(payload, kRoleClaim);
+  if (role_name.empty()) return Unauthenticated("no role");
+  auto role = RoleFromName(role_name);
   if (!role.ok()) return Unauthenticated("its role is not one Signpost knows");
   principal.role = *role;
   principal.subject = StringClaim(payload, "sub");

@@ -1,8 +1,8 @@
 #include "services/followup/case_access.h"
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
 #include "common/status/field_violations.h"
 

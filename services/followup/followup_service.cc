@@ -1,10 +1,10 @@
 #include "services/followup/followup_service.h"
-#include "absl/strings/string_view.h"
 
 #include <algorithm>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/followup/case_access.h"

@@ -1,7 +1,7 @@
 #include "services/intake/intake_service.h"
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/intake/referral_access.h"
@@ -9,6 +9,14 @@
 namespace signpost::intake {
 
 // The request and response stay valid until Finish(), so the work may use them from the pool.
+
+absl::StatusOr<auth::Principal> IntakeService::Asker(const grpc::CallbackServerContext& context,
+                                                     absl::string_view rpc) const {
+  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
+  if (!caller.ok()) return caller.status();
+  if (absl::Status allowed = CanAskAboutReferrals(*caller, rpc); !allowed.ok()) return allowed;
+  return caller;
+}
 
 grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerContext* context,
                                                         const v1::SubmitReferralRequest* request,
@@ -56,13 +64,9 @@ grpc::ServerUnaryReactor* IntakeService::GetReferral(grpc::CallbackServerContext
                                                      v1::GetReferralResponse* response) {
   auto* reactor = context->DefaultReactor();
   constexpr absl::string_view kRpc = "IntakeService/GetReferral";
-  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(*context);
+  absl::StatusOr<auth::Principal> caller = Asker(*context, kRpc);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  if (absl::Status allowed = CanAskAboutReferrals(*caller, kRpc); !allowed.ok()) {
-    reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
   workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
@@ -85,13 +89,9 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
     v1::WithdrawReferralResponse* response) {
   auto* reactor = context->DefaultReactor();
   constexpr absl::string_view kRpc = "IntakeService/WithdrawReferral";
-  absl::StatusOr<auth::Principal> caller = auth_.Authenticate(*context);
+  absl::StatusOr<auth::Principal> caller = Asker(*context, kRpc);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  if (absl::Status allowed = CanAskAboutReferrals(*caller, kRpc); !allowed.ok()) {
-    reactor->Finish(ToGrpcStatus(allowed));
     return reactor;
   }
   workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {

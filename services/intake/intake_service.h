@@ -1,5 +1,6 @@
 #pragma once
 
+#include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
 #include "common/process/worker_pool.h"
 #include "services/intake/submitter.h"
@@ -27,6 +28,11 @@ class IntakeService final : public v1::IntakeService::CallbackService {
                                              v1::WithdrawReferralResponse* response) override;
 
  private:
+  // The caller of GetReferral or WithdrawReferral, before the referral is looked up: a referrer
+  // (or, without authentication, anyone).
+  absl::StatusOr<auth::Principal> Asker(const grpc::CallbackServerContext& context,
+                                        absl::string_view rpc) const;
+
   Submitter& submitter_;
   WorkerPool& workers_;
   const auth::CallAuthenticator& auth_;

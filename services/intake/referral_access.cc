@@ -1,7 +1,7 @@
 #include "services/intake/referral_access.h"
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
 
 namespace signpost::intake {

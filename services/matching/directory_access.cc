@@ -1,46 +1,55 @@
 #include "services/matching/directory_access.h"
 
+#include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
 
 namespace signpost::matching {
+namespace {
+
+absl::string_view NameOf(DirectoryRpc rpc) {
+  switch (rpc) {
+    case DirectoryRpc::kUpsertResource:
+      return "DirectoryService/UpsertResource";
+    case DirectoryRpc::kRemoveResource:
+      return "DirectoryService/RemoveResource";
+    case DirectoryRpc::kGetResource:
+      return "DirectoryService/GetResource";
+    case DirectoryRpc::kSearchResources:
+      return "DirectoryService/SearchResources";
+    case DirectoryRpc::kUpdateCapacity:
+      return "DirectoryService/UpdateCapacity";
+    case DirectoryRpc::kReservePlace:
+      return "DirectoryService/ReservePlace";
+    case DirectoryRpc::kImportOpenReferral:
+      return "DirectoryService/ImportOpenReferral";
+    case DirectoryRpc::kImportOpenReferralStream:
+      return "DirectoryService/ImportOpenReferralStream";
+    case DirectoryRpc::kUpsertLinkWorker:
+      return "DirectoryService/UpsertLinkWorker";
+    case DirectoryRpc::kUpsertNetwork:
+      return "DirectoryService/UpsertNetwork";
+  }
+  return "DirectoryService";
+}
+
+}  // namespace
 
 absl::Status CanCallDirectory(const auth::Principal& caller, DirectoryRpc rpc) {
   using auth::Role;
   switch (rpc) {
     case DirectoryRpc::kGetResource:
-      return auth::RequireRole(caller,
-                               {Role::kReferrer, Role::kLinkWorker, Role::kCoordinator,
-                                Role::kDirectoryAdmin, Role::kOps},
-                               "DirectoryService/GetResource");
     case DirectoryRpc::kSearchResources:
       return auth::RequireRole(caller,
                                {Role::kReferrer, Role::kLinkWorker, Role::kCoordinator,
                                 Role::kDirectoryAdmin, Role::kOps},
-                               "DirectoryService/SearchResources");
+                               NameOf(rpc));
     case DirectoryRpc::kReservePlace:
-      return auth::RequireRole(caller, {Role::kLinkWorker, Role::kCoordinator},
-                               "DirectoryService/ReservePlace");
-    case DirectoryRpc::kUpsertResource:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpsertResource");
-    case DirectoryRpc::kRemoveResource:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/RemoveResource");
-    case DirectoryRpc::kUpdateCapacity:
-      // Providers' places change by the day; the admin (or a provider's integration with that
-      // role) keeps them true.
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpdateCapacity");
-    case DirectoryRpc::kImportOpenReferral:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
-                               "DirectoryService/ImportOpenReferral");
-    case DirectoryRpc::kImportOpenReferralStream:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
-                               "DirectoryService/ImportOpenReferralStream");
-    case DirectoryRpc::kUpsertLinkWorker:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin},
-                               "DirectoryService/UpsertLinkWorker");
-    case DirectoryRpc::kUpsertNetwork:
-      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, "DirectoryService/UpsertNetwork");
+      return auth::RequireRole(caller, {Role::kLinkWorker, Role::kCoordinator}, NameOf(rpc));
+    default:
+      // Every write, capacity included: providers' places change by the day, and the admin (or
+      // a provider's integration with that role) keeps them true.
+      return auth::RequireRole(caller, {Role::kDirectoryAdmin}, NameOf(rpc));
   }
-  return absl::PermissionDeniedError("unknown DirectoryService call");
 }
 
 absl::Status CanReserveFor(const auth::Principal& caller,

@@ -252,11 +252,9 @@ grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerCon
                                                          v1::ReservePlaceResponse* response) {
   auto caller = Allow(*context, DirectoryRpc::kReservePlace);
   if (!caller.ok()) return Done(context, caller.status());
-  if (caller->role != auth::Role::kDevelopment) {
-    auto assigned = cache_.AssignedWorker(request->referral_id());
-    if (!assigned.ok()) return Done(context, absl::UnavailableError(assigned.status().message()));
-    if (absl::Status s = CanReserveFor(*caller, *assigned); !s.ok()) return Done(context, s);
-  }
+  auto assigned = cache_.AssignedWorker(request->referral_id());
+  if (!assigned.ok()) return Done(context, absl::UnavailableError(assigned.status().message()));
+  if (absl::Status s = CanReserveFor(*caller, *assigned); !s.ok()) return Done(context, s);
   auto reserved = Reserve(*request);
   if (reserved.ok()) *response = *std::move(reserved);
   return Done(context, reserved.status());

@@ -1,8 +1,8 @@
 #include "services/monitor/ops_service.h"
-#include "absl/strings/string_view.h"
 
 #include <thread>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/status/grpc_status.h"
 

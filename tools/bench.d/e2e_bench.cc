@@ -131,13 +131,8 @@ int main(int argc, char** argv) {
     subscriptions.push_back(std::make_unique<grpc::ClientContext>());
     grpc::ClientContext* context = subscriptions.back().get();
     // The queue owner's token: the network's coordinator for a team queue, else the link worker.
-    auth::Principal owner =
-        queue.rfind("team:", 0) == 0
-            ? auth::Principal{auth::Role::kCoordinator, "bench-coordinator", {}, queue.substr(5)}
-            : auth::Principal{auth::Role::kLinkWorker,
-                              queue,
-                              {},
-                              network_of.contains(queue) ? network_of[queue] : "unrostered"};
+    auth::Principal owner = auth::QueueOwner(
+        queue, network_of.contains(queue) ? network_of[queue] : "unrostered", "bench-coordinator");
     auth::AttachBearerToken(*context, auth::TokenSource(signer, owner, absl::Hours(2)).Current());
     readers.emplace_back([&, context, queue] {
       v1::SubscribeTasksRequest request;

@@ -9,6 +9,8 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/auth/call_authenticator.h"
 #include "common/auth/token_signer.h"
 #include "common/grpc/tls_credentials.h"
@@ -52,21 +54,31 @@ void CtlContext::Authorise(grpc::ClientContext& context, const auth::Principal& 
     return;
   }
   if (token_signing_key.empty()) return;
-  auto signer = auth::TokenSigner::FromFile(token_signing_key);
-  absl::StatusOr<std::string> made = signer.ok() ? absl::StatusOr<std::string>() : signer.status();
-  if (signer.ok()) {
+  // One signature per caller for the whole command (a submit of many referrals signs once).
+  std::string key = absl::StrCat(auth::RoleName(as.role), "|", as.subject, "|",
+                                 absl::StrJoin(as.organisations, ","), "|", as.network);
+  auto& made = signed_tokens_[key];
+  if (made.empty()) {
+    if (signer_ == nullptr) {
+      auto loaded = auth::TokenSigner::FromFile(token_signing_key);
+      if (!loaded.ok()) {
+        Report(loaded.status(), "--token-signing-key");
+        std::exit(kUsage);
+      }
+      signer_ = *std::move(loaded);
+    }
     auth::TokenClaims claims;
     claims.principal = as;
     claims.issued_at = absl::Now();
     claims.lifetime = absl::Minutes(15);
-    made = (*signer)->Sign(claims);
+    auto signed_token = signer_->Sign(claims);
+    if (!signed_token.ok()) {
+      Report(signed_token.status(), "signing a development token");
+      std::exit(kUsage);
+    }
+    made = *std::move(signed_token);
   }
-  if (!made.ok()) {
-    std::fprintf(stderr, "signpostctl: no token: %s\n",
-                 std::string(made.status().message()).c_str());
-    std::exit(kUsage);
-  }
-  auth::AttachBearerToken(context, *made);
+  auth::AttachBearerToken(context, made);
 }
 
 std::shared_ptr<grpc::Channel> CtlContext::Channel(const std::string& address,

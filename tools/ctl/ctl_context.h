@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -9,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "common/auth/principal.h"
+#include "common/auth/token_signer.h"
 
 namespace signpost::ctl {
 
@@ -39,6 +41,10 @@ struct CtlContext {
   // Puts the caller's token on a call: --token when given, else one signed with the development
   // key for `as`, else none (a service run with --no-auth).
   void Authorise(grpc::ClientContext& context, const auth::Principal& as) const;
+
+ private:
+  mutable std::shared_ptr<const auth::TokenSigner> signer_;
+  mutable std::map<std::string, std::string> signed_tokens_;
 };
 
 // Prints a message as one line of JSON.

@@ -5,17 +5,6 @@
 #include "tools/ctl/commands.h"
 
 namespace signpost::ctl {
-namespace {
-
-// The development token of a queue's owner: a link worker, or the coordinator of a team queue.
-auth::Principal QueueOwner(const std::string& queue, const std::string& network) {
-  if (queue.rfind("team:", 0) == 0) {
-    return {auth::Role::kCoordinator, "signpostctl", {}, queue.substr(5)};
-  }
-  return {auth::Role::kLinkWorker, queue, {}, network};
-}
-
-}  // namespace
 
 void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   auto worker = std::make_shared<std::string>();
@@ -34,7 +23,7 @@ void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   watch->callback([&ctx, &exit_code, worker, token, network] {
     auto stub = v1::FollowUpService::NewStub(ctx.Channel(ctx.followup, "followup"));
     grpc::ClientContext context;
-    ctx.Authorise(context, QueueOwner(*worker, *network));
+    ctx.Authorise(context, auth::QueueOwner(*worker, *network, "signpostctl"));
     v1::SubscribeTasksRequest request;
     request.set_link_worker_id(*worker);
     request.set_resume_token(*token);
@@ -50,7 +39,7 @@ void AddTaskCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
   list->callback([&ctx, &exit_code, worker, network] {
     auto stub = v1::FollowUpService::NewStub(ctx.Channel(ctx.followup, "followup"));
     grpc::ClientContext context;
-    ctx.Authorise(context, QueueOwner(*worker, *network));
+    ctx.Authorise(context, auth::QueueOwner(*worker, *network, "signpostctl"));
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::ListTasksRequest request;
     request.set_link_worker_id(*worker);

@@ -104,12 +104,11 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<demo::LinkWorkerApp>> apps;
   // Each queue with its owner's token: a link worker, or the network's coordinator.
   std::map<std::string, auth::Principal> queues;
-  for (const auto& w : region.link_workers) {
-    queues[w.id()] = {auth::Role::kLinkWorker, w.id(), {}, w.network_id()};
-  }
+  for (const auto& w : region.link_workers)
+    queues[w.id()] = auth::QueueOwner(w.id(), w.network_id());
   for (const auto& n : region.networks) {
-    queues[absl::StrCat("team:", n.id())] = {
-        auth::Role::kCoordinator, absl::StrCat("coordinator-", n.id()), {}, n.id()};
+    std::string team = absl::StrCat("team:", n.id());
+    queues[team] = auth::QueueOwner(team, "", absl::StrCat("coordinator-", n.id()));
   }
   uint64_t app_seed = seed;
   for (const auto& [queue, owner] : queues) {

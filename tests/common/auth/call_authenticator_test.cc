@@ -21,6 +21,17 @@ TEST(RequireRoleTest, OnlyTheNamedRolesPassAndTheMessageNamesRoleAndCallOnly) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST(QueueOwnerTest, ATeamQueueIsItsCoordinatorsAndAnyOtherItsLinkWorkers) {
+  Principal team = QueueOwner("team:pcn-7", "ignored", "coordinator-7");
+  EXPECT_EQ(team.role, Role::kCoordinator);
+  EXPECT_EQ(team.network, "pcn-7");
+  EXPECT_EQ(team.subject, "coordinator-7");
+  Principal worker = QueueOwner("lw-3", "pcn-7");
+  EXPECT_EQ(worker.role, Role::kLinkWorker);
+  EXPECT_EQ(worker.subject, "lw-3");
+  EXPECT_EQ(worker.network, "pcn-7");
+}
+
 TEST(CallAuthenticatorFromTest, NeedsReadableKeysUnlessAuthIsOff) {
   AuthConfig off;
   off.no_auth = true;

@@ -156,6 +156,37 @@ class FollowUpIntegrationTest : public ::testing::Test {
   }
   v1::FollowUpService::Stub& Stub(size_t i = 0) { return *stubs_[i]; }
 
+  // signpost-matching on the same broker and Redis, for follow-up's place reservations.
+  v1::DirectoryService::Stub& StartMatching(std::map<std::string, std::string> env = {}) {
+    matching_ = std::make_unique<ServiceProcess>(
+        signpost::testing::BinaryPath("signpost-matching"),
+        std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
+                                 "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"},
+        std::move(env));
+    EXPECT_TRUE(matching_->Start().ok());
+    directory_ = v1::DirectoryService::NewStub(
+        grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+    return *directory_;
+  }
+
+  // The one resource the matched events offer: walk-1, with 10 places.
+  static v1::UpsertResourceRequest WalkingGroup(int places_available) {
+    v1::UpsertResourceRequest request;
+    v1::Resource* r = request.mutable_resource();
+    r->set_id("walk-1");
+    r->set_name("Headingley Walking Group");
+    r->set_status(v1::RESOURCE_STATUS_ACTIVE);
+    r->add_need_categories(v1::NEED_CATEGORY_LONELINESS);
+    r->add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
+    auto* loc = r->add_locations();
+    loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+    loc->mutable_point()->set_latitude(53.817);
+    loc->mutable_point()->set_longitude(-1.565);
+    r->mutable_capacity()->set_places_total(10);
+    r->mutable_capacity()->set_places_available(places_available);
+    return request;
+  }
+
   // As intake and matching leave it: identity and notes sealed with `keys`.
   void PublishSealedMatched(const std::string& rid, const std::string& worker,
                             const crypto::DataKeyring& keys, bool tamper = false) {
@@ -264,6 +295,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
   std::vector<std::unique_ptr<ServiceProcess>> followups_;
   std::vector<std::unique_ptr<v1::FollowUpService::Stub>> stubs_;
   std::unique_ptr<ServiceProcess> matching_;
+  std::unique_ptr<v1::DirectoryService::Stub> directory_;
   const crypto::DataKeyring* sealing_ = nullptr;
   bool tamper_ = false;
 };
@@ -419,32 +451,12 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
   using signpost::testing::TestToken;
   const std::map<std::string, std::string> with_tokens = {
       {"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}};
-  matching_ = std::make_unique<ServiceProcess>(
-      signpost::testing::BinaryPath("signpost-matching"),
-      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
-                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"},
-      with_tokens);
-  ASSERT_TRUE(matching_->Start().ok());
-  auto directory = v1::DirectoryService::NewStub(
-      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  auto& directory = StartMatching(with_tokens);
   auto upsert = [&](const std::string& token) {
     grpc::ClientContext context;
     auth::AttachBearerToken(context, token);
-    v1::UpsertResourceRequest request;
-    v1::Resource* r = request.mutable_resource();
-    r->set_id("walk-1");
-    r->set_name("Headingley Walking Group");
-    r->set_status(v1::RESOURCE_STATUS_ACTIVE);
-    r->add_need_categories(v1::NEED_CATEGORY_LONELINESS);
-    r->add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
-    auto* loc = r->add_locations();
-    loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
-    loc->mutable_point()->set_latitude(53.817);
-    loc->mutable_point()->set_longitude(-1.565);
-    r->mutable_capacity()->set_places_total(10);
-    r->mutable_capacity()->set_places_available(3);
     v1::Resource response;
-    return directory->UpsertResource(&context, request, &response);
+    return directory.UpsertResource(&context, WalkingGroup(/*places_available=*/3), &response);
   };
   EXPECT_EQ(upsert("").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(upsert(TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"))).error_code(),
@@ -452,8 +464,7 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
   grpc::Status upserted = upsert(TestToken(signpost::testing::DirectoryAdmin()));
   ASSERT_TRUE(upserted.ok()) << upserted.error_message();
 
-  ServiceProcess& followup = StartFollowUp(matching_->address(), with_tokens);
-  (void)followup;
+  StartFollowUp(matching_->address(), with_tokens);
   // As matching records its choice when it matches r1 (the test publishes the match itself).
   {
     redis::PoolOptions options;
@@ -545,7 +556,7 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
     reserve.set_resource_id("walk-1");
     reserve.set_referral_id("r1");
     v1::ReservePlaceResponse reserved;
-    EXPECT_EQ(directory->ReservePlace(&reserve_context, reserve, &reserved).error_code(),
+    EXPECT_EQ(directory.ReservePlace(&reserve_context, reserve, &reserved).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   v1::CloseCaseRequest close;
@@ -657,30 +668,12 @@ TEST_F(FollowUpIntegrationTest, RestartingTheServiceAndRedisLosesNoCaseTaskOrTim
 }
 
 TEST_F(FollowUpIntegrationTest, AFullJourneySendsTheMessagesBackInOrder) {
-  matching_ = std::make_unique<ServiceProcess>(
-      signpost::testing::BinaryPath("signpost-matching"),
-      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
-                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0"});
-  ASSERT_TRUE(matching_->Start().ok());
-  auto directory = v1::DirectoryService::NewStub(
-      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  auto& directory = StartMatching();
   {
     grpc::ClientContext context;
-    v1::UpsertResourceRequest request;
-    v1::Resource* r = request.mutable_resource();
-    r->set_id("walk-1");
-    r->set_name("Headingley Walking Group");
-    r->set_status(v1::RESOURCE_STATUS_ACTIVE);
-    r->add_need_categories(v1::NEED_CATEGORY_LONELINESS);
-    r->add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
-    auto* loc = r->add_locations();
-    loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
-    loc->mutable_point()->set_latitude(53.817);
-    loc->mutable_point()->set_longitude(-1.565);
-    r->mutable_capacity()->set_places_total(10);
-    r->mutable_capacity()->set_places_available(1);
     v1::Resource response;
-    grpc::Status s = directory->UpsertResource(&context, request, &response);
+    grpc::Status s =
+        directory.UpsertResource(&context, WalkingGroup(/*places_available=*/1), &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   StartFollowUp(matching_->address());
