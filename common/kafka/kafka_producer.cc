@@ -1,8 +1,11 @@
 #include "common/kafka/kafka_producer.h"
 
-#include "common/kafka/rdkafka_config.h"
-
+#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
+
+#include <utility>
+
+#include "common/kafka/rdkafka_config.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/kafka/errors.h"
@@ -18,14 +21,12 @@ class KafkaProducer::DeliveryReports final : public RdKafka::DeliveryReportCb {
   }
 };
 
-class ProducerEvents final : public RdKafka::EventCb {
+class KafkaProducer::Events final : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override {
     if (event.type() != RdKafka::Event::EVENT_ERROR) return;
     if (event.fatal()) {
-      // The idempotent producer cannot go on (e.g. a broken sequence); every send fails from now
-      // on, so say so loudly: the process has to be restarted.
-      spdlog::critical("kafka producer: fatal error, restart this process: {}", event.str());
+      spdlog::error("kafka producer: fatal error, replacing the producer: {}", event.str());
     } else {
       spdlog::warn("kafka producer: {}", event.str());
     }
@@ -34,63 +35,111 @@ class ProducerEvents final : public RdKafka::EventCb {
 
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
     const ProducerOptions& options) {
-  static ProducerEvents events;
-  auto reports = std::make_unique<DeliveryReports>();
+  std::unique_ptr<KafkaProducer> producer(
+      new KafkaProducer(options, std::make_unique<DeliveryReports>(), std::make_unique<Events>()));
+  auto made = producer->MakeProducer();
+  if (!made.ok()) return made.status();
+  {
+    absl::MutexLock lock(&producer->mu_);
+    producer->producer_ = *std::move(made);
+  }
+  KafkaProducer* self = producer.get();
+  producer->poller_ = std::thread([self] {
+    while (!self->stopping_.load()) {
+      self->Current()->poll(50);
+      self->ReplaceIfFatal();
+    }
+  });
+  return producer;
+}
+
+KafkaProducer::KafkaProducer(const ProducerOptions& options,
+                             std::unique_ptr<DeliveryReports> reports,
+                             std::unique_ptr<Events> events)
+    : options_(options), reports_(std::move(reports)), events_(std::move(events)) {}
+
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> KafkaProducer::MakeProducer() {
   std::string err;
   auto made = MakeConf(
       {
-          {"bootstrap.servers", options.bootstrap},
-          {"client.id", options.client_id},
+          {"bootstrap.servers", options_.bootstrap},
+          {"client.id", options_.client_id},
           {"enable.idempotence", "true"},
           {"acks", "all"},
           {"message.timeout.ms",
-           std::to_string(absl::ToInt64Milliseconds(options.delivery_timeout))},
-          {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options.linger))},
+           std::to_string(absl::ToInt64Milliseconds(options_.delivery_timeout))},
+          {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options_.linger))},
           {"compression.type", "lz4"},
       },
-      options.properties, "kafka producer");
+      options_.properties, "kafka producer");
   if (!made.ok()) return made.status();
   std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
-  if (conf->set("dr_cb", reports.get(), err) != RdKafka::Conf::CONF_OK ||
-      conf->set("event_cb", static_cast<RdKafka::EventCb*>(&events), err) !=
+  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK ||
+      conf->set("event_cb", static_cast<RdKafka::EventCb*>(events_.get()), err) !=
           RdKafka::Conf::CONF_OK) {
     return absl::InternalError(absl::StrCat("kafka producer callbacks: ", err));
   }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
   if (!producer) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
-  return std::unique_ptr<KafkaProducer>(
-      new KafkaProducer(std::move(reports), std::move(producer), options.delivery_timeout));
+  return producer;
 }
 
-KafkaProducer::KafkaProducer(std::unique_ptr<DeliveryReports> reports,
-                             std::unique_ptr<RdKafka::Producer> producer,
-                             absl::Duration delivery_timeout)
-    : reports_(std::move(reports)),
-      producer_(std::move(producer)),
-      delivery_timeout_(delivery_timeout) {
-  poller_ = std::thread([this] {
-    while (!stopping_.load()) producer_->poll(50);
-  });
+std::shared_ptr<RdKafka::Producer> KafkaProducer::Current() {
+  absl::MutexLock lock(&mu_);
+  return producer_;
+}
+
+void KafkaProducer::ReplaceIfFatal() {
+  std::string reason;
+  if (Current()->fatal_error(reason) == RdKafka::ERR_NO_ERROR) return;
+  auto fresh = MakeProducer();
+  if (!fresh.ok()) {  // the same settings worked before: try again on the next round
+    spdlog::error("kafka producer: replacing a fatally failed producer: {}",
+                  fresh.status().ToString());
+    return;
+  }
+  std::shared_ptr<RdKafka::Producer> old;
+  {
+    absl::MutexLock lock(&mu_);
+    old = std::exchange(producer_, std::shared_ptr<RdKafka::Producer>(*std::move(fresh)));
+  }
+  replacements_.fetch_add(1);
+  spdlog::warn(
+      "kafka producer replaced after a fatal error ({}); sends in flight on the old one "
+      "fail and are sent again by their callers",
+      reason);
+  // What the old one still holds fails its callbacks now.
+  old->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  old->poll(0);
+}
+
+absl::Status KafkaProducer::InjectFatalErrorForTesting() {
+  rd_kafka_resp_err_t err = rd_kafka_test_fatal_error(
+      Current()->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "injected by a test");
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR ? absl::OkStatus()
+                                           : absl::FailedPreconditionError(rd_kafka_err2str(err));
 }
 
 KafkaProducer::~KafkaProducer() {
-  // Give messages in flight their chance; whatever is left fails its callback on destroy.
-  producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(delivery_timeout_)));
   stopping_.store(true);
-  poller_.join();
-  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
-  producer_->poll(0);
+  if (poller_.joinable()) poller_.join();
+  std::shared_ptr<RdKafka::Producer> producer = Current();
+  if (!producer) return;
+  // Give messages in flight their chance; whatever is left fails its callback.
+  producer->flush(static_cast<int>(absl::ToInt64Milliseconds(options_.delivery_timeout)));
+  producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  producer->poll(0);
 }
 
 void KafkaProducer::SendAsync(OutgoingMessage message, DeliveryCallback done) {
   auto* opaque = new DeliveryCallback(std::move(done));
-  absl::Time deadline = absl::Now() + delivery_timeout_;
+  absl::Time deadline = absl::Now() + options_.delivery_timeout;
   while (true) {
     RdKafka::Headers* headers = RdKafka::Headers::create();
     for (const auto& h : message.headers) headers->add(h.key, h.value.data(), h.value.size());
     void* payload = message.value ? const_cast<char*>(message.value->data()) : nullptr;
     size_t payload_len = message.value ? message.value->size() : 0;
-    RdKafka::ErrorCode code = producer_->produce(
+    RdKafka::ErrorCode code = Current()->produce(
         message.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, payload,
         payload_len, message.key.data(), message.key.size(), 0, headers, opaque);
     if (code == RdKafka::ERR_NO_ERROR) return;  // librdkafka owns the headers now
@@ -107,7 +156,7 @@ void KafkaProducer::SendAsync(OutgoingMessage message, DeliveryCallback done) {
 }
 
 absl::Status KafkaProducer::Flush(absl::Duration timeout) {
-  return KafkaStatus(producer_->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout))),
+  return KafkaStatus(Current()->flush(static_cast<int>(absl::ToInt64Milliseconds(timeout))),
                      "flushing the producer");
 }
 

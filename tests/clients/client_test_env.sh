@@ -8,7 +8,8 @@ cleanup() {
   for pid in "${pids[@]+"${pids[@]}"}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  rm -rf "$work"
+  # KEEP_TEST_WORK=1 keeps the logs and data of a run to look into.
+  if [ -n "${KEEP_TEST_WORK:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 # Intake and follow-up seal and open personal details with the tests' keyring.

@@ -166,6 +166,35 @@ class KafkaIntegrationTest : public ::testing::Test {
   std::unique_ptr<KafkaProducer> producer_;
 };
 
+TEST_F(KafkaIntegrationTest, AProducerThatFailsFatallyIsReplacedAndItsSendsGoThroughAgain) {
+  Publish("before", 5);
+  ASSERT_TRUE(producer_->InjectFatalErrorForTesting().ok());
+  // Sends fail while the broken producer is in use, and go through once it has been replaced:
+  // a caller that retries, as every handler does, loses nothing.
+  int attempts = 0;
+  absl::Status sent;
+  ASSERT_TRUE(WaitUntil([&] {
+    ++attempts;
+    v1::Event event;
+    event.mutable_referral_received()->mutable_referral()->set_source_referral_id("after-0");
+    events::Seal(event, "ref-after", "test", absl::Now());
+    event.mutable_envelope()->set_event_id("after-0");
+    std::vector<OutgoingMessage> message = {
+        events::ToMessage(event, env_.Topic(Topic::kReferralReceived), "ref-after")};
+    sent = producer_->SendAll(message);
+    return sent.ok();
+  })) << sent;
+  EXPECT_EQ(producer_->replacements(), 1);
+  Publish("later", 5);
+
+  Ledger ledger;
+  auto handler = Recording(ledger);
+  RunningConsumer consumer(Options("after-fatal"), *handler, *producer_);
+  ASSERT_TRUE(WaitUntil([&] { return ledger.DistinctDone() == 11; })) << ledger.DistinctDone();
+  EXPECT_EQ(ledger.done().count("after-0"), 1u);
+  EXPECT_EQ(ledger.done().count("later-4"), 1u);
+}
+
 TEST_F(KafkaIntegrationTest, IdempotentProducersEventsAreConsumedOnceByAGroup) {
   Publish("a", 300);
   Ledger ledger;
