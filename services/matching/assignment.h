@@ -15,6 +15,18 @@ struct Assignment {
   std::vector<std::string> reasons;
 };
 
+// Who may take a referral, best first: tiers of link workers, each with its caseload cap (0: no
+// cap), ordered by id. The referral goes to the first tier where someone has room, to the one
+// there with the lowest open caseload, the earlier on a tie. Pure. The directory cache applies the
+// same rule inside Redis, where the caseloads are (DirectoryCache::LocateCandidatesAndTeam).
+struct AssignmentTier {
+  std::vector<std::pair<std::string, int>> workers;  // id, maximum active cases
+  bool shares_language = false;  // they speak the person's language (not English)
+};
+std::vector<AssignmentTier> AssignmentTiers(const v1::PersonProfile& person,
+                                            const std::string& network_id,
+                                            const std::vector<v1::LinkWorker>& workers);
+
 // Pure. Within the network that serves the referring practice: prefer a link worker who speaks
 // the person's language (when it is not English), then the lowest open caseload, then the id.
 // Workers who are unavailable or at their maximum are skipped; when none has room the referral

@@ -6,8 +6,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/redis/lua_script.h"
 #include "services/matching/candidate_filter.h"
+#include "services/matching/geo_distance.h"
+#include "services/matching/postcode_lookup.h"
 
 namespace signpost::matching {
 namespace {
@@ -38,6 +41,19 @@ std::string AssignmentKey(const std::string& referral) {
 std::string ReleasedKey(const std::string& referral) {
   return absl::StrCat("signpost:roster:released:", referral);
 }
+
+// Every change to the roster moves its stamp (unique across cache rebuilds, as the resources'
+// are), so a team remembered in process is known to be current.
+constexpr char kBumpRosterFunction[] = R"lua(
+local function bump_roster()
+  local n = redis.call('INCR', 'signpost:roster:stamps')
+  if n == 1 then
+    local t = redis.call('TIME')
+    redis.call('SET', 'signpost:roster:epoch', t[1] .. t[2])
+  end
+  redis.call('SET', 'signpost:roster:stamp', redis.call('GET', 'signpost:roster:epoch') .. '.' .. n)
+end
+)lua";
 
 bool IsRemote(const v1::Resource& r) {
   return Offers(r, v1::DELIVERY_MODE_ONLINE) || Offers(r, v1::DELIVERY_MODE_PHONE);
@@ -181,45 +197,156 @@ absl::StatusOr<std::optional<v1::Resource>> DirectoryCache::GetResource(const st
 }
 
 absl::Status DirectoryCache::PutLinkWorker(const v1::LinkWorker& w) {
-  return FirstError(redis_.Pipeline({{"SET", WorkerKey(w.id()), w.SerializeAsString()},
-                                     {"SADD", NetworkWorkersKey(w.network_id()), w.id()}}));
+  static const redis::LuaScript kScript(absl::StrCat(kBumpRosterFunction, R"lua(
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+bump_roster()
+)lua"));
+  auto written = kScript.Run(redis_, {WorkerKey(w.id()), NetworkWorkersKey(w.network_id())},
+                             {w.SerializeAsString(), w.id()});
+  return written.ok() ? absl::OkStatus() : written.status();
 }
 
 absl::Status DirectoryCache::PutNetwork(const v1::Network& n) {
-  std::vector<redis::Command> commands;
-  for (const auto& ods : n.practice_ods_codes()) {
-    commands.push_back({"SET", PracticeKey(ods), n.id()});
-  }
-  if (commands.empty()) return absl::OkStatus();
-  return FirstError(redis_.Pipeline(commands));
+  static const redis::LuaScript kScript(absl::StrCat(kBumpRosterFunction, R"lua(
+for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[1]) end
+bump_roster()
+)lua"));
+  std::vector<std::string> keys;
+  for (const auto& ods : n.practice_ods_codes()) keys.push_back(PracticeKey(ods));
+  if (keys.empty()) return absl::OkStatus();
+  auto written = kScript.Run(redis_, keys, {n.id()});
+  return written.ok() ? absl::OkStatus() : written.status();
 }
 
 absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Candidates(
     const std::vector<CandidateQuery>& queries) {
-  auto read = Read(queries, nullptr);
-  if (!read.ok()) return read.status();
-  return std::move(read->candidates);
-}
-
-absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::CandidatesAndTeam(
-    const std::vector<CandidateQuery>& queries, const std::string& practice_ods_code) {
-  return Read(queries, &practice_ods_code);
+  // One pipeline for all needs: per query the geo search and the best remote ones.
+  std::vector<redis::Command> commands;
+  for (const auto& q : queries) {
+    if (q.point) {
+      commands.push_back({"GEOSEARCH", GeoKey(q.need), "FROMLONLAT",
+                          absl::StrFormat("%.7f", q.point->longitude()),
+                          absl::StrFormat("%.7f", q.point->latitude()), "BYRADIUS",
+                          absl::StrCat(q.radius_km), "km", "ASC", "COUNT", absl::StrCat(q.limit)});
+    }
+    commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  if (absl::Status s = FirstError(replies); !s.ok()) return s;
+  std::vector<Hits> hits(queries.size());
+  size_t at = 0;
+  for (size_t q = 0; q < queries.size(); ++q) {
+    if (queries[q].point) {
+      hits[q].from = queries[q].point;
+      for (const auto& member : (*replies)[at++].elements) hits[q].nearby.push_back(member.str);
+    }
+    for (const auto& member : (*replies)[at++].elements) hits[q].remote.push_back(member.str);
+  }
+  return Collect(hits);
 }
 
 namespace {
 
-// The practice's network, its link workers and their caseloads.
-const redis::LuaScript& TeamScript() {
-  static const redis::LuaScript kScript(R"lua(
-local network = redis.call('GET', KEYS[1])
-if not network then return {} end
-local out = {network}
-for _, id in ipairs(redis.call('SMEMBERS', ARGV[1] .. network)) do
-  table.insert(out, redis.call('GET', ARGV[2] .. id) or '')
-  table.insert(out, redis.call('GET', ARGV[3] .. id) or '0')
+// The practice's network, its link workers and their caseloads (also as a table by worker id),
+// as a Lua function for the script that reads a team with other things.
+constexpr char kTeamFunction[] = R"lua(
+local function team(practice_key, workers_prefix, worker_prefix, caseload_prefix)
+  local network = redis.call('GET', practice_key)
+  if not network then return {}, {} end
+  local ids = redis.call('SMEMBERS', workers_prefix .. network)
+  if #ids == 0 then return {network}, {} end
+  -- Two MGETs, not two GETs per worker: each call from a script has a fixed cost.
+  local records, caseloads = {}, {}
+  for i, id in ipairs(ids) do
+    records[i] = worker_prefix .. id
+    caseloads[i] = caseload_prefix .. id
+  end
+  records = redis.call('MGET', unpack(records))
+  caseloads = redis.call('MGET', unpack(caseloads))
+  local out, loads = {network}, {}
+  for i = 1, #ids do
+    table.insert(out, records[i] or '')
+    table.insert(out, caseloads[i] or '0')
+    loads[ids[i]] = tonumber(caseloads[i] or '0') or 0
+  end
+  return out, loads
 end
+)lua";
+
+// Everything matching a referral reads, in one script so it is one round trip although the geo
+// searches start from a point read in it; and, when the caller knows the team as the roster
+// stands, its assignment, made where the caseloads are.
+// KEYS: the postcode's and the district's records, the practice, the referral's assignment and
+// its released mark, then per need its geo and remote index.
+// ARGV: the roster key prefixes, the record fields, the roster stamp the tiers were worked out at
+// ('' for none), per need its radius in km, how many nearby and how many remote; then the tiers,
+// each as its size and then (worker id, maximum cases) pairs.
+const redis::LuaScript& LocateCandidatesAndTeamScript() {
+  static const redis::LuaScript kScript(absl::StrCat(kTeamFunction, R"lua(
+local needs = (#KEYS - 5) / 2
+local fields = {ARGV[4], ARGV[5], ARGV[6], ARGV[7]}
+local postcode = redis.call('HMGET', KEYS[1], unpack(fields))
+local district = redis.call('HMGET', KEYS[2], unpack(fields))
+local lat, lon
+for _, record in ipairs({postcode, district}) do
+  if tonumber(record[1]) and tonumber(record[2]) then
+    lat, lon = tonumber(record[1]), tonumber(record[2])
+    break
+  end
+end
+-- The point as the direct search formats it, so both find the same. Each index's members come
+-- back joined in one string: turning hundreds of replies into Lua values and back costs more than
+-- the search.
+if lat then lat, lon = string.format('%.7f', lat), string.format('%.7f', lon) end
+local out = {postcode, district}
+for n = 0, needs - 1 do
+  local a = 9 + 3 * n
+  if lat then
+    table.insert(out, table.concat(redis.call('GEOSEARCH', KEYS[6 + 2 * n], 'FROMLONLAT', lon,
+                                              lat, 'BYRADIUS', ARGV[a], 'km', 'ASC', 'COUNT',
+                                              ARGV[a + 1]), ' '))
+  else
+    table.insert(out, '')
+  end
+  table.insert(out, table.concat(redis.call('ZREVRANGE', KEYS[7 + 2 * n], 0,
+                                            tonumber(ARGV[a + 2]) - 1), ' '))
+end
+local members, loads = team(KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+table.insert(out, members)
+-- The assignment, once (as AssignOnce): the first tier where someone has room, the lowest
+-- caseload in it, the earlier on a tie (AssignmentTiers).
+local roster = redis.call('GET', 'signpost:roster:stamp') or ''
+local state, assigned = '', ''
+if ARGV[8] ~= '' and ARGV[8] == roster and members[1] then
+  local previous = redis.call('GET', KEYS[4])
+  if previous then
+    state, assigned = 'earlier', previous
+  else
+    local i, best = 9 + 3 * needs, nil
+    while i <= #ARGV and assigned == '' do
+      local size = tonumber(ARGV[i])
+      for k = 0, size - 1 do
+        local id, cap = ARGV[i + 1 + 2 * k], tonumber(ARGV[i + 2 + 2 * k])
+        local load = loads[id] or 0
+        if (cap == 0 or load < cap) and (assigned == '' or load < best) then
+          assigned, best = id, load
+        end
+      end
+      i = i + 1 + 2 * size
+    end
+    redis.call('SET', KEYS[4], assigned)
+    -- A case already ended (its end overtook the match) takes no place in a caseload.
+    if assigned ~= '' and redis.call('EXISTS', KEYS[5]) == 0 then
+      redis.call('INCR', ARGV[3] .. assigned)
+    end
+    state = 'new'
+  end
+end
+table.insert(out, {roster, state, assigned})
 return out
-)lua");
+)lua"));
   return kScript;
 }
 
@@ -244,71 +371,110 @@ DirectoryCache::Team ParseTeam(const redis::Reply& reply) {
 
 }  // namespace
 
-absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::Read(
-    const std::vector<CandidateQuery>& queries, const std::string* practice_ods_code) {
-  // One pipeline for all needs (per query the geo search and the best remote ones) and the team.
-  // Members end with their record's stamp, so records come from the memo when it holds that
-  // version; only the others are fetched, in a second round trip.
-  std::vector<redis::Command> commands;
+absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::LocateCandidatesAndTeam(
+    const std::string& postcode, const std::string& district,
+    const std::vector<CandidateQuery>& queries, const std::string& practice_ods_code,
+    const AssignIn* assign) {
+  const std::string referral_id = assign ? assign->referral_id : "";
+  std::vector<std::string> keys = {PostcodeLookup::KeyOf(postcode), PostcodeLookup::KeyOf(district),
+                                   PracticeKey(practice_ods_code), AssignmentKey(referral_id),
+                                   ReleasedKey(referral_id)};
+  std::vector<std::string> args = {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")};
+  args.insert(args.end(), std::begin(PostcodeLookup::kFields), std::end(PostcodeLookup::kFields));
+  args.push_back(assign && !assign->referral_id.empty() ? assign->roster_stamp : "");
   for (const auto& q : queries) {
-    if (q.point) {
-      commands.push_back(
-          {"GEOSEARCH", GeoKey(q.need), "FROMLONLAT", absl::StrFormat("%.7f", q.point->longitude()),
-           absl::StrFormat("%.7f", q.point->latitude()), "BYRADIUS", absl::StrCat(q.radius_km),
-           "km", "ASC", "COUNT", absl::StrCat(q.limit), "WITHDIST"});
-    }
-    commands.push_back({"ZREVRANGE", RemoteKey(q.need), "0", absl::StrCat(q.remote_limit - 1)});
+    keys.push_back(GeoKey(q.need));
+    keys.push_back(RemoteKey(q.need));
+    args.push_back(absl::StrCat(q.radius_km));
+    args.push_back(absl::StrCat(q.limit));
+    args.push_back(absl::StrCat(q.remote_limit));
   }
-  const std::vector<std::string> team_keys =
-      practice_ods_code ? std::vector<std::string>{PracticeKey(*practice_ods_code)}
-                        : std::vector<std::string>{};
-  const std::vector<std::string> team_args = {NetworkWorkersKey(""), WorkerKey(""),
-                                              CaseloadKey("")};
-  if (practice_ods_code) commands.push_back(TeamScript().ShaCommand(team_keys, team_args));
-  auto replies = redis_.Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  Lookup out;
-  if (practice_ods_code) {
-    redis::Reply team_reply = std::move(replies->back());
-    replies->pop_back();
-    if (redis::LuaScript::IsNoScript(team_reply)) {  // a restarted server: send the body once
-      auto again = TeamScript().Run(redis_, team_keys, team_args);
-      if (!again.ok()) return again.status();
-      team_reply = std::move(*again);
-    } else if (team_reply.type == redis::Reply::Type::kError) {
-      return redis::ErrorReplyStatus(team_reply.str);
-    }
-    out.team = ParseTeam(team_reply);
-  }
-  if (absl::Status s = FirstError(replies); !s.ok()) return s;
-  out.candidates.resize(queries.size());
-  // Hits whose record is not in the memo at its current stamp: (query, position, id).
-  std::vector<std::tuple<size_t, size_t, std::string>> missing;
-  auto add = [&](size_t q, absl::string_view member, Found found) {
-    size_t first = member.find('|'), last = member.rfind('|');
-    if (first == absl::string_view::npos) return;
-    std::string id(member.substr(0, first));
-    found.resource = memo_.Find(id, std::string(member.substr(last + 1)));
-    if (!found.resource) missing.emplace_back(q, out.candidates[q].size(), std::move(id));
-    out.candidates[q].push_back(std::move(found));
-  };
-  size_t at = 0;
-  for (size_t q = 0; q < queries.size(); ++q) {
-    if (queries[q].point) {
-      for (const auto& hit : (*replies)[at++].elements) {
-        Found found;
-        if (hit.elements.size() != 2 ||
-            !absl::SimpleAtod(hit.elements[1].str, &found.distance_km)) {
-          continue;
-        }
-        add(q, hit.elements[0].str, std::move(found));
+  if (assign) {
+    for (const auto& tier : assign->tiers) {
+      args.push_back(absl::StrCat(tier.workers.size()));
+      for (const auto& [id, max_cases] : tier.workers) {
+        args.push_back(id);
+        args.push_back(absl::StrCat(max_cases));
       }
     }
-    for (const auto& member : (*replies)[at++].elements) {
-      Found found;
-      found.remote = true;
-      add(q, member.str, std::move(found));
+  }
+  auto reply = LocateCandidatesAndTeamScript().Run(redis_, keys, args);
+  if (!reply.ok()) return reply.status();
+  const auto& e = reply->elements;
+  if (e.size() != 4 + 2 * queries.size() || e.back().elements.size() != 3) {
+    return absl::InternalError(absl::StrCat("the matching read returned ", e.size(), " parts for ",
+                                            queries.size(), " needs"));
+  }
+  Lookup out;
+  out.location = PostcodeLookup::FromRecords(e[0], e[1]);
+  std::vector<Hits> hits(queries.size());
+  for (size_t q = 0; q < queries.size(); ++q) {
+    if (out.location.basis != PersonLocation::Basis::kNone) {
+      hits[q].from = out.location.point;
+      hits[q].nearby = absl::StrSplit(e[2 + 2 * q].str, ' ', absl::SkipEmpty());
     }
+    hits[q].remote = absl::StrSplit(e[3 + 2 * q].str, ' ', absl::SkipEmpty());
+  }
+  auto candidates = Collect(hits);
+  if (!candidates.ok()) return candidates.status();
+  out.candidates = *std::move(candidates);
+  out.team = ParseTeam(e[e.size() - 2]);
+  const auto& assignment = e.back().elements;
+  out.team.roster_stamp = assignment[0].str;
+  if (assignment[1].str == "new") out.assigned = Lookup::Assigned{assignment[2].str, false};
+  if (assignment[1].str == "earlier") out.assigned = Lookup::Assigned{assignment[2].str, true};
+  Remember(practice_ods_code, out.team);
+  return out;
+}
+
+std::optional<DirectoryCache::Team> DirectoryCache::RememberedTeam(const std::string& ods_code) {
+  absl::MutexLock lock(&teams_mu_);
+  auto it = teams_.find(ods_code);
+  if (it == teams_.end()) return std::nullopt;
+  return it->second;
+}
+
+void DirectoryCache::Remember(const std::string& ods_code, const Team& team) {
+  if (team.roster_stamp.empty()) return;
+  absl::MutexLock lock(&teams_mu_);
+  // Bounded by the practices that refer (about 6,500 in England); a roster as large is cleared.
+  if (teams_.size() >= 20000 && !teams_.contains(ods_code)) teams_.clear();
+  Team& kept = teams_[ods_code];
+  kept = team;
+  kept.caseloads.clear();  // read afresh on every match
+}
+
+absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
+    const std::vector<Hits>& hits) {
+  // Members end with their record's stamp, so records come from the memo when it holds that
+  // version; only the others are fetched, in a second round trip.
+  std::vector<std::vector<Found>> out(hits.size());
+  // Which of its locations each in-person hit was found at (-1 for remote ones).
+  std::vector<std::vector<int>> location_of(hits.size());
+  // Hits whose record is not in the memo at its current stamp: (query, position, id).
+  std::vector<std::tuple<size_t, size_t, std::string>> missing;
+  auto add = [&](size_t q, absl::string_view member, bool remote) {
+    // "<id>|<location>|<stamp>" in the geo index, "<id>|<stamp>" in the remote one.
+    size_t first = member.find('|'), last = member.rfind('|');
+    if (first == absl::string_view::npos) return;
+    int location = -1;
+    if (!remote && (first == last ||
+                    !absl::SimpleAtoi(member.substr(first + 1, last - first - 1), &location))) {
+      return;
+    }
+    absl::string_view id = member.substr(0, first);
+    Found found;
+    found.remote = remote;
+    found.resource = memo_.Find(id, member.substr(last + 1));
+    if (!found.resource) missing.emplace_back(q, out[q].size(), std::string(id));
+    out[q].push_back(std::move(found));
+    location_of[q].push_back(location);
+  };
+  for (size_t q = 0; q < hits.size(); ++q) {
+    out[q].reserve(hits[q].nearby.size() + hits[q].remote.size());
+    location_of[q].reserve(out[q].capacity());
+    for (absl::string_view member : hits[q].nearby) add(q, member, false);
+    for (absl::string_view member : hits[q].remote) add(q, member, true);
   }
   if (!missing.empty()) {
     std::vector<redis::Command> fetch;
@@ -326,14 +492,26 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::Read(
       auto resource = std::make_shared<v1::Resource>();
       if (record.is_nil() || !resource->ParseFromString(record.str)) continue;  // removed
       memo_.Put(id, (*records)[2 * m].str, resource);
-      out.candidates[q][k].resource = std::move(resource);
+      out[q][k].resource = std::move(resource);
     }
   }
-  // Drop hits whose record was removed between the two round trips.
-  for (auto& found : out.candidates) {
-    found.erase(
-        std::remove_if(found.begin(), found.end(), [](const Found& f) { return !f.resource; }),
-        found.end());
+  // Distances from the record's own point (Redis searched by it), nearest first as Redis gave
+  // them. Hits whose record was removed between the two round trips are dropped.
+  for (size_t q = 0; q < out.size(); ++q) {
+    for (size_t k = 0; k < out[q].size(); ++k) {
+      Found& found = out[q][k];
+      const int location = location_of[q][k];
+      if (!found.resource || found.remote) continue;
+      if (location >= found.resource->locations_size() ||
+          !found.resource->locations(location).has_point()) {
+        found.resource.reset();  // a record that no longer has that location
+        continue;
+      }
+      found.distance_km = DistanceKm(*hits[q].from, found.resource->locations(location).point());
+    }
+    out[q].erase(
+        std::remove_if(out[q].begin(), out[q].end(), [](const Found& f) { return !f.resource; }),
+        out[q].end());
   }
   return out;
 }

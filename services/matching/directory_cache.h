@@ -5,8 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "common/redis/redis_client.h"
+#include "services/matching/assignment.h"
+#include "services/matching/referral_matcher.h"
 #include "services/matching/resource_memo.h"
 #include "signpost/v1/link_worker.pb.h"
 #include "signpost/v1/resource.pb.h"
@@ -50,20 +55,45 @@ class DirectoryCache {
   absl::StatusOr<std::vector<std::vector<Found>>> Candidates(
       const std::vector<CandidateQuery>& queries);
 
-  // The network serving a practice ("" when none) and its link workers with their caseloads.
+  // The network serving a practice ("" when none) and its link workers with their caseloads, as
+  // the roster stood at `roster_stamp`.
   struct Team {
     std::string network_id;
     std::vector<v1::LinkWorker> workers;
     std::map<std::string, int> caseloads;
+    std::string roster_stamp;
   };
-  // What matching a referral reads: the candidates and the referring practice's team, in the
-  // same round trip.
+  // A referral to assign within the practice's team in the same round trip, by tiers
+  // (AssignmentTiers) worked out from the team as RememberedTeam gave it. When the roster has
+  // moved on since `roster_stamp`, nothing is assigned: the Lookup has the current team instead.
+  struct AssignIn {
+    std::string referral_id;
+    std::string roster_stamp;
+    std::vector<AssignmentTier> tiers;
+  };
+  // What matching a referral reads, in one round trip (two when some records changed since
+  // they were last read): where the person is (their postcode's point, else their district's, as
+  // PostcodeLookup holds them), the candidates near there for each need (remote ones only when
+  // neither point is known; the queries' own points are not used) and the referring practice's
+  // team with its caseloads before this referral; and, given `assign`, the assignment recorded
+  // once as AssignOnce records it.
   struct Lookup {
+    PersonLocation location;
     std::vector<std::vector<Found>> candidates;
     Team team;
+    struct Assigned {
+      std::string worker_id;  // "" for the team queue
+      bool earlier = false;   // recorded before (a redelivered event), not by this read
+    };
+    std::optional<Assigned> assigned;  // none without `assign` or when the roster had moved on
   };
-  absl::StatusOr<Lookup> CandidatesAndTeam(const std::vector<CandidateQuery>& queries,
-                                           const std::string& practice_ods_code);
+  absl::StatusOr<Lookup> LocateCandidatesAndTeam(const std::string& postcode,
+                                                 const std::string& district,
+                                                 const std::vector<CandidateQuery>& queries,
+                                                 const std::string& practice_ods_code,
+                                                 const AssignIn* assign = nullptr);
+  // The team a practice had when this cache last read it (without caseloads), if it has.
+  std::optional<Team> RememberedTeam(const std::string& practice_ods_code);
 
   // Records the assignment of a referral once: the first call raises the worker's caseload and
   // remembers the choice; later calls (a redelivered event) return the first choice unchanged.
@@ -101,12 +131,22 @@ class DirectoryCache {
   absl::StatusOr<bool> IsLoaded();
 
  private:
-  // Candidates, and the team when `practice_ods_code` is given.
-  absl::StatusOr<Lookup> Read(const std::vector<CandidateQuery>& queries,
-                              const std::string* practice_ods_code);
+  // A query's hits as the indexes returned them: index members, nearest first from `from` (none
+  // without a point), then the best remote ones. Views into the replies.
+  struct Hits {
+    std::optional<v1::GeoPoint> from;
+    std::vector<absl::string_view> nearby;
+    std::vector<absl::string_view> remote;
+  };
+  // The hits as records, from the memo or fetched.
+  absl::StatusOr<std::vector<std::vector<Found>>> Collect(const std::vector<Hits>& hits);
+
+  void Remember(const std::string& practice_ods_code, const Team& team);
 
   redis::RedisClient& redis_;
   ResourceMemo memo_;
+  absl::Mutex teams_mu_;
+  absl::flat_hash_map<std::string, Team> teams_ ABSL_GUARDED_BY(teams_mu_);
 };
 
 }  // namespace signpost::matching

@@ -120,7 +120,7 @@ int Run(const MatchingConfig& config) {
   options.policy.max_assured_age = absl::Hours(24) * config.max_assured_age_days;
   options.policy.exclude_stale = config.exclude_stale;
   MatchingHandler handler(
-      options, directory, postcodes, **producer, registry, [&follower] { return follower.Ready(); },
+      options, directory, **producer, registry, [&follower] { return follower.Ready(); },
       [] { return absl::Now(); });
 
   metrics::HttpEndpoint http(registry, [&]() -> absl::Status {

@@ -5,18 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
-#include "services/matching/assignment.h"
+#include "services/matching/match_reading.h"
 #include "services/matching/referral_matcher.h"
 
 namespace signpost::matching {
 
 MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryCache& directory,
-                                 PostcodeLookup& postcodes, kafka::Producer& producer,
-                                 metrics::Registry& metrics, std::function<bool()> directory_ready,
+                                 kafka::Producer& producer, metrics::Registry& metrics,
+                                 std::function<bool()> directory_ready,
                                  std::function<absl::Time()> clock)
     : options_(std::move(options)),
       directory_(directory),
-      postcodes_(postcodes),
       producer_(producer),
       metrics_(metrics),
       directory_ready_(std::move(directory_ready)),
@@ -81,43 +80,15 @@ absl::StatusOr<std::vector<kafka::OutgoingMessage>> MatchingHandler::Match(const
   absl::Time started = clock_();
   const v1::ReferralReceived& received = event.referral_received();
   const v1::Referral& referral = received.referral();
-  const v1::PersonProfile& person = referral.profile();
   const std::string& referral_id = event.envelope().referral_id();
   if (referral_id.empty()) return absl::InvalidArgumentError("received event has no referral id");
 
-  auto location = postcodes_.Locate(person.home_postcode(), person.postcode_district());
-  if (!location.ok()) return location.status();
-  std::vector<CandidateQuery> queries;
-  for (const auto& need : referral.needs()) {
-    CandidateQuery q;
-    q.need = need.category();
-    if (location->basis != PersonLocation::Basis::kNone) q.point = location->point;
-    q.radius_km = options_.policy.RadiusKm(need.category(), person.transport_barrier());
-    queries.push_back(q);
-  }
-  auto found = directory_.CandidatesAndTeam(queries, referral.referrer().ods_code());
-  if (!found.ok()) return found.status();
-  std::vector<std::vector<Candidate>> candidates(found->candidates.size());
-  for (size_t i = 0; i < found->candidates.size(); ++i) {
-    for (const auto& f : found->candidates[i])
-      candidates[i].push_back({f.resource.get(), f.distance_km, f.remote});
-  }
-
-  const DirectoryCache::Team& team = found->team;
-  Assignment assignment = AssignLinkWorker(person, team.network_id, team.workers, team.caseloads);
-  if (!team.network_id.empty()) {
-    auto assigned = directory_.AssignOnce(referral_id, assignment.link_worker_id);
-    if (!assigned.ok()) return assigned.status();
-    if (*assigned != assignment.link_worker_id) {
-      // A redelivered event: keep the first decision (and its caseload), not a new one.
-      assignment.link_worker_id = *assigned;
-      assignment.reasons = {"assigned earlier"};
-    }
-  }
+  auto read = ReadForMatching(directory_, referral_id, referral, options_.policy);
+  if (!read.ok()) return read.status();
 
   absl::Time now = clock_();
-  MatchOutcome outcome =
-      MatchReferral(received, *location, candidates, assignment, options_.policy, now);
+  MatchOutcome outcome = MatchReferral(received, read->location, read->Candidates(),
+                                       read->assignment, options_.policy, now);
   std::string traceparent = event.envelope().trace().traceparent();
   std::vector<kafka::OutgoingMessage> messages;
   v1::Event matched;

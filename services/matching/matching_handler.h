@@ -8,7 +8,6 @@
 #include "common/metrics/registry.h"
 #include "services/matching/directory_cache.h"
 #include "services/matching/match_policy.h"
-#include "services/matching/postcode_lookup.h"
 #include "signpost/v1/events.pb.h"
 
 namespace signpost::matching {
@@ -28,9 +27,9 @@ struct MatchingOptions {
 // is done once the broker has them all: one wait for acknowledgements per batch, not per referral.
 class MatchingHandler final : public kafka::BatchHandler {
  public:
-  MatchingHandler(MatchingOptions options, DirectoryCache& directory, PostcodeLookup& postcodes,
-                  kafka::Producer& producer, metrics::Registry& metrics,
-                  std::function<bool()> directory_ready, std::function<absl::Time()> clock);
+  MatchingHandler(MatchingOptions options, DirectoryCache& directory, kafka::Producer& producer,
+                  metrics::Registry& metrics, std::function<bool()> directory_ready,
+                  std::function<absl::Time()> clock);
 
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
@@ -40,7 +39,6 @@ class MatchingHandler final : public kafka::BatchHandler {
  private:
   MatchingOptions options_;
   DirectoryCache& directory_;
-  PostcodeLookup& postcodes_;
   kafka::Producer& producer_;
   metrics::Registry& metrics_;
   std::function<bool()> directory_ready_;

@@ -9,11 +9,10 @@
 #include "absl/strings/str_split.h"
 
 namespace signpost::matching {
-namespace {
 
-std::string Key(const std::string& code) { return absl::StrCat("signpost:postcode:", code); }
-
-}  // namespace
+std::string PostcodeLookup::KeyOf(const std::string& code) {
+  return absl::StrCat("signpost:postcode:", code);
+}
 
 absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
   std::ifstream in(path);
@@ -38,7 +37,8 @@ absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
       continue;
     }
     std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(f[0]));
-    commands.push_back({"HSET", Key(code), "lat", f[1], "lon", f[2], "lsoa", f[3], "imd", f[4]});
+    commands.push_back({"HSET", KeyOf(code), kFields[0], f[1], kFields[1], f[2], kFields[2], f[3],
+                        kFields[3], f[4]});
   }
   if (!problems.empty()) {
     if (problems.size() > 10) problems.resize(10);
@@ -80,16 +80,26 @@ absl::StatusOr<PersonLocation> PostcodeLookup::Locate(const std::string& postcod
 
 absl::StatusOr<PersonLocation> PostcodeLookup::Fetch(const std::string& postcode,
                                                      const std::string& district) {
-  auto replies = redis_.Pipeline({{"HMGET", Key(postcode), "lat", "lon", "lsoa", "imd"},
-                                  {"HMGET", Key(district), "lat", "lon", "lsoa", "imd"}});
+  auto hmget = [](const std::string& code) {
+    redis::Command c = {"HMGET", KeyOf(code)};
+    c.insert(c.end(), std::begin(kFields), std::end(kFields));
+    return c;
+  };
+  auto replies = redis_.Pipeline({hmget(postcode), hmget(district)});
   if (!replies.ok()) return replies.status();
+  return FromRecords((*replies)[0], (*replies)[1]);
+}
+
+PersonLocation PostcodeLookup::FromRecords(const redis::Reply& postcode,
+                                           const redis::Reply& district) {
   PersonLocation out;
-  for (int i = 0; i < 2; ++i) {
-    const auto& f = (*replies)[i].elements;
+  for (const redis::Reply* record : {&postcode, &district}) {
+    const auto& f = record->elements;
     if (f.size() < 4 || f[0].is_nil() || f[1].is_nil()) continue;
     double lat = 0, lon = 0;
     if (!absl::SimpleAtod(f[0].str, &lat) || !absl::SimpleAtod(f[1].str, &lon)) continue;
-    out.basis = i == 0 ? PersonLocation::Basis::kPostcode : PersonLocation::Basis::kDistrict;
+    out.basis =
+        record == &postcode ? PersonLocation::Basis::kPostcode : PersonLocation::Basis::kDistrict;
     out.point.set_latitude(lat);
     out.point.set_longitude(lon);
     if (!f[2].is_nil()) out.lsoa_code = f[2].str;

@@ -30,6 +30,13 @@ class PostcodeLookup {
   // The postcode's own point when known, else its district's, else none.
   absl::StatusOr<PersonLocation> Locate(const std::string& postcode, const std::string& district);
 
+  // How a postcode or district is held, for a reader that fetches it with other things in one
+  // round trip: a hash at KeyOf(code) with kFields, and the location its replies (HMGET of
+  // kFields for the postcode and for the district) give.
+  static std::string KeyOf(const std::string& code);
+  static constexpr const char* kFields[] = {"lat", "lon", "lsoa", "imd"};
+  static PersonLocation FromRecords(const redis::Reply& postcode, const redis::Reply& district);
+
  private:
   absl::StatusOr<PersonLocation> Fetch(const std::string& postcode, const std::string& district);
 

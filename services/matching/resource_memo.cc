@@ -2,8 +2,8 @@
 
 namespace signpost::matching {
 
-std::shared_ptr<const v1::Resource> ResourceMemo::Find(const std::string& id,
-                                                       const std::string& stamp) {
+std::shared_ptr<const v1::Resource> ResourceMemo::Find(absl::string_view id,
+                                                       absl::string_view stamp) {
   if (stamp.empty()) return nullptr;
   absl::MutexLock lock(&mu_);
   if (auto it = newer_.find(id); it != newer_.end()) {
@@ -11,10 +11,11 @@ std::shared_ptr<const v1::Resource> ResourceMemo::Find(const std::string& id,
   }
   auto it = older_.find(id);
   if (it == older_.end() || it->second.stamp != stamp) return nullptr;
+  std::string key = it->first;
   Entry entry = std::move(it->second);
   older_.erase(it);
   std::shared_ptr<const v1::Resource> found = entry.resource;
-  PutLocked(id, std::move(entry));  // in use: keep it with the newer half
+  PutLocked(std::move(key), std::move(entry));  // in use: keep it with the newer half
   return found;
 }
 
@@ -26,12 +27,13 @@ void ResourceMemo::Put(const std::string& id, const std::string& stamp,
   PutLocked(id, {stamp, std::move(resource)});
 }
 
-void ResourceMemo::PutLocked(const std::string& id, Entry entry) {
-  if (newer_.size() >= keep_ && newer_.find(id) == newer_.end()) {
+void ResourceMemo::PutLocked(std::string id, Entry entry) {
+  if (newer_.size() >= keep_ && !newer_.contains(id)) {
     older_ = std::move(newer_);
     newer_.clear();
+    newer_.reserve(keep_);
   }
-  newer_[id] = std::move(entry);
+  newer_.insert_or_assign(std::move(id), std::move(entry));
 }
 
 }  // namespace signpost::matching

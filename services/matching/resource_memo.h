@@ -2,8 +2,9 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "signpost/v1/resource.pb.h"
 
@@ -19,7 +20,8 @@ class ResourceMemo {
  public:
   explicit ResourceMemo(size_t keep = 100000) : keep_(keep) {}
 
-  std::shared_ptr<const v1::Resource> Find(const std::string& id, const std::string& stamp);
+  // Looked up without copying the id: matching looks up hundreds of index members per referral.
+  std::shared_ptr<const v1::Resource> Find(absl::string_view id, absl::string_view stamp);
   void Put(const std::string& id, const std::string& stamp,
            std::shared_ptr<const v1::Resource> resource);
 
@@ -28,12 +30,12 @@ class ResourceMemo {
     std::string stamp;
     std::shared_ptr<const v1::Resource> resource;
   };
-  void PutLocked(const std::string& id, Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutLocked(std::string id, Entry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   size_t keep_;
   absl::Mutex mu_;
-  std::unordered_map<std::string, Entry> newer_ ABSL_GUARDED_BY(mu_);
-  std::unordered_map<std::string, Entry> older_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Entry> newer_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Entry> older_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace signpost::matching

@@ -4,6 +4,7 @@
 #include "absl/time/civil_time.h"
 #include "services/matching/assignment.h"
 #include "services/matching/candidate_filter.h"
+#include "services/matching/geo_distance.h"
 #include "services/matching/ranking.h"
 #include "services/matching/referral_matcher.h"
 
@@ -267,6 +268,41 @@ TEST(AssignmentTest, LowestCaseloadThenIdAndTeamQueueWhenAllAreFull) {
   EXPECT_THAT(full.reasons[0], HasSubstr("team queue"));
   Assignment none = AssignLinkWorker(Adult(), "", workers, {});
   EXPECT_THAT(none.reasons[0], HasSubstr("no network"));
+}
+
+TEST(AssignmentTest, TiersPutSpeakersFirstInIdOrderAndLeaveOutWhoCannotTakeCases) {
+  v1::PersonProfile person = Adult();
+  person.set_preferred_language("bn");
+  v1::LinkWorker away = Worker("lw-0", 40, {"bn"});
+  away.set_available(false);
+  v1::LinkWorker elsewhere = Worker("lw-9", 40, {"bn"});
+  elsewhere.set_network_id("pcn-bradford");
+  std::vector<v1::LinkWorker> workers = {Worker("lw-3", 0), Worker("lw-2", 30, {"en", "bn"}),
+                                         Worker("lw-1", 40, {"bn"}), away, elsewhere};
+  auto tiers = AssignmentTiers(person, "pcn-leeds-west", workers);
+  ASSERT_EQ(tiers.size(), 2u);
+  EXPECT_TRUE(tiers[0].shares_language);
+  EXPECT_THAT(tiers[0].workers, ElementsAre(std::pair<std::string, int>{"lw-1", 40},
+                                            std::pair<std::string, int>{"lw-2", 30}));
+  EXPECT_FALSE(tiers[1].shares_language);
+  EXPECT_THAT(tiers[1].workers, ElementsAre(std::pair<std::string, int>{"lw-3", 0}));
+  // English (or no language given): one tier, everyone in it.
+  auto english = AssignmentTiers(Adult(), "pcn-leeds-west", workers);
+  ASSERT_EQ(english.size(), 1u);
+  EXPECT_EQ(english[0].workers.size(), 3u);
+  EXPECT_TRUE(AssignmentTiers(Adult(), "pcn-nowhere", workers).empty());
+}
+
+TEST(GeoDistanceTest, AgreesWithRedisGeodist) {
+  // GEODIST of Palermo and Catania as Redis's own documentation gives it: 166274.1516 m.
+  v1::GeoPoint palermo, catania;
+  palermo.set_longitude(13.361389);
+  palermo.set_latitude(38.115556);
+  catania.set_longitude(15.087269);
+  catania.set_latitude(37.502669);
+  EXPECT_NEAR(DistanceKm(palermo, catania), 166.2741516, 0.001);
+  EXPECT_DOUBLE_EQ(DistanceKm(catania, palermo), DistanceKm(palermo, catania));
+  EXPECT_EQ(DistanceKm(palermo, palermo), 0.0);
 }
 
 TEST(ReferralMatcherTest, OptionsPerNeedAndUnmetNeedsWithWhy) {
