@@ -453,7 +453,14 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
   std::vector<std::vector<int>> location_of(hits.size());
   // Hits whose record is not in the memo at its current stamp: (query, position, id).
   std::vector<std::tuple<size_t, size_t, std::string>> missing;
-  auto add = [&](size_t q, absl::string_view member, bool remote) {
+  // First every member's id and stamp, then one memo lookup for them all.
+  struct Member {
+    size_t query;
+    int location;  // -1 for remote
+    absl::string_view id, stamp;
+  };
+  std::vector<Member> members;
+  auto parse = [&](size_t q, absl::string_view member, bool remote) {
     // "<id>|<location>|<stamp>" in the geo index, "<id>|<stamp>" in the remote one.
     size_t first = member.find('|'), last = member.rfind('|');
     if (first == absl::string_view::npos) return;
@@ -462,19 +469,28 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
                     !absl::SimpleAtoi(member.substr(first + 1, last - first - 1), &location))) {
       return;
     }
-    absl::string_view id = member.substr(0, first);
-    Found found;
-    found.remote = remote;
-    found.resource = memo_.Find(id, member.substr(last + 1));
-    if (!found.resource) missing.emplace_back(q, out[q].size(), std::string(id));
-    out[q].push_back(std::move(found));
-    location_of[q].push_back(location);
+    members.push_back({q, location, member.substr(0, first), member.substr(last + 1)});
   };
+  for (size_t q = 0; q < hits.size(); ++q) {
+    for (absl::string_view member : hits[q].nearby) parse(q, member, false);
+    for (absl::string_view member : hits[q].remote) parse(q, member, true);
+  }
+  std::vector<std::pair<absl::string_view, absl::string_view>> wanted;
+  wanted.reserve(members.size());
+  for (const Member& m : members) wanted.emplace_back(m.id, m.stamp);
+  std::vector<std::shared_ptr<const v1::Resource>> records = memo_.FindMany(wanted);
   for (size_t q = 0; q < hits.size(); ++q) {
     out[q].reserve(hits[q].nearby.size() + hits[q].remote.size());
     location_of[q].reserve(out[q].capacity());
-    for (absl::string_view member : hits[q].nearby) add(q, member, false);
-    for (absl::string_view member : hits[q].remote) add(q, member, true);
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    const Member& m = members[i];
+    Found found;
+    found.remote = m.location < 0;
+    found.resource = std::move(records[i]);
+    if (!found.resource) missing.emplace_back(m.query, out[m.query].size(), std::string(m.id));
+    out[m.query].push_back(std::move(found));
+    location_of[m.query].push_back(m.location);
   }
   if (!missing.empty()) {
     std::vector<redis::Command> fetch;

@@ -4,8 +4,30 @@ namespace signpost::matching {
 
 std::shared_ptr<const v1::Resource> ResourceMemo::Find(absl::string_view id,
                                                        absl::string_view stamp) {
-  if (stamp.empty()) return nullptr;
   absl::MutexLock lock(&mu_);
+  return FindLocked(id, stamp);
+}
+
+std::vector<std::shared_ptr<const v1::Resource>> ResourceMemo::FindMany(
+    const std::vector<std::pair<absl::string_view, absl::string_view>>& wanted) {
+  std::vector<std::shared_ptr<const v1::Resource>> out;
+  out.reserve(wanted.size());
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, stamp] : wanted) newer_.prefetch(id);
+  // Then what each entry points to: its stamp and its record (with the record's use count).
+  for (const auto& [id, stamp] : wanted) {
+    if (auto it = newer_.find(id); it != newer_.end()) {
+      __builtin_prefetch(it->second.stamp.data());
+      __builtin_prefetch(it->second.resource.get());
+    }
+  }
+  for (const auto& [id, stamp] : wanted) out.push_back(FindLocked(id, stamp));
+  return out;
+}
+
+std::shared_ptr<const v1::Resource> ResourceMemo::FindLocked(absl::string_view id,
+                                                             absl::string_view stamp) {
+  if (stamp.empty()) return nullptr;
   if (auto it = newer_.find(id); it != newer_.end()) {
     return it->second.stamp == stamp ? it->second.resource : nullptr;
   }

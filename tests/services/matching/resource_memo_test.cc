@@ -49,5 +49,27 @@ TEST(ResourceMemoTest, AsManyRecordsAsItKeepsAreNeverFetchedTwiceHoweverOftenThe
   }
 }
 
+TEST(ResourceMemoTest, ManyAtOnceAnswerAsOneAtATimeInOrder) {
+  ResourceMemo memo(/*keep=*/3);
+  memo.Put("old", "s", Named("older half"));
+  memo.Put("a", "s", Named("a"));
+  memo.Put("b", "s", Named("b"));
+  memo.Put("c", "s1", Named("c"));  // "old", "a" and "b" become the older half
+  auto found = memo.FindMany(
+      {{"c", "s1"}, {"old", "s"}, {"c", "s0"}, {"nope", "s"}, {"c", "s1"}, {"a", ""}});
+  ASSERT_EQ(found.size(), 6u);
+  EXPECT_EQ(found[0]->name(), "c");
+  EXPECT_EQ(found[1]->name(), "older half");
+  EXPECT_EQ(found[2], nullptr);  // another stamp
+  EXPECT_EQ(found[3], nullptr);
+  EXPECT_EQ(found[4]->name(), "c");
+  EXPECT_EQ(found[5], nullptr);
+  // "old" was in use, so it moved back with the newer half and outlives the next turnover.
+  memo.Put("d", "s", Named("d"));
+  memo.Put("e", "s", Named("e"));
+  EXPECT_NE(memo.Find("old", "s"), nullptr);
+  EXPECT_EQ(memo.Find("b", "s"), nullptr);
+}
+
 }  // namespace
 }  // namespace signpost::matching
