@@ -41,6 +41,11 @@ bool IsRetryable(RdKafka::ErrorCode code) {
     case RdKafka::ERR_BROKER_NOT_AVAILABLE:
     case RdKafka::ERR_REPLICA_NOT_AVAILABLE:
     case RdKafka::ERR_THROTTLING_QUOTA_EXCEEDED:
+    // A producer that failed fatally, and the sends it held: KafkaProducer replaces it, and the
+    // next send goes out on the new one.
+    case RdKafka::ERR__FATAL:
+    case RdKafka::ERR__PURGE_QUEUE:
+    case RdKafka::ERR__PURGE_INFLIGHT:
       return true;
     default:
       return false;

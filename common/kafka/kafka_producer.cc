@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "common/kafka/rdkafka_config.h"
@@ -92,6 +93,15 @@ std::shared_ptr<RdKafka::Producer> KafkaProducer::Current() {
 void KafkaProducer::ReplaceIfFatal() {
   std::string reason;
   if (Current()->fatal_error(reason) == RdKafka::ERR_NO_ERROR) return;
+  // A cause that outlives a new producer too (say, a setting the cluster refuses) is retried
+  // with backoff rather than every poll.
+  const absl::Time now = absl::Now();
+  if (now < next_replacement_) return;
+  replacement_backoff_ = now - last_replacement_ < absl::Minutes(1)
+                             ? std::min(replacement_backoff_ * 2, absl::Seconds(30))
+                             : absl::Seconds(1);
+  last_replacement_ = now;
+  next_replacement_ = now + replacement_backoff_;
   auto fresh = MakeProducer();
   if (!fresh.ok()) {  // the same settings worked before: try again on the next round
     spdlog::error("kafka producer: replacing a fatally failed producer: {}",
@@ -108,7 +118,9 @@ void KafkaProducer::ReplaceIfFatal() {
       "kafka producer replaced after a fatal error ({}); sends in flight on the old one "
       "fail and are sent again by their callers",
       reason);
-  // What the old one still holds fails its callbacks now.
+  // Acknowledgements already on their way still count (sending those again would write them
+  // twice); what the old one holds after that fails its callbacks.
+  old->flush(2000);
   old->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
   old->poll(0);
 }

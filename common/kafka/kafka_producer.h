@@ -64,6 +64,10 @@ class KafkaProducer final : public Producer {
   absl::Mutex mu_;
   std::shared_ptr<RdKafka::Producer> producer_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> replacements_{0};
+  // Poller thread only.
+  absl::Time last_replacement_ = absl::InfinitePast();
+  absl::Time next_replacement_ = absl::InfinitePast();
+  absl::Duration replacement_backoff_ = absl::Seconds(1);
   std::atomic<bool> stopping_{false};
   std::thread poller_;
 };

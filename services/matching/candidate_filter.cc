@@ -63,7 +63,10 @@ std::optional<Exclusion> WhyExcluded(const Candidate& c, const v1::PersonProfile
     }
   } else {
     double radius = policy.RadiusKm(need, person.transport_barrier());
-    if (c.distance_km > radius) {
+    // Redis searched by its stored points, within about 0.6 m of the records' own: what it
+    // found at the very edge is within reach.
+    constexpr double kGeoPrecisionKm = 0.001;
+    if (c.distance_km > radius + kGeoPrecisionKm) {
       return Exclusion{Kind::kReach, absl::StrCat("beyond ", radius, " km")};
     }
     const auto& access = person.access_needs();

@@ -42,16 +42,14 @@ std::string ReleasedKey(const std::string& referral) {
   return absl::StrCat("signpost:roster:released:", referral);
 }
 
-// Every change to the roster moves its stamp (unique across cache rebuilds, as the resources'
-// are), so a team remembered in process is known to be current.
+// Every change to the roster moves its stamp, so a team remembered in process is known to be
+// current. The server's clock is part of it: a counter that went back (a restore, a failover
+// to a replica behind) or a rebuilt cache still never gives an old stamp again.
 constexpr char kBumpRosterFunction[] = R"lua(
 local function bump_roster()
   local n = redis.call('INCR', 'signpost:roster:stamps')
-  if n == 1 then
-    local t = redis.call('TIME')
-    redis.call('SET', 'signpost:roster:epoch', t[1] .. t[2])
-  end
-  redis.call('SET', 'signpost:roster:stamp', redis.call('GET', 'signpost:roster:epoch') .. '.' .. n)
+  local t = redis.call('TIME')
+  redis.call('SET', 'signpost:roster:stamp', t[1] .. string.format('%06d', t[2]) .. '.' .. n)
 end
 )lua";
 
@@ -330,7 +328,7 @@ if ARGV[8] ~= '' and ARGV[8] == roster and members[1] then
       for k = 0, size - 1 do
         local id, cap = ARGV[i + 1 + 2 * k], tonumber(ARGV[i + 2 + 2 * k])
         local load = loads[id] or 0
-        if (cap == 0 or load < cap) and (assigned == '' or load < best) then
+        if (cap <= 0 or load < cap) and (assigned == '' or load < best) then
           assigned, best = id, load
         end
       end

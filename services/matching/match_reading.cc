@@ -48,11 +48,12 @@ absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
     if (!recorded.ok()) return recorded.status();
     assigned = {*recorded, *recorded != out.assignment.link_worker_id};
   }
+  if (assigned->worker_id == out.assignment.link_worker_id) return out;
   if (assigned->earlier) {
     // A redelivered event: keep the first decision (and its caseload), not a new one.
     out.assignment.link_worker_id = assigned->worker_id;
     out.assignment.reasons = {"assigned earlier"};
-  } else if (assigned->worker_id != out.assignment.link_worker_id) {
+  } else {
     // The rule in Redis and AssignLinkWorker disagree: a bug, but the recorded choice stands.
     spdlog::error("assignment rule mismatch for a referral: Redis chose '{}', the rule '{}'",
                   assigned->worker_id, out.assignment.link_worker_id);

@@ -11,7 +11,9 @@ using ::testing::HasSubstr;
 TEST(KafkaErrorsTest, TransientErrorsAreUnavailable) {
   for (auto code :
        {RdKafka::ERR__MSG_TIMED_OUT, RdKafka::ERR__TRANSPORT, RdKafka::ERR_NOT_ENOUGH_REPLICAS,
-        RdKafka::ERR_LEADER_NOT_AVAILABLE, RdKafka::ERR__ALL_BROKERS_DOWN}) {
+        RdKafka::ERR_LEADER_NOT_AVAILABLE, RdKafka::ERR__ALL_BROKERS_DOWN,
+        // A producer failed fatally and what it held: sent again on its replacement.
+        RdKafka::ERR__FATAL, RdKafka::ERR__PURGE_QUEUE, RdKafka::ERR__PURGE_INFLIGHT}) {
     EXPECT_TRUE(IsRetryable(code)) << RdKafka::err2str(code);
     EXPECT_EQ(KafkaStatus(code, "x").code(), absl::StatusCode::kUnavailable);
   }
