@@ -53,6 +53,18 @@ local function bump_roster()
 end
 )lua";
 
+// Records a referral's assignment ('' for the team queue) and raises the worker's caseload,
+// for the scripts that assign once (AssignOnce, and the matching read).
+constexpr char kRecordAssignmentFunction[] = R"lua(
+local function record_assignment(assignment_key, released_key, caseload_key, worker)
+  redis.call('SET', assignment_key, worker)
+  -- A case already ended (its end overtook the match) takes no place in a caseload.
+  if worker ~= '' and redis.call('EXISTS', released_key) == 0 then
+    redis.call('INCR', caseload_key)
+  end
+end
+)lua";
+
 bool IsRemote(const v1::Resource& r) {
   return Offers(r, v1::DELIVERY_MODE_ONLINE) || Offers(r, v1::DELIVERY_MODE_PHONE);
 }
@@ -282,7 +294,8 @@ end
 // ('' for none), per need its radius in km, how many nearby and how many remote; then the tiers,
 // each as its size and then (worker id, maximum cases) pairs.
 const redis::LuaScript& LocateCandidatesAndTeamScript() {
-  static const redis::LuaScript kScript(absl::StrCat(kTeamFunction, R"lua(
+  static const redis::LuaScript kScript(
+      absl::StrCat(kTeamFunction, kRecordAssignmentFunction, R"lua(
 local needs = (#KEYS - 5) / 2
 local fields = {ARGV[4], ARGV[5], ARGV[6], ARGV[7]}
 local postcode = redis.call('HMGET', KEYS[1], unpack(fields))
@@ -334,11 +347,7 @@ if ARGV[8] ~= '' and ARGV[8] == roster and members[1] then
       end
       i = i + 1 + 2 * size
     end
-    redis.call('SET', KEYS[4], assigned)
-    -- A case already ended (its end overtook the match) takes no place in a caseload.
-    if assigned ~= '' and redis.call('EXISTS', KEYS[5]) == 0 then
-      redis.call('INCR', ARGV[3] .. assigned)
-    end
+    record_assignment(KEYS[4], KEYS[5], ARGV[3] .. assigned, assigned)
     state = 'new'
   end
 end
@@ -532,14 +541,12 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
 
 absl::StatusOr<std::string> DirectoryCache::AssignOnce(const std::string& referral_id,
                                                        const std::string& worker_id) {
-  static const redis::LuaScript kScript(R"lua(
+  static const redis::LuaScript kScript(absl::StrCat(kRecordAssignmentFunction, R"lua(
 local previous = redis.call('GET', KEYS[1])
 if previous then return previous end
-redis.call('SET', KEYS[1], ARGV[1])
--- A case already ended (its end overtook the match) takes no place in a caseload.
-if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then redis.call('INCR', KEYS[2]) end
+record_assignment(KEYS[1], KEYS[3], KEYS[2], ARGV[1])
 return ARGV[1]
-)lua");
+)lua"));
   auto reply = kScript.Run(
       redis_, {AssignmentKey(referral_id), CaseloadKey(worker_id), ReleasedKey(referral_id)},
       {worker_id});
