@@ -84,7 +84,8 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
       {"heartbeat.interval.ms",
        std::to_string(std::max<int64_t>(100, absl::ToInt64Milliseconds(o.session_timeout) / 5))},
       {"enable.partition.eof", "false"},
-      {"fetch.wait.max.ms", "100"},
+      {"fetch.wait.max.ms", std::to_string(absl::ToInt64Milliseconds(o.fetch_wait))},
+      {"fetch.min.bytes", std::to_string(o.fetch_min_bytes)},
       {"partition.assignment.strategy", "cooperative-sticky"},
   };
   auto made = MakeConf(std::move(settings), o.properties, "kafka consumer");

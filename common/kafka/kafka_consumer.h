@@ -33,6 +33,9 @@ struct ConsumerOptions {
   size_t max_record_bytes = 256 * 1024;
   // How long to gather a batch once its first message has arrived.
   absl::Duration max_batch_wait = absl::Milliseconds(20);
+  // The broker answers a fetch once it holds fetch_min_bytes for it or fetch_wait has passed.
+  absl::Duration fetch_wait = absl::Milliseconds(100);
+  int fetch_min_bytes = 1;
   absl::Duration retry_backoff_initial = absl::Milliseconds(200);
   absl::Duration retry_backoff_max = absl::Seconds(30);
   absl::Duration session_timeout = absl::Seconds(10);

@@ -36,7 +36,13 @@ kafka::ConsumerOptions ConsumerOptionsFor(const CommonConfig& config, kafka::Con
   for (kafka::Topic topic : spec.topics) {
     topics.push_back(kafka::TopicName(topic, config.topic_prefix));
   }
-  return ConsumerOptionsFrom(config, std::string(spec.name), std::move(topics), metrics);
+  kafka::ConsumerOptions options =
+      ConsumerOptionsFrom(config, std::string(spec.name), std::move(topics), metrics);
+  if (spec.fetching == kafka::Fetching::kGathered) {
+    options.fetch_wait = absl::Milliseconds(kafka::kGatheredFetchWaitMs);
+    options.fetch_min_bytes = kafka::kGatheredFetchMinBytes;
+  }
+  return options;
 }
 
 kafka::ConsumerOptions ConsumerOptionsFrom(const CommonConfig& config, const std::string& group,

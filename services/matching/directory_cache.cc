@@ -382,32 +382,63 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::LocateCandidatesAndTeam(
     const std::string& postcode, const std::string& district,
     const std::vector<CandidateQuery>& queries, const std::string& practice_ods_code,
     const AssignIn* assign) {
-  const std::string referral_id = assign ? assign->referral_id : "";
-  std::vector<std::string> keys = {PostcodeLookup::KeyOf(postcode), PostcodeLookup::KeyOf(district),
-                                   PracticeKey(practice_ods_code), AssignmentKey(referral_id),
-                                   ReleasedKey(referral_id)};
-  std::vector<std::string> args = {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")};
-  args.insert(args.end(), std::begin(PostcodeLookup::kFields), std::end(PostcodeLookup::kFields));
-  args.push_back(assign && !assign->referral_id.empty() ? assign->roster_stamp : "");
-  for (const auto& q : queries) {
-    keys.push_back(GeoKey(q.need));
-    keys.push_back(RemoteKey(q.need));
-    args.push_back(absl::StrCat(q.radius_km));
-    args.push_back(absl::StrCat(q.limit));
-    args.push_back(absl::StrCat(q.remote_limit));
-  }
-  if (assign) {
-    for (const auto& tier : assign->tiers) {
-      args.push_back(absl::StrCat(tier.workers.size()));
-      for (const auto& [id, max_cases] : tier.workers) {
-        args.push_back(id);
-        args.push_back(absl::StrCat(max_cases));
+  std::vector<Locate> one(1);
+  one[0] = {postcode, district, queries, practice_ods_code,
+            assign ? std::optional<AssignIn>(*assign) : std::nullopt};
+  return std::move(LocateCandidatesAndTeamMany(one).front());
+}
+
+std::vector<absl::StatusOr<DirectoryCache::Lookup>> DirectoryCache::LocateCandidatesAndTeamMany(
+    const std::vector<Locate>& locates) {
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(locates.size());
+  for (const Locate& l : locates) {
+    const AssignIn* assign = l.assign ? &*l.assign : nullptr;
+    const std::string referral_id = assign ? assign->referral_id : "";
+    redis::LuaScript::Call& call = calls.emplace_back();
+    call.keys = {PostcodeLookup::KeyOf(l.postcode), PostcodeLookup::KeyOf(l.district),
+                 PracticeKey(l.practice_ods_code), AssignmentKey(referral_id),
+                 ReleasedKey(referral_id)};
+    call.args = {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")};
+    call.args.insert(call.args.end(), std::begin(PostcodeLookup::kFields),
+                     std::end(PostcodeLookup::kFields));
+    call.args.push_back(assign && !assign->referral_id.empty() ? assign->roster_stamp : "");
+    for (const auto& q : l.queries) {
+      call.keys.push_back(GeoKey(q.need));
+      call.keys.push_back(RemoteKey(q.need));
+      call.args.push_back(absl::StrCat(q.radius_km));
+      call.args.push_back(absl::StrCat(q.limit));
+      call.args.push_back(absl::StrCat(q.remote_limit));
+    }
+    if (assign) {
+      for (const auto& tier : assign->tiers) {
+        call.args.push_back(absl::StrCat(tier.workers.size()));
+        for (const auto& [id, max_cases] : tier.workers) {
+          call.args.push_back(id);
+          call.args.push_back(absl::StrCat(max_cases));
+        }
       }
     }
   }
-  auto reply = LocateCandidatesAndTeamScript().Run(redis_, keys, args);
-  if (!reply.ok()) return reply.status();
-  const auto& e = reply->elements;
+  auto replies = LocateCandidatesAndTeamScript().RunMany(redis_, calls);
+  std::vector<absl::StatusOr<Lookup>> out;
+  out.reserve(locates.size());
+  for (size_t i = 0; i < locates.size(); ++i) {
+    if (!replies.ok()) {
+      out.push_back(replies.status());
+    } else if ((*replies)[i].type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorReplyStatus((*replies)[i].str));
+    } else {
+      out.push_back(ParseLookup((*replies)[i], locates[i]));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::ParseLookup(const redis::Reply& reply,
+                                                                   const Locate& locate) {
+  const std::vector<CandidateQuery>& queries = locate.queries;
+  const auto& e = reply.elements;
   if (e.size() != 4 + 2 * queries.size() || e.back().elements.size() != 3) {
     return absl::InternalError(absl::StrCat("the matching read returned ", e.size(), " parts for ",
                                             queries.size(), " needs"));
@@ -430,7 +461,7 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::LocateCandidatesAndTeam(
   out.team.roster_stamp = assignment[0].str;
   if (assignment[1].str == "new") out.assigned = Lookup::Assigned{assignment[2].str, false};
   if (assignment[1].str == "earlier") out.assigned = Lookup::Assigned{assignment[2].str, true};
-  Remember(practice_ods_code, out.team);
+  Remember(locate.practice_ods_code, out.team);
   return out;
 }
 

@@ -92,6 +92,17 @@ class DirectoryCache {
                                                  const std::vector<CandidateQuery>& queries,
                                                  const std::string& practice_ods_code,
                                                  const AssignIn* assign = nullptr);
+  struct Locate {
+    std::string postcode, district;
+    std::vector<CandidateQuery> queries;
+    std::string practice_ods_code;
+    std::optional<AssignIn> assign;
+  };
+  // The same for several referrals in one round trip: each read runs after the one before it,
+  // as one by one (an assignment sees the caseloads the earlier ones raised). One result each,
+  // in order; when the round trip fails, every result carries its error.
+  std::vector<absl::StatusOr<Lookup>> LocateCandidatesAndTeamMany(
+      const std::vector<Locate>& locates);
   // The team a practice had when this cache last read it (without caseloads), if it has.
   std::optional<Team> RememberedTeam(const std::string& practice_ods_code);
 
@@ -140,6 +151,7 @@ class DirectoryCache {
   };
   // The hits as records, from the memo or fetched.
   absl::StatusOr<std::vector<std::vector<Found>>> Collect(const std::vector<Hits>& hits);
+  absl::StatusOr<Lookup> ParseLookup(const redis::Reply& reply, const Locate& locate);
 
   void Remember(const std::string& practice_ods_code, const Team& team);
 

@@ -30,4 +30,15 @@ absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
                                              const v1::Referral& referral,
                                              const MatchPolicy& policy);
 
+struct ToMatch {
+  const std::string* referral_id;
+  const v1::Referral* referral;
+};
+// The same for a batch, in order, as one by one: referrals whose practice's team this cache knows
+// are read together in one round trip; the others (a practice's first referral, or all of them
+// after a roster change) one at a time, as those need a second trip for their assignment.
+std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& directory,
+                                                              const std::vector<ToMatch>& batch,
+                                                              const MatchPolicy& policy);
+
 }  // namespace signpost::matching

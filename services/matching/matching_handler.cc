@@ -22,42 +22,84 @@ MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryCache& direct
       clock_(std::move(clock)) {}
 
 std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
+  if (!directory_ready_()) {
+    return std::vector<kafka::Outcome>(
+        batch.size(), kafka::Outcome::Retry("the directory cache is being loaded"));
+  }
+  // First what each message is; then every received referral read at once.
+  std::vector<std::optional<kafka::Outcome>> settled(batch.size());
+  std::vector<v1::Event> events(batch.size());
+  std::vector<ToMatch> to_read;
+  std::vector<size_t> read_for;  // the message of each read
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto event = events::ParseEvent(batch[i]);
+    if (!event.ok()) {
+      settled[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+      continue;
+    }
+    events[i] = *std::move(event);
+    if (!events[i].has_referral_received()) {  // withdrawals are not matching's business
+      settled[i] = kafka::Outcome::Done();
+      continue;
+    }
+    if (events[i].envelope().referral_id().empty()) {
+      settled[i] = kafka::Outcome::DeadLetter(
+          absl::InvalidArgumentError("received event has no referral id").ToString());
+      continue;
+    }
+    to_read.push_back(
+        {&events[i].envelope().referral_id(), &events[i].referral_received().referral()});
+    read_for.push_back(i);
+  }
+  absl::Time started = clock_();
+  std::vector<absl::StatusOr<MatchReading>> reads =
+      ReadForMatchingMany(directory_, to_read, options_.policy);
+  std::vector<const MatchReading*> read_of(batch.size(), nullptr);
+  for (size_t r = 0; r < reads.size(); ++r) {
+    size_t i = read_for[r];
+    if (reads[r].ok()) {
+      read_of[i] = &*reads[r];
+    } else if (reads[r].status().code() == absl::StatusCode::kUnavailable ||
+               reads[r].status().code() == absl::StatusCode::kResourceExhausted) {
+      settled[i] = kafka::Outcome::Retry(std::string(reads[r].status().message()));
+    } else {
+      settled[i] = kafka::Outcome::DeadLetter(reads[r].status().ToString());
+    }
+  }
+  std::vector<std::vector<kafka::OutgoingMessage>> matches(batch.size());
+  if (!reads.empty()) {
+    // Each referral's share of the batch's reads, and its own matching.
+    absl::Duration read_share = (clock_() - started) / static_cast<int64_t>(reads.size());
+    auto& seconds = metrics_.GetHistogram("signpost_matching_seconds", "Time to match one referral",
+                                          metrics::LatencyBuckets());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (read_of[i] == nullptr) continue;
+      absl::Time matching = clock_();
+      settled[i] = kafka::Outcome::Done();
+      matches[i] = Match(events[i], *read_of[i]);
+      seconds.Observe(absl::ToDoubleSeconds(read_share + (clock_() - matching)));
+    }
+  }
+
   std::vector<kafka::Outcome> out;
   out.reserve(batch.size());
   std::vector<kafka::OutgoingMessage> to_publish;
   std::optional<size_t> first_published;  // the first message whose results wait for the send
   size_t referrals = 0, unmet = 0;
-  for (const auto& message : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    // After a retried message, the rest of its partition is retried too; a read made for one of
+    // them is made again (the same assignment) when it comes back.
     if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
       out.push_back(out.back());
       continue;
     }
-    if (!directory_ready_()) {
-      out.push_back(kafka::Outcome::Retry("the directory cache is being loaded"));
-      continue;
-    }
-    auto event = events::ParseEvent(message);
-    if (!event.ok()) {
-      out.push_back(kafka::Outcome::DeadLetter(std::string(event.status().message())));
-      continue;
-    }
-    if (!event->has_referral_received()) {  // withdrawals are not matching's business
-      out.push_back(kafka::Outcome::Done());
-      continue;
-    }
-    auto matched = Match(*event);
-    if (matched.ok()) {
+    if (read_of[i] != nullptr) {
       if (!first_published) first_published = out.size();
       ++referrals;
-      unmet += matched->size() - 1;  // the match, then one event per unmet need
-      for (auto& m : *matched) to_publish.push_back(std::move(m));
-      out.push_back(kafka::Outcome::Done());
-    } else if (matched.status().code() == absl::StatusCode::kUnavailable ||
-               matched.status().code() == absl::StatusCode::kResourceExhausted) {
-      out.push_back(kafka::Outcome::Retry(std::string(matched.status().message())));
-    } else {
-      out.push_back(kafka::Outcome::DeadLetter(matched.status().ToString()));
+      unmet += matches[i].size() - 1;  // the match, then one event per unmet need
+      for (auto& m : matches[i]) to_publish.push_back(std::move(m));
     }
+    out.push_back(*settled[i]);
   }
   if (!to_publish.empty()) {
     if (absl::Status sent = producer_.SendAll(to_publish); !sent.ok()) {
@@ -76,19 +118,13 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   return out;
 }
 
-absl::StatusOr<std::vector<kafka::OutgoingMessage>> MatchingHandler::Match(const v1::Event& event) {
-  absl::Time started = clock_();
+std::vector<kafka::OutgoingMessage> MatchingHandler::Match(const v1::Event& event,
+                                                           const MatchReading& read) {
   const v1::ReferralReceived& received = event.referral_received();
-  const v1::Referral& referral = received.referral();
   const std::string& referral_id = event.envelope().referral_id();
-  if (referral_id.empty()) return absl::InvalidArgumentError("received event has no referral id");
-
-  auto read = ReadForMatching(directory_, referral_id, referral, options_.policy);
-  if (!read.ok()) return read.status();
-
   absl::Time now = clock_();
-  MatchOutcome outcome = MatchReferral(received, read->location, read->Candidates(),
-                                       read->assignment, options_.policy, now);
+  MatchOutcome outcome = MatchReferral(received, read.location, read.Candidates(), read.assignment,
+                                       options_.policy, now);
   std::string traceparent = event.envelope().trace().traceparent();
   std::vector<kafka::OutgoingMessage> messages;
   v1::Event matched;
@@ -111,10 +147,6 @@ absl::StatusOr<std::vector<kafka::OutgoingMessage>> MatchingHandler::Match(const
     messages.push_back(events::ToMessage(
         unmet, kafka::TopicName(kafka::Topic::kNeedUnmet, options_.topic_prefix), referral_id));
   }
-  metrics_
-      .GetHistogram("signpost_matching_seconds", "Time to match one referral",
-                    metrics::LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(clock_() - started));
   return messages;
 }
 

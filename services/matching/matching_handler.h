@@ -8,6 +8,7 @@
 #include "common/metrics/registry.h"
 #include "services/matching/directory_cache.h"
 #include "services/matching/match_policy.h"
+#include "services/matching/match_reading.h"
 #include "signpost/v1/events.pb.h"
 
 namespace signpost::matching {
@@ -24,7 +25,8 @@ struct MatchingOptions {
 // events' ids derive from the referral, so a redelivered event republishes the same events and
 // raises no caseload twice. While Redis is unreachable or the directory is being (re)loaded,
 // messages are retried, never skipped. A batch's results are published together and the batch
-// is done once the broker has them all: one wait for acknowledgements per batch, not per referral.
+// is done once the broker has them all: one wait for acknowledgements per batch, not per referral;
+// and a batch's reads from Redis go in one round trip where they can (ReadForMatchingMany).
 class MatchingHandler final : public kafka::BatchHandler {
  public:
   MatchingHandler(MatchingOptions options, DirectoryCache& directory, kafka::Producer& producer,
@@ -33,10 +35,10 @@ class MatchingHandler final : public kafka::BatchHandler {
 
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
-  // Matches one received referral: the events to publish (the match and its unmet needs).
-  absl::StatusOr<std::vector<kafka::OutgoingMessage>> Match(const v1::Event& received);
-
  private:
+  // The events to publish for one received referral, read for: the match and its unmet needs.
+  std::vector<kafka::OutgoingMessage> Match(const v1::Event& received, const MatchReading& read);
+
   MatchingOptions options_;
   DirectoryCache& directory_;
   kafka::Producer& producer_;

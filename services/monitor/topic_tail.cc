@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/kafka/consumer_groups.h"
 #include "common/kafka/errors.h"
 #include "common/kafka/rdkafka_config.h"
 #include "common/kafka/rdkafka_message.h"
@@ -33,7 +34,9 @@ absl::Status TopicTail::Start() {
           {"enable.auto.commit", "false"},
           {"enable.auto.offset.store", "false"},
           {"enable.partition.eof", "false"},
-          {"fetch.wait.max.ms", "100"},
+          // What the monitor shows is not on any referral's way: it gathers, as the views do.
+          {"fetch.wait.max.ms", std::to_string(kafka::kGatheredFetchWaitMs)},
+          {"fetch.min.bytes", std::to_string(kafka::kGatheredFetchMinBytes)},
       },
       options_.properties, "monitor");
   if (!consumer.ok()) return consumer.status();
