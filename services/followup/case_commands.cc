@@ -120,6 +120,38 @@ absl::Status CaseCommands::Open(const v1::Event& matched) {
   return Busy(matched.envelope().referral_id());
 }
 
+std::vector<absl::Status> CaseCommands::OpenMany(const std::vector<const v1::Event*>& matched) {
+  std::vector<absl::Status> out(matched.size());
+  std::vector<std::string> ids;
+  ids.reserve(matched.size());
+  for (const v1::Event* event : matched) ids.push_back(event->envelope().referral_id());
+  auto exist = store_.Exist(ids);
+  if (!exist.ok()) return std::vector<absl::Status>(matched.size(), exist.status());
+  std::vector<CaseChange> changes;
+  std::vector<size_t> change_of;  // the event of each change
+  absl::Time now = clock_();
+  for (size_t i = 0; i < matched.size(); ++i) {
+    if ((*exist)[i]) continue;  // opened before, or withdrawn first
+    auto change = workflow_.Open(*matched[i], now);
+    if (!change.ok()) {
+      out[i] = change.status();
+      continue;
+    }
+    changes.push_back(*std::move(change));
+    change_of.push_back(i);
+  }
+  std::vector<absl::Status> committed = store_.CommitMany(changes);
+  bool any = false;
+  for (size_t k = 0; k < committed.size(); ++k) {
+    absl::Status& s = out[change_of[k]];
+    s = committed[k].code() == absl::StatusCode::kAborted ? Open(*matched[change_of[k]])
+                                                          : committed[k];
+    any = any || (s.ok() && committed[k].ok());
+  }
+  if (any && committed_) committed_();
+  return out;
+}
+
 absl::Status CaseCommands::Withdraw(const v1::Event& withdrawn) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = store_.Load(withdrawn.envelope().referral_id());

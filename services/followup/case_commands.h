@@ -32,6 +32,10 @@ class CaseCommands {
 
   // From the topics; OK when already done (redelivery).
   absl::Status Open(const v1::Event& matched);
+  // Opens each as Open does, in two round trips for them all (whether each has a case, then the
+  // new cases' commits); one status each, in order. One that lost a race (opened meanwhile, or
+  // the same referral twice) is redone on its own.
+  std::vector<absl::Status> OpenMany(const std::vector<const v1::Event*>& matched);
   absl::Status Withdraw(const v1::Event& withdrawn);
 
   const CaseWorkflow& workflow() const { return workflow_; }

@@ -21,6 +21,12 @@ class CaseStore {
   // change.expected_version (someone else changed it: load again and redo); NOT_FOUND when the
   // change fires a timer that is no longer scheduled (another instance fired it).
   virtual absl::Status Commit(const CaseChange& change) = 0;
+  // Whether each referral has a case, in one round trip.
+  virtual absl::StatusOr<std::vector<bool>> Exist(const std::vector<std::string>& referral_ids) = 0;
+  // Commits each change as Commit does, in order and in one round trip: one status each. When
+  // the round trip fails, every change has its error (and none, some or all may have applied:
+  // applied ones are at their new version, so redoing them is ABORTED, not a second copy).
+  virtual std::vector<absl::Status> CommitMany(const std::vector<CaseChange>& changes) = 0;
 
   virtual absl::StatusOr<std::optional<v1::Task>> GetTask(const std::string& task_id) = 0;
 

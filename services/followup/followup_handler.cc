@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
@@ -39,42 +41,90 @@ FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& produc
                                    {{"type", "referral.rejected"}})),
       clock_(std::move(clock)) {}
 
-kafka::Outcome FollowUpHandler::HandleMessage(const kafka::ConsumedMessage& message) {
-  auto event = events::ParseEvent(message);
-  if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
+std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
+  std::vector<std::optional<kafka::Outcome>> settled(batch.size());
+  std::vector<v1::Event> events(batch.size());
+  // The matches first, all together: they are on their own topic, so no order across topics is
+  // lost by taking them before the rest.
+  std::vector<const v1::Event*> matches;
+  std::vector<size_t> match_at;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto event = events::ParseEvent(batch[i]);
+    if (!event.ok()) {
+      settled[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+      continue;
+    }
+    events[i] = *std::move(event);
+    if (events[i].payload_case() != v1::Event::kReferralMatched) continue;
+    if (auto unopened = OpenDetails(events[i])) {
+      settled[i] = *std::move(unopened);
+      continue;
+    }
+    matches.push_back(&events[i]);
+    match_at.push_back(i);
+  }
+  std::vector<absl::Status> opened = commands_.OpenMany(matches);
+  for (size_t k = 0; k < opened.size(); ++k) {
+    const absl::Status& s = opened[k];
+    if (s.ok()) {
+      opened_.Increment();
+    } else if (s.code() != absl::StatusCode::kInvalidArgument) {
+      spdlog::warn("referral.matched of {}: {}", matches[k]->envelope().referral_id(),
+                   s.ToString());
+    }
+    settled[match_at[k]] = FromStatus(s);
+  }
+
+  std::vector<kafka::Outcome> out;
+  out.reserve(batch.size());
+  std::set<std::pair<std::string, int32_t>> stopped;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    // After a retry in a partition the rest of it comes again: what was done for it already is
+    // found done then (cases are opened once).
+    if (stopped.contains({batch[i].topic, batch[i].partition})) {
+      out.push_back(kafka::Outcome::Retry("earlier message in partition is retried"));
+      continue;
+    }
+    out.push_back(settled[i] ? *std::move(settled[i]) : HandleOther(events[i]));
+    if (out.back().kind == kafka::Outcome::Kind::kRetry) {
+      stopped.insert({batch[i].topic, batch[i].partition});
+    }
+  }
+  return out;
+}
+
+std::optional<kafka::Outcome> FollowUpHandler::OpenDetails(v1::Event& matched) {
+  // A key this service does not hold yet (a rotation that reached intake first) waits in its
+  // partition until follow-up is given the keyring: nothing is set aside, and the lag shows it.
+  // Details that do not authenticate will never open: they go to the dead-letter topic. Neither
+  // message names a personal detail.
+  absl::Status s = cipher_.Open(*matched.mutable_referral_matched()->mutable_referral(),
+                                matched.envelope().referral_id());
+  if (s.ok()) return std::nullopt;
+  spdlog::error("referral.matched of {}: {}", matched.envelope().referral_id(),
+                std::string(s.message()));
+  return s.code() == absl::StatusCode::kFailedPrecondition
+             ? kafka::Outcome::Retry(std::string(s.message()))
+             : kafka::Outcome::DeadLetter(std::string(s.message()));
+}
+
+kafka::Outcome FollowUpHandler::HandleOther(v1::Event& event) {
   absl::Status s;
-  switch (event->payload_case()) {
-    case v1::Event::kReferralMatched:
-      // A key this service does not hold yet (a rotation that reached intake first) waits in
-      // its partition until follow-up is given the keyring: nothing is set aside, and the lag
-      // shows it. Details that do not authenticate will never open: they go to the dead-letter
-      // topic. Neither message names a personal detail.
-      if (s = cipher_.Open(*event->mutable_referral_matched()->mutable_referral(),
-                           event->envelope().referral_id());
-          !s.ok()) {
-        spdlog::error("referral.matched of {}: {}", event->envelope().referral_id(),
-                      std::string(s.message()));
-        return s.code() == absl::StatusCode::kFailedPrecondition
-                   ? kafka::Outcome::Retry(std::string(s.message()))
-                   : kafka::Outcome::DeadLetter(std::string(s.message()));
-      }
-      s = commands_.Open(*event);
-      if (s.ok()) opened_.Increment();
-      break;
+  switch (event.payload_case()) {
     case v1::Event::kReferralWithdrawn:
-      s = commands_.Withdraw(*event);
+      s = commands_.Withdraw(event);
       if (s.ok()) withdrawn_.Increment();
       break;
     case v1::Event::kReferralRejected:
-      s = TellRejected(*event);
+      s = TellRejected(event);
       if (s.ok()) rejected_.Increment();
       break;
     default:
       return kafka::Outcome::Done();  // received referrals are matching's business
   }
   if (!s.ok() && s.code() != absl::StatusCode::kInvalidArgument) {
-    spdlog::warn("{} of {}: {}", std::string(events::EventTypeName(*event)),
-                 event->envelope().referral_id(), s.ToString());
+    spdlog::warn("{} of {}: {}", std::string(events::EventTypeName(event)),
+                 event.envelope().referral_id(), s.ToString());
   }
   return FromStatus(s);
 }

@@ -14,8 +14,10 @@ namespace signpost::followup {
 // Consumes signpost.referral.matched (opens cases), signpost.referral.received (withdrawals) and
 // signpost.referral.rejected (tells the referrer). Idempotent: a redelivered match finds its
 // case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back keeps
-// its id. Redis or the broker unreachable: retried, never skipped.
-class FollowUpHandler final : public kafka::MessageHandler {
+// its id. Redis or the broker unreachable: retried, never skipped. A batch's matches are opened
+// together (CaseCommands::OpenMany); the rest one by one. As with any handler, a retried message
+// stops the rest of its partition in the batch.
+class FollowUpHandler final : public kafka::BatchHandler {
  public:
   // `cipher` opens the matched referral's sealed identity and notes for the case.
   FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
@@ -23,8 +25,12 @@ class FollowUpHandler final : public kafka::MessageHandler {
                   std::string producer_name, metrics::Registry& metrics,
                   std::function<absl::Time()> clock);
 
+  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
+
  private:
-  kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
+  // A match's sealed details opened for its case; an outcome when they cannot be.
+  std::optional<kafka::Outcome> OpenDetails(v1::Event& matched);
+  kafka::Outcome HandleOther(v1::Event& event);
   absl::Status TellRejected(const v1::Event& rejected);
 
   CaseCommands& commands_;

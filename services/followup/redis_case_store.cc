@@ -128,7 +128,7 @@ absl::StatusOr<std::optional<LoadedCase>> RedisCaseStore::Load(const std::string
   return loaded;
 }
 
-absl::Status RedisCaseStore::Commit(const CaseChange& change) {
+redis::LuaScript::Call RedisCaseStore::CommitCall(const CaseChange& change) const {
   std::vector<std::string> args = {keys_.prefix,
                                    change.after.referral_id(),
                                    absl::StrCat(change.expected_version),
@@ -152,17 +152,63 @@ absl::Status RedisCaseStore::Commit(const CaseChange& change) {
     args.insert(args.end(), {"O", kafka::TopicName(out.topic, topic_prefix_), out.key,
                              out.event.SerializeAsString()});
   }
-  auto reply = commit_.Run(redis_, {}, args);
-  if (!reply.ok()) return reply.status();
-  if (reply->elements.size() != 2) return absl::InternalError("unexpected commit reply");
-  const std::string& outcome = reply->elements[0].str;
-  if (outcome == "ok") return absl::OkStatus();
-  if (outcome == "conflict") {
-    return absl::AbortedError(absl::StrCat("case ", change.after.referral_id(),
-                                           " changed meanwhile (now version ",
-                                           reply->elements[1].str, ")"));
+  return {{}, std::move(args)};
+}
+
+absl::Status RedisCaseStore::Commit(const CaseChange& change) {
+  return std::move(CommitMany({change}).front());
+}
+
+std::vector<absl::Status> RedisCaseStore::CommitMany(const std::vector<CaseChange>& changes) {
+  if (changes.empty()) return {};
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(changes.size());
+  for (const auto& change : changes) calls.push_back(CommitCall(change));
+  auto replies = commit_.RunMany(redis_, calls);
+  std::vector<absl::Status> out;
+  out.reserve(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!replies.ok()) {
+      out.push_back(replies.status());
+      continue;
+    }
+    const redis::Reply& reply = (*replies)[i];
+    const CaseChange& change = changes[i];
+    if (reply.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorReplyStatus(reply.str));
+    } else if (reply.elements.size() != 2) {
+      out.push_back(absl::InternalError("unexpected commit reply"));
+    } else if (reply.elements[0].str == "ok") {
+      out.push_back(absl::OkStatus());
+    } else if (reply.elements[0].str == "conflict") {
+      out.push_back(absl::AbortedError(absl::StrCat("case ", change.after.referral_id(),
+                                                    " changed meanwhile (now version ",
+                                                    reply.elements[1].str, ")")));
+    } else {
+      out.push_back(
+          absl::NotFoundError(absl::StrCat("timer ", change.fired_timer, " already fired")));
+    }
   }
-  return absl::NotFoundError(absl::StrCat("timer ", change.fired_timer, " already fired"));
+  return out;
+}
+
+absl::StatusOr<std::vector<bool>> RedisCaseStore::Exist(
+    const std::vector<std::string>& referral_ids) {
+  if (referral_ids.empty()) return std::vector<bool>();
+  std::vector<redis::Command> commands;
+  commands.reserve(referral_ids.size());
+  for (const auto& id : referral_ids) {
+    commands.push_back({"HEXISTS", absl::StrCat(keys_.prefix, "case:", id), "b"});
+  }
+  auto replies = redis_.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  std::vector<bool> out;
+  out.reserve(replies->size());
+  for (const auto& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
+    out.push_back(reply.integer == 1);
+  }
+  return out;
 }
 
 absl::StatusOr<std::optional<v1::Task>> RedisCaseStore::GetTask(const std::string& task_id) {

@@ -17,6 +17,8 @@ class RedisCaseStore final : public CaseStore {
 
   absl::StatusOr<std::optional<LoadedCase>> Load(const std::string& referral_id) override;
   absl::Status Commit(const CaseChange& change) override;
+  absl::StatusOr<std::vector<bool>> Exist(const std::vector<std::string>& referral_ids) override;
+  std::vector<absl::Status> CommitMany(const std::vector<CaseChange>& changes) override;
   absl::StatusOr<std::optional<v1::Task>> GetTask(const std::string& task_id) override;
   absl::StatusOr<QueueSnapshot> Snapshot(const std::string& queue) override;
   absl::StatusOr<std::vector<v1::FollowUpTimer>> ClaimDueTimers(absl::Time now,
@@ -25,6 +27,8 @@ class RedisCaseStore final : public CaseStore {
   absl::Status DropTimer(const std::string& timer_id) override;
 
  private:
+  redis::LuaScript::Call CommitCall(const CaseChange& change) const;
+
   redis::RedisClient& redis_;
   RedisKeys keys_;
   std::string topic_prefix_;

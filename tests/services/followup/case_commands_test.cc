@@ -1,0 +1,127 @@
+// Opening a batch's cases together, against a real redis-server: each case once, as one by one.
+#include "services/followup/case_commands.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/redis/redis_pool.h"
+#include "services/followup/redis_case_store.h"
+#include "tests/support/redis_server.h"
+
+namespace signpost::followup {
+namespace {
+
+const absl::Time kMonday =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+
+v1::Event Matched(const std::string& rid) {
+  v1::Event e;
+  auto* m = e.mutable_referral_matched();
+  auto* r = m->mutable_referral();
+  r->set_source_system("emis-test");
+  r->set_source_referral_id("src-" + rid);
+  r->mutable_referrer()->set_ods_code("A81001");
+  m->add_needs()->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
+  m->set_link_worker_id("lw-1");
+  m->set_network_id("pcn-north");
+  m->set_priority(v1::URGENCY_ROUTINE);
+  events::Seal(e, rid, "signpost-matching", kMonday);
+  return e;
+}
+
+v1::Event Withdrawn(const std::string& rid) {
+  v1::Event e;
+  e.mutable_referral_withdrawn()->set_reason(v1::WITHDRAWAL_REASON_CANCELLED_BY_REFERRER);
+  events::Seal(e, rid, "signpost-intake", kMonday);
+  return e;
+}
+
+class CaseCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    redis::PoolOptions options;
+    options.address = *ParseRedisAddress(server_.address());
+    options.size = 2;
+    auto pool = redis::RedisPool::Create(options);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
+    workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
+    commands_ = std::make_unique<CaseCommands>(
+        *store_, *workflow_, nullptr, [] { return kMonday; }, [this] { ++commits_; });
+  }
+
+  int64_t OutboxLength() {
+    auto n = pool_->Execute({"XLEN", RedisKeys{}.Outbox()});
+    return n.ok() ? n->integer : -1;
+  }
+
+  testing::RedisServer server_;
+  std::unique_ptr<redis::RedisPool> pool_;
+  std::unique_ptr<RedisCaseStore> store_;
+  std::unique_ptr<CaseWorkflow> workflow_;
+  std::unique_ptr<CaseCommands> commands_;
+  int commits_ = 0;
+};
+
+TEST_F(CaseCommandsTest, ABatchOfMatchesOpensEachCaseOnceAsOneByOneWould) {
+  // Opened before the batch, and one withdrawn before its match arrived.
+  ASSERT_TRUE(commands_->Open(Matched("r-before")).ok());
+  ASSERT_TRUE(commands_->Withdraw(Withdrawn("r-withdrawn")).ok());
+  const int64_t outbox_before = OutboxLength();
+  const int commits_before = commits_;
+
+  std::vector<v1::Event> batch = {Matched("r-1"),         Matched("r-2"), Matched("r-before"),
+                                  Matched("r-1"),  // redelivered within the batch
+                                  Matched("r-withdrawn"), Matched("r-3")};
+  v1::Event no_id = Matched("r-x");
+  no_id.mutable_envelope()->clear_referral_id();
+  batch.push_back(no_id);
+  std::vector<const v1::Event*> pointers;
+  for (const auto& e : batch) pointers.push_back(&e);
+
+  std::vector<absl::Status> opened = commands_->OpenMany(pointers);
+  ASSERT_EQ(opened.size(), batch.size());
+  for (size_t i = 0; i + 1 < opened.size(); ++i) EXPECT_TRUE(opened[i].ok()) << i << opened[i];
+  EXPECT_EQ(opened.back().code(), absl::StatusCode::kInvalidArgument);
+
+  // Three new cases, each at its first version, assigned, with its task; none opened twice.
+  for (const char* rid : {"r-1", "r-2", "r-3"}) {
+    auto loaded = store_->Load(rid);
+    ASSERT_TRUE(loaded.ok() && loaded->has_value()) << rid;
+    EXPECT_EQ((*loaded)->kase.state(), v1::CASE_STATE_ASSIGNED) << rid;
+    EXPECT_EQ((*loaded)->open_tasks.size(), 1u) << rid;
+    auto version = pool_->Execute({"HGET", absl::StrCat("fu:case:", rid), "v"});
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(version->str, "1") << rid;
+  }
+  auto withdrawn = store_->Load("r-withdrawn");
+  ASSERT_TRUE(withdrawn.ok() && withdrawn->has_value());
+  EXPECT_EQ((*withdrawn)->kase.state(), v1::CASE_STATE_WITHDRAWN);
+  // The events of three openings, as many as r-before's opening wrote, and no more.
+  auto one_opening = workflow_->Open(Matched("r-count"), kMonday);
+  ASSERT_TRUE(one_opening.ok());
+  EXPECT_EQ(OutboxLength() - outbox_before, 3 * static_cast<int64_t>(one_opening->events.size()));
+  EXPECT_GT(commits_, commits_before);  // the outbox was woken
+}
+
+TEST_F(CaseCommandsTest, WithRedisGoneEveryMatchOfTheBatchIsUnavailableAndLaterOpensOnce) {
+  std::vector<v1::Event> batch = {Matched("r-1"), Matched("r-2")};
+  std::vector<const v1::Event*> pointers = {&batch[0], &batch[1]};
+  server_.Stop();
+  for (const auto& s : commands_->OpenMany(pointers)) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  }
+  ASSERT_TRUE(server_.Start().ok());
+  for (const auto& s : commands_->OpenMany(pointers)) EXPECT_TRUE(s.ok()) << s;
+  for (const auto& s : commands_->OpenMany(pointers)) EXPECT_TRUE(s.ok()) << s;
+  auto version = pool_->Execute({"HGET", "fu:case:r-2", "v"});
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(version->str, "1");
+}
+
+}  // namespace
+}  // namespace signpost::followup
