@@ -42,54 +42,72 @@ FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& produc
       clock_(std::move(clock)) {}
 
 std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
-  std::vector<std::optional<kafka::Outcome>> settled(batch.size());
-  std::vector<v1::Event> events(batch.size());
-  // The matches first, all together: they are on their own topic, so no order across topics is
-  // lost by taking them before the rest.
-  std::vector<const v1::Event*> matches;
-  std::vector<size_t> match_at;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    auto event = events::ParseEvent(batch[i]);
-    if (!event.ok()) {
-      settled[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
-      continue;
-    }
-    events[i] = *std::move(event);
-    if (events[i].payload_case() != v1::Event::kReferralMatched) continue;
-    if (auto unopened = OpenDetails(events[i])) {
-      settled[i] = *std::move(unopened);
-      continue;
-    }
-    matches.push_back(&events[i]);
-    match_at.push_back(i);
-  }
-  std::vector<absl::Status> opened = commands_.OpenMany(matches);
-  for (size_t k = 0; k < opened.size(); ++k) {
-    const absl::Status& s = opened[k];
-    if (s.ok()) {
-      opened_.Increment();
-    } else if (s.code() != absl::StatusCode::kInvalidArgument) {
-      spdlog::warn("referral.matched of {}: {}", matches[k]->envelope().referral_id(),
-                   s.ToString());
-    }
-    settled[match_at[k]] = FromStatus(s);
-  }
-
-  std::vector<kafka::Outcome> out;
-  out.reserve(batch.size());
+  std::vector<kafka::Outcome> out(batch.size());
+  // After a retry in a partition the rest of it comes again: it is not handled now.
   std::set<std::pair<std::string, int32_t>> stopped;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    // After a retry in a partition the rest of it comes again: what was done for it already is
-    // found done then (cases are opened once).
-    if (stopped.contains({batch[i].topic, batch[i].partition})) {
-      out.push_back(kafka::Outcome::Retry("earlier message in partition is retried"));
-      continue;
-    }
-    out.push_back(settled[i] ? *std::move(settled[i]) : HandleOther(events[i]));
-    if (out.back().kind == kafka::Outcome::Kind::kRetry) {
+  auto is_stopped = [&](size_t i) {
+    return stopped.contains({batch[i].topic, batch[i].partition});
+  };
+  auto settle = [&](size_t i, kafka::Outcome outcome) {
+    if (outcome.kind == kafka::Outcome::Kind::kRetry) {
       stopped.insert({batch[i].topic, batch[i].partition});
     }
+    out[i] = std::move(outcome);
+  };
+  const kafka::Outcome kStopped = kafka::Outcome::Retry("earlier message in partition is retried");
+  std::vector<v1::Event> events(batch.size());
+  // Consecutive matches are opened together, before the next message that is not one.
+  std::vector<const v1::Event*> run;
+  std::vector<size_t> run_at;
+  auto open_run = [&] {
+    std::vector<absl::Status> opened = commands_.OpenMany(run);
+    for (size_t k = 0; k < opened.size(); ++k) {
+      size_t i = run_at[k];
+      // Opened, but after a retried match of its partition: it comes again and finds its case.
+      if (is_stopped(i)) {
+        out[i] = kStopped;
+        continue;
+      }
+      const absl::Status& s = opened[k];
+      if (s.ok()) {
+        opened_.Increment();
+      } else if (s.code() != absl::StatusCode::kInvalidArgument) {
+        spdlog::warn("referral.matched of {}: {}", run[k]->envelope().referral_id(), s.ToString());
+      }
+      settle(i, FromStatus(s));
+    }
+    run.clear();
+    run_at.clear();
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (is_stopped(i)) {
+      out[i] = kStopped;
+      continue;
+    }
+    std::optional<kafka::Outcome> outcome;
+    auto event = events::ParseEvent(batch[i]);
+    if (!event.ok()) {
+      outcome = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+    } else {
+      events[i] = *std::move(event);
+      if (events[i].payload_case() == v1::Event::kReferralMatched) {
+        outcome = OpenDetails(events[i]);
+        if (!outcome) {
+          run.push_back(&events[i]);
+          run_at.push_back(i);
+          continue;
+        }
+      }
+    }
+    // The matches before it first: one of them may stop its partition.
+    open_run();
+    if (is_stopped(i)) {
+      out[i] = kStopped;
+      continue;
+    }
+    settle(i, outcome ? *std::move(outcome) : HandleOther(events[i]));
   }
+  open_run();
   return out;
 }
 

@@ -14,9 +14,9 @@ namespace signpost::followup {
 // Consumes signpost.referral.matched (opens cases), signpost.referral.received (withdrawals) and
 // signpost.referral.rejected (tells the referrer). Idempotent: a redelivered match finds its
 // case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back keeps
-// its id. Redis or the broker unreachable: retried, never skipped. A batch's matches are opened
-// together (CaseCommands::OpenMany); the rest one by one. As with any handler, a retried message
-// stops the rest of its partition in the batch.
+// its id. Redis or the broker unreachable: retried, never skipped. Consecutive matches in a batch
+// are opened together (CaseCommands::OpenMany), the rest one by one, in the batch's order. As
+// with any handler, a retried message stops the rest of its partition in the batch.
 class FollowUpHandler final : public kafka::BatchHandler {
  public:
   // `cipher` opens the matched referral's sealed identity and notes for the case.

@@ -93,10 +93,14 @@ std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& di
   while (i < batch.size()) {
     // A run of referrals whose assignment can be made in the read.
     std::vector<DirectoryCache::Locate> run;
+    // A run keeps to one roster stamp: a read made with a later one than an earlier read's
+    // (another practice's team was read after a roster change) would assign before the earlier
+    // one is redone, out of order.
     for (size_t j = i; j < batch.size(); ++j) {
       DirectoryCache::Locate locate =
           LocateFor(directory, *batch[j].referral_id, *batch[j].referral, policy);
       if (!locate.assign) break;
+      if (!run.empty() && locate.assign->roster_stamp != run.front().assign->roster_stamp) break;
       run.push_back(std::move(locate));
     }
     if (run.empty()) {

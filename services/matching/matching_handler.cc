@@ -67,33 +67,34 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
     }
   }
   std::vector<std::vector<kafka::OutgoingMessage>> matches(batch.size());
+  std::vector<absl::Duration> took(batch.size());  // its share of the reads, and its matching
   if (!reads.empty()) {
-    // Each referral's share of the batch's reads, and its own matching.
     absl::Duration read_share = (clock_() - started) / static_cast<int64_t>(reads.size());
-    auto& seconds = metrics_.GetHistogram("signpost_matching_seconds", "Time to match one referral",
-                                          metrics::LatencyBuckets());
     for (size_t i = 0; i < batch.size(); ++i) {
       if (read_of[i] == nullptr) continue;
       absl::Time matching = clock_();
       settled[i] = kafka::Outcome::Done();
       matches[i] = Match(events[i], *read_of[i]);
-      seconds.Observe(absl::ToDoubleSeconds(read_share + (clock_() - matching)));
+      took[i] = read_share + (clock_() - matching);
     }
   }
 
+  auto& seconds = metrics_.GetHistogram("signpost_matching_seconds", "Time to match one referral",
+                                        metrics::LatencyBuckets());
   std::vector<kafka::Outcome> out;
   out.reserve(batch.size());
   std::vector<kafka::OutgoingMessage> to_publish;
   std::optional<size_t> first_published;  // the first message whose results wait for the send
   size_t referrals = 0, unmet = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    // After a retried message, the rest of its partition is retried too; a read made for one of
-    // them is made again (the same assignment) when it comes back.
+    // After a retried message, the rest of the batch is retried too; a read made for one of them
+    // is made again (the same assignment) when it comes back.
     if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
       out.push_back(out.back());
       continue;
     }
     if (read_of[i] != nullptr) {
+      seconds.Observe(absl::ToDoubleSeconds(took[i]));
       if (!first_published) first_published = out.size();
       ++referrals;
       unmet += matches[i].size() - 1;  // the match, then one event per unmet need

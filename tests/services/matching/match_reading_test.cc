@@ -41,6 +41,8 @@ class MatchReadingTest : public ::testing::Test {
       v1::Network n;
       n.set_id(network);
       n.add_practice_ods_codes(practice);
+      // The north has a second practice, whose team is remembered apart from the first's.
+      if (network == std::string("pcn-north")) n.add_practice_ods_codes("B86003");
       ASSERT_TRUE(cache.PutNetwork(n).ok());
       for (int i = 0; i < 3; ++i) {
         v1::LinkWorker w;
@@ -48,7 +50,7 @@ class MatchReadingTest : public ::testing::Test {
         w.set_network_id(network);
         w.set_available(true);
         // The north's workers have room throughout; the south's fill up.
-        w.set_max_active_cases(network == std::string("pcn-north") ? 8 + i : 1 + i);
+        w.set_max_active_cases(network == std::string("pcn-north") ? 20 + i : 1 + i);
         w.add_languages(i == 1 ? "pl" : "en");
         roster.push_back(w);
         ASSERT_TRUE(cache.PutLinkWorker(w).ok());
@@ -97,7 +99,8 @@ Referrals MakeReferrals(int n) {
     // A redelivery now and then: the same referral again, later in the stream.
     r.ids.push_back(i % 7 == 6 ? r.ids[i - 3] : absl::StrCat("ref-", i));
     v1::Referral referral;
-    referral.mutable_referrer()->set_ods_code(rng() % 3 == 0 ? "B86002" : "B86001");
+    const char* practices[] = {"B86001", "B86002", "B86003"};
+    referral.mutable_referrer()->set_ods_code(practices[rng() % 3]);
     referral.mutable_profile()->set_postcode_district("LS6");
     referral.mutable_profile()->set_preferred_language(rng() % 4 == 0 ? "pl" : "en");
     referral.add_needs()->set_category(v1::NEED_CATEGORY_PHYSICAL_ACTIVITY);
@@ -132,11 +135,15 @@ TEST_F(MatchReadingTest, ABatchReadInOneTripAssignsAndFindsAsReadingOneByOne) {
   }
   MatchPolicy policy;
   const Referrals referrals = MakeReferrals(60);
-  // After the third batch of 15 a worker leaves the roster, so the last batch starts with a team
-  // remembered as it no longer stands; one by one sees the change at the same point.
-  auto leave = [](DirectoryCache& cache, v1::LinkWorker worker) {
+  // After the third batch of 15 a worker leaves the roster, and one of the north's practices has
+  // its team read again: the last batch mixes teams remembered before the change and after it.
+  // One by one sees the same at the same point.
+  v1::Referral from_b86003;
+  from_b86003.mutable_referrer()->set_ods_code("B86003");
+  auto leave = [&](DirectoryCache& cache, v1::LinkWorker worker) {
     worker.set_available(false);
     ASSERT_TRUE(cache.PutLinkWorker(worker).ok());
+    ASSERT_TRUE(ReadForMatching(cache, "ref-after-change", from_b86003, policy).ok());
   };
   std::vector<std::string> one_by_one, in_batches;
   for (size_t i = 0; i < referrals.ids.size(); ++i) {
