@@ -1,0 +1,149 @@
+// The follow-up handler over a batch, against a real redis-server: matches opened together, in the
+// batch's order with the other messages, and a retry holding the rest of its partition.
+#include "services/followup/followup_handler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/events/event_factory.h"
+#include "common/kafka/topics.h"
+#include "common/redis/redis_pool.h"
+#include "services/followup/redis_case_store.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_data_keys.h"
+
+namespace signpost::followup {
+namespace {
+
+const absl::Time kMonday =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+
+// Rejections are the only messages this handler sends itself; none are in these batches.
+class NoProducer final : public kafka::Producer {
+ public:
+  void SendAsync(kafka::OutgoingMessage, DeliveryCallback done) override {
+    done(absl::InternalError("no message was expected"));
+  }
+};
+
+kafka::ConsumedMessage On(kafka::Topic topic, int32_t partition, const v1::Event& event) {
+  kafka::ConsumedMessage m;
+  m.topic = kafka::TopicName(topic, "");
+  m.partition = partition;
+  m.key = event.envelope().referral_id();
+  m.value = event.SerializeAsString();
+  return m;
+}
+
+v1::Event Matched(const std::string& rid) {
+  v1::Event e;
+  auto* m = e.mutable_referral_matched();
+  auto* r = m->mutable_referral();
+  r->set_source_system("emis-test");
+  r->set_source_referral_id("src-" + rid);
+  r->mutable_referrer()->set_ods_code("A81001");
+  m->add_needs()->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
+  m->set_link_worker_id("lw-1");
+  m->set_network_id("pcn-north");
+  events::Seal(e, rid, "signpost-matching", kMonday);
+  return e;
+}
+
+v1::Event Withdrawn(const std::string& rid) {
+  v1::Event e;
+  e.mutable_referral_withdrawn()->set_reason(v1::WITHDRAWAL_REASON_CANCELLED_BY_REFERRER);
+  events::Seal(e, rid, "signpost-intake", kMonday);
+  return e;
+}
+
+class FollowUpHandlerTest : public ::testing::Test {
+ protected:
+  FollowUpHandlerTest() : keys_(signpost::testing::TestDataKeys()), cipher_(keys_) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    redis::PoolOptions options;
+    options.address = *ParseRedisAddress(server_.address());
+    options.size = 2;
+    auto pool = redis::RedisPool::Create(options);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
+    workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
+    commands_ = std::make_unique<CaseCommands>(
+        *store_, *workflow_, nullptr, [] { return kMonday; }, nullptr);
+    handler_ = std::make_unique<FollowUpHandler>(
+        *commands_, producer_, cipher_, "", "signpost-followup", metrics_, [] { return kMonday; });
+  }
+
+  std::optional<v1::Case> CaseOf(const std::string& rid) {
+    auto loaded = store_->Load(rid);
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    if (!loaded.ok() || !loaded->has_value()) return std::nullopt;
+    return (*loaded)->kase;
+  }
+
+  crypto::DataKeyring keys_;
+  crypto::PersonalDetailsCipher cipher_;
+  testing::RedisServer server_;
+  std::unique_ptr<redis::RedisPool> pool_;
+  std::unique_ptr<RedisCaseStore> store_;
+  std::unique_ptr<CaseWorkflow> workflow_;
+  std::unique_ptr<CaseCommands> commands_;
+  NoProducer producer_;
+  metrics::Registry metrics_;
+  std::unique_ptr<FollowUpHandler> handler_;
+};
+
+TEST_F(FollowUpHandlerTest, AWithdrawalEarlierInTheBatchComesBeforeTheMatchesAfterIt) {
+  std::vector<kafka::ConsumedMessage> batch = {
+      On(kafka::Topic::kReferralMatched, 0, Matched("r-1")),
+      On(kafka::Topic::kReferralReceived, 0, Withdrawn("r-2")),
+      On(kafka::Topic::kReferralMatched, 1, Matched("r-2")),
+      On(kafka::Topic::kReferralMatched, 0, Matched("r-3")),
+  };
+  auto outcomes = handler_->Handle(batch);
+  ASSERT_EQ(outcomes.size(), batch.size());
+  for (const auto& o : outcomes) EXPECT_EQ(o.kind, kafka::Outcome::Kind::kDone) << o.reason;
+  EXPECT_EQ(CaseOf("r-1")->state(), v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(CaseOf("r-3")->state(), v1::CASE_STATE_ASSIGNED);
+  // Withdrawn before its match came: the match finds it ended and opens nothing.
+  auto r2 = CaseOf("r-2");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_TRUE(r2->open_task_ids().empty());
+  auto version = pool_->Execute({"HGET", "fu:case:r-2", "v"});
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(version->str, "1");
+}
+
+TEST_F(FollowUpHandlerTest, AMatchWaitingForItsKeyHoldsTheRestOfItsPartitionOnly) {
+  v1::Event unknown_key = Matched("r-waits");
+  unknown_key.mutable_referral_matched()->mutable_referral()->mutable_sealed()->set_key_id(
+      "a-key-from-a-later-rotation");
+  std::vector<kafka::ConsumedMessage> batch = {
+      On(kafka::Topic::kReferralMatched, 0, Matched("r-before")),
+      On(kafka::Topic::kReferralMatched, 0, unknown_key),
+      On(kafka::Topic::kReferralMatched, 0, Matched("r-after")),
+      On(kafka::Topic::kReferralMatched, 1, Matched("r-elsewhere")),
+      On(kafka::Topic::kReferralReceived, 0, Withdrawn("r-withdrawn")),
+  };
+  auto outcomes = handler_->Handle(batch);
+  ASSERT_EQ(outcomes.size(), batch.size());
+  using Kind = kafka::Outcome::Kind;
+  EXPECT_EQ(outcomes[0].kind, Kind::kDone);
+  EXPECT_EQ(outcomes[1].kind, Kind::kRetry);
+  EXPECT_THAT(outcomes[1].reason, ::testing::HasSubstr("a-key-from-a-later-rotation"));
+  EXPECT_EQ(outcomes[2].kind, Kind::kRetry);
+  EXPECT_EQ(outcomes[3].kind, Kind::kDone);
+  EXPECT_EQ(outcomes[4].kind, Kind::kDone);
+  EXPECT_TRUE(CaseOf("r-before"));
+  EXPECT_FALSE(CaseOf("r-waits"));
+  EXPECT_FALSE(CaseOf("r-after"));  // it comes again after the one it waits behind
+  EXPECT_TRUE(CaseOf("r-elsewhere"));
+  EXPECT_EQ(CaseOf("r-withdrawn")->state(), v1::CASE_STATE_WITHDRAWN);
+}
+
+}  // namespace
+}  // namespace signpost::followup
