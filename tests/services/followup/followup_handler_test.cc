@@ -10,14 +10,16 @@
 #include "common/kafka/topics.h"
 #include "common/redis/redis_pool.h"
 #include "services/followup/redis_case_store.h"
+#include "tests/services/followup/batch_events.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_data_keys.h"
 
 namespace signpost::followup {
 namespace {
 
-const absl::Time kMonday =
-    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+using batch_events::kMonday;
+using batch_events::Matched;
+using batch_events::Withdrawn;
 
 // Rejections are the only messages this handler sends itself; none are in these batches.
 class NoProducer final : public kafka::Producer {
@@ -34,27 +36,6 @@ kafka::ConsumedMessage On(kafka::Topic topic, int32_t partition, const v1::Event
   m.key = event.envelope().referral_id();
   m.value = event.SerializeAsString();
   return m;
-}
-
-v1::Event Matched(const std::string& rid) {
-  v1::Event e;
-  auto* m = e.mutable_referral_matched();
-  auto* r = m->mutable_referral();
-  r->set_source_system("emis-test");
-  r->set_source_referral_id("src-" + rid);
-  r->mutable_referrer()->set_ods_code("A81001");
-  m->add_needs()->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
-  m->set_link_worker_id("lw-1");
-  m->set_network_id("pcn-north");
-  events::Seal(e, rid, "signpost-matching", kMonday);
-  return e;
-}
-
-v1::Event Withdrawn(const std::string& rid) {
-  v1::Event e;
-  e.mutable_referral_withdrawn()->set_reason(v1::WITHDRAWAL_REASON_CANCELLED_BY_REFERRER);
-  events::Seal(e, rid, "signpost-intake", kMonday);
-  return e;
 }
 
 class FollowUpHandlerTest : public ::testing::Test {
