@@ -10,6 +10,7 @@
 #include "services/followup/redis_case_store.h"
 #include "tests/services/followup/batch_events.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 
 namespace signpost::followup {
 namespace {
@@ -61,12 +62,8 @@ class CaseCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok());
-    redis::PoolOptions options;
-    options.address = *ParseRedisAddress(server_.address());
-    options.size = 2;
-    auto pool = redis::RedisPool::Create(options);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    pool_ = testing::PoolFor(server_);
+    ASSERT_TRUE(pool_);
     redis_store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
     store_ = std::make_unique<CountingStore>(*redis_store_);
     workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});

@@ -11,7 +11,9 @@
 #include "common/redis/redis_pool.h"
 #include "services/followup/redis_case_store.h"
 #include "tests/services/followup/batch_events.h"
+#include "tests/support/fake_producer.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 #include "tests/support/test_data_keys.h"
 
 namespace signpost::followup {
@@ -20,14 +22,6 @@ namespace {
 using batch_events::kMonday;
 using batch_events::Matched;
 using batch_events::Withdrawn;
-
-// Rejections are the only messages this handler sends itself; none are in these batches.
-class NoProducer final : public kafka::Producer {
- public:
-  void SendAsync(kafka::OutgoingMessage, DeliveryCallback done) override {
-    done(absl::InternalError("no message was expected"));
-  }
-};
 
 kafka::ConsumedMessage On(kafka::Topic topic, int32_t partition, const v1::Event& event) {
   kafka::ConsumedMessage m;
@@ -44,12 +38,8 @@ class FollowUpHandlerTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok());
-    redis::PoolOptions options;
-    options.address = *ParseRedisAddress(server_.address());
-    options.size = 2;
-    auto pool = redis::RedisPool::Create(options);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    pool_ = testing::PoolFor(server_);
+    ASSERT_TRUE(pool_);
     store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
     workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
     commands_ = std::make_unique<CaseCommands>(
@@ -72,7 +62,8 @@ class FollowUpHandlerTest : public ::testing::Test {
   std::unique_ptr<RedisCaseStore> store_;
   std::unique_ptr<CaseWorkflow> workflow_;
   std::unique_ptr<CaseCommands> commands_;
-  NoProducer producer_;
+  // Rejections are the only messages this handler sends itself; none are in these batches.
+  testing::FakeProducer producer_;
   metrics::Registry metrics_;
   std::unique_ptr<FollowUpHandler> handler_;
 };

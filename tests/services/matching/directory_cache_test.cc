@@ -12,6 +12,7 @@
 #include "common/redis/redis_pool.h"
 #include "services/matching/postcode_lookup.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 
 namespace signpost::matching {
 namespace {
@@ -45,12 +46,8 @@ class DirectoryCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(server_.Start().ok());
-    redis::PoolOptions options;
-    options.address = *ParseRedisAddress(server_.address());
-    options.size = 2;
-    auto pool = redis::RedisPool::Create(options);
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
+    pool_ = testing::PoolFor(server_);
+    ASSERT_TRUE(pool_);
   }
 
   std::string WriteCsv(const std::string& rows) {

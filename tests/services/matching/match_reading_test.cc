@@ -12,6 +12,7 @@
 #include "common/redis/redis_pool.h"
 #include "services/matching/postcode_lookup.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 
 namespace signpost::matching {
 namespace {
@@ -20,17 +21,9 @@ class MatchReadingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (auto* s : {&batched_server_, &single_server_}) ASSERT_TRUE(s->Start().ok());
-    batched_ = Pool(batched_server_);
-    single_ = Pool(single_server_);
+    batched_ = testing::PoolFor(batched_server_);
+    single_ = testing::PoolFor(single_server_);
     ASSERT_TRUE(batched_ && single_);
-  }
-
-  static std::unique_ptr<redis::RedisPool> Pool(testing::RedisServer& server) {
-    redis::PoolOptions options;
-    options.address = *ParseRedisAddress(server.address());
-    options.size = 2;
-    auto pool = redis::RedisPool::Create(options);
-    return pool.ok() ? *std::move(pool) : nullptr;
   }
 
   // The same region in both: two practices' networks with capped workers, walking groups near
