@@ -1,6 +1,7 @@
 #include "common/process/service_setup.h"
 
 #include "common/process/port_file.h"
+#include "common/process/process_tuning.h"
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,7 @@
 namespace signpost {
 
 absl::Status PrepareService(const std::string& service, const CommonConfig& config) {
+  TuneProcess();
   if (absl::Status s = ValidateCommonConfig(config); !s.ok()) return s;
   if (absl::Status s = InitLogging(service, config.log_format, config.log_level); !s.ok()) {
     return s;

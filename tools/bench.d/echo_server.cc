@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/grpc/grpc_server.h"
+#include "common/process/process_tuning.h"
 #include "common/process/shutdown_signal.h"
 #include "signpost/bench/v1/echo.grpc.pb.h"
 
@@ -24,6 +25,7 @@ class EchoService final : public signpost::bench::v1::Echo::CallbackService {
 }  // namespace
 
 int main(int argc, char** argv) {
+  signpost::TuneProcess();
   signpost::GrpcServerOptions options;
   CLI::App app("signpost-bench-echo: baseline gRPC echo server");
   app.add_option("--listen", options.listen)->capture_default_str();

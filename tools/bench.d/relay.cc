@@ -20,6 +20,7 @@
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
+#include "common/process/process_tuning.h"
 #include "common/process/shutdown_signal.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
@@ -161,6 +162,7 @@ class BackService final : public v1::FollowUpService::CallbackService, public ka
 
 int main(int argc, char** argv) {
   std::string role, bootstrap, listen = "127.0.0.1:0", port_file;
+  signpost::TuneProcess();
   CLI::App app("signpost-bench-relay: the end-to-end benchmark's baseline");
   app.add_option("--role", role)->required()->check(CLI::IsMember({"front", "middle", "back"}));
   app.add_option("--kafka-bootstrap", bootstrap)->required();

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""CPU time used so far by the processes of one benchmark run, by role, as JSON on stdout.
+
+    cpu_snapshot.py --under DIR [--under DIR ...] [--redis HOST:PORT]
+
+A process counts when its command line names one of the DIRs (the services, the broker and the
+relays are all started with paths under their run's folders) or, for redis-server, when its title
+is the given address. The machine's own busy time (/proc/stat) comes too, so that what the
+benchmark's processes leave to everything else is visible. tools/bench takes one before and one
+after each run and reports the difference per referral.
+"""
+import argparse
+import json
+import os
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def role_of(cmdline, comm):
+    exe = os.path.basename(cmdline[0]) if cmdline else comm
+    if exe == "java" and "kafka.Kafka" in cmdline:
+        return "broker"
+    if exe.startswith("redis-server") or comm == "redis-server":
+        return "redis"
+    if exe == "signpost-bench-relay":
+        role = cmdline[cmdline.index("--role") + 1] if "--role" in cmdline else ""
+        return f"relay-{role}" if role else "relay"
+    if exe == "signpost-bench-e2e":
+        return None  # the load generator reports its own CPU time
+    if exe.startswith("signpost-"):
+        return exe[len("signpost-"):]
+    return None
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def snapshot(under, redis=""):
+    roles = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            title = " ".join(cmdline)
+            ours = any(d in title for d in under) or (
+                redis and comm == "redis-server" and title.endswith(redis))
+            role = role_of(cmdline, comm) if ours else None
+            if role:
+                roles[role] = roles.get(role, 0.0) + cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    with open("/proc/stat") as f:
+        cpu = [int(v) for v in f.readline().split()[1:]]
+    busy = sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0)  # all but idle and iowait
+    return {"at": time.time(), "roles": roles, "machine_busy_seconds": busy / TICK,
+            "machine_cpus": os.cpu_count()}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--under", action="append", default=[])
+    parser.add_argument("--redis", default="")
+    args = parser.parse_args()
+    print(json.dumps(snapshot(args.under, args.redis)))
+
+
+if __name__ == "__main__":
+    main()
