@@ -16,9 +16,15 @@ std::span<const ConsumerGroupSpec> AllConsumerGroups() {
        "signpost-matching-caseloads",
        {Topic::kFollowupEvents},
        Fetching::kGathered},
-      {ConsumerGroup::kFollowup,
-       "signpost-followup",
-       {Topic::kReferralMatched, Topic::kReferralReceived, Topic::kReferralRejected}},
+      {ConsumerGroup::kFollowup, "signpost-followup", {Topic::kReferralMatched}},
+      // Withdrawals travel on the received topic, behind the referral: follow-up reads that
+      // topic only for them (and the rejected one to tell referrers), so it gathers instead of
+      // being woken by every referral that arrives. Either order of a withdrawal and its match
+      // ends in a withdrawn case.
+      {ConsumerGroup::kFollowupWithdrawals,
+       "signpost-followup-withdrawals",
+       {Topic::kReferralReceived, Topic::kReferralRejected},
+       Fetching::kGathered},
   };
   return kGroups;
 }

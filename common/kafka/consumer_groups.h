@@ -17,12 +17,13 @@ enum class ConsumerGroup {
   kMatching,
   kMatchingCaseloads,
   kFollowup,
+  kFollowupWithdrawals,
 };
 
 // How a group's members fetch. On a referral's way to its link worker every hop counts, so
 // those groups take each message as it lands. Views kept beside that path (the status view,
-// caseloads) gather what arrived over a moment into one fetch: a request per message, for every
-// such group, was most of the broker's work.
+// caseloads, follow-up's withdrawals and rejections) gather what arrived over a moment into one
+// fetch: a request per message, for every such group, was most of the broker's work.
 enum class Fetching { kPrompt, kGathered };
 // What gathering asks of the broker: answer a fetch once it holds 1 MiB or half a second passed.
 inline constexpr int kGatheredFetchMinBytes = 1 << 20;

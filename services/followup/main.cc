@@ -161,12 +161,14 @@ int Run(const FollowUpConfig& config) {
   }
 
   ConsumerThreads consumers;
-  if (absl::Status s = consumers.Start(
-          ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kFollowup, &registry), handler,
-          **producer, config.common.consumers);
-      !s.ok()) {
-    spdlog::critical("{}", s.ToString());
-    return 1;
+  for (auto [group, members] : {std::pair{kafka::ConsumerGroup::kFollowup, config.common.consumers},
+                                std::pair{kafka::ConsumerGroup::kFollowupWithdrawals, 1}}) {
+    if (absl::Status s = consumers.Start(ConsumerOptionsFor(config.common, group, &registry),
+                                         handler, **producer, members);
+        !s.ok()) {
+      spdlog::critical("{}", s.ToString());
+      return 1;
+    }
   }
   spdlog::info("{} ready: gRPC {}, metrics on port {}", kService, (*server)->address(), *http_port);
 

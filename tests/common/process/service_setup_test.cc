@@ -16,8 +16,8 @@ TEST(ServiceSetupTest, GroupsOnTheReferralsWayFetchPromptlyAndTheViewsBesideItGa
     EXPECT_EQ(options.fetch_min_bytes, 1) << options.group_id;
     EXPECT_LE(options.fetch_wait, absl::Milliseconds(100)) << options.group_id;
   }
-  for (auto group :
-       {kafka::ConsumerGroup::kIntakeStatus, kafka::ConsumerGroup::kMatchingCaseloads}) {
+  for (auto group : {kafka::ConsumerGroup::kIntakeStatus, kafka::ConsumerGroup::kMatchingCaseloads,
+                     kafka::ConsumerGroup::kFollowupWithdrawals}) {
     kafka::ConsumerOptions options = ConsumerOptionsFor(config, group, nullptr);
     EXPECT_EQ(options.fetch_min_bytes, kafka::kGatheredFetchMinBytes) << options.group_id;
     EXPECT_EQ(options.fetch_wait, absl::Milliseconds(kafka::kGatheredFetchWaitMs))

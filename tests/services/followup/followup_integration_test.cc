@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <fstream>
 #include <sstream>
@@ -748,6 +749,27 @@ TEST_F(FollowUpIntegrationTest, AFullJourneySendsTheMessagesBackInOrder) {
   std::set<std::string> keys;
   for (const auto& e : feedback) keys.insert(e.referrer_feedback().idempotency_key());
   EXPECT_EQ(keys.size(), feedback.size());
+}
+
+// Withdrawals come by a group of their own (signpost-followup-withdrawals), so one can overtake
+// its referral's match: the match then finds the referral withdrawn and opens nothing.
+TEST_F(FollowUpIntegrationTest, AWithdrawalThatOvertakesItsMatchLeavesNothingToDo) {
+  ServiceProcess& followup = StartFollowUp();
+  PublishWithdrawn("r1");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto kinds = FeedbackKinds("r1");
+    return !kinds.empty() && kinds.back() == v1::FEEDBACK_KIND_WITHDRAWN;
+  }));
+  PublishMatched("r1", "lw-1");
+  httplib::Client http("127.0.0.1", followup.metrics_port());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto metrics = http.Get("/metrics");
+    return metrics &&
+           metrics->body.find("signpost_followup_events_total{type=\"referral.matched\"} 1") !=
+               std::string::npos;
+  })) << followup.Logs();
+  EXPECT_TRUE(Tasks("lw-1").empty());
+  EXPECT_THAT(FeedbackKinds("r1"), ::testing::ElementsAre(v1::FEEDBACK_KIND_WITHDRAWN));
 }
 
 TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetails) {

@@ -126,15 +126,17 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
   signpost::testing::ServiceProcess monitor(
       signpost::testing::BinaryPath("signpost-monitor"),
       {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
-       "127.0.0.1:0", "--lag-interval-ms", "200", "--group",
-       "lag-test=signpost.referral.received"});
+       "127.0.0.1:0", "--lag-interval-ms", "200", "--group", "lag-test=signpost.referral.received",
+       "--group", "never-read=signpost.referral.received+signpost.referral.matched"});
   ASSERT_TRUE(monitor.Start().ok());
   auto stub = v1::OpsService::NewStub(
       grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
   v1::FlowSnapshot snapshot;
-  auto lag_of = [&](const v1::FlowSnapshot& s) -> const v1::GroupLag* {
+  auto lag_of = [&](const v1::FlowSnapshot& s, const std::string& group = "lag-test",
+                    const std::string& topic =
+                        "signpost.referral.received") -> const v1::GroupLag* {
     for (const auto& g : s.groups()) {
-      if (g.group() == "lag-test") return &g;
+      if (g.group() == group && g.topic() == topic) return &g;
     }
     return nullptr;
   };
@@ -167,6 +169,20 @@ TEST(MonitorIntegrationTest, ReportsLagRatesAndDeadLetters) {
     }
   }
   EXPECT_GT(lag->oldest_waiting_seconds(), 0);
+  // A group that never committed is behind by everything the topics hold; an empty topic of
+  // its has its partitions, none behind.
+  const v1::GroupLag* never = lag_of(snapshot, "never-read");
+  ASSERT_NE(never, nullptr);
+  EXPECT_EQ(never->total_lag(), kEvents);
+  ASSERT_EQ(never->partitions_size(), 6);
+  for (const auto& p : never->partitions()) {
+    EXPECT_EQ(p.committed(), -1);
+    EXPECT_EQ(p.lag(), per_partition[p.partition()]) << "partition " << p.partition();
+  }
+  const v1::GroupLag* empty = lag_of(snapshot, "never-read", "signpost.referral.matched");
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(empty->total_lag(), 0);
+  EXPECT_EQ(empty->partitions_size(), 6);
   for (const auto& t : snapshot.topics()) {
     if (t.topic() != "signpost.referral.received") continue;
     // All were produced within the last minute: the one-minute window holds every one.
