@@ -88,17 +88,34 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::FromFile(const std
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  {
+    absl::ReaderMutexLock lock(&remembered_mu_);
+    auto it = remembered_.find(token);
+    if (it != remembered_.end() && it->second.valid_from <= now &&
+        now <= it->second.principal.accepted_until) {
+      remembered_answers_.fetch_add(1, std::memory_order_relaxed);
+      return it->second.principal;
+    }
+  }
+  absl::StatusOr<Verified> verified;
   // Every member is type-checked before it is read; should a JSON access still throw, the
   // token is refused rather than the service brought down by whoever sent it.
   try {
-    return VerifyUnguarded(token, now);
+    verified = VerifyUnguarded(token, now);
   } catch (const std::exception&) {
     return Unauthenticated("claims of the wrong type");
   }
+  if (!verified.ok()) return verified.status();
+  {
+    absl::MutexLock lock(&remembered_mu_);
+    if (remembered_.size() >= kRememberedTokens) remembered_.clear();
+    remembered_.insert_or_assign(std::string(token), *verified);
+  }
+  return std::move(verified->principal);
 }
 
-absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token,
-                                                         absl::Time now) const {
+absl::StatusOr<TokenVerifier::Verified> TokenVerifier::VerifyUnguarded(absl::string_view token,
+                                                                       absl::Time now) const {
   if (token.empty()) return Unauthenticated("empty");
   if (token.size() > kMaxTokenBytes) return Unauthenticated("longer than 8 KiB");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
@@ -167,7 +184,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnguarded(absl::string_view token
   }
   if (absl::Status s = CheckScope(principal); !s.ok()) return Unauthenticated(s.message());
   principal.accepted_until = **exp + policy_.leeway;
-  return principal;
+  return Verified{std::move(principal),
+                  nbf->has_value() ? **nbf - policy_.leeway : absl::InfinitePast()};
 }
 
 }  // namespace signpost::auth

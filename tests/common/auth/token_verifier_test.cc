@@ -82,6 +82,55 @@ TEST(TokenVerifierTest, ACallerIsAcceptedUntilExpiryPlusTheLeeway) {
   EXPECT_EQ(Principal{}.accepted_until, absl::InfiniteFuture());
 }
 
+TEST(TokenVerifierTest, AVerifiedTokenIsRememberedOnlyWithinTheTimesItIsValid) {
+  auto verifier = Verifier();
+  std::string token = Sign(LinkWorker("lw-1", "pcn-north"), kNow, absl::Hours(1));
+  ASSERT_TRUE(verifier->Verify(token, kNow).ok());
+  EXPECT_EQ(verifier->remembered_answers(), 0u);
+  auto again = verifier->Verify(token, kNow + absl::Minutes(10));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(verifier->remembered_answers(), 1u);
+  EXPECT_EQ(again->role, Role::kLinkWorker);
+  EXPECT_EQ(again->subject, "lw-1");
+  EXPECT_EQ(again->network, "pcn-north");
+  EXPECT_EQ(again->accepted_until, kNow + absl::Hours(1) + absl::Seconds(60));
+  // Remembered or not, the same answers at the edges.
+  EXPECT_TRUE(verifier->Verify(token, kNow + absl::Hours(1) + absl::Seconds(59)).ok());
+  ExpectRefused(verifier->Verify(token, kNow + absl::Hours(1) + absl::Seconds(61)), "expired");
+  EXPECT_TRUE(verifier->Verify(token, kNow - absl::Seconds(59)).ok());
+  ExpectRefused(verifier->Verify(token, kNow - absl::Seconds(61)), "not valid yet");
+  EXPECT_EQ(verifier->remembered_answers(), 3u);
+}
+
+TEST(TokenVerifierTest, TheSameClaimsWithAnotherSignatureAreCheckedAnew) {
+  auto verifier = Verifier();
+  std::string token = Sign(Referrer({"A81001"}));
+  ASSERT_TRUE(verifier->Verify(token, kNow).ok());
+  // A character in the middle of the signature: the last one's low bits are not part of it.
+  std::string altered = token;
+  char& c = altered[altered.size() - 20];
+  c = c == 'A' ? 'B' : 'A';
+  ExpectRefused(verifier->Verify(altered, kNow), "signature does not verify");
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  ExpectRefused(verifier->Verify(absl::StrCat(parts[0], ".", parts[1], "."), kNow),
+                "three base64url parts");
+  EXPECT_EQ(verifier->remembered_answers(), 0u);
+}
+
+TEST(TokenVerifierTest, RemembersABoundedNumberOfTokens) {
+  auto verifier = Verifier();
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i <= TokenVerifier::kRememberedTokens; ++i) {
+    tokens.push_back(Sign(LinkWorker(absl::StrCat("lw-", i), "n")));
+  }
+  for (const auto& token : tokens) ASSERT_TRUE(verifier->Verify(token, kNow).ok());
+  // The last one found the memory full: it starts again with that one alone.
+  ASSERT_TRUE(verifier->Verify(tokens.front(), kNow).ok());
+  EXPECT_EQ(verifier->remembered_answers(), 0u);
+  ASSERT_TRUE(verifier->Verify(tokens.back(), kNow).ok());
+  EXPECT_EQ(verifier->remembered_answers(), 1u);
+}
+
 TEST(TokenVerifierTest, AudienceAndIssuerMustBeTheConfiguredOnes) {
   ExpectRefused(
       Verifier()->Verify(Sign(LinkWorker("lw-1", "n"), kNow, absl::Hours(1), "other"), kNow),
