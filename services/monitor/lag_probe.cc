@@ -75,11 +75,11 @@ absl::StatusOr<std::map<PartitionKey, int64_t>> EndsOf(
   if (query.empty()) return out;
   auto code = handle.offsetsForTimes(query, 5000);
   absl::Status status;
-  if (code != RdKafka::ERR_NO_ERROR) status = kafka::KafkaStatus(code, "end offsets");
+  if (code != RdKafka::ERR_NO_ERROR) status = kafka::KafkaStatus(code, "partition offsets");
   for (const auto* p : query) {
     if (status.ok() && p->err() != RdKafka::ERR_NO_ERROR) {
       status = kafka::KafkaStatus(p->err(),
-                                  absl::StrCat("end offsets of ", p->topic(), "/", p->partition()));
+                                  absl::StrCat("offsets of ", p->topic(), "/", p->partition()));
     }
     out[{p->topic(), p->partition()}] = p->offset();
   }

@@ -86,12 +86,20 @@ public class SignpostTopics {
           }
         }
       }
-      Set<String> names = admin.listTopics().names().get();
-      for (NewTopic t : topics) {
-        if (!names.contains(t.name())) {
-          System.err.println("topic " + t.name() + " is not listed after creation");
+      // The controller has them; the broker that answers a listing may learn of them a moment
+      // later (every node of a cluster keeps its own copy of the metadata).
+      while (true) {
+        Set<String> names = admin.listTopics().names().get();
+        String missing = null;
+        for (NewTopic t : topics) {
+          if (!names.contains(t.name())) missing = t.name();
+        }
+        if (missing == null) break;
+        if (System.currentTimeMillis() > deadline) {
+          System.err.println("topic " + missing + " is not listed after creation");
           System.exit(1);
         }
+        Thread.sleep(200);
       }
       System.out.println("topics: " + created + " created, " + existed + " already there");
     }
