@@ -11,11 +11,12 @@
 
 namespace signpost::followup {
 
-// Consumes signpost.referral.matched (opens cases), signpost.referral.received (withdrawals) and
-// signpost.referral.rejected (tells the referrer). Idempotent: a redelivered match finds its
-// case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back keeps
-// its id. Redis or the broker unreachable: retried, never skipped. Consecutive matches in a batch
-// are opened together (CaseCommands::OpenMany), the rest one by one, in the batch's order. As
+// Consumes signpost.referral.matched (opens cases; group signpost-followup),
+// signpost.referral.received (withdrawals) and signpost.referral.rejected (tells the referrer;
+// both in group signpost-followup-withdrawals, the same handler). Idempotent: a redelivered match
+// finds its case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back
+// keeps its id. Redis or the broker unreachable: retried, never skipped. Consecutive matches in a
+// batch are opened together (CaseCommands::OpenMany), the rest one by one, in the batch's order. As
 // with any handler, a retried message stops the rest of its partition in the batch.
 class FollowUpHandler final : public kafka::BatchHandler {
  public:

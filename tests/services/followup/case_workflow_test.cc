@@ -7,6 +7,7 @@
 #include "common/events/event_factory.h"
 #include "common/events/timestamp.h"
 #include "services/followup/case_access.h"
+#include "tests/services/followup/batch_events.h"
 
 namespace signpost::followup {
 namespace {
@@ -15,32 +16,25 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-const absl::Time kMonday =
-    absl::FromCivil(absl::CivilSecond(2026, 11, 23, 10, 0, 0), absl::UTCTimeZone());
+using batch_events::kMonday;
 
+// The batch tests' match, with the person's details, consent and an option.
 v1::Event Matched(const std::string& rid, const std::string& worker, v1::Urgency priority,
                   bool sharing_consent = true) {
-  v1::Event e;
+  v1::Event e = batch_events::Matched(rid);
   auto* m = e.mutable_referral_matched();
   auto* r = m->mutable_referral();
-  r->set_source_system("emis-test");
-  r->set_source_referral_id("src-" + rid);
-  r->mutable_referrer()->set_ods_code("A81001");
   r->mutable_identity()->set_given_name("Amira");
   r->mutable_identity()->set_nhs_number("9434765919");
   r->mutable_identity()->set_phone("07700900123");
   r->set_notes("Amira prefers mornings.");
   r->mutable_profile()->set_age_years(71);
   r->mutable_consent()->set_sharing_consent(sharing_consent);
-  auto* need = m->add_needs();
-  need->mutable_need()->set_category(v1::NEED_CATEGORY_LONELINESS);
-  auto* option = need->add_options();
+  auto* option = m->mutable_needs(0)->add_options();
   option->set_resource_id("walk-1");
   option->set_resource_name("Headingley Walking Group");
   m->set_link_worker_id(worker);
-  m->set_network_id("pcn-north");
   m->set_priority(priority);
-  events::Seal(e, rid, "signpost-matching", kMonday);
   return e;
 }
 
