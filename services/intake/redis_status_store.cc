@@ -18,6 +18,8 @@ std::string EventsKey(const std::string& id) { return absl::StrCat("signpost:int
 // KEYS state, history, events; ARGV event id, state, change bytes, updated ms, then attribute
 // name/value pairs (empty values are skipped). CombineStates in status_projection.cc is the same
 // rule: terminal states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
+// One HSET for all the fields: every write is a command in the append-only file, and this runs
+// for each of a referral's lifecycle events.
 const redis::LuaScript& ApplyScript() {
   static const redis::LuaScript kScript(R"lua(
 if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
@@ -28,10 +30,14 @@ local nxt = cur
 if cur < 7 then
   if new >= 7 or new > cur then nxt = new end
 end
-redis.call('HSET', KEYS[1], 'state', nxt, 'updated_ms', ARGV[4])
+local fields = {'state', nxt, 'updated_ms', ARGV[4]}
 for i = 5, #ARGV, 2 do
-  if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  if ARGV[i + 1] ~= '' then
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+  end
 end
+redis.call('HSET', KEYS[1], unpack(fields))
 return 1
 )lua");
   return kScript;

@@ -8,10 +8,15 @@ relays are all started with paths under their run's folders) or, for redis-serve
 is the given address. The machine's own busy time (/proc/stat) comes too, so that what the
 benchmark's processes leave to everything else is visible. tools/bench takes one before and one
 after each run and reports the difference per referral.
+
+With --redis, the count of Redis's AOF rewrites comes too: a rewrite is a child process that
+serialises the whole dataset on one core for seconds, its CPU is not in any process's own time,
+and it is what a run's worst latencies most often fall on.
 """
 import argparse
 import json
 import os
+import socket
 import time
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -39,6 +44,34 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+def redis_persistence(address):
+    """Redis's INFO persistence fields (RESP over a plain socket), or {} when it does not answer."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2) as s:
+            s.sendall(b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n")
+            data = b""
+            while b"\r\n" not in data:
+                data += s.recv(65536) or b"\r\n"
+            header, _, body = data.partition(b"\r\n")
+            if not header.startswith(b"$"):
+                return {}
+            length = int(header[1:])
+            while len(body) < length:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+    except (OSError, ValueError):
+        return {}
+    fields = {}
+    for line in body[:length].decode(errors="replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name] = value
+    return fields
+
+
 def snapshot(under, redis=""):
     roles = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -58,8 +91,13 @@ def snapshot(under, redis=""):
     with open("/proc/stat") as f:
         cpu = [int(v) for v in f.readline().split()[1:]]
     busy = sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0)  # all but idle and iowait
-    return {"at": time.time(), "roles": roles, "machine_busy_seconds": busy / TICK,
-            "machine_cpus": os.cpu_count()}
+    out = {"at": time.time(), "roles": roles, "machine_busy_seconds": busy / TICK,
+           "machine_cpus": os.cpu_count()}
+    persistence = redis_persistence(redis) if redis else {}
+    if "aof_rewrites" in persistence:
+        # Redis counts a rewrite when it forks it: the run it began in is the one that pays.
+        out["redis_aof_rewrites_begun"] = int(persistence["aof_rewrites"])
+    return out
 
 
 def main():

@@ -14,7 +14,9 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -42,6 +44,7 @@ struct Ledger {
   absl::Mutex mu;
   std::unordered_map<std::string, absl::Time> started ABSL_GUARDED_BY(mu);  // by referral id
   std::unordered_map<std::string, absl::Time> arrived ABSL_GUARDED_BY(mu);
+  std::unordered_map<std::string, absl::Time> answered ABSL_GUARDED_BY(mu);  // measured ones
   // Referral ids this run's calls were answered with (warm-up included). An arrival counts as
   // delivered only for one of them: tasks of an earlier run's backlog are not this run's.
   std::unordered_set<std::string> ours ABSL_GUARDED_BY(mu);
@@ -70,7 +73,7 @@ struct Call {
 
 int main(int argc, char** argv) {
   signpost::TuneProcess();
-  std::string intake, followup, queues_file, label = "run";
+  std::string intake, followup, queues_file, samples_file, label = "run";
   std::vector<std::string> queues;
   double rate = 1000, duration_s = 20, warmup_s = 3, drain_s = 30;
   int resources = 3000, channels = 4;
@@ -87,6 +90,9 @@ int main(int argc, char** argv) {
   app.add_option("--drain", drain_s, "Seconds to wait for the last tasks")->capture_default_str();
   app.add_option("--channels", channels, "gRPC connections to intake")->capture_default_str();
   app.add_option("--label", label);
+  app.add_option("--samples-file", samples_file,
+                 "Write every measured referral as CSV: sent (s from the start), answered (ms "
+                 "after sending), task arrived (ms after sending; empty if it did not)");
   app.add_option("--resources", resources, "The region's size (referral content)");
   TlsConfig tls;
   AddClientTlsOptions(app, tls);
@@ -213,7 +219,10 @@ int main(int argc, char** argv) {
           if (s.ok()) {
             {
               absl::MutexLock lock(&ledger.mu);
-              if (call->measured) ledger.started[call->response.referral_id()] = call->started;
+              if (call->measured) {
+                ledger.started[call->response.referral_id()] = call->started;
+                ledger.answered[call->response.referral_id()] = absl::Now();
+              }
             }
             ledger.Answered(call->response.referral_id());
             ++ledger.accepted;
@@ -238,7 +247,8 @@ int main(int argc, char** argv) {
   for (auto& s : subscriptions) s->TryCancel();
   for (auto& r : readers) r.join();
 
-  std::vector<double> latency_ms;
+  std::vector<double> latency_ms, answer_ms;
+  std::vector<std::tuple<double, double, std::optional<double>>> samples;  // in sending order
   int measured = 0, lost = 0;
   absl::Time last_arrival = begin;
   {
@@ -248,12 +258,30 @@ int main(int argc, char** argv) {
     }
     for (const auto& [id, started] : ledger.started) {
       ++measured;
+      const double answer = absl::ToDoubleMilliseconds(ledger.answered[id] - started);
+      answer_ms.push_back(answer);
       auto it = ledger.arrived.find(id);
       if (it == ledger.arrived.end()) {
         ++lost;
+        samples.emplace_back(absl::ToDoubleSeconds(started - begin), answer, std::nullopt);
         continue;
       }
       latency_ms.push_back(absl::ToDoubleMilliseconds(it->second - started));
+      samples.emplace_back(absl::ToDoubleSeconds(started - begin), answer, latency_ms.back());
+    }
+  }
+  if (!samples_file.empty()) {
+    std::sort(samples.begin(), samples.end());
+    std::ofstream csv(samples_file);
+    csv << "sent_s,answered_ms,arrived_ms\n";
+    for (const auto& [sent, answer, arrived] : samples) {
+      csv << sent << "," << answer << ",";
+      if (arrived) csv << *arrived;
+      csv << "\n";
+    }
+    if (!csv) {
+      std::cerr << "signpost-bench-e2e: could not write " << samples_file << "\n";
+      return 1;
     }
   }
   const double send_seconds = absl::ToDoubleSeconds(sent_all - begin);
@@ -278,6 +306,9 @@ int main(int argc, char** argv) {
       {"p50_ms", Percentile(latency_ms, 0.5)},
       {"p99_ms", Percentile(latency_ms, 0.99)},
       {"max_ms", Percentile(latency_ms, 1.0)},
+      // SubmitReferral's own answer: accepted once the broker holds the referral.
+      {"answer_p50_ms", Percentile(answer_ms, 0.5)},
+      {"answer_p99_ms", Percentile(answer_ms, 0.99)},
       {"backlog_max", backlog.empty() ? 0 : *std::max_element(backlog.begin(), backlog.end())},
       {"backlog_when_sending_stopped", accepted_at_end - delivered_at_end},
       {"drain_seconds", absl::ToDoubleSeconds(drained - sent_all)},
