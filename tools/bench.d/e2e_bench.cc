@@ -50,10 +50,15 @@ struct Ledger {
   std::unordered_set<std::string> ours ABSL_GUARDED_BY(mu);
   std::atomic<int> in_flight{0}, accepted{0}, failed{0}, delivered{0};
 
+  // When follow-up made each arrived task (its created_at): the rest is the task feed's time.
+  std::unordered_map<std::string, absl::Time> created ABSL_GUARDED_BY(mu);
+
   // Either may come first: the task on the stream or the call's answer.
-  void Arrived(const std::string& id, absl::Time at) {
+  void Arrived(const std::string& id, absl::Time at, absl::Time task_created) {
     absl::MutexLock lock(&mu);
-    if (arrived.emplace(id, at).second && ours.contains(id)) ++delivered;
+    if (!arrived.emplace(id, at).second) return;
+    if (task_created != absl::UnixEpoch()) created.emplace(id, task_created);
+    if (ours.contains(id)) ++delivered;
   }
   void Answered(const std::string& id) {
     absl::MutexLock lock(&mu);
@@ -155,7 +160,9 @@ int main(int argc, char** argv) {
         if (task.kind() != v1::TASK_KIND_FIRST_CONTACT || task.status() != v1::TASK_STATUS_OPEN) {
           continue;
         }
-        ledger.Arrived(task.referral_id(), absl::Now());
+        ledger.Arrived(task.referral_id(), absl::Now(),
+                       absl::FromUnixSeconds(task.created_at().seconds()) +
+                           absl::Nanoseconds(task.created_at().nanos()));
       }
       (void)reader->Finish();
     });
@@ -247,7 +254,7 @@ int main(int argc, char** argv) {
   for (auto& s : subscriptions) s->TryCancel();
   for (auto& r : readers) r.join();
 
-  std::vector<double> latency_ms, answer_ms;
+  std::vector<double> latency_ms, answer_ms, feed_ms;
   std::vector<std::tuple<double, double, std::optional<double>>> samples;  // in sending order
   int measured = 0, lost = 0;
   absl::Time last_arrival = begin;
@@ -267,6 +274,9 @@ int main(int argc, char** argv) {
         continue;
       }
       latency_ms.push_back(absl::ToDoubleMilliseconds(it->second - started));
+      if (auto made = ledger.created.find(id); made != ledger.created.end()) {
+        feed_ms.push_back(absl::ToDoubleMilliseconds(it->second - made->second));
+      }
       samples.emplace_back(absl::ToDoubleSeconds(started - begin), answer, latency_ms.back());
     }
   }
@@ -309,6 +319,9 @@ int main(int argc, char** argv) {
       // SubmitReferral's own answer: accepted once the broker holds the referral.
       {"answer_p50_ms", Percentile(answer_ms, 0.5)},
       {"answer_p99_ms", Percentile(answer_ms, 0.99)},
+      // From the task's creation in follow-up to its arrival on the stream: the task feed.
+      {"task_feed_p50_ms", Percentile(feed_ms, 0.5)},
+      {"task_feed_p99_ms", Percentile(feed_ms, 0.99)},
       {"backlog_max", backlog.empty() ? 0 : *std::max_element(backlog.begin(), backlog.end())},
       {"backlog_when_sending_stopped", accepted_at_end - delivered_at_end},
       {"drain_seconds", absl::ToDoubleSeconds(drained - sent_all)},
