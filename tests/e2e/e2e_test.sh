@@ -26,6 +26,13 @@ for _ in $(seq 1 1200); do
 done
 [ -s "$state/endpoints.env" ] || { cat "$work/run.log"; fail "tools/run did not come up in 120 s"; }
 
+# tools/run's broker runs for long: the JVM's full JIT (tools/kafka's default is C1 only, for tests).
+broker_pid=$(cat "$state/kafka/node-1/pid")
+if tr '\0' '\n' <"/proc/$broker_pid/cmdline" | grep -qx -- '-XX:TieredStopAtLevel=1'; then
+  fail "tools/run's broker runs with C1 only; it should have the full JIT"
+fi
+tr '\0' '\n' <"/proc/$broker_pid/cmdline" | grep -qx 'kafka.Kafka' || fail "no broker at pid $broker_pid"
+
 generate_python
 if ! SIGNPOST_CTL="$build/bin/signpostctl" /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpoints.env" "$state/region" \
   "$root/tests/services/intake/data/referral_bundle.json" "$work/planted.txt"; then

@@ -29,4 +29,11 @@ lag=$(awk -v g="$group" '$1==g && $5 ~ /^[0-9]+$/ {s+=$6} END {print s+0}' <<<"$
 [ "$lag" -eq 3 ] || fail "expected lag 3 for $group, got $lag: $report"
 
 "$root/tools/kafka" status --dir "$dir" >/dev/null || fail "tools/kafka status says the broker is down"
+# A test broker starts fast: C1 only, unless SIGNPOST_KAFKA_JIT=full (tools/run's; the e2e test
+# checks that one).
+broker_cmdline=$(tr '\0' '\n' <"/proc/$(cat "$dir/node-1/pid")/cmdline")
+grep -qx 'kafka.Kafka' <<<"$broker_cmdline" || fail "node-1's pid is not a broker"
+if [ "${SIGNPOST_KAFKA_JIT:-quick}" = quick ]; then
+  grep -qx -- '-XX:TieredStopAtLevel=1' <<<"$broker_cmdline" || fail "the test broker is not on the quick JIT"
+fi
 echo "kafka tools: kcat listing, produce/consume and consumer-group lag all as expected"
