@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "common/auth/call_authenticator.h"
 #include "common/auth/token_source.h"
+#include "common/events/timestamp.h"
 #include "common/grpc/tls_credentials.h"
 #include "common/process/process_tuning.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
@@ -160,9 +161,7 @@ int main(int argc, char** argv) {
         if (task.kind() != v1::TASK_KIND_FIRST_CONTACT || task.status() != v1::TASK_STATUS_OPEN) {
           continue;
         }
-        ledger.Arrived(task.referral_id(), absl::Now(),
-                       absl::FromUnixSeconds(task.created_at().seconds()) +
-                           absl::Nanoseconds(task.created_at().nanos()));
+        ledger.Arrived(task.referral_id(), absl::Now(), events::FromTimestamp(task.created_at()));
       }
       (void)reader->Finish();
     });
