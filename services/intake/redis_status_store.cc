@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/redis/lua_script.h"
@@ -9,28 +10,37 @@
 namespace signpost::intake {
 namespace {
 
+constexpr char kHistoryField[] = "h:";
+
 std::string StateKey(const std::string& id) { return absl::StrCat("signpost:intake:status:", id); }
-std::string HistoryKey(const std::string& id) {
+// Before the history moved into the status hash, it was a list beside it and the applied event
+// ids a set: both are still read, so a referral recorded then keeps its history and is not
+// recorded twice. Nothing writes them any more.
+std::string LegacyHistoryKey(const std::string& id) {
   return absl::StrCat("signpost:intake:history:", id);
 }
-std::string EventsKey(const std::string& id) { return absl::StrCat("signpost:intake:events:", id); }
+std::string LegacyEventsKey(const std::string& id) {
+  return absl::StrCat("signpost:intake:events:", id);
+}
 
-// KEYS state, history, events; ARGV event id, state, change bytes, updated ms, then attribute
+// KEYS status, legacy events; ARGV event id, state, change bytes, updated ms, then attribute
 // name/value pairs (empty values are skipped). CombineStates in status_projection.cc is the same
 // rule: terminal states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
-// One HSET for all the fields: every write is a command in the append-only file, and this runs
-// for each of a referral's lifecycle events.
+// The event's change is a field of the same hash ("h:" and its event id), so one HSET records
+// everything: every write is a command in the append-only file, and this runs for each of a
+// referral's lifecycle events. An event already there changes nothing.
 const redis::LuaScript& ApplyScript() {
   static const redis::LuaScript kScript(R"lua(
-if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[3])
+local seen = 'h:' .. ARGV[1]
+if redis.call('HEXISTS', KEYS[1], seen) == 1 then return 0 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'state') or '0')
 local new = tonumber(ARGV[2])
 local nxt = cur
 if cur < 7 then
   if new >= 7 or new > cur then nxt = new end
 end
-local fields = {'state', nxt, 'updated_ms', ARGV[4]}
+local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', ARGV[4]}
 for i = 5, #ARGV, 2 do
   if ARGV[i + 1] ~= '' then
     fields[#fields + 1] = ARGV[i]
@@ -46,12 +56,16 @@ return 1
 redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpdate& u) {
   int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
   return {
-      {StateKey(referral_id), HistoryKey(referral_id), EventsKey(referral_id)},
+      {StateKey(referral_id), LegacyEventsKey(referral_id)},
       {u.change.event_id(), std::to_string(u.change.state()), u.change.SerializeAsString(),
        std::to_string(at_ms), "source_system", u.source.source_system(), "source_referral_id",
        u.source.source_referral_id(), "ods", u.referrer_ods_code, "priority",
        u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "closure",
        u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason)}};
+}
+
+absl::Status CorruptHistory(const std::string& referral_id) {
+  return absl::DataLossError(absl::StrCat("status history of ", referral_id, " is corrupt"));
 }
 
 }  // namespace
@@ -78,7 +92,7 @@ absl::Status RedisStatusStore::ApplyMany(
 absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
     const std::string& referral_id) {
   auto replies = redis_.Pipeline(
-      {{"HGETALL", StateKey(referral_id)}, {"LRANGE", HistoryKey(referral_id), "0", "-1"}});
+      {{"HGETALL", StateKey(referral_id)}, {"LRANGE", LegacyHistoryKey(referral_id), "0", "-1"}});
   if (!replies.ok()) return replies.status();
   const auto& fields = (*replies)[0].elements;
   if (fields.empty()) return std::optional<v1::GetReferralResponse>();
@@ -89,17 +103,19 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
     const std::string& value = fields[i + 1].str;
     int64_t number = 0;
     bool numeric = absl::SimpleAtoi(value, &number);
-    if (name == "state" && numeric)
+    if (absl::StartsWith(name, kHistoryField)) {
+      if (!out.add_history()->ParseFromString(value)) return CorruptHistory(referral_id);
+    } else if (name == "state" && numeric) {
       out.set_state(static_cast<v1::ReferralState>(number));
-    else if (name == "source_system")
+    } else if (name == "source_system") {
       out.mutable_source()->set_source_system(value);
-    else if (name == "source_referral_id")
+    } else if (name == "source_referral_id") {
       out.mutable_source()->set_source_referral_id(value);
-    else if (name == "ods")
+    } else if (name == "ods") {
       out.set_referrer_ods_code(value);
-    else if (name == "priority" && numeric)
+    } else if (name == "priority" && numeric) {
       out.set_priority(static_cast<v1::Urgency>(number));
-    else if (name == "closure" && numeric) {
+    } else if (name == "closure" && numeric) {
       out.set_closure_reason(static_cast<v1::ClosureReason>(number));
     } else if (name == "updated_ms" && numeric) {
       out.mutable_updated_at()->set_seconds(number / 1000);
@@ -107,9 +123,7 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
     }
   }
   for (const auto& entry : (*replies)[1].elements) {
-    if (!out.add_history()->ParseFromString(entry.str)) {
-      return absl::DataLossError(absl::StrCat("status history of ", referral_id, " is corrupt"));
-    }
+    if (!out.add_history()->ParseFromString(entry.str)) return CorruptHistory(referral_id);
   }
   // Events from different topics arrive in any order: show the history in time order.
   std::stable_sort(out.mutable_history()->begin(), out.mutable_history()->end(),

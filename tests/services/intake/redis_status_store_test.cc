@@ -100,5 +100,44 @@ TEST_F(RedisStatusStoreTest, AnUnknownReferralHasNoStatus) {
   EXPECT_FALSE(got->has_value());
 }
 
+TEST_F(RedisStatusStoreTest, AReferralIsOneKeyWhateverItsHistory) {
+  // Every key and every write is paid for again in the append-only file and its rewrites.
+  ASSERT_TRUE(store_
+                  ->ApplyMany({{"ref-4", Received("e-received", 100)},
+                               {"ref-4", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)},
+                               {"ref-4", Update("e-assigned", v1::REFERRAL_STATE_ASSIGNED, 102)}})
+                  .ok());
+  auto keys = pool_->Execute({"KEYS", "*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->elements.size(), 1u);
+  EXPECT_EQ(keys->elements[0].str, "signpost:intake:status:ref-4");
+  EXPECT_EQ(Get("ref-4").history_size(), 3);
+}
+
+TEST_F(RedisStatusStoreTest, AReferralRecordedInTheOlderLayoutKeepsItsHistory) {
+  // Written as the store did before the history moved into the status hash.
+  v1::StateChange received;
+  received.set_event_id("e-received");
+  received.set_state(v1::REFERRAL_STATE_RECEIVED);
+  received.mutable_at()->set_seconds(100);
+  ASSERT_TRUE(
+      pool_
+          ->Pipeline({{"HSET", "signpost:intake:status:ref-5", "state", "1", "updated_ms", "100000",
+                       "ods", "B81010"},
+                      {"RPUSH", "signpost:intake:history:ref-5", received.SerializeAsString()},
+                      {"SADD", "signpost:intake:events:ref-5", "e-received"}})
+          .ok());
+  // The same event delivered again is not recorded twice; a new one joins the history.
+  ASSERT_TRUE(store_->Apply("ref-5", Received("e-received", 100)).ok());
+  ASSERT_TRUE(store_->Apply("ref-5", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)).ok());
+
+  v1::GetReferralResponse status = Get("ref-5");
+  EXPECT_EQ(status.state(), v1::REFERRAL_STATE_MATCHED);
+  EXPECT_EQ(status.referrer_ods_code(), "B81010");
+  std::vector<std::string> history;
+  for (const auto& change : status.history()) history.push_back(change.event_id());
+  EXPECT_EQ(history, (std::vector<std::string>{"e-received", "e-matched"}));
+}
+
 }  // namespace
 }  // namespace signpost::intake
