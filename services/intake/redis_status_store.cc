@@ -10,6 +10,7 @@
 namespace signpost::intake {
 namespace {
 
+// The prefix of an event's field in the status hash; ApplyScript writes it as a literal.
 constexpr char kHistoryField[] = "h:";
 
 std::string StateKey(const std::string& id) { return absl::StrCat("signpost:intake:status:", id); }
