@@ -35,6 +35,7 @@ struct MatchingConfig {
   int top_k = 3;
   int max_assured_age_days = 365;
   bool exclude_stale = false;
+  std::string imd_edition = "IoD2025";
 };
 
 int Run(const MatchingConfig& config) {
@@ -119,6 +120,7 @@ int Run(const MatchingConfig& config) {
   options.policy.top_k = config.top_k;
   options.policy.max_assured_age = absl::Hours(24) * config.max_assured_age_days;
   options.policy.exclude_stale = config.exclude_stale;
+  options.policy.imd_edition = config.imd_edition;
   MatchingHandler handler(
       options, directory, **producer, registry, [&follower] { return follower.Ready(); },
       [] { return absl::Now(); });
@@ -186,6 +188,15 @@ int main(int argc, char** argv) {
   app.add_option("--postcodes", config.postcodes,
                  "CSV of postcode,latitude,longitude,lsoa,imd_decile to load into Redis")
       ->envname("SIGNPOST_POSTCODES");
+  app.add_option("--imd-edition", config.imd_edition,
+                 "The IMD edition of the deciles in --postcodes, recorded with a decile matching "
+                 "gives a referral that came without one")
+      ->envname("SIGNPOST_IMD_EDITION")
+      ->check([](const std::string& v) {
+        return v.empty() || v.size() > 20 ? std::string("must be 1 to 20 characters, e.g. IoD2025")
+                                          : std::string();
+      })
+      ->capture_default_str();
   app.add_option("--radius-km", config.radius_km, "How far in-person options may be")
       ->envname("SIGNPOST_MATCH_RADIUS_KM")
       ->check(CLI::Range(0.1, 200.0))

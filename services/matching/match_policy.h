@@ -21,6 +21,10 @@ struct MatchPolicy {
   // offered with a warning in their reasons.
   absl::Duration max_assured_age = absl::Hours(24 * 365);
   bool exclude_stale = false;
+  // The Index of Multiple Deprivation edition of the postcode data's deciles, recorded with a
+  // decile matching derives for a referral that came without one (deciles of two editions rank
+  // different areas and are not compared).
+  std::string imd_edition = "IoD2025";
 
   double RadiusKm(v1::NeedCategory need, bool transport_barrier) const {
     auto it = radius_km.find(need);

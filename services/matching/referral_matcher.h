@@ -26,7 +26,8 @@ struct MatchOutcome {
 };
 
 // Pure: the options for each need (candidates already found near the location, one list per
-// need in the referral's order) and the unmet needs with why, plus the assignment.
+// need in the referral's order) and the unmet needs with why, plus the assignment. The matched
+// referral's profile gains the LSOA and IMD decile of its postcode where the referrer gave none.
 MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLocation& location,
                            const std::vector<std::vector<Candidate>>& candidates_per_need,
                            const Assignment& assignment, const MatchPolicy& policy, absl::Time now);

@@ -114,7 +114,17 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
   }
   Person* person = Find(rid);
   if (person == nullptr) return;  // received before the look-back: not in the funnel
-  if (event.has_referral_matched()) person->assigned = true;
+  if (event.has_referral_matched()) {
+    person->assigned = true;
+    // The decile matching derived from the postcode, for a referral that came without one.
+    int decile = event.referral_matched().referral().profile().imd_decile();
+    if (person->imd_decile == 0 && decile >= 1 && decile <= 10) {
+      person->imd_decile = decile;
+      for (auto& [dimension, group] : person->groups) {
+        if (dimension == "imd_quintile") group = ImdQuintile(decile);
+      }
+    }
+  }
   if (!event.has_case_event()) return;
   const v1::CaseEvent& c = event.case_event();
   if (c.contact_result() == v1::CONTACT_RESULT_REACHED &&

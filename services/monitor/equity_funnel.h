@@ -21,7 +21,8 @@ struct EquityOptions {
 // The equity funnel: who is referred, assigned, contacted, connected, closed with a better
 // wellbeing score, and how long first contact takes, broken down by IMD quintile, age band, sex,
 // ethnic group and each inclusion (PLUS) group. It reads the person's profile from the received
-// event and keeps only the groups they belong to, never who they are. No I/O.
+// event (and the IMD decile matching derived, when the referrer sent none, from the matched one)
+// and keeps only the groups they belong to, never who they are. No I/O.
 class EquityFunnelBook {
  public:
   explicit EquityFunnelBook(EquityOptions options = {});

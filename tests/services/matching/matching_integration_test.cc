@@ -63,7 +63,8 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
         std::vector<std::string>{
             "--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
             redis_.address(), "--metrics-listen", "127.0.0.1:0", "--postcodes",
-            std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv"});
+            std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv",
+            "--imd-edition", "IoD2019"});
     ASSERT_TRUE(matching_->Start().ok());
   }
   void TearDown() override {
@@ -180,6 +181,10 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     EXPECT_EQ(m.link_worker_id(), "lw-pl");  // speaks Polish
     EXPECT_EQ(m.network_id(), "pcn-leeds-west");
     EXPECT_EQ(m.location_basis(), "postcode");
+    // Sent without a decile: LS6 1BD's, from the postcode data, with its edition.
+    EXPECT_EQ(m.referral().profile().lsoa_code(), "E01011352");
+    EXPECT_EQ(m.referral().profile().imd_decile(), 2);
+    EXPECT_EQ(m.referral().profile().imd_edition(), "IoD2019");
   }
 
   std::unique_ptr<kafka::KafkaProducer> producer_;

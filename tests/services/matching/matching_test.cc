@@ -336,5 +336,52 @@ TEST(ReferralMatcherTest, OptionsPerNeedAndUnmetNeedsWithWhy) {
   EXPECT_THAT(outcome.unmet[1].reasons(), ElementsAre("none within reach"));
 }
 
+// The equity reports read deprivation from the matched referral: a referral that came without a
+// decile gets its postcode's, with the edition of the postcode data; one that came with a decile,
+// or that was located only by its district, keeps what the referrer sent.
+TEST(ReferralMatcherTest, ThePostcodesDecileCompletesAProfileThatHasNone) {
+  Assignment assignment{"lw-1", "pcn-leeds-west", {"lowest open caseload (0)"}};
+  PersonLocation postcode{PersonLocation::Basis::kPostcode, {}, "E01011000", 2};
+  MatchPolicy policy;
+  policy.imd_edition = "IoD2019";
+  auto match = [&](const v1::PersonProfile& profile, const PersonLocation& location) {
+    v1::ReferralReceived received;
+    *received.mutable_referral()->mutable_profile() = profile;
+    received.mutable_referral()->add_needs()->set_category(v1::NEED_CATEGORY_PHYSICAL_ACTIVITY);
+    return MatchReferral(received, location, {{}}, assignment, policy, Now())
+        .matched.referral()
+        .profile();
+  };
+
+  v1::PersonProfile derived = match(Adult(), postcode);
+  EXPECT_EQ(derived.lsoa_code(), "E01011000");
+  EXPECT_EQ(derived.imd_decile(), 2);
+  EXPECT_EQ(derived.imd_edition(), "IoD2019");
+  EXPECT_EQ(derived.age_years(), Adult().age_years());
+
+  v1::PersonProfile sent = Adult();
+  sent.set_lsoa_code("E01011001");
+  sent.set_imd_decile(7);
+  sent.set_imd_edition("IoD2025");
+  v1::PersonProfile kept = match(sent, postcode);
+  EXPECT_EQ(kept.lsoa_code(), "E01011001");
+  EXPECT_EQ(kept.imd_decile(), 7);
+  EXPECT_EQ(kept.imd_edition(), "IoD2025");
+
+  // Another LSOA named by the referrer: the postcode's decile belongs to a different area.
+  v1::PersonProfile other_area = Adult();
+  other_area.set_lsoa_code("E01011001");
+  EXPECT_EQ(match(other_area, postcode).imd_decile(), 0);
+
+  PersonLocation district{PersonLocation::Basis::kDistrict, {}, "E01011000", 2};
+  v1::PersonProfile by_district = match(Adult(), district);
+  EXPECT_EQ(by_district.imd_decile(), 0);
+  EXPECT_TRUE(by_district.lsoa_code().empty());
+  EXPECT_TRUE(by_district.imd_edition().empty());
+
+  PersonLocation no_decile{PersonLocation::Basis::kPostcode, {}, "E01011000", 0};
+  EXPECT_EQ(match(Adult(), no_decile).imd_decile(), 0);
+}
+
 }  // namespace
 }  // namespace signpost::matching

@@ -390,5 +390,47 @@ TEST(EquityFunnelTest, FunnelByGroupWithSmallNumbersWithheld) {
   EXPECT_DOUBLE_EQ(funnel.core20_share_of_population(), 0.25);
 }
 
+// GP systems often send no decile; matching derives one from the postcode and the funnel takes
+// it from the matched event. What the referrer sent is never replaced.
+TEST(EquityFunnelTest, ADecileFromMatchingPlacesAReferralThatCameWithout) {
+  EquityFunnelBook book({/*core20_share_of_population=*/0.2, /*suppress_below=*/1});
+  const absl::Time t0 = absl::FromUnixSeconds(1795440000);
+  auto observe = [&](v1::Event e, const std::string& rid, absl::Time at) {
+    events::Seal(e, rid, "test", at);
+    book.Observe(e);
+  };
+  auto matched_with = [](int decile) {
+    v1::Event matched;
+    matched.mutable_referral_matched()->mutable_referral()->mutable_profile()->set_imd_decile(
+        decile);
+    return matched;
+  };
+  // r0: no decile sent, matching found decile 1. r1: decile 9 sent, a matched event saying 2
+  // does not move it. r2: no decile anywhere.
+  for (int i = 0; i < 3; ++i) {
+    v1::Event received;
+    if (i == 1) {
+      received.mutable_referral_received()->mutable_referral()->mutable_profile()->set_imd_decile(
+          9);
+    } else {
+      received.mutable_referral_received();
+    }
+    observe(received, "r" + std::to_string(i), t0);
+  }
+  observe(matched_with(1), "r0", t0 + absl::Minutes(1));
+  observe(matched_with(2), "r1", t0 + absl::Minutes(1));
+  observe(matched_with(0), "r2", t0 + absl::Minutes(1));
+
+  v1::EquityFunnel funnel = book.Funnel();
+  std::map<std::string, v1::FunnelCell> cells;
+  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].assigned(), 1);
+  EXPECT_EQ(cells["imd_quintile/5 (least deprived)"].referred(), 1);
+  EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
+  EXPECT_EQ(cells.count("imd_quintile/2"), 0u);
+  EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 1.0 / 2.0);
+}
+
 }  // namespace
 }  // namespace signpost::monitor
