@@ -104,6 +104,10 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
           {"inclusion_group", EnumName(v1::InclusionGroup_Name(static_cast<v1::InclusionGroup>(g)),
                                        "INCLUSION_GROUP_")});
     }
+    if (auto early = early_matches_.find(rid); early != early_matches_.end()) {
+      ApplyMatch(person, early->second);
+      early_matches_.erase(early);
+    }
     people_.emplace(rid, std::move(person));
     order_.push_back(rid);
     if (order_.size() > options_.referrals) {
@@ -113,18 +117,20 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
     return;
   }
   Person* person = Find(rid);
-  if (person == nullptr) return;  // received before the look-back: not in the funnel
   if (event.has_referral_matched()) {
-    person->assigned = true;
-    // The decile matching derived from the postcode, for a referral that came without one.
     int decile = event.referral_matched().referral().profile().imd_decile();
-    if (person->imd_decile == 0 && decile >= 1 && decile <= 10) {
-      person->imd_decile = decile;
-      for (auto& [dimension, group] : person->groups) {
-        if (dimension == "imd_quintile") group = ImdQuintile(decile);
+    if (person != nullptr) {
+      ApplyMatch(*person, decile);
+    } else if (early_matches_.emplace(rid, decile).second) {
+      early_order_.push_back(rid);
+      if (early_order_.size() > options_.referrals) {
+        early_matches_.erase(early_order_.front());
+        early_order_.pop_front();
       }
     }
+    return;
   }
+  if (person == nullptr) return;  // received before the look-back: not in the funnel
   if (!event.has_case_event()) return;
   const v1::CaseEvent& c = event.case_event();
   if (c.contact_result() == v1::CONTACT_RESULT_REACHED &&
@@ -145,6 +151,17 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
   }
   if (c.to_state() == v1::CASE_STATE_CLOSED && c.from_state() != c.to_state()) {
     person->closed = true;
+  }
+}
+
+void EquityFunnelBook::ApplyMatch(Person& person, int derived_decile) {
+  person.assigned = true;
+  // The decile matching derived from the postcode, for a referral that came without one.
+  if (person.imd_decile == 0 && derived_decile >= 1 && derived_decile <= 10) {
+    person.imd_decile = derived_decile;
+    for (auto& [dimension, group] : person.groups) {
+      if (dimension == "imd_quintile") group = ImdQuintile(derived_decile);
+    }
   }
 }
 

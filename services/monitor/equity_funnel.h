@@ -41,11 +41,16 @@ class EquityFunnelBook {
     double baseline = 0, latest = 0;
   };
   Person* Find(const std::string& referral_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void ApplyMatch(Person& person, int derived_decile);
 
   EquityOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, Person> people_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+  // Each topic is read on its own, so a referral's match can be read before its receipt: the
+  // match's decile waits here for it (the oldest forgotten past options_.referrals).
+  std::map<std::string, int> early_matches_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> early_order_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace signpost::monitor

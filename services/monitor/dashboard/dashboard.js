@@ -13,6 +13,7 @@ function el(tag, attrs = {}, text) {
 }
 function s(tag, attrs, text) { return el(tag, { ...attrs, svg: true }, text); }
 function num(v) { return Number(v || 0); }
+function plural(v, one, many = one + "s") { const n = num(v); return `${n} ${n === 1 ? one : many}`; }
 function rate(v) { const r = num(v); return r >= 10 ? r.toFixed(0) : r.toFixed(2); }
 function secs(v) {
   const t = num(v);
@@ -99,8 +100,8 @@ function drawAlerts(flows) {
       `First-contact deadlines: ${breaches} breached, ${risk} at risk.`));
   }
   box.append(el("div", { class: "note", "data-note": "people" },
-    `${num(flows.repeatReferrals)} referrals of people already referred; ` +
-    `${num(flows.personalDataDeliveries)} deliveries of personal details to link workers (audited).`));
+    `${plural(flows.repeatReferrals, "referral")} of people already referred; ` +
+    `${plural(flows.personalDataDeliveries, "delivery", "deliveries")} of personal details to link workers (audited).`));
 }
 
 function fillTable(id, rows) {

@@ -406,7 +406,7 @@ TEST(EquityFunnelTest, ADecileFromMatchingPlacesAReferralThatCameWithout) {
     return matched;
   };
   // r0: no decile sent, matching found decile 1. r1: decile 9 sent, a matched event saying 2
-  // does not move it. r2: no decile anywhere.
+  // does not move it. r2: no decile anywhere. Each is assigned.
   for (int i = 0; i < 3; ++i) {
     v1::Event received;
     if (i == 1) {
@@ -420,16 +420,23 @@ TEST(EquityFunnelTest, ADecileFromMatchingPlacesAReferralThatCameWithout) {
   observe(matched_with(1), "r0", t0 + absl::Minutes(1));
   observe(matched_with(2), "r1", t0 + absl::Minutes(1));
   observe(matched_with(0), "r2", t0 + absl::Minutes(1));
+  // r3: its match read before its receipt (each topic is read on its own) still counts.
+  observe(matched_with(1), "r3", t0 + absl::Minutes(1));
+  v1::Event late_received;
+  late_received.mutable_referral_received();
+  observe(late_received, "r3", t0);
 
   v1::EquityFunnel funnel = book.Funnel();
   std::map<std::string, v1::FunnelCell> cells;
   for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
-  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
-  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].assigned(), 1);
+  EXPECT_EQ(cells["all/all"].referred(), 4);
+  EXPECT_EQ(cells["all/all"].assigned(), 4);
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 2);
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].assigned(), 2);
   EXPECT_EQ(cells["imd_quintile/5 (least deprived)"].referred(), 1);
   EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
   EXPECT_EQ(cells.count("imd_quintile/2"), 0u);
-  EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 1.0 / 2.0);
+  EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 2.0 / 3.0);
 }
 
 }  // namespace
