@@ -28,6 +28,9 @@ try {
   if (nodes !== 7) fail(`the pipeline has ${nodes} nodes, expected 7`);
   const edges = await page.locator("#pipeline g.edge").count();
   if (edges !== 6) fail(`the pipeline has ${edges} edges, expected 6`);
+  // Four edges are read by a consumer group; the link workers' tasks and the unmet needs are not.
+  const lagLabels = await page.locator("#pipeline g.edge text.lag").count();
+  if (lagLabels !== 4) fail(`${lagLabels} edges show a consumer group's lag, expected 4`);
   const bars = await page.locator("#funnel g[data-stage]").count();
   if (bars !== 6) fail(`the funnel has ${bars} stages, expected 6`);
 

@@ -31,9 +31,12 @@ function topicRates(flows) {
   return out;
 }
 function lagOf(flows, group, topic) {
-  for (const g of flows.groups || []) if (g.group === group && g.topic === topic) return num(g.totalLag);
-  return 0;
+  for (const g of flows.groups || []) if (g.group === group && g.topic === topic) return g;
+  return {};
 }
+// A consumer that gathers its fetches (up to half a second) always shows a few hundred messages of
+// lag at a busy rate: an edge is lagging when its oldest message has waited this long.
+const LAGGING_SECONDS = 5;
 
 // GP systems -> intake -> matching -> follow-up -> link workers, with side exits.
 function drawPipeline(flows) {
@@ -55,8 +58,9 @@ function drawPipeline(flows) {
     ["gp", "intake", "signpost.referral.submitted", "signpost-intake-submissions"],
     ["intake", "matching", "signpost.referral.received", "signpost-matching"],
     ["matching", "followup", "signpost.referral.matched", "signpost-followup"],
-    ["followup", "workers", "signpost.followup.events", "signpost-intake-status"],
-    ["intake", "rejected", "signpost.referral.rejected", "signpost-followup"],
+    // Link workers' apps take tasks from follow-up's task feeds, not from a topic: no lag here.
+    ["followup", "workers", "signpost.followup.events", ""],
+    ["intake", "rejected", "signpost.referral.rejected", "signpost-followup-withdrawals"],
     ["matching", "unmet", "signpost.need.unmet", ""],
   ];
   for (const [from, to, topic, group] of edges) {
@@ -64,8 +68,10 @@ function drawPipeline(flows) {
     const vertical = y1 !== y2;
     const a = vertical ? [x1 + W / 2, y1 + 50] : [x1 + W, y1 + 25];
     const b = vertical ? [x2 + W / 2, y2] : [x2, y2 + 25];
-    const lag = group ? lagOf(flows, group, topic) : 0;
-    const g = s("g", { class: "edge" + (lag > 100 ? " lagging" : ""), "data-topic": topic });
+    const consumer = group ? lagOf(flows, group, topic) : {};
+    const lag = num(consumer.totalLag);
+    const lagging = lag > 0 && num(consumer.oldestWaitingSeconds) > LAGGING_SECONDS;
+    const g = s("g", { class: "edge" + (lagging ? " lagging" : ""), "data-topic": topic });
     g.append(s("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1] }));
     const r = rates[topic] || {};
     const tx = vertical ? a[0] + 50 : (a[0] + b[0]) / 2, ty = vertical ? (a[1] + b[1]) / 2 - 10 : a[1] - 8;
