@@ -61,7 +61,9 @@ redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpd
       {u.change.event_id(), std::to_string(u.change.state()), u.change.SerializeAsString(),
        std::to_string(at_ms), "source_system", u.source.source_system(), "source_referral_id",
        u.source.source_referral_id(), "ods", u.referrer_ods_code, "priority",
-       u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "closure",
+       u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "raised_priority",
+       u.raised_priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.raised_priority),
+       "closure",
        u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason)}};
 }
 
@@ -99,6 +101,7 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
   if (fields.empty()) return std::optional<v1::GetReferralResponse>();
   v1::GetReferralResponse out;
   out.set_referral_id(referral_id);
+  int64_t raised_priority = v1::URGENCY_UNSPECIFIED;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string& name = fields[i].str;
     const std::string& value = fields[i + 1].str;
@@ -116,12 +119,17 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
       out.set_referrer_ods_code(value);
     } else if (name == "priority" && numeric) {
       out.set_priority(static_cast<v1::Urgency>(number));
+    } else if (name == "raised_priority" && numeric) {
+      raised_priority = number;
     } else if (name == "closure" && numeric) {
       out.set_closure_reason(static_cast<v1::ClosureReason>(number));
     } else if (name == "updated_ms" && numeric) {
       out.mutable_updated_at()->set_seconds(number / 1000);
       out.mutable_updated_at()->set_nanos(static_cast<int32_t>(number % 1000) * 1000000);
     }
+  }
+  if (raised_priority > out.priority() && v1::Urgency_IsValid(static_cast<int>(raised_priority))) {
+    out.set_priority(static_cast<v1::Urgency>(raised_priority));
   }
   for (const auto& entry : (*replies)[1].elements) {
     if (!out.add_history()->ParseFromString(entry.str)) return CorruptHistory(referral_id);

@@ -1,6 +1,7 @@
 #include "services/intake/status_projection.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace signpost::intake {
 namespace {
@@ -71,6 +72,11 @@ std::optional<StatusUpdate> ProjectStatus(const v1::Event& event) {
       change.set_state(v1::REFERRAL_STATE_MATCHED);
       change.set_detail(absl::StrCat(options, " options for ", matched.needs_size(),
                                      " needs; link worker ", matched.link_worker_id()));
+      if (!matched.priority_reasons().empty()) {
+        update.raised_priority = matched.priority();
+        absl::StrAppend(change.mutable_detail(),
+                        "; priority: ", absl::StrJoin(matched.priority_reasons(), "; "));
+      }
       return update;
     }
     case v1::Event::kCaseEvent: {

@@ -14,6 +14,9 @@ struct StatusUpdate {
   v1::SourceReference source;
   std::string referrer_ods_code;
   v1::Urgency priority = v1::URGENCY_UNSPECIFIED;
+  // Priority raised by matching (a Core20 decile it derived from the postcode): the referral's
+  // priority from then on, in whichever order its received and matched events are applied.
+  v1::Urgency raised_priority = v1::URGENCY_UNSPECIFIED;
   v1::ClosureReason closure_reason = v1::CLOSURE_REASON_UNSPECIFIED;
 };
 

@@ -36,6 +36,7 @@ struct MatchingConfig {
   int max_assured_age_days = 365;
   bool exclude_stale = false;
   std::string imd_edition = "IoD2025";
+  std::vector<int> priority_imd_deciles = {1, 2};
 };
 
 int Run(const MatchingConfig& config) {
@@ -121,6 +122,8 @@ int Run(const MatchingConfig& config) {
   options.policy.max_assured_age = absl::Hours(24) * config.max_assured_age_days;
   options.policy.exclude_stale = config.exclude_stale;
   options.policy.imd_edition = config.imd_edition;
+  options.policy.priority_imd_deciles = {config.priority_imd_deciles.begin(),
+                                         config.priority_imd_deciles.end()};
   MatchingHandler handler(
       options, directory, **producer, registry, [&follower] { return follower.Ready(); },
       [] { return absl::Now(); });
@@ -196,6 +199,13 @@ int main(int argc, char** argv) {
         return v.empty() || v.size() > 20 ? std::string("must be 1 to 20 characters, e.g. IoD2025")
                                           : std::string();
       })
+      ->capture_default_str();
+  // The same setting as intake's: one variable for both services.
+  app.add_option("--priority-imd-deciles", config.priority_imd_deciles,
+                 "IMD deciles flagged priority (Core20) when matching derives the decile")
+      ->envname("SIGNPOST_PRIORITY_IMD_DECILES")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 10))
       ->capture_default_str();
   app.add_option("--radius-km", config.radius_km, "How far in-person options may be")
       ->envname("SIGNPOST_MATCH_RADIUS_KM")

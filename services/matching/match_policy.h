@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct MatchPolicy {
   // decile matching derives for a referral that came without one (deciles of two editions rank
   // different areas and are not compared).
   std::string imd_edition = "IoD2025";
+  // Deciles that make a referral priority (Core20), as intake's policy: a referral intake could
+  // not triage by deprivation (no decile sent) is raised when its derived decile is one of these.
+  std::set<int> priority_imd_deciles = {1, 2};
 
   double RadiusKm(v1::NeedCategory need, bool transport_barrier) const {
     auto it = radius_km.find(need);

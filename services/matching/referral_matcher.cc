@@ -67,6 +67,12 @@ MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLoc
         profile->lsoa_code() == location.lsoa_code) {
       profile->set_imd_decile(location.imd_decile);
       profile->set_imd_edition(policy.imd_edition);
+      if (policy.priority_imd_deciles.contains(location.imd_decile) &&
+          matched.priority() != v1::URGENCY_PRIORITY) {
+        matched.set_priority(v1::URGENCY_PRIORITY);
+        matched.add_priority_reasons(absl::StrCat("Core20: IMD decile ", location.imd_decile, " (",
+                                                  policy.imd_edition, ", from the postcode)"));
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -83,6 +84,8 @@ class InMemoryStatusStore final : public StatusStore {
     if (!u.source.source_system().empty()) *s.mutable_source() = u.source;
     if (!u.referrer_ods_code.empty()) s.set_referrer_ods_code(u.referrer_ods_code);
     if (u.priority != v1::URGENCY_UNSPECIFIED) s.set_priority(u.priority);
+    raised_[referral_id] = std::max(raised_[referral_id], u.raised_priority);
+    if (raised_[referral_id] > s.priority()) s.set_priority(raised_[referral_id]);
     return absl::OkStatus();
   }
   absl::StatusOr<std::optional<v1::GetReferralResponse>> Get(
@@ -97,6 +100,7 @@ class InMemoryStatusStore final : public StatusStore {
   absl::Mutex mu_;
   std::map<std::string, v1::GetReferralResponse> statuses_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::set<std::string>> seen_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::Urgency> raised_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace signpost::intake::testing

@@ -70,6 +70,25 @@ TEST_F(RedisStatusStoreTest, KeepsTheAttributesOfTheFirstEventAndTheStateOfTheFu
   EXPECT_EQ(status.history(1).event_id(), "e-matched");
 }
 
+// Matching raises the priority of a referral intake triaged as routine (a Core20 decile derived
+// from its postcode); the received event, applied before or after, does not lower it again.
+TEST_F(RedisStatusStoreTest, APriorityRaisedByMatchingHoldsWhateverTheOrder) {
+  StatusUpdate received = Received("e-received", 100);
+  received.priority = v1::URGENCY_ROUTINE;
+  StatusUpdate matched = Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101);
+  matched.raised_priority = v1::URGENCY_PRIORITY;
+
+  ASSERT_TRUE(store_->Apply("ref-late", received).ok());
+  EXPECT_EQ(Get("ref-late").priority(), v1::URGENCY_ROUTINE);
+  ASSERT_TRUE(store_->Apply("ref-late", matched).ok());
+  EXPECT_EQ(Get("ref-late").priority(), v1::URGENCY_PRIORITY);
+
+  ASSERT_TRUE(store_->Apply("ref-early", matched).ok());
+  ASSERT_TRUE(store_->Apply("ref-early", received).ok());
+  EXPECT_EQ(Get("ref-early").priority(), v1::URGENCY_PRIORITY);
+  EXPECT_EQ(Get("ref-early").source().source_referral_id(), "EMIS-0042");
+}
+
 TEST_F(RedisStatusStoreTest, OutOfOrderAndRepeatedEventsNeverMoveBackNorRepeatHistory) {
   StatusUpdate closed = Update("e-closed", v1::REFERRAL_STATE_CLOSED, 300);
   closed.closure_reason = v1::CLOSURE_REASON_COMPLETED;

@@ -43,7 +43,20 @@ TEST(StatusProjectionTest, LifecycleEventsMapToReferralStates) {
 
   v1::Event matched;
   matched.mutable_referral_matched()->set_link_worker_id("lw-7");
+  matched.mutable_referral_matched()->set_priority(v1::URGENCY_ROUTINE);
   EXPECT_EQ(ProjectStatus(matched)->change.state(), v1::REFERRAL_STATE_MATCHED);
+  EXPECT_EQ(ProjectStatus(matched)->raised_priority, v1::URGENCY_UNSPECIFIED);
+  // Matching raised it (a Core20 decile from the postcode): the view's priority follows, and the
+  // step says why.
+  matched.mutable_referral_matched()->set_priority(v1::URGENCY_PRIORITY);
+  matched.mutable_referral_matched()->add_priority_reasons(
+      "Core20: IMD decile 1 (IoD2025, from the postcode)");
+  auto raised = ProjectStatus(matched);
+  EXPECT_EQ(raised->raised_priority, v1::URGENCY_PRIORITY);
+  EXPECT_EQ(raised->priority, v1::URGENCY_UNSPECIFIED);
+  EXPECT_EQ(raised->change.detail(),
+            "0 options for 0 needs; link worker lw-7; priority: Core20: IMD decile 1 (IoD2025, "
+            "from the postcode)");
 
   v1::Event closed = CaseMovedTo(v1::CASE_STATE_CLOSED);
   closed.mutable_case_event()->set_closure_reason(v1::CLOSURE_REASON_COMPLETED);

@@ -64,7 +64,7 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
             "--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
             redis_.address(), "--metrics-listen", "127.0.0.1:0", "--postcodes",
             std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv",
-            "--imd-edition", "IoD2019"});
+            "--imd-edition", "IoD2019", "--priority-imd-deciles", "1,2"});
     ASSERT_TRUE(matching_->Start().ok());
   }
   void TearDown() override {
@@ -185,6 +185,10 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     EXPECT_EQ(m.referral().profile().lsoa_code(), "E01011352");
     EXPECT_EQ(m.referral().profile().imd_decile(), 2);
     EXPECT_EQ(m.referral().profile().imd_edition(), "IoD2019");
+    // Decile 2 is Core20: routine at intake (no decile sent), priority from here on.
+    EXPECT_EQ(m.priority(), v1::URGENCY_PRIORITY);
+    EXPECT_THAT(m.priority_reasons(),
+                ::testing::ElementsAre("Core20: IMD decile 2 (IoD2019, from the postcode)"));
   }
 
   std::unique_ptr<kafka::KafkaProducer> producer_;

@@ -383,5 +383,43 @@ TEST(ReferralMatcherTest, ThePostcodesDecileCompletesAProfileThatHasNone) {
   EXPECT_EQ(match(Adult(), no_decile).imd_decile(), 0);
 }
 
+// Intake triages Core20 by the decile the referrer sent; for one sent without, the derived decile
+// raises the priority (and with it follow-up's first-contact deadline), saying why.
+TEST(ReferralMatcherTest, ADerivedCore20DecileRaisesPriority) {
+  Assignment assignment{"lw-1", "pcn-leeds-west", {"lowest open caseload (0)"}};
+  MatchPolicy policy;
+  policy.imd_edition = "IoD2019";
+  auto match = [&](const v1::PersonProfile& profile, int decile, v1::Urgency triaged) {
+    v1::ReferralReceived received;
+    *received.mutable_referral()->mutable_profile() = profile;
+    received.set_priority(triaged);
+    PersonLocation location{PersonLocation::Basis::kPostcode, {}, "E01011000", decile};
+    return MatchReferral(received, location, {}, assignment, policy, Now()).matched;
+  };
+
+  v1::ReferralMatched core20 = match(Adult(), 2, v1::URGENCY_ROUTINE);
+  EXPECT_EQ(core20.priority(), v1::URGENCY_PRIORITY);
+  EXPECT_THAT(core20.priority_reasons(),
+              ElementsAre("Core20: IMD decile 2 (IoD2019, from the postcode)"));
+
+  v1::ReferralMatched not_core20 = match(Adult(), 3, v1::URGENCY_ROUTINE);
+  EXPECT_EQ(not_core20.priority(), v1::URGENCY_ROUTINE);
+  EXPECT_TRUE(not_core20.priority_reasons().empty());
+
+  // Already priority at intake: nothing to raise.
+  v1::ReferralMatched already = match(Adult(), 1, v1::URGENCY_PRIORITY);
+  EXPECT_EQ(already.priority(), v1::URGENCY_PRIORITY);
+  EXPECT_TRUE(already.priority_reasons().empty());
+
+  // The referrer sent a decile: intake triaged by it, and the postcode's does not override it.
+  v1::PersonProfile sent = Adult();
+  sent.set_imd_decile(6);
+  sent.set_imd_edition("IoD2025");
+  EXPECT_EQ(match(sent, 1, v1::URGENCY_ROUTINE).priority(), v1::URGENCY_ROUTINE);
+
+  policy.priority_imd_deciles = {1, 2, 3};
+  EXPECT_EQ(match(Adult(), 3, v1::URGENCY_ROUTINE).priority(), v1::URGENCY_PRIORITY);
+}
+
 }  // namespace
 }  // namespace signpost::matching
