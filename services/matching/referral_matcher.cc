@@ -58,13 +58,14 @@ MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLoc
   if (location.basis != PersonLocation::Basis::kNone) *matched.mutable_location() = location.point;
   // GP systems often send no deprivation decile. The home postcode gives one (postcode -> LSOA ->
   // IMD decile), so the equity reports and everything after matching see Core20 either way. A
-  // district's figures describe no one's area, what the referrer sent is kept, and a decile is
-  // taken only for the LSOA the referral names (a decile belongs to its LSOA).
-  if (location.basis == PersonLocation::Basis::kPostcode) {
-    v1::PersonProfile* profile = matched.mutable_referral()->mutable_profile();
+  // district's figures describe no one's area, what the referrer sent is kept, and the two are
+  // taken together: a decile belongs to its LSOA, so none is taken for another LSOA the referral
+  // names, and no LSOA is added beside a decile the referrer sent.
+  v1::PersonProfile* profile = matched.mutable_referral()->mutable_profile();
+  if (location.basis == PersonLocation::Basis::kPostcode && profile->imd_decile() == 0 &&
+      (profile->lsoa_code().empty() || profile->lsoa_code() == location.lsoa_code)) {
     if (profile->lsoa_code().empty()) profile->set_lsoa_code(location.lsoa_code);
-    if (profile->imd_decile() == 0 && location.imd_decile >= 1 && location.imd_decile <= 10 &&
-        profile->lsoa_code() == location.lsoa_code) {
+    if (location.imd_decile >= 1 && location.imd_decile <= 10) {
       profile->set_imd_decile(location.imd_decile);
       profile->set_imd_edition(policy.imd_edition);
       if (policy.priority_imd_deciles.contains(location.imd_decile) &&

@@ -105,7 +105,7 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
                                        "INCLUSION_GROUP_")});
     }
     if (auto early = early_matches_.find(rid); early != early_matches_.end()) {
-      ApplyMatch(person, early->second);
+      ApplyMatch(person, early->second.decile);
       early_matches_.erase(early);
     }
     people_.emplace(rid, std::move(person));
@@ -121,10 +121,16 @@ void EquityFunnelBook::Observe(const v1::Event& event) {
     int decile = event.referral_matched().referral().profile().imd_decile();
     if (person != nullptr) {
       ApplyMatch(*person, decile);
-    } else if (early_matches_.emplace(rid, decile).second) {
-      early_order_.push_back(rid);
+    } else if (auto [early, fresh] =
+                   early_matches_.try_emplace(rid, EarlyMatch{decile, ++early_numbered_});
+               fresh) {
+      early_order_.emplace_back(rid, early->second.number);
       if (early_order_.size() > options_.referrals) {
-        early_matches_.erase(early_order_.front());
+        const auto& [oldest, number] = early_order_.front();
+        auto waiting = early_matches_.find(oldest);
+        if (waiting != early_matches_.end() && waiting->second.number == number) {
+          early_matches_.erase(waiting);
+        }
         early_order_.pop_front();
       }
     }

@@ -48,9 +48,16 @@ class EquityFunnelBook {
   std::map<std::string, Person> people_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
   // Each topic is read on its own, so a referral's match can be read before its receipt: the
-  // match's decile waits here for it (the oldest forgotten past options_.referrals).
-  std::map<std::string, int> early_matches_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> early_order_ ABSL_GUARDED_BY(mu_);
+  // match's decile waits here for it. The order holds every match that came early, used or not,
+  // and its oldest are forgotten past options_.referrals; a number tells an entry from a later
+  // one of the same referral (a match redelivered after its referral left the funnel).
+  struct EarlyMatch {
+    int decile = 0;
+    uint64_t number = 0;
+  };
+  std::map<std::string, EarlyMatch> early_matches_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<std::string, uint64_t>> early_order_ ABSL_GUARDED_BY(mu_);
+  uint64_t early_numbered_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace signpost::monitor

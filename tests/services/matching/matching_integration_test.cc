@@ -185,7 +185,7 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     EXPECT_EQ(m.referral().profile().lsoa_code(), "E01011352");
     EXPECT_EQ(m.referral().profile().imd_decile(), 2);
     EXPECT_EQ(m.referral().profile().imd_edition(), "IoD2019");
-    // Decile 2 is Core20: routine at intake (no decile sent), priority from here on.
+    // Decile 2 is Core20: not priority at intake (no decile sent), priority from here on.
     EXPECT_EQ(m.priority(), v1::URGENCY_PRIORITY);
     EXPECT_THAT(m.priority_reasons(),
                 ::testing::ElementsAre("Core20: IMD decile 2 (IoD2019, from the postcode)"));

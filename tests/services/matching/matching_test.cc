@@ -368,6 +368,13 @@ TEST(ReferralMatcherTest, ThePostcodesDecileCompletesAProfileThatHasNone) {
   EXPECT_EQ(kept.imd_decile(), 7);
   EXPECT_EQ(kept.imd_edition(), "IoD2025");
 
+  // A decile sent without its LSOA: the postcode's LSOA may be another area's, so none is added.
+  v1::PersonProfile decile_only = Adult();
+  decile_only.set_imd_decile(7);
+  decile_only.set_imd_edition("IoD2025");
+  EXPECT_TRUE(match(decile_only, postcode).lsoa_code().empty());
+  EXPECT_EQ(match(decile_only, postcode).imd_decile(), 7);
+
   // Another LSOA named by the referrer: the postcode's decile belongs to a different area.
   v1::PersonProfile other_area = Adult();
   other_area.set_lsoa_code("E01011001");

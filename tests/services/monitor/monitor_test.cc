@@ -289,6 +289,32 @@ TEST(GapReportTest, UnmetNeedsByDistrictAndCategoryOverAPeriodAsJsonAndCsv) {
   EXPECT_EQ(gaps.Report(backwards, d3).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Matches that wait for their receipt are bounded as the funnel is: past the bound the oldest is
+// forgotten (its referral then counts as not assigned), the newer ones still count.
+TEST(EquityFunnelTest, EarlyMatchesAreBounded) {
+  EquityFunnelBook book({/*core20_share_of_population=*/0.2, /*suppress_below=*/1,
+                         /*referrals=*/2});
+  const absl::Time t0 = absl::FromUnixSeconds(1795440000);
+  auto observe = [&](v1::Event e, const std::string& rid) {
+    events::Seal(e, rid, "test", t0);
+    book.Observe(e);
+  };
+  v1::Event matched;
+  matched.mutable_referral_matched()->mutable_referral()->mutable_profile()->set_imd_decile(1);
+  v1::Event received;
+  received.mutable_referral_received();
+  for (const char* rid : {"r0", "r1", "r2"}) observe(matched, rid);
+  for (const char* rid : {"r0", "r2"}) observe(received, rid);
+
+  v1::EquityFunnel funnel = book.Funnel();
+  std::map<std::string, v1::FunnelCell> cells;
+  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  EXPECT_EQ(cells["all/all"].referred(), 2);
+  EXPECT_EQ(cells["all/all"].assigned(), 1);
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
+  EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
+}
+
 }  // namespace
 }  // namespace signpost::monitor
 
