@@ -8,6 +8,13 @@
 namespace signpost::monitor {
 namespace {
 
+// The funnel's cells by "dimension/group".
+std::map<std::string, v1::FunnelCell> CellsOf(const v1::EquityFunnel& funnel) {
+  std::map<std::string, v1::FunnelCell> cells;
+  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  return cells;
+}
+
 const absl::Time kNow = absl::FromUnixSeconds(1795440000);
 
 kafka::ConsumedMessage Message(const std::string& topic, absl::Time at, std::string value,
@@ -289,32 +296,6 @@ TEST(GapReportTest, UnmetNeedsByDistrictAndCategoryOverAPeriodAsJsonAndCsv) {
   EXPECT_EQ(gaps.Report(backwards, d3).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// Matches that wait for their receipt are bounded as the funnel is: past the bound the oldest is
-// forgotten (its referral then counts as not assigned), the newer ones still count.
-TEST(EquityFunnelTest, EarlyMatchesAreBounded) {
-  EquityFunnelBook book({/*core20_share_of_population=*/0.2, /*suppress_below=*/1,
-                         /*referrals=*/2});
-  const absl::Time t0 = absl::FromUnixSeconds(1795440000);
-  auto observe = [&](v1::Event e, const std::string& rid) {
-    events::Seal(e, rid, "test", t0);
-    book.Observe(e);
-  };
-  v1::Event matched;
-  matched.mutable_referral_matched()->mutable_referral()->mutable_profile()->set_imd_decile(1);
-  v1::Event received;
-  received.mutable_referral_received();
-  for (const char* rid : {"r0", "r1", "r2"}) observe(matched, rid);
-  for (const char* rid : {"r0", "r2"}) observe(received, rid);
-
-  v1::EquityFunnel funnel = book.Funnel();
-  std::map<std::string, v1::FunnelCell> cells;
-  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
-  EXPECT_EQ(cells["all/all"].referred(), 2);
-  EXPECT_EQ(cells["all/all"].assigned(), 1);
-  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
-  EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
-}
-
 }  // namespace
 }  // namespace signpost::monitor
 
@@ -386,8 +367,7 @@ TEST(EquityFunnelTest, FunnelByGroupWithSmallNumbersWithheld) {
     }
   }
   v1::EquityFunnel funnel = book.Funnel();
-  std::map<std::string, v1::FunnelCell> cells;
-  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  std::map<std::string, v1::FunnelCell> cells = CellsOf(funnel);
   ASSERT_EQ(funnel.cells(0).dimension(), "all");
   const auto& all = cells["all/all"];
   EXPECT_EQ(all.referred(), 12);
@@ -453,8 +433,7 @@ TEST(EquityFunnelTest, ADecileFromMatchingPlacesAReferralThatCameWithout) {
   observe(late_received, "r3", t0);
 
   v1::EquityFunnel funnel = book.Funnel();
-  std::map<std::string, v1::FunnelCell> cells;
-  for (const auto& c : funnel.cells()) cells[c.dimension() + "/" + c.group()] = c;
+  std::map<std::string, v1::FunnelCell> cells = CellsOf(funnel);
   EXPECT_EQ(cells["all/all"].referred(), 4);
   EXPECT_EQ(cells["all/all"].assigned(), 4);
   EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 2);
@@ -463,6 +442,31 @@ TEST(EquityFunnelTest, ADecileFromMatchingPlacesAReferralThatCameWithout) {
   EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
   EXPECT_EQ(cells.count("imd_quintile/2"), 0u);
   EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 2.0 / 3.0);
+}
+
+// Matches that wait for their receipt are bounded as the funnel is: past the bound the oldest is
+// forgotten (its referral then counts as not assigned), the newer ones still count.
+TEST(EquityFunnelTest, EarlyMatchesAreBounded) {
+  EquityFunnelBook book({/*core20_share_of_population=*/0.2, /*suppress_below=*/1,
+                         /*referrals=*/2});
+  const absl::Time t0 = absl::FromUnixSeconds(1795440000);
+  auto observe = [&](v1::Event e, const std::string& rid) {
+    events::Seal(e, rid, "test", t0);
+    book.Observe(e);
+  };
+  v1::Event matched;
+  matched.mutable_referral_matched()->mutable_referral()->mutable_profile()->set_imd_decile(1);
+  v1::Event received;
+  received.mutable_referral_received();
+  for (const char* rid : {"r0", "r1", "r2"}) observe(matched, rid);
+  for (const char* rid : {"r0", "r2"}) observe(received, rid);
+
+  v1::EquityFunnel funnel = book.Funnel();
+  std::map<std::string, v1::FunnelCell> cells = CellsOf(funnel);
+  EXPECT_EQ(cells["all/all"].referred(), 2);
+  EXPECT_EQ(cells["all/all"].assigned(), 1);
+  EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
+  EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
 }
 
 }  // namespace
