@@ -27,7 +27,8 @@ struct MatchOutcome {
 
 // Pure: the options for each need (candidates already found near the location, one list per
 // need in the referral's order) and the unmet needs with why, plus the assignment. The matched
-// referral's profile gains the LSOA and IMD decile of its postcode where the referrer gave none.
+// referral's profile gains the LSOA and IMD decile of its postcode where the referrer gave none,
+// and a derived decile in policy.priority_imd_deciles raises the match to priority.
 MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLocation& location,
                            const std::vector<std::vector<Candidate>>& candidates_per_need,
                            const Assignment& assignment, const MatchPolicy& policy, absl::Time now);
