@@ -1,9 +1,11 @@
 # Sourced by the fault scenarios: a local Kafka of $nodes nodes (default 1), redis-server with
 # AOF fsynced on every write, the synthetic region, and signpost-intake, -matching and -followup
-# on fixed ports (start NAME restarts one on the same address); then start_clients SECONDS RATE
-# runs tests/faults/fault_clients.py in the background (pid in $clients, ledger in
-# $work/ledger.txt). Needs: $root, $build.
+# on fixed ports (start NAME restarts one on the same address); with instances=2 a second process
+# of each too (intake-b, matching-b, followup-b: the same consumer groups, Redis and Kafka). Then
+# start_clients SECONDS RATE runs tests/faults/fault_clients.py in the background (pid in
+# $clients, ledger in $work/ledger.txt). Needs: $root, $build.
 nodes=${nodes:-1}
+instances=${instances:-1}
 source "$root/tests/clients/client_test_env.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -29,15 +31,17 @@ redis_addr="127.0.0.1:$redis_port"
   >"$work/signpost-region.log" 2>&1 || fail "the region was not loaded"
 
 declare -A port pid
-for s in intake matching followup; do port[$s]=$(free_port); done
+names=(intake matching followup)
+[ "$instances" -eq 2 ] && names+=(intake-b matching-b followup-b)
+for s in "${names[@]}"; do port[$s]=$(free_port); done
 start() { # name: on its fixed port, so clients reconnect to the same address
   local s=$1 extra=()
   case "$s" in
-    matching) extra=(--postcodes "$work/region/postcodes.csv") ;;
-    followup) extra=(--directory "127.0.0.1:${port[matching]}") ;;
+    matching*) extra=(--postcodes "$work/region/postcodes.csv") ;;
+    followup*) extra=(--directory "127.0.0.1:${port[matching${s#followup}]}") ;;
   esac
   rm -f "$work/$s.ready"
-  "$build/bin/signpost-$s" --kafka-bootstrap "$bootstrap" --redis "$redis_addr" \
+  "$build/bin/signpost-${s%-b}" --kafka-bootstrap "$bootstrap" --redis "$redis_addr" \
     --listen "127.0.0.1:${port[$s]}" --port-file "$work/$s.ready" "${extra[@]}" \
     >>"$work/signpost-$s.log" 2>&1 &
   pid[$s]=$!
@@ -45,7 +49,7 @@ start() { # name: on its fixed port, so clients reconnect to the same address
   for _ in $(seq 1 300); do [ -s "$work/$s.ready" ] && return 0; sleep 0.1; done
   fail "signpost-$s did not start"
 }
-for s in intake matching followup; do start "$s"; done
+for s in "${names[@]}"; do start "$s"; done
 
 
 start_clients() { # load seconds, referrals per second
