@@ -1,11 +1,11 @@
-#include "services/followup/offset_clock.h"
+#include "common/process/offset_clock.h"
 
 #include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 
-namespace signpost::followup {
+namespace signpost {
 
 absl::Time OffsetClock::Now() {
   absl::Time now = absl::Now();
@@ -24,4 +24,4 @@ absl::Time OffsetClock::Now() {
   return now + offset_;
 }
 
-}  // namespace signpost::followup
+}  // namespace signpost
