@@ -4,12 +4,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
+#include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
 
 namespace signpost::followup {
 
 std::string TeamQueue(const std::string& network_id) {
-  return absl::StrCat("team:", network_id.empty() ? "unassigned" : network_id);
+  // No network (a match made before matching named the unrouted queue): the unrouted queue, which
+  // a coordinator can work, never one nobody can.
+  return absl::StrCat("team:", network_id.empty() ? events::kUnroutedNetworkId : network_id);
 }
 
 std::string QueueOf(const v1::Task& task) {
@@ -46,7 +49,8 @@ absl::StatusOr<std::string> ActingQueue(const auth::Principal& caller, const std
       own = caller.subject;
       break;
     case Role::kCoordinator:
-      own = TeamQueue(caller.network);
+      // A token with no network works no queue (not the unrouted one that TeamQueue("") names).
+      if (!caller.network.empty()) own = TeamQueue(caller.network);
       break;
     default:  // development: the request names the queue
       if (absl::Status s = CheckQueueName(requested); !s.ok()) return s;

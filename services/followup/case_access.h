@@ -15,7 +15,8 @@ namespace signpost::followup {
 // the caller's bearer token says which (ActingQueue), the case says whether that queue may see it
 // (CheckCaseAccess).
 
-// The queue a task belongs to: its link worker's, or its network's team queue "team:<network>".
+// The queue a task belongs to: its link worker's, or its network's team queue "team:<network>"
+// ("team:unrouted" for a practice no network lists, worked by the region's coordinator).
 std::string QueueOf(const v1::Task& task);
 std::string TeamQueue(const std::string& network_id);
 

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "common/events/event_factory.h"
 #include "common/events/timestamp.h"
+#include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
 #include "services/followup/case_access.h"
 #include "services/followup/case_state_machine.h"
@@ -235,9 +236,19 @@ absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched, absl::Ti
   bool priority = match.priority() == v1::URGENCY_PRIORITY;
   std::string what = absl::StrCat(needs.size(), needs.size() == 1 ? " need (" : " needs (",
                                   absl::StrJoin(needs, ", "), ")");
-  b.AddTask(FirstContactTaskId(kase.referral_id()), v1::TASK_KIND_FIRST_CONTACT, due,
-            absl::StrCat(priority ? "Priority referral: first" : "First", " contact; ", what,
-                         "; due ", DayOf(due, options_.deadlines.zone)));
+  // No network lists the referring practice: the region's coordinator routes it, and the GP is
+  // told so, not that a network's team has it.
+  const bool unrouted =
+      kase.link_worker_id().empty() &&
+      (kase.network_id().empty() || kase.network_id() == events::kUnroutedNetworkId);
+  const std::string unlisted =
+      absl::StrCat("no primary care network in Signpost lists practice ", kase.referrer_ods_code());
+  b.AddTask(
+      FirstContactTaskId(kase.referral_id()), v1::TASK_KIND_FIRST_CONTACT, due,
+      absl::StrCat(
+          unrouted ? absl::StrCat("Unrouted (", unlisted, "): reassign to a link worker; ") : "",
+          priority ? "Priority referral: first" : "First", " contact; ", what, "; due ",
+          DayOf(due, options_.deadlines.zone)));
   b.AddTimer(AtRiskTimerId(kase.referral_id()), v1::FollowUpTimer::KIND_FIRST_CONTACT_AT_RISK,
              FirstContactAtRisk(options_.deadlines, assigned_at, due));
   b.AddTimer(BreachTimerId(kase.referral_id()), v1::FollowUpTimer::KIND_FIRST_CONTACT_BREACHED,
@@ -245,16 +256,28 @@ absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched, absl::Ti
 
   b.CaseEvent(v1::CASE_STATE_UNSPECIFIED, v1::CASE_STATE_ASSIGNED, "system",
               absl::StrJoin(match.assignment_reasons(), "; "));
-  b.Feedback(v1::FEEDBACK_KIND_ACCEPTED, absl::StrCat("Accepted by the social prescribing service",
-                                                      priority ? " as a priority" : "", "; ", what))
+  b.Feedback(v1::FEEDBACK_KIND_ACCEPTED,
+             absl::StrCat("Accepted by the social prescribing service",
+                          priority ? " as a priority" : "", "; ", what,
+                          unrouted ? absl::StrCat("; ", unlisted,
+                                                  ": the referral is held on the regional "
+                                                  "unrouted queue and a coordinator will route it "
+                                                  "to a link worker")
+                                   : ""))
       .add_snomed_codes(kSnomedReferralToSocialPrescribing);
-  b.Feedback(v1::FEEDBACK_KIND_ASSIGNED,
-             kase.link_worker_id().empty()
-                 ? absl::StrCat("Placed on the team queue of network ", kase.network_id(),
-                                ": no link worker has room yet; first contact due by ",
-                                DayOf(due, options_.deadlines.zone))
-                 : absl::StrCat("Assigned to a link worker in network ", kase.network_id(),
-                                "; first contact due by ", DayOf(due, options_.deadlines.zone)));
+  const std::string due_by =
+      absl::StrCat("first contact due by ", DayOf(due, options_.deadlines.zone));
+  std::string where;
+  if (unrouted) {
+    where = absl::StrCat("Held on the regional unrouted queue: ", unlisted,
+                         "; a coordinator will route it to a link worker; ", due_by);
+  } else if (kase.link_worker_id().empty()) {
+    where = absl::StrCat("Placed on the team queue of network ", kase.network_id(),
+                         ": no link worker has room yet; ", due_by);
+  } else {
+    where = absl::StrCat("Assigned to a link worker in network ", kase.network_id(), "; ", due_by);
+  }
+  b.Feedback(v1::FEEDBACK_KIND_ASSIGNED, std::move(where));
   return b.Finish();
 }
 

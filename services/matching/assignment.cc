@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/events/unrouted.h"
 #include "services/matching/ranking.h"
 
 namespace signpost::matching {
@@ -43,12 +44,9 @@ std::vector<AssignmentTier> AssignmentTiers(const v1::PersonProfile& person,
 Assignment AssignLinkWorker(const v1::PersonProfile& person, const std::string& network_id,
                             const std::vector<v1::LinkWorker>& workers,
                             const std::map<std::string, int>& caseloads) {
+  if (network_id.empty()) return UnroutedAssignment("");
   Assignment out;
   out.network_id = network_id;
-  if (network_id.empty()) {
-    out.reasons.push_back("no network serves the referring practice");
-    return out;
-  }
   const std::vector<AssignmentTier> tiers = AssignmentTiers(person, network_id, workers);
   for (size_t t = 0; t < tiers.size() && out.link_worker_id.empty(); ++t) {
     int best_load = 0;
@@ -74,6 +72,17 @@ Assignment AssignLinkWorker(const v1::PersonProfile& person, const std::string& 
   if (out.link_worker_id.empty()) {
     out.reasons.push_back("every link worker in the network is at capacity: team queue");
   }
+  return out;
+}
+
+Assignment UnroutedAssignment(const std::string& practice_ods_code) {
+  Assignment out;
+  out.network_id = events::kUnroutedNetworkId;
+  out.reasons.push_back(
+      practice_ods_code.empty()
+          ? std::string("no network serves the referring practice")
+          : absl::StrCat("no network serves the referring practice ", practice_ods_code));
+  out.reasons.push_back("held on the unrouted queue for a coordinator to route");
   return out;
 }
 

@@ -10,7 +10,7 @@
 namespace signpost::matching {
 
 struct Assignment {
-  std::string link_worker_id;  // empty: the network's team queue (or no network at all)
+  std::string link_worker_id;  // empty: the network's team queue (or the unrouted queue)
   std::string network_id;
   std::vector<std::string> reasons;
 };
@@ -30,9 +30,15 @@ std::vector<AssignmentTier> AssignmentTiers(const v1::PersonProfile& person,
 // Pure. Within the network that serves the referring practice: prefer a link worker who speaks
 // the person's language (when it is not English), then the lowest open caseload, then the id.
 // Workers who are unavailable or at their maximum are skipped; when none has room the referral
-// goes to the network's team queue, and the reasons say so.
+// goes to the network's team queue, and the reasons say so. With no network (`network_id`
+// empty): UnroutedAssignment("").
 Assignment AssignLinkWorker(const v1::PersonProfile& person, const std::string& network_id,
                             const std::vector<v1::LinkWorker>& workers,
                             const std::map<std::string, int>& caseloads);
+
+// Pure. A referral from a practice no network lists: no link worker, the regional unrouted queue
+// (events::kUnroutedNetworkId), and a reason naming the practice (when known) for the coordinator
+// who routes it.
+Assignment UnroutedAssignment(const std::string& practice_ods_code);
 
 }  // namespace signpost::matching

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
+#include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/matching/open_referral.h"
@@ -376,6 +377,12 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerCo
   if (!caller.ok()) return Done(context, caller.status());
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
+  }
+  if (request->id() == events::kUnroutedNetworkId) {
+    return Done(context, InvalidArgumentWithViolations(
+                             {{"id", absl::StrCat("'", events::kUnroutedNetworkId,
+                                                  "' is reserved for the regional queue of "
+                                                  "referrals from practices no network lists")}}));
   }
   v1::Event event;
   *event.mutable_network_upserted()->mutable_network() = *request;

@@ -45,10 +45,14 @@ absl::StatusOr<MatchReading> FromLookup(DirectoryCache& directory, const std::st
   out.location = std::move(read.location);
   out.found = std::move(read.candidates);
   const DirectoryCache::Team& team = read.team;
+  // No network lists the practice: the unrouted queue, with the practice named.
+  if (team.network_id.empty()) {
+    out.assignment = UnroutedAssignment(referral.referrer().ods_code());
+    return out;
+  }
   // The rule on the caseloads as they were before this referral: the choice made in the read, and
   // why.
   out.assignment = AssignLinkWorker(person, team.network_id, team.workers, team.caseloads);
-  if (team.network_id.empty()) return out;
   std::optional<DirectoryCache::Lookup::Assigned> assigned = read.assigned;
   if (!assigned) {  // the team was not known as it stands: assign now
     auto recorded = directory.AssignOnce(referral_id, out.assignment.link_worker_id);

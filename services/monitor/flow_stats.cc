@@ -5,7 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "common/events/case_states.h"
 #include "common/events/timestamp.h"
+#include "common/events/unrouted.h"
 #include "common/kafka/topics.h"
 
 namespace signpost::monitor {
@@ -14,6 +16,17 @@ namespace {
 // Enough to see the oldest waiting message of any healthy group; older ones are reported as not
 // seen rather than kept without bound.
 constexpr size_t kTimesPerPartition = 50000;
+
+// Unrouted referrals followed at once: far more than a region's coordinator would ever leave
+// waiting; the oldest are forgotten past it.
+constexpr size_t kUnroutedFollowed = 10000;
+
+// Matched to the unrouted queue: no link worker, and the unrouted network (or none, as matching
+// said before it named the queue).
+bool IsUnroutedMatch(const v1::ReferralMatched& matched) {
+  return matched.link_worker_id().empty() &&
+         (matched.network_id().empty() || matched.network_id() == events::kUnroutedNetworkId);
+}
 
 std::string Header(const kafka::ConsumedMessage& m, absl::string_view name) {
   auto value = kafka::FindHeader(m.headers, name);
@@ -92,13 +105,43 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
   } else if (event.has_referral_rejected()) {
     const auto& r = event.referral_rejected();
     rejections_[{r.source_system(), r.reason()}] += 1;
+  } else if (event.has_referral_matched()) {
+    if (IsUnroutedMatch(event.referral_matched()) && !event.envelope().referral_id().empty()) {
+      ObserveUnrouted(event.envelope().referral_id(), /*matched=*/true, /*routed=*/false);
+    }
   } else if (event.has_case_event()) {
-    auto alert = event.case_event().alert();
+    const v1::CaseEvent& change = event.case_event();
+    auto alert = change.alert();
     if (alert == v1::CASE_ALERT_SLA_AT_RISK) sla_at_risk_ += 1;
     if (alert == v1::CASE_ALERT_SLA_BREACHED) sla_breaches_ += 1;
+    // An unrouted case leaves the queue when a coordinator gives it to a link worker, or it ends.
+    bool leaves = !change.reassigned_to().empty() || (events::IsCaseEnded(change.to_state()) &&
+                                                      change.from_state() != change.to_state());
+    bool unrouted_network =
+        change.network_id().empty() || change.network_id() == events::kUnroutedNetworkId;
+    if (leaves && unrouted_network && !event.envelope().referral_id().empty()) {
+      ObserveUnrouted(event.envelope().referral_id(), /*matched=*/false, /*routed=*/true);
+    }
   } else if (event.has_need_unmet()) {
     const auto& n = event.need_unmet();
     unmet_[{n.postcode_district(), n.need().category()}] += 1;
+  }
+}
+
+void FlowStats::ObserveUnrouted(const std::string& referral_id, bool matched, bool routed) {
+  auto [it, inserted] = unrouted_.try_emplace(referral_id);
+  if (inserted) unrouted_in_order_.push_back(referral_id);
+  Unrouted& seen = it->second;
+  bool waited = seen.matched && !seen.routed;
+  if (matched && !seen.matched) unrouted_referrals_ += 1;
+  seen.matched = seen.matched || matched;
+  seen.routed = seen.routed || routed;
+  unrouted_waiting_ += (seen.matched && !seen.routed) - waited;
+  while (unrouted_in_order_.size() > kUnroutedFollowed) {
+    auto oldest = unrouted_.find(unrouted_in_order_.front());
+    if (oldest->second.matched && !oldest->second.routed) unrouted_waiting_ -= 1;
+    unrouted_.erase(oldest);
+    unrouted_in_order_.pop_front();
   }
 }
 
@@ -174,6 +217,8 @@ v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
   out.set_sla_breaches(sla_breaches_);
   out.set_repeat_referrals(static_cast<int64_t>(repeat_referrals_.size()));
   out.set_personal_data_deliveries(personal_data_deliveries_);
+  out.set_unrouted_referrals(unrouted_referrals_);
+  out.set_unrouted_waiting(unrouted_waiting_);
   for (const auto& [key, count] : unmet_) {
     v1::UnmetNeedCount* c = out.add_unmet_needs();
     c->set_postcode_district(key.first);

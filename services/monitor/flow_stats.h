@@ -68,6 +68,19 @@ class FlowStats {
   std::set<std::string> repeat_referrals_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<int64_t, std::string>> repeats_in_order_ ABSL_GUARDED_BY(mu_);
   int64_t personal_data_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
+  // Referrals matched to the unrouted queue, by referral id: whether their match and their routing
+  // (reassigned, or ended) have been seen. Each topic is read on its own, so either may come
+  // first. The newest kUnroutedFollowed are kept, in the order first seen.
+  struct Unrouted {
+    bool matched = false;
+    bool routed = false;
+  };
+  void ObserveUnrouted(const std::string& referral_id, bool matched, bool routed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::map<std::string, Unrouted> unrouted_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> unrouted_in_order_ ABSL_GUARDED_BY(mu_);
+  int64_t unrouted_referrals_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t unrouted_waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace signpost::monitor

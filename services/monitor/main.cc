@@ -76,8 +76,21 @@ int Run(const MonitorConfig& config) {
   LagProbe probe(config.common.kafka_bootstrap, config.common.kafka_properties, prefix, groups);
   std::atomic<bool> lag_known{false};
   absl::Notification stop;
+  // Referrals no network serves: counted as soon as they are seen, whether or not lag can be read.
+  metrics::Counter& unrouted_total = registry.GetCounter(
+      "signpost_monitor_unrouted_referrals_total",
+      "Referrals from a practice no network lists, put on the regional unrouted queue");
+  metrics::Gauge& unrouted_waiting = registry.GetGauge(
+      "signpost_monitor_unrouted_referrals_waiting",
+      "Unrouted referrals a coordinator has not yet reassigned to a link worker nor closed");
   std::thread lag_thread([&] {
     do {
+      {
+        const v1::FlowSnapshot flows = stats.Snapshot(now());
+        unrouted_total.Increment(std::max(
+            0.0, static_cast<double>(flows.unrouted_referrals()) - unrouted_total.Value()));
+        unrouted_waiting.Set(static_cast<double>(flows.unrouted_waiting()));
+      }
       auto lag = probe.Probe();
       if (!lag.ok()) {
         spdlog::warn("consumer-group lag: {}", lag.status().ToString());

@@ -56,7 +56,8 @@ void AddTokenCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
       "token",
       "Print a development bearer token (a JWT signed with --token-signing-key) for a role: "
       "referrer --ods A81001[,B82001], link_worker --sub lw-1 --network pcn-1, coordinator "
-      "--network pcn-1, directory_admin, ops");
+      "--network pcn-1 (--network unrouted: the region's queue of referrals from practices no "
+      "network lists), directory_admin, ops");
   token
       ->add_option("--role", args->role, "referrer, link_worker, coordinator, directory_admin, ops")
       ->required();

@@ -93,8 +93,16 @@ function drawAlerts(flows) {
   box.replaceChildren();
   const dead = (flows.deadLetters || []).reduce((n, d) => n + num(d.count), 0);
   const breaches = num(flows.slaBreaches), risk = num(flows.slaAtRisk);
-  if (dead === 0 && breaches === 0 && risk === 0) {
-    box.append(el("div", { class: "ok" }, "No dead letters, no SLA breaches."));
+  const unrouted = num(flows.unroutedWaiting);
+  if (dead === 0 && breaches === 0 && risk === 0 && unrouted === 0) {
+    box.append(el("div", { class: "ok" }, "No dead letters, no SLA breaches, no unrouted referrals."));
+  }
+  // Referrals from practices no network lists wait on team:unrouted until a coordinator routes them.
+  if (unrouted > 0) {
+    box.append(el("div", { class: "alert", "data-alert": "unrouted" },
+      `${plural(unrouted, "referral")} from practices no network lists waiting on the unrouted queue ` +
+      `(team:unrouted; ${num(flows.unroutedReferrals)} in all): a coordinator must route ` +
+      `${unrouted === 1 ? "it" : "them"} to a link worker (signpostctl token --role coordinator --network unrouted).`));
   }
   if (dead > 0) {
     const latest = (flows.latestDeadLetters || [])[0] || {};

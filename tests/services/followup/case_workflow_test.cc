@@ -136,6 +136,39 @@ TEST_F(CaseWorkflowTest, PriorityReferralsAreDueNextWorkingDayAndTeamQueueWhenNo
             std::string::npos);
 }
 
+// A practice no network lists: the task is on the regional unrouted queue (also for a match made
+// before matching named it), and the GP is told that a coordinator will route it.
+TEST_F(CaseWorkflowTest, APracticeNoNetworkListsGoesToTheUnroutedQueueAndTheGpIsToldSo) {
+  for (const std::string network : {"unrouted", ""}) {
+    v1::Event matched = Matched("r3", "", v1::URGENCY_ROUTINE);
+    matched.mutable_referral_matched()->set_network_id(network);
+    matched.mutable_referral_matched()->mutable_referral()->mutable_referrer()->set_ods_code(
+        "A81099");
+    auto change = workflow_.Open(matched, kMonday);
+    ASSERT_TRUE(change.ok()) << change.status();
+    EXPECT_EQ(QueueOf(change->tasks[0].task), "team:unrouted") << "network '" << network << "'";
+    EXPECT_THAT(change->tasks[0].task.summary(),
+                ::testing::HasSubstr("no primary care network in Signpost lists practice A81099"));
+    std::map<v1::FeedbackKind, std::string> told;
+    for (const auto& e : change->events) {
+      if (e.event.has_referrer_feedback()) {
+        told[e.event.referrer_feedback().kind()] = e.event.referrer_feedback().summary();
+      }
+    }
+    EXPECT_THAT(told[v1::FEEDBACK_KIND_ACCEPTED],
+                ::testing::HasSubstr("; no primary care network in Signpost lists practice A81099: "
+                                     "the referral is held on the regional unrouted queue and a "
+                                     "coordinator will route it to a link worker"));
+    EXPECT_THAT(told[v1::FEEDBACK_KIND_ASSIGNED],
+                ::testing::StartsWith("Held on the regional unrouted queue: no primary care "
+                                      "network in Signpost lists practice A81099; a coordinator "
+                                      "will route it to a link worker; first contact due by "));
+    EXPECT_TRUE(CheckCaseAccess("team:unrouted", change->after).ok());
+    EXPECT_EQ(*ActingQueue(signpost::testing::Coordinator("unrouted"), "", "ListTasks"),
+              "team:unrouted");
+  }
+}
+
 TEST_F(CaseWorkflowTest, ReachingThePersonCompletesFirstContactAndStopsTheSlaTimers) {
   LoadedCase c = Opened();
   v1::RecordContactRequest no_answer;
@@ -353,6 +386,26 @@ TEST(CaseAccessTest, ATokenActsAsItsOwnQueueOnly) {
   EXPECT_EQ(*ActingQueue(auth::DevelopmentCaller(), "lw-2", kRpc), "lw-2");
   EXPECT_EQ(ActingQueue(auth::DevelopmentCaller(), "", kRpc).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The unrouted queue is its coordinator's alone: not a token's without a network, nor another
+// network's.
+TEST(CaseAccessTest, OnlyTheUnroutedCoordinatorWorksTheUnroutedQueue) {
+  constexpr absl::string_view kRpc = "FollowUpService/SubscribeTasks";
+  EXPECT_EQ(*ActingQueue(signpost::testing::Coordinator("unrouted"), "", kRpc), "team:unrouted");
+  EXPECT_EQ(ActingQueue(signpost::testing::Coordinator(""), "", kRpc).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      ActingQueue(signpost::testing::Coordinator("pcn-north"), "team:unrouted", kRpc).status().code(),
+      absl::StatusCode::kPermissionDenied);
+  v1::Case kase;
+  kase.set_referral_id("r1");
+  kase.set_network_id("unrouted");
+  EXPECT_TRUE(CheckCaseAccess("team:unrouted", kase).ok());
+  EXPECT_EQ(CheckCaseAccess("team:pcn-north", kase).code(), absl::StatusCode::kPermissionDenied);
+  kase.set_link_worker_id("lw-1");  // routed: the link worker's now
+  EXPECT_TRUE(CheckCaseAccess("lw-1", kase).ok());
+  EXPECT_EQ(CheckCaseAccess("team:unrouted", kase).code(), absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

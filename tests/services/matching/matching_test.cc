@@ -270,6 +270,18 @@ TEST(AssignmentTest, LowestCaseloadThenIdAndTeamQueueWhenAllAreFull) {
   EXPECT_THAT(none.reasons[0], HasSubstr("no network"));
 }
 
+// Never a queue nobody works: the regional unrouted queue, with the practice named for the
+// coordinator who routes it.
+TEST(AssignmentTest, APracticeNoNetworkListsGoesToTheUnroutedQueueNamingThePractice) {
+  Assignment unrouted = UnroutedAssignment("A81099");
+  EXPECT_EQ(unrouted.link_worker_id, "");
+  EXPECT_EQ(unrouted.network_id, "unrouted");
+  EXPECT_THAT(unrouted.reasons,
+              ElementsAre("no network serves the referring practice A81099",
+                          "held on the unrouted queue for a coordinator to route"));
+  EXPECT_EQ(AssignLinkWorker(Adult(), "", {Worker("lw-a", 40)}, {}).network_id, "unrouted");
+}
+
 TEST(AssignmentTest, TiersPutSpeakersFirstInIdOrderAndLeaveOutWhoCannotTakeCases) {
   v1::PersonProfile person = Adult();
   person.set_preferred_language("bn");

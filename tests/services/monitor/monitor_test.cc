@@ -127,6 +127,46 @@ TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
   EXPECT_DOUBLE_EQ(monitor.Snapshot(kNow).groups(0).oldest_waiting_seconds(), 30);
 }
 
+// Referrals from a practice no network lists: counted, and waiting until a coordinator routes
+// them (or they end), whichever topic is read first; a match republished counts once.
+TEST(MonitorTest, UnroutedReferralsAreCountedAndWaitUntilRouted) {
+  Monitor monitor("p.");
+  auto matched = [&](const std::string& referral, const std::string& network,
+                     const std::string& worker = "") {
+    v1::Event e;
+    e.mutable_referral_matched()->set_network_id(network);
+    e.mutable_referral_matched()->set_link_worker_id(worker);
+    events::Seal(e, referral, "test", kNow);
+    monitor.Observe(Message("signpost.referral.matched", kNow, e.SerializeAsString()));
+  };
+  auto changed = [&](const std::string& referral, const std::string& reassigned_to,
+                     v1::CaseState to) {
+    v1::Event e;
+    v1::CaseEvent* c = e.mutable_case_event();
+    c->set_network_id("unrouted");
+    c->set_from_state(v1::CASE_STATE_ASSIGNED);
+    c->set_to_state(to);
+    if (!reassigned_to.empty()) c->set_reassigned_to(reassigned_to);
+    events::Seal(e, referral, "test", kNow);
+    monitor.Observe(Message("signpost.followup.events", kNow, e.SerializeAsString()));
+  };
+  matched("r1", "unrouted");
+  matched("r1", "unrouted");  // republished
+  matched("r2", "");          // as matching said it before it named the queue
+  matched("r3", "pcn-north");
+  matched("r4", "pcn-north", "lw-1");
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  EXPECT_EQ(s.unrouted_referrals(), 2);
+  EXPECT_EQ(s.unrouted_waiting(), 2);
+  changed("r1", "lw-1", v1::CASE_STATE_ASSIGNED);  // routed by the coordinator
+  changed("r5", "", v1::CASE_STATE_WITHDRAWN);     // withdrawn before its match was read
+  changed("r2", "", v1::CASE_STATE_ASSIGNED);      // a change that does not route it
+  matched("r5", "unrouted");
+  s = monitor.Snapshot(kNow);
+  EXPECT_EQ(s.unrouted_referrals(), 3);
+  EXPECT_EQ(s.unrouted_waiting(), 1);  // r2
+}
+
 TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
   FlowWindow w;
   for (int i = 0; i < 120; ++i) w.Add(kNow - absl::Seconds(90), 10);  // too old by `now`
