@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
@@ -69,6 +70,20 @@ absl::StatusOr<WorkflowOptions> WorkflowOptionsFrom(const FollowUpConfig& config
   return options;
 }
 
+// The longest a send can wait for the broker: the producer's delivery timeout, as the Kafka
+// properties may set it. The outbox's lease is made to outlast it.
+absl::Duration LongestSend(const kafka::ProducerOptions& options) {
+  absl::Duration longest = options.delivery_timeout;
+  for (const char* name : {"message.timeout.ms", "delivery.timeout.ms"}) {
+    auto it = options.properties.find(name);
+    int64_t millis = 0;
+    if (it != options.properties.end() && absl::SimpleAtoi(it->second, &millis) && millis > 0) {
+      longest = absl::Milliseconds(millis);
+    }
+  }
+  return longest;
+}
+
 int Run(const FollowUpConfig& config) {
   auto workflow_options = WorkflowOptionsFrom(config);
   if (!workflow_options.ok()) {
@@ -99,7 +114,8 @@ int Run(const FollowUpConfig& config) {
   auto redis = redis::RedisPool::Create(redis_options);
   redis_options.size = 1;  // the task feed's blocking reads have a connection of their own
   auto feed_redis = redis::RedisPool::Create(redis_options);
-  auto producer = kafka::KafkaProducer::Create(ProducerOptionsFrom(config.common, kService));
+  const kafka::ProducerOptions producer_options = ProducerOptionsFrom(config.common, kService);
+  auto producer = kafka::KafkaProducer::Create(producer_options);
   if (!redis.ok() || !feed_redis.ok() || !producer.ok()) {
     spdlog::critical("start-up: {} {} {}", redis.status().ToString(),
                      feed_redis.status().ToString(), producer.status().ToString());
@@ -115,7 +131,8 @@ int Run(const FollowUpConfig& config) {
   RedisKeys keys{config.redis_key_prefix};
   RedisCaseStore store(**redis, keys, prefix, config.feed_max_length);
   CaseWorkflow workflow(*workflow_options);
-  OutboxPublisher outbox(**redis, keys, **producer, instance, registry);
+  OutboxPublisher outbox(**redis, keys, **producer, instance, registry,
+                         OutboxLease::For(LongestSend(producer_options)));
   std::unique_ptr<PlaceReserver> places;
   if (!config.directory.empty()) {
     auto credentials = ChannelCredentialsFor(config.common.tls);

@@ -2,68 +2,180 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 
 namespace signpost::followup {
 namespace {
 
-constexpr char kLeaseLua[] = R"lua(
+// Takes the lease when nobody holds it, under a new fencing token "<instance>#<n>" (n grows with
+// every takeover, so a token names one holding, not one instance). {1, token} when taken,
+// {0, holder} when someone holds it.
+constexpr char kAcquireLua[] = R"lua(
 local holder = redis.call('GET', KEYS[1])
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
+if holder then return {0, holder} end
+local token = ARGV[1] .. '#' .. redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
+return {1, token}
+)lua";
+
+// Renews the lease for the token that holds it; 0 for any other.
+constexpr char kRenewLua[] = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+)lua";
+
+// Deletes sent entries only while the token holds the lease; -1 when it does not (the entries
+// stay for the holder).
+constexpr char kMarkSentLua[] = R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if #ARGV < 2 then return 0 end
+return redis.call('XDEL', KEYS[2], unpack(ARGV, 2))
+)lua";
+
+constexpr char kReleaseLua[] = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 )lua";
 
-constexpr int kLeaseMillis = 10000;
 constexpr int kBatch = 500;
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
 
+std::string Millis(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d)); }
+
 }  // namespace
+
+OutboxLease OutboxLease::For(absl::Duration longest_send) {
+  OutboxLease lease;
+  lease.longest_send = longest_send;
+  lease.ttl = 2 * longest_send;
+  lease.renew_every = lease.ttl / 6;
+  return lease;
+}
+
+absl::Status OutboxLease::Check() const {
+  if (longest_send <= absl::ZeroDuration() || renew_every <= absl::ZeroDuration() ||
+      ttl <= longest_send + 2 * renew_every) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "an outbox lease of ", absl::FormatDuration(ttl), " renewed every ",
+        absl::FormatDuration(renew_every), " cannot outlast a send of ",
+        absl::FormatDuration(longest_send), ": it must be longer than the send and two renewals"));
+  }
+  return absl::OkStatus();
+}
 
 OutboxPublisher::OutboxPublisher(redis::RedisClient& redis, RedisKeys keys,
                                  kafka::Producer& producer, std::string instance,
-                                 metrics::Registry& metrics)
+                                 metrics::Registry& metrics, OutboxLease lease)
     : redis_(redis),
       keys_(std::move(keys)),
       producer_(producer),
       instance_(std::move(instance)),
-      lease_(kLeaseLua),
+      lease_(lease),
+      acquire_(kAcquireLua),
+      renew_(kRenewLua),
+      mark_sent_(kMarkSentLua),
+      release_(kReleaseLua),
       published_(metrics.GetCounter("signpost_followup_outbox_published_total",
                                     "Events moved from the outbox to the broker")),
       backlog_(metrics.GetGauge("signpost_followup_outbox_backlog",
-                                "Events in the outbox at the last pass (this instance's view)")) {}
+                                "Events in the outbox at the last pass (this instance's view)")),
+      holding_(metrics.GetGauge("signpost_followup_outbox_lease_held",
+                                "1 while this instance is the one that publishes the outbox")),
+      lost_(metrics.GetCounter(
+          "signpost_followup_outbox_lease_lost_total",
+          "Times this instance found its outbox lease taken over (it then published nothing "
+          "more and left the entries to the new holder)")) {}
 
 OutboxPublisher::~OutboxPublisher() { Stop(); }
 
-absl::StatusOr<bool> OutboxPublisher::HoldLease() {
-  auto reply = lease_.Run(redis_, {keys_.OutboxLock()}, {instance_, absl::StrCat(kLeaseMillis)});
+absl::StatusOr<std::string> OutboxPublisher::Acquire() {
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    token = token_;
+  }
+  if (!token.empty()) {
+    auto renewed = Renew(token);
+    if (!renewed.ok()) return renewed.status();
+    if (*renewed) return token;
+  }
+  const absl::Time asked = absl::Now();
+  auto reply = acquire_.Run(redis_, {keys_.OutboxLock(), keys_.OutboxEpoch()},
+                            {instance_, Millis(lease_.ttl)});
   if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  if (reply->elements.size() != 2) return absl::InternalError("unexpected outbox lease reply");
+  if (reply->elements[0].integer != 1) return std::string();
+  absl::MutexLock lock(&mu_);
+  token_ = reply->elements[1].str;
+  held_until_ = asked + lease_.ttl;
+  holding_.Set(1);
+  spdlog::info("outbox: this instance publishes now (lease {})", token_);
+  return token_;
+}
+
+absl::StatusOr<bool> OutboxPublisher::Renew(const std::string& token) {
+  // Counted from before the renewal was asked for: the lease surely lasts that long.
+  const absl::Time asked = absl::Now();
+  auto reply = renew_.Run(redis_, {keys_.OutboxLock()}, {token, Millis(lease_.ttl)});
+  if (!reply.ok()) return reply.status();
+  if (reply->integer != 1) {
+    LostLease(token);
+    return false;
+  }
+  absl::MutexLock lock(&mu_);
+  if (token_ == token) held_until_ = std::max(held_until_, asked + lease_.ttl);
+  return true;
+}
+
+void OutboxPublisher::LostLease(const std::string& token) {
+  absl::MutexLock lock(&mu_);
+  if (token_ != token || token_.empty()) return;
+  spdlog::warn(
+      "outbox: lease {} was taken over; publishing nothing more until this instance "
+      "holds it again",
+      token_);
+  lost_.Increment();
+  token_.clear();
+  held_until_ = absl::InfinitePast();
+  holding_.Set(0);
+}
+
+bool OutboxPublisher::RoomForASend() {
+  absl::MutexLock lock(&mu_);
+  return held_until_ - absl::Now() >= lease_.longest_send + lease_.renew_every;
 }
 
 absl::StatusOr<int> OutboxPublisher::PublishOnce() {
-  auto held = HoldLease();
-  if (!held.ok()) return held.status();
-  if (!*held) return 0;
+  auto token = Acquire();
+  if (!token.ok()) return token.status();
+  if (token->empty()) return 0;
   int total = 0;
-  for (;;) {
+  for (bool first = true;; first = false) {
+    // Fencing: every batch begins under this token, with time left for the whole send.
+    if (!first) {
+      auto still = Renew(*token);
+      if (!still.ok()) return still.status();
+      if (!*still) return total;
+    }
+    if (!RoomForASend()) {
+      return absl::UnavailableError(
+          "the outbox lease could not be renewed in time for a whole send: waiting for Redis");
+    }
     auto entries =
         redis_.Execute({"XRANGE", keys_.Outbox(), "-", "+", "COUNT", absl::StrCat(kBatch)});
     if (!entries.ok()) return entries.status();
     backlog_.Set(static_cast<double>(entries->elements.size()));
     if (entries->elements.empty()) return total;
     std::vector<kafka::OutgoingMessage> messages;
-    redis::Command remove = {"XDEL", keys_.Outbox()};
+    std::vector<std::string> sent = {*token};
     for (const auto& entry : entries->elements) {
       if (entry.elements.size() != 2) return absl::InternalError("unexpected outbox entry");
-      remove.push_back(entry.elements[0].str);
+      sent.push_back(entry.elements[0].str);
       std::string topic, key, value;
       const auto& fields = entry.elements[1].elements;
       for (size_t i = 0; i + 1 < fields.size(); i += 2) {
@@ -80,18 +192,37 @@ absl::StatusOr<int> OutboxPublisher::PublishOnce() {
       }
       messages.push_back(events::ToMessage(event, topic, key));
     }
-    if (absl::Status sent = producer_.SendAll(messages); !sent.ok()) return sent;
-    if (auto removed = redis_.Execute(remove); !removed.ok()) return removed.status();
+    if (absl::Status s = producer_.SendAll(messages); !s.ok()) return s;
+    auto marked = mark_sent_.Run(redis_, {keys_.OutboxLock(), keys_.Outbox()}, sent);
+    if (!marked.ok()) return marked.status();
+    if (marked->integer < 0) {
+      LostLease(*token);
+      return total;
+    }
     published_.Increment(static_cast<double>(messages.size()));
     total += static_cast<int>(messages.size());
-    // Renew the lease between batches so a long backlog is not taken over midway.
-    auto still = HoldLease();
-    if (!still.ok()) return still.status();
-    if (!*still) return total;
+  }
+}
+
+void OutboxPublisher::Watchdog() {
+  for (;;) {
+    std::string token;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&watchdog_stopping_), lease_.renew_every);
+      if (watchdog_stopping_) return;
+      token = token_;
+    }
+    if (token.empty()) continue;
+    // Renewed whatever the publishing thread is doing, so a send that waits on the broker keeps
+    // the lease (and no other instance publishes meanwhile).
+    auto renewed = Renew(token);
+    if (!renewed.ok()) spdlog::warn("outbox lease: {}", renewed.status().ToString());
   }
 }
 
 void OutboxPublisher::Start() {
+  watchdog_ = std::thread([this] { Watchdog(); });
   thread_ = std::thread([this] {
     absl::Duration backoff = kPoll;
     for (;;) {
@@ -131,6 +262,19 @@ void OutboxPublisher::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  // The last pass is done: nothing of this instance is in flight, so another may take over now.
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    watchdog_stopping_ = true;
+    token = std::exchange(token_, "");
+    holding_.Set(0);
+  }
+  if (watchdog_.joinable()) watchdog_.join();
+  if (!token.empty()) {
+    auto released = release_.Run(redis_, {keys_.OutboxLock()}, {token});
+    if (!released.ok()) spdlog::warn("outbox lease at shutdown: {}", released.status().ToString());
+  }
 }
 
 }  // namespace signpost::followup

@@ -13,13 +13,15 @@ namespace signpost::followup {
 //   <p>feed:<queue>        stream of task changes {t: Task}; entry ids are resume tokens
 //   <p>timers              sorted set of timer ids by due time (ms); <p>timer:<id> FollowUpTimer
 //   <p>outbox              stream of events to publish {topic, key, value}
-//   <p>outbox:lock         which instance publishes the outbox
+//   <p>outbox:lock         which instance publishes the outbox: its fencing token
+//   <p>outbox:epoch        counter the fencing tokens are numbered from
 struct RedisKeys {
   std::string prefix = "fu:";
 
   std::string Feed(const std::string& queue) const { return absl::StrCat(prefix, "feed:", queue); }
   std::string Outbox() const { return absl::StrCat(prefix, "outbox"); }
   std::string OutboxLock() const { return absl::StrCat(prefix, "outbox:lock"); }
+  std::string OutboxEpoch() const { return absl::StrCat(prefix, "outbox:epoch"); }
   std::string Timers() const { return absl::StrCat(prefix, "timers"); }
 };
 

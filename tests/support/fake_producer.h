@@ -1,5 +1,6 @@
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -16,7 +17,7 @@ class FakeProducer final : public kafka::Producer {
     {
       absl::MutexLock lock(&mu_);
       if (hold_) {  // a send that never completes, as when the process dies mid-send
-        held_.push_back(std::move(done));
+        held_.emplace_back(std::move(message), std::move(done));
         return;
       }
       if (fail_next_ > 0) {
@@ -41,6 +42,26 @@ class FakeProducer final : public kafka::Producer {
     hold_ = hold;
   }
 
+  // Sends waiting while held.
+  size_t HeldCount() const {
+    absl::MutexLock lock(&mu_);
+    return held_.size();
+  }
+
+  // Completes the held sends with `result` (a broker that answers at last, or a delivery that
+  // timed out); acknowledged ones count as sent.
+  void ReleaseHeld(absl::Status result = absl::OkStatus()) {
+    std::vector<std::pair<kafka::OutgoingMessage, DeliveryCallback>> held;
+    {
+      absl::MutexLock lock(&mu_);
+      held.swap(held_);
+      if (result.ok()) {
+        for (auto& [message, done] : held) sent_.push_back(message);
+      }
+    }
+    for (auto& [message, done] : held) done(result);
+  }
+
   std::vector<kafka::OutgoingMessage> Sent(const std::string& topic) const {
     absl::MutexLock lock(&mu_);
     std::vector<kafka::OutgoingMessage> out;
@@ -56,7 +77,7 @@ class FakeProducer final : public kafka::Producer {
   int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<DeliveryCallback> held_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<kafka::OutgoingMessage, DeliveryCallback>> held_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace signpost::testing
