@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/status/field_violations.h"
 
 namespace signpost::followup {
@@ -19,16 +16,6 @@ constexpr char kCount[] = "500";
 constexpr absl::Duration kGather = absl::Milliseconds(2);
 
 }  // namespace
-
-std::optional<FeedToken> FeedToken::Parse(const std::string& text) {
-  std::vector<std::string> parts = absl::StrSplit(text, '-');
-  FeedToken token;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &token.ms) ||
-      !absl::SimpleAtoi(parts[1], &token.seq)) {
-    return std::nullopt;
-  }
-  return token;
-}
 
 TaskFeed::TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys)
     : blocking_redis_(blocking_redis), redis_(redis), keys_(std::move(keys)) {}
@@ -80,21 +67,12 @@ absl::StatusOr<bool> TaskFeed::CanResume(const std::string& queue, const std::st
     }
     return info.status();
   }
-  FeedToken last, max_deleted;
-  const auto& fields = info->elements;
-  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (fields[i].str == "last-generated-id") {
-      last = FeedToken::Parse(fields[i + 1].str).value_or(FeedToken{});
-    }
-    if (fields[i].str == "max-deleted-entry-id") {
-      max_deleted = FeedToken::Parse(fields[i + 1].str).value_or(FeedToken{});
-    }
-  }
-  if (*parsed > last) {
+  FeedBounds feed = FeedBounds::FromXinfo(*info);
+  if (*parsed > feed.last_generated) {
     return InvalidArgumentWithViolations(
         {{"resume_token", "later than anything in this queue's feed: not a token of this queue"}});
   }
-  return *parsed >= max_deleted;
+  return HoldsEverythingAfter(feed, *parsed);
 }
 
 void TaskFeed::Run() {

@@ -9,18 +9,11 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/redis/redis_client.h"
+#include "services/followup/feed_bounds.h"
 #include "services/followup/redis_keys.h"
 #include "signpost/v1/followup_service.pb.h"
 
 namespace signpost::followup {
-
-// Stream ids ("<ms>-<seq>") are the resume tokens.
-struct FeedToken {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  auto operator<=>(const FeedToken&) const = default;
-  static std::optional<FeedToken> Parse(const std::string& text);
-};
 
 // Follows the task feeds (Redis streams, one per queue) of every subscribed queue with one
 // blocking XREAD on a connection of its own, and hands each subscriber the updates after its
@@ -46,8 +39,9 @@ class TaskFeed {
   void Remove(Subscriber* subscriber);
 
   // Whether updates after `token` are all still in the queue's feed: true to resume from it,
-  // false when the feed has been trimmed past it (start again from a snapshot). INVALID_ARGUMENT
-  // (field resume_token) for a token that is malformed or later than anything in the feed.
+  // false when the feed has been trimmed or deleted past it (start again from a snapshot: the
+  // feed keeps --feed-max-length updates per queue). INVALID_ARGUMENT (field resume_token) for a
+  // token that is malformed or later than anything in the feed.
   absl::StatusOr<bool> CanResume(const std::string& queue, const std::string& token);
 
   size_t subscribers() const;

@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -130,7 +134,8 @@ class FollowUpIntegrationTest : public ::testing::Test {
   }
 
   ServiceProcess& StartFollowUp(const std::string& directory = "",
-                                std::map<std::string, std::string> env = {}) {
+                                std::map<std::string, std::string> env = {},
+                                std::vector<std::string> extra_args = {}) {
     std::vector<std::string> args = {"--kafka-bootstrap",
                                      env_.bootstrap,
                                      "--topic-prefix",
@@ -148,6 +153,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
                                      "--instance-id",
                                      absl::StrCat("fu-", followups_.size())};
     if (!directory.empty()) args.insert(args.end(), {"--directory", directory});
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     followups_.push_back(std::make_unique<ServiceProcess>(
         signpost::testing::BinaryPath("signpost-followup"), args, std::move(env)));
     EXPECT_TRUE(followups_.back()->Start().ok());
@@ -351,6 +357,53 @@ TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumin
 
 TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAudited) {
   StartFollowUp();
+// The feed keeps a bounded number of updates per queue (--feed-max-length, trimmed by length). An
+// app resuming from a token the feed no longer holds gets the queue's open tasks again as a
+// snapshot (the restart marker), never only what survived the trim.
+TEST_F(FollowUpIntegrationTest, ResumingFromATokenTheFeedNoLongerHoldsSendsEveryOpenTaskAgain) {
+  StartFollowUp("", {}, {"--feed-max-length", "100"});
+  PublishMatched("r0", "lw-1");
+  ASSERT_TRUE(
+      WaitUntil([&] { return HasOpenTask("lw-1", "r0/first-contact"); }, absl::Seconds(120)));
+  std::string token;
+  {
+    Subscription first(Stub(), "lw-1");
+    ASSERT_TRUE(WaitUntil([&] { return !first.LastToken().empty(); }));
+    token = first.LastToken();
+  }
+  // While the app is away, three times what the feed keeps.
+  constexpr int kAway = 300;
+  for (int i = 1; i <= kAway; ++i) PublishMatched(absl::StrCat("r", i), "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return Tasks("lw-1").size() == kAway + 1; }, absl::Seconds(120)));
+  redis::PoolOptions options;
+  options.address = *ParseRedisAddress(redis_.address());
+  auto pool = redis::RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  auto length = (*pool)->Execute({"XLEN", "fu:feed:lw-1"});
+  ASSERT_TRUE(length.ok());
+  ASSERT_LT(length->integer, kAway) << "the feed was not trimmed: the test shows nothing";
+
+  Subscription resumed(Stub(), "lw-1", token);
+  auto received = [&] {
+    std::set<std::string> ids;
+    for (const auto& u : resumed.Updates()) {
+      if (u.has_task()) ids.insert(u.task().id());
+    }
+    return ids;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return received().size() >= kAway; }))
+      << "received " << received().size() << " of " << kAway << " tasks added while away";
+  for (int i = 1; i <= kAway; ++i) {
+    EXPECT_TRUE(received().contains(absl::StrCat("r", i, "/first-contact"))) << i;
+  }
+  // Marked as a restart: the app replaces its list instead of adding to it.
+  ASSERT_TRUE(WaitUntil([&] { return !resumed.LastToken().empty(); }));
+  bool snapshot_end = false;
+  for (const auto& u : resumed.Updates()) snapshot_end |= u.snapshot_end();
+  EXPECT_TRUE(snapshot_end);
+  EXPECT_TRUE(resumed.Ended().ok()) << resumed.Ended();
+}
+
   const crypto::DataKeyring keys = signpost::testing::TestDataKeys();
   PublishSealedMatched("r1", "lw-1", keys);
   absl::StatusOr<v1::Case> kase;
