@@ -1,6 +1,9 @@
 #include "services/followup/followup_service.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
+#include <atomic>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
@@ -36,14 +39,21 @@ grpc::ServerUnaryReactor* AnswerAction(grpc::CallbackServerContext* context,
   return Answer(context, std::move(result), response);
 }
 
+grpc::Status TokenExpired() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "bearer token expired: reconnect with a fresh token and the last resume "
+                      "token");
+}
+
 // One SubscribeTasks call: the snapshot (or what was missed), then updates as the feed delivers
-// them, one write at a time.
+// them, one write at a time. It ends when the caller's token stops being accepted, by an alarm,
+// whether or not anything is being written.
 class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
                          public TaskFeed::Subscriber {
  public:
   explicit TaskStream(TaskFeed& feed) : feed_(feed) {}
 
-  // Nothing is written once the caller's token is no longer accepted.
+  // Nothing is written once the caller's token is no longer accepted, and the stream ends then.
   void SetAcceptedUntil(absl::Time until) { accepted_until_ = until; }
 
   void Fail(const absl::Status& status) {
@@ -60,6 +70,12 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
     }
     registered_ = true;
     feed_.Add(this, queue, token);
+    if (accepted_until_ != absl::InfiniteFuture()) {
+      // The alarm's callback holds a reference: the stream outlives it (see Release).
+      refs_.fetch_add(1, std::memory_order_relaxed);
+      expiry_set_ = true;
+      expiry_.Set(absl::ToChronoTime(accepted_until_), [this](bool fired) { OnExpiry(fired); });
+    }
     absl::MutexLock lock(&mu_);
     WriteNextLocked();
   }
@@ -97,17 +113,32 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
   void OnDone() override {
     if (registered_) feed_.Remove(this);
-    delete this;
+    // Its callback still runs (not fired), and releases the alarm's reference.
+    if (expiry_set_) expiry_.Cancel();
+    Release();
   }
 
  private:
+  // Runs on gRPC's executor when the token expires (fired) or the alarm is cancelled.
+  void OnExpiry(bool fired) {
+    if (fired) {
+      absl::MutexLock lock(&mu_);
+      pending_.clear();
+      FinishLocked(TokenExpired());
+    }
+    Release();
+  }
+
+  // gRPC's OnDone and the expiry alarm each hold a reference; the last one deletes the stream.
+  void Release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || pending_.empty() || finishing_) return;
     if (absl::Now() >= accepted_until_) {
       pending_.clear();
-      FinishLocked(grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                                "bearer token expired: reconnect with a fresh token and the last "
-                                "resume token"));
+      FinishLocked(TokenExpired());
       return;
     }
     writing_ = true;
@@ -127,6 +158,9 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   TaskFeed& feed_;
   absl::Time accepted_until_ = absl::InfiniteFuture();
   bool registered_ = false;
+  grpc::Alarm expiry_;
+  bool expiry_set_ = false;
+  std::atomic<int> refs_{1};
   absl::Mutex mu_;
   std::deque<v1::TaskUpdate> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -681,6 +681,30 @@ TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
   ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/sla-breached"); }));
   ASSERT_TRUE(WaitUntil([&] {
     int n = 0;
+// Nothing to send is no reason to stay open: an idle stream ends with UNAUTHENTICATED when its
+// token expires (here with no leeway), not at the next update.
+TEST_F(FollowUpIntegrationTest, AnIdleStreamEndsWhenItsTokenExpires) {
+  StartFollowUp("", {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()},
+                     {"SIGNPOST_TOKEN_LEEWAY_SECONDS", "0"}});
+  grpc::ClientContext context;
+  auth::AttachBearerToken(
+      context, signpost::testing::TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"),
+                                            absl::Seconds(3)));
+  // Far past the token's expiry: a stream still open then ends DEADLINE_EXCEEDED instead.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = Stub().SubscribeTasks(&context, v1::SubscribeTasksRequest());
+  v1::TaskUpdate update;
+  bool snapshot_end = false, task = false;
+  while (reader->Read(&update)) {
+    snapshot_end |= update.snapshot_end();
+    task |= update.has_task();
+  }
+  grpc::Status ended = reader->Finish();
+  EXPECT_TRUE(snapshot_end);
+  EXPECT_FALSE(task);
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+}
+
     for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
       n += e.case_event().alert() == v1::CASE_ALERT_SLA_BREACHED;
     }
