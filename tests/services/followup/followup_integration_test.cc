@@ -355,8 +355,6 @@ TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumin
   EXPECT_EQ(bogus.Ended().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAudited) {
-  StartFollowUp();
 // The feed keeps a bounded number of updates per queue (--feed-max-length, trimmed by length). An
 // app resuming from a token the feed no longer holds gets the queue's open tasks again as a
 // snapshot (the restart marker), never only what survived the trim.
@@ -404,6 +402,8 @@ TEST_F(FollowUpIntegrationTest, ResumingFromATokenTheFeedNoLongerHoldsSendsEvery
   EXPECT_TRUE(resumed.Ended().ok()) << resumed.Ended();
 }
 
+TEST_F(FollowUpIntegrationTest, SealedDetailsOpenForTheCaseAndEveryDeliveryIsAudited) {
+  StartFollowUp();
   const crypto::DataKeyring keys = signpost::testing::TestDataKeys();
   PublishSealedMatched("r1", "lw-1", keys);
   absl::StatusOr<v1::Case> kase;
@@ -670,17 +670,6 @@ TEST_F(FollowUpIntegrationTest, AStreamEndsWhenItsTokenExpiresAndResumesWithAFre
   (void)resumed->Finish();
 }
 
-TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
-  StartFollowUp();
-  StartFollowUp();
-  PublishMatched("r1", "lw-1", v1::URGENCY_PRIORITY);
-  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
-  EXPECT_FALSE(HasOpenTask("lw-1", "r1/sla-breached"));
-
-  SetClockOffset(absl::Hours(24 * 5));  // past the next working day, whatever today is
-  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/sla-breached"); }));
-  ASSERT_TRUE(WaitUntil([&] {
-    int n = 0;
 // Nothing to send is no reason to stay open: an idle stream ends with UNAUTHENTICATED when its
 // token expires (here with no leeway), not at the next update.
 TEST_F(FollowUpIntegrationTest, AnIdleStreamEndsWhenItsTokenExpires) {
@@ -705,6 +694,17 @@ TEST_F(FollowUpIntegrationTest, AnIdleStreamEndsWhenItsTokenExpires) {
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
 }
 
+TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
+  StartFollowUp();
+  StartFollowUp();
+  PublishMatched("r1", "lw-1", v1::URGENCY_PRIORITY);
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  EXPECT_FALSE(HasOpenTask("lw-1", "r1/sla-breached"));
+
+  SetClockOffset(absl::Hours(24 * 5));  // past the next working day, whatever today is
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/sla-breached"); }));
+  ASSERT_TRUE(WaitUntil([&] {
+    int n = 0;
     for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
       n += e.case_event().alert() == v1::CASE_ALERT_SLA_BREACHED;
     }
