@@ -135,7 +135,10 @@ class ChangeBuilder {
     return *change_.events.back().event.mutable_case_event();
   }
 
-  v1::ReferrerFeedback& Feedback(v1::FeedbackKind kind, std::string summary) {
+  // One message back per kind; `of` tells apart several of one kind (each connection names its
+  // resource), so each has its own idempotency key and event id.
+  v1::ReferrerFeedback& Feedback(v1::FeedbackKind kind, std::string summary,
+                                 const std::string& of = "") {
     v1::Event event;
     v1::ReferrerFeedback* body = event.mutable_referrer_feedback();
     body->set_referrer_ods_code(kase().referrer_ods_code());
@@ -143,7 +146,8 @@ class ChangeBuilder {
     body->set_source_referral_id(kase().source_referral_id());
     body->set_kind(kind);
     body->set_summary(std::move(summary));
-    body->set_idempotency_key(absl::StrCat(kase().referral_id(), ":", FeedbackName(kind)));
+    body->set_idempotency_key(
+        absl::StrCat(kase().referral_id(), ":", FeedbackName(kind), of.empty() ? "" : ":", of));
     std::string name = absl::StrCat("referrer.feedback:", body->idempotency_key());
     Emit(kafka::Topic::kReferrerFeedback, kase().referrer_ods_code(), std::move(event), name);
     return *change_.events.back().event.mutable_referrer_feedback();
@@ -403,20 +407,33 @@ absl::StatusOr<CaseChange> CaseWorkflow::RecordConnection(
   ChangeBuilder b(options_, &current, now);
   v1::Case& kase = b.kase();
   v1::CaseState from = kase.state();
-  if (absl::Status s = CheckTransition(from, v1::CASE_STATE_CONNECTED); !s.ok()) return s;
-  kase.set_state(v1::CASE_STATE_CONNECTED);
+  // A case with several needs connects once per need; one already in follow-up stays there.
+  v1::CaseState to = from == v1::CASE_STATE_FOLLOW_UP ? from : v1::CASE_STATE_CONNECTED;
+  if (absl::Status s = CheckTransition(from, to); !s.ok()) return s;
+  for (const auto& connected : kase.connected_resource_ids()) {
+    if (connected == request.resource_id()) {
+      return absl::AlreadyExistsError(absl::StrCat("resource_id: the case is already connected to ",
+                                                   chosen->resource_name(), " (",
+                                                   request.resource_id(), ")"));
+    }
+  }
+  // The check-ins count from the first connection: a later one neither moves nor repeats them.
+  const bool first_connection = kase.connected_resource_ids().empty();
+  kase.set_state(to);
   kase.add_connected_resource_ids(request.resource_id());
   const auto& check_ins = options_.deadlines.check_ins;
-  for (size_t i = 0; i < check_ins.size(); ++i) {
+  for (size_t i = 0; first_connection && i < check_ins.size(); ++i) {
     int n = static_cast<int>(i) + 1;
     b.AddTimer(CheckInId(kase.referral_id(), n), v1::FollowUpTimer::KIND_FOLLOW_UP_CHECK_IN,
                now + check_ins[i], n);
   }
-  b.CaseEvent(from, v1::CASE_STATE_CONNECTED, request.link_worker_id(),
+  b.CaseEvent(from, to, request.link_worker_id(),
               absl::StrCat("connected to ", chosen->resource_name()))
       .set_connected_resource_id(request.resource_id());
-  b.Feedback(v1::FEEDBACK_KIND_CONNECTED, absl::StrCat("Connected to ", chosen->resource_name(),
-                                                       " (", request.resource_id(), ")"));
+  b.Feedback(
+      v1::FEEDBACK_KIND_CONNECTED,
+      absl::StrCat("Connected to ", chosen->resource_name(), " (", request.resource_id(), ")"),
+      request.resource_id());
   return b.Finish();
 }
 

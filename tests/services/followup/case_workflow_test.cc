@@ -251,6 +251,52 @@ TEST_F(CaseWorkflowTest, PlanNeedsAReachedContactAndConnectionNeedsAMatchedOptio
   EXPECT_THAT(Feedback(*connected), ElementsAre(v1::FEEDBACK_KIND_CONNECTED));
 }
 
+// Two needs, two connections: each its own message back (key and event id), the check-ins set
+// once, by the first; the same resource again is ALREADY_EXISTS, not a second message.
+TEST_F(CaseWorkflowTest, EachConnectionIsItsOwnMessageAndOnlyTheFirstSetsTheCheckIns) {
+  LoadedCase c = Opened();
+  auto* garden = c.kase.add_needs();
+  garden->mutable_need()->set_category(v1::NEED_CATEGORY_GARDENING_AND_NATURE);
+  garden->add_options()->set_resource_id("garden-1");
+  garden->mutable_options(0)->set_resource_name("Kirkstall Community Garden");
+  c.kase.set_state(v1::CASE_STATE_ENGAGED);
+  c.kase.set_reached(true);
+  v1::RecordConnectionRequest connect;
+  connect.set_link_worker_id("lw-1");
+  connect.set_resource_id("walk-1");
+  auto first = workflow_.RecordConnection(c, connect, kMonday);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->timers_to_add.size(), 2u);
+  c = Carry(c, *first);
+  connect.set_resource_id("garden-1");
+  auto second = workflow_.RecordConnection(c, connect, kMonday + absl::Hours(24));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->after.state(), v1::CASE_STATE_CONNECTED);
+  EXPECT_THAT(second->timers_to_add, IsEmpty());
+  EXPECT_THAT(second->timers_to_cancel, IsEmpty());
+  EXPECT_THAT(second->after.connected_resource_ids(), ElementsAre("walk-1", "garden-1"));
+  auto feedback_of = [](const CaseChange& change) {
+    for (const auto& e : change.events) {
+      if (e.event.has_referrer_feedback()) return e.event;
+    }
+    return v1::Event();
+  };
+  v1::Event one = feedback_of(*first), two = feedback_of(*second);
+  EXPECT_EQ(two.referrer_feedback().kind(), v1::FEEDBACK_KIND_CONNECTED);
+  EXPECT_NE(one.referrer_feedback().idempotency_key(), two.referrer_feedback().idempotency_key());
+  EXPECT_NE(one.envelope().event_id(), two.envelope().event_id());
+  // Derived, not random: decided again from the same case (a commit that lost a race is
+  // redone), the message has the same key and event id.
+  auto redone = workflow_.RecordConnection(c, connect, kMonday + absl::Hours(25));
+  ASSERT_TRUE(redone.ok());
+  EXPECT_EQ(feedback_of(*redone).referrer_feedback().idempotency_key(),
+            two.referrer_feedback().idempotency_key());
+  EXPECT_EQ(feedback_of(*redone).envelope().event_id(), two.envelope().event_id());
+  c = Carry(c, *second);
+  auto again = workflow_.RecordConnection(c, connect, kMonday + absl::Hours(26));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+}
+
 TEST_F(CaseWorkflowTest, OutcomesAreValidatedAndTheFirstIsTheBaseline) {
   LoadedCase c = Opened();
   v1::RecordOutcomeRequest outcome;

@@ -205,7 +205,8 @@ class FollowUpIntegrationTest : public ::testing::Test {
   }
 
   void PublishMatched(const std::string& rid, const std::string& worker,
-                      v1::Urgency priority = v1::URGENCY_ROUTINE) {
+                      v1::Urgency priority = v1::URGENCY_ROUTINE,
+                      const std::function<void(v1::ReferralMatched&)>& adjust = nullptr) {
     v1::Event e;
     auto* m = e.mutable_referral_matched();
     auto* r = m->mutable_referral();
@@ -225,6 +226,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
     m->set_link_worker_id(worker);
     m->set_network_id("pcn-leeds-west");
     m->set_priority(priority);
+    if (adjust) adjust(*m);
     if (sealing_ != nullptr) {
       r->set_notes("Prefers a call after 10am.");
       ASSERT_TRUE(crypto::PersonalDetailsCipher(*sealing_).Seal(*r, rid).ok());
@@ -826,6 +828,98 @@ TEST_F(FollowUpIntegrationTest, AFullJourneySendsTheMessagesBackInOrder) {
   std::set<std::string> keys;
   for (const auto& e : feedback) keys.insert(e.referrer_feedback().idempotency_key());
   EXPECT_EQ(keys.size(), feedback.size());
+}
+
+// A case with two needs connects twice: each connection is a message of its own (its own
+// idempotency key and event id, so GP systems that file by key keep both), and the check-ins
+// counted from the first connection stay as they were.
+TEST_F(FollowUpIntegrationTest, EachConnectionIsItsOwnMessageAndLeavesTheCheckInsAsTheyWere) {
+  auto& directory = StartMatching();
+  v1::UpsertResourceRequest garden = WalkingGroup(/*places_available=*/5);
+  garden.mutable_resource()->set_id("garden-1");
+  garden.mutable_resource()->set_name("Kirkstall Community Garden");
+  garden.mutable_resource()->clear_need_categories();
+  garden.mutable_resource()->add_need_categories(v1::NEED_CATEGORY_GARDENING_AND_NATURE);
+  for (const auto& request : {WalkingGroup(/*places_available=*/5), garden}) {
+    grpc::ClientContext context;
+    v1::Resource response;
+    grpc::Status s = directory.UpsertResource(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  StartFollowUp(matching_->address());
+  PublishMatched("r1", "lw-1", v1::URGENCY_ROUTINE, [](v1::ReferralMatched& m) {
+    auto* need = m.add_needs();
+    need->mutable_need()->set_category(v1::NEED_CATEGORY_GARDENING_AND_NATURE);
+    need->add_options()->set_resource_id("garden-1");
+    need->mutable_options(0)->set_resource_name("Kirkstall Community Garden");
+  });
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+
+  auto act = [&](auto method, auto request) -> absl::Status {
+    grpc::ClientContext context;
+    v1::Case response;
+    request.set_link_worker_id("lw-1");
+    request.set_referral_id("r1");
+    return FromGrpcStatus((Stub().*method)(&context, request, &response));
+  };
+  auto connect = [&](const std::string& resource) {
+    v1::RecordConnectionRequest request;
+    request.set_resource_id(resource);
+    return act(&v1::FollowUpService::Stub::RecordConnection, request);
+  };
+  v1::RecordContactRequest reached;
+  reached.set_result(v1::CONTACT_RESULT_REACHED);
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::RecordContact, reached).ok());
+  v1::AgreePlanRequest plan;
+  plan.set_plan("Walking on Tuesdays, the garden at weekends");
+  ASSERT_TRUE(act(&v1::FollowUpService::Stub::AgreePlan, plan).ok());
+  ASSERT_TRUE(connect("walk-1").ok());
+
+  // The check-in timers as the first connection set them: due time and record.
+  redis::PoolOptions options;
+  options.address = *ParseRedisAddress(redis_.address());
+  auto pool = redis::RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  auto check_ins = [&] {
+    std::map<std::string, std::string> out;
+    auto timers = (*pool)->Execute({"ZRANGE", "fu:timers", "0", "-1", "WITHSCORES"});
+    EXPECT_TRUE(timers.ok());
+    if (!timers.ok()) return out;
+    for (size_t i = 0; i + 1 < timers->elements.size(); i += 2) {
+      const std::string& id = timers->elements[i].str;
+      if (id.find("/check-in-") == std::string::npos) continue;
+      auto record = (*pool)->Execute({"GET", "fu:timer:" + id});
+      out[id] = timers->elements[i + 1].str + " " + (record.ok() ? record->str : "?");
+    }
+    return out;
+  };
+  const auto before = check_ins();
+  ASSERT_EQ(before.size(), 2u);  // days 14 and 42
+
+  SetClockOffset(absl::Hours(24));  // a day later, the second need
+  absl::Status second = connect("garden-1");
+  ASSERT_TRUE(second.ok()) << second;
+  EXPECT_EQ(check_ins(), before);
+
+  std::vector<v1::Event> connected;
+  ASSERT_TRUE(WaitUntil([&] {
+    connected.clear();
+    for (const auto& e : On(kafka::Topic::kReferrerFeedback, "r1")) {
+      if (e.referrer_feedback().kind() == v1::FEEDBACK_KIND_CONNECTED) connected.push_back(e);
+    }
+    return connected.size() >= 2;
+  }));
+  ASSERT_EQ(connected.size(), 2u);
+  EXPECT_NE(connected[0].referrer_feedback().idempotency_key(),
+            connected[1].referrer_feedback().idempotency_key());
+  EXPECT_NE(connected[0].envelope().event_id(), connected[1].envelope().event_id());
+  EXPECT_THAT(connected[0].referrer_feedback().summary(), ::testing::HasSubstr("walk-1"));
+  EXPECT_THAT(connected[1].referrer_feedback().summary(), ::testing::HasSubstr("garden-1"));
+
+  // The same connection again (an answer lost, the app retries) is no third message.
+  absl::Status again = connect("garden-1");
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_EQ(check_ins(), before);
 }
 
 // Withdrawals come by a group of their own (signpost-followup-withdrawals), so one can overtake
