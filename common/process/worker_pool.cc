@@ -2,7 +2,7 @@
 
 namespace signpost {
 
-WorkerPool::WorkerPool(int threads) {
+WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
 }
 
@@ -17,6 +17,13 @@ WorkerPool::~WorkerPool() {
 void WorkerPool::Schedule(std::function<void()> work) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(std::move(work));
+}
+
+bool WorkerPool::TrySchedule(std::function<void()> work) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= max_queued_) return false;
+  queue_.push_back(std::move(work));
+  return true;
 }
 
 void WorkerPool::Work() {

@@ -149,7 +149,11 @@ kafka::Outcome FollowUpHandler::HandleOther(v1::Event& event) {
 
 absl::Status FollowUpHandler::TellRejected(const v1::Event& rejected) {
   const v1::ReferralRejected& r = rejected.referral_rejected();
-  if (r.referrer_ods_code().empty()) return absl::OkStatus();  // nobody known to tell
+  // To the practice when it is known; else to the sending system, whose integration engine reads
+  // the messages keyed by its name. Neither known: nobody to tell (intake marks the rejection
+  // referrer_unreachable and the monitor counts it).
+  const std::string& to = r.referrer_ods_code().empty() ? r.source_system() : r.referrer_ods_code();
+  if (to.empty()) return absl::OkStatus();
   v1::Event event;
   v1::ReferrerFeedback* feedback = event.mutable_referrer_feedback();
   feedback->set_referrer_ods_code(r.referrer_ods_code());
@@ -166,9 +170,8 @@ absl::Status FollowUpHandler::TellRejected(const v1::Event& rejected) {
                rejected.envelope().trace().traceparent(), rejected.envelope().event_id());
   event.mutable_envelope()->set_event_id(
       events::NameBasedEventId(absl::StrCat("referrer.feedback:", feedback->idempotency_key())));
-  absl::Status sent = producer_.Send(
-      events::ToMessage(event, kafka::TopicName(kafka::Topic::kReferrerFeedback, topic_prefix_),
-                        r.referrer_ods_code()));
+  absl::Status sent = producer_.Send(events::ToMessage(
+      event, kafka::TopicName(kafka::Topic::kReferrerFeedback, topic_prefix_), to));
   return sent.ok() ? sent : absl::UnavailableError(sent.message());
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/status/field_violations.h"
+#include "services/intake/violation_list.h"
 
 namespace signpost::intake {
 namespace {
@@ -22,6 +23,10 @@ constexpr char kNhsNumberSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
 constexpr char kOdsSystem[] = "https://fhir.nhs.uk/Id/ods-organization-code";
 constexpr char kNeedCategorySystem[] = "urn:signpost:need-category";
 constexpr char kConsentCategorySystem[] = "urn:signpost:consent-category";
+// Consent categories as FHIR R4 and UK Core senders code them (the R4 consent-category value set).
+constexpr char kLoinc[] = "http://loinc.org";
+constexpr char kLoincPatientConsent[] = "59284-0";
+constexpr char kLoincReleaseOfInformation[] = "64292-6";
 constexpr char kEthnicCategoryUrl[] =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory";
 constexpr char kNhsCommunicationUrl[] =
@@ -58,6 +63,15 @@ std::vector<const json*> Extensions(const json& resource, absl::string_view url)
     }
   }
   return out;
+}
+
+bool HasCode(const json& codeable, absl::string_view system, absl::string_view code) {
+  if (const json* codings = Find(codeable, "coding"); codings && codings->is_array()) {
+    for (const auto& c : *codings) {
+      if (c.is_object() && Str(c, "system") == system && Str(c, "code") == code) return true;
+    }
+  }
+  return false;
 }
 
 std::string FirstCode(const json& codeable, absl::string_view system) {
@@ -114,34 +128,69 @@ v1::EthnicCategory EthnicFromLetter(const std::string& letter) {
 
 class Mapper {
  public:
-  absl::StatusOr<v1::Referral> Map(const json& bundle) {
+  explicit Mapper(const json& bundle) : bundle_(bundle) {
+    const json* entries = bundle.is_object() ? Find(bundle, "entry") : nullptr;
+    if (!entries || !entries->is_array()) return;
+    for (const auto& entry : *entries) {
+      const json* resource = entry.is_object() ? Find(entry, "resource") : nullptr;
+      if (!resource || !resource->is_object()) continue;
+      std::string type = Str(*resource, "resourceType");
+      by_type_[type].push_back(resource);
+      if (std::string url = Str(entry, "fullUrl"); !url.empty())
+        by_reference_.emplace(url, resource);
+      if (std::string id = Str(*resource, "id"); !id.empty()) {
+        by_reference_.emplace(absl::StrCat(type, "/", id), resource);
+      }
+    }
+  }
+
+  // Who sent the bundle, read leniently: whatever can be read, however broken the rest.
+  SenderIdentity Sender() const {
+    SenderIdentity sender;
+    const json* header = First("MessageHeader");
+    const json* request = First("ServiceRequest");
+    if (header) {
+      if (const json* source = Find(*header, "source"); source && source->is_object()) {
+        sender.source_system = Str(*source, "name");
+      }
+    }
+    if (request) {
+      if (const json* ids = Find(*request, "identifier"); ids && ids->is_array() && !ids->empty()) {
+        sender.source_referral_id = Str((*ids)[0], "value");
+      }
+      if (const json* requester = Find(*request, "requester")) {
+        sender.referrer_ods_code = OdsCodeOf(*requester);
+      }
+    }
+    if (header && WellFormed(sender).referrer_ods_code.empty()) {
+      if (const json* from = Find(*header, "sender")) sender.referrer_ods_code = OdsCodeOf(*from);
+    }
+    return WellFormed(std::move(sender));
+  }
+
+  absl::StatusOr<v1::Referral> Map() {
+    const json& bundle = bundle_;
     if (!bundle.is_object() || Str(bundle, "resourceType") != "Bundle") {
       return Fail("resourceType", "expected a FHIR Bundle");
     }
     const json* entries = Find(bundle, "entry");
     if (!entries || !entries->is_array()) return Fail("Bundle.entry", "no entries");
-    std::map<std::string, std::vector<const json*>> by_type;
-    for (const auto& entry : *entries) {
-      if (const json* resource = entry.is_object() ? Find(entry, "resource") : nullptr;
-          resource && resource->is_object()) {
-        by_type[Str(*resource, "resourceType")].push_back(resource);
-      }
-    }
+    const auto& by_type = by_type_;
     auto one = [&](const char* type) -> const json* {
       auto it = by_type.find(type);
       if (it == by_type.end() || it->second.empty()) {
-        violations_.push_back({absl::StrCat("Bundle.entry[", type, "]"), "missing"});
+        violations_.Add(absl::StrCat("Bundle.entry[", type, "]"), "missing");
         return nullptr;
       }
       if (it->second.size() > 1) {
-        violations_.push_back({absl::StrCat("Bundle.entry[", type, "]"), "more than one"});
+        violations_.Add(absl::StrCat("Bundle.entry[", type, "]"), "more than one");
       }
       return it->second.front();
     };
     const json* header = one("MessageHeader");
     const json* request = one("ServiceRequest");
     const json* patient = one("Patient");
-    if (!violations_.empty()) return InvalidArgumentWithViolations(violations_);
+    if (!violations_.empty()) return Status();
 
     v1::Referral r;
     if (const json* source = Find(*header, "source"); source && source->is_object()) {
@@ -152,14 +201,55 @@ class Mapper {
     if (auto it = by_type.find("Consent"); it != by_type.end()) {
       for (const json* consent : it->second) MapConsent(*consent, r);
     }
-    if (!violations_.empty()) return InvalidArgumentWithViolations(violations_);
+    if (!referral_consent_found_ && other_consents_ > 0) {
+      violations_.Add("Consent.category",
+                      "no Consent to the referral: code its category LOINC 59284-0 (Patient "
+                      "Consent); LOINC 64292-6 (Release of information consent) records consent "
+                      "to information sharing");
+    }
+    if (!violations_.empty()) return Status();
     return r;
   }
 
  private:
+  absl::Status Status() const {
+    return StatusWithViolations(absl::StatusCode::kInvalidArgument, violations_.listed(),
+                                violations_.unlisted());
+  }
+
   absl::Status Fail(std::string field, std::string description) {
-    violations_.push_back({std::move(field), std::move(description)});
-    return InvalidArgumentWithViolations(violations_);
+    violations_.Add(std::move(field), std::move(description));
+    return Status();
+  }
+
+  const json* First(const std::string& type) const {
+    auto it = by_type_.find(type);
+    return it == by_type_.end() || it->second.empty() ? nullptr : it->second.front();
+  }
+
+  // The ODS code a FHIR Reference names: its logical identifier, or that of the Organization it
+  // points to in the bundle (directly, or as a PractitionerRole's organization).
+  std::string OdsCodeOf(const json& reference, int depth = 0) const {
+    if (!reference.is_object() || depth > 2) return "";
+    if (const json* id = Find(reference, "identifier"); id && id->is_object()) {
+      if (Str(*id, "system") == kOdsSystem) return Str(*id, "value");
+    }
+    auto target = by_reference_.find(Str(reference, "reference"));
+    if (target == by_reference_.end()) return "";
+    const json& resource = *target->second;
+    std::string type = Str(resource, "resourceType");
+    if (type == "Organization") {
+      if (const json* ids = Find(resource, "identifier"); ids && ids->is_array()) {
+        for (const auto& i : *ids) {
+          if (Str(i, "system") == kOdsSystem) return Str(i, "value");
+        }
+      }
+    } else if (type == "PractitionerRole") {
+      if (const json* organization = Find(resource, "organization")) {
+        return OdsCodeOf(*organization, depth + 1);
+      }
+    }
+    return "";
   }
 
   void MapServiceRequest(const json& sr, v1::Referral& r) {
@@ -167,9 +257,7 @@ class Mapper {
       r.set_source_referral_id(Str((*ids)[0], "value"));
     }
     if (const json* requester = Find(sr, "requester"); requester && requester->is_object()) {
-      if (const json* id = Find(*requester, "identifier"); id && id->is_object()) {
-        if (Str(*id, "system") == kOdsSystem) r.mutable_referrer()->set_ods_code(Str(*id, "value"));
-      }
+      r.mutable_referrer()->set_ods_code(OdsCodeOf(*requester));
       r.mutable_referrer()->set_name(Str(*requester, "display"));
     }
     r.mutable_referrer()->set_role(v1::REFERRER_ROLE_GP);
@@ -178,8 +266,8 @@ class Mapper {
       if (EnumFromCode(Str(*ext, "valueCode"), "REFERRER_ROLE_", &v1::ReferrerRole_Parse, &role)) {
         r.mutable_referrer()->set_role(role);
       } else {
-        violations_.push_back({"ServiceRequest.extension[referrer-role]",
-                               absl::StrCat("unknown role '", Str(*ext, "valueCode"), "'")});
+        violations_.Add("ServiceRequest.extension[referrer-role]",
+                        absl::StrCat("unknown role '", Str(*ext, "valueCode"), "'"));
       }
     }
     std::string priority = Str(sr, "priority");
@@ -188,11 +276,11 @@ class Mapper {
     } else if (priority == "urgent" || priority == "asap" || priority == "stat") {
       r.set_urgency(v1::URGENCY_PRIORITY);
     } else {
-      violations_.push_back({"ServiceRequest.priority", absl::StrCat("unknown '", priority, "'")});
+      violations_.Add("ServiceRequest.priority", absl::StrCat("unknown '", priority, "'"));
     }
     if (std::string authored = Str(sr, "authoredOn"); !authored.empty()) {
       if (!SetTimestamp(authored, r.mutable_referred_at())) {
-        violations_.push_back({"ServiceRequest.authoredOn", "not an RFC 3339 date-time"});
+        violations_.Add("ServiceRequest.authoredOn", "not an RFC 3339 date-time");
       }
     }
     if (const json* notes = Find(sr, "note"); notes && notes->is_array()) {
@@ -216,8 +304,8 @@ class Mapper {
       if (EnumFromCode(category, "NEED_CATEGORY_", &v1::NeedCategory_Parse, &parsed)) {
         need->set_category(parsed);
       } else {
-        violations_.push_back({absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
-                               absl::StrCat("unknown need category '", category, "'")});
+        violations_.Add(absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
+                        absl::StrCat("unknown need category '", category, "'"));
       }
       return;
     }
@@ -225,12 +313,11 @@ class Mapper {
       need->set_category(it->second);
       return;
     }
-    violations_.push_back({absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
-                           snomed.empty()
-                               ? "no need category: add a urn:signpost:need-category coding"
-                               : absl::StrCat("SNOMED CT ", snomed,
-                                              " is not mapped to a need category: add a "
-                                              "urn:signpost:need-category coding")});
+    violations_.Add(absl::StrCat("ServiceRequest.reasonCode[", i, "]"),
+                    snomed.empty() ? "no need category: add a urn:signpost:need-category coding"
+                                   : absl::StrCat("SNOMED CT ", snomed,
+                                                  " is not mapped to a need category: add a "
+                                                  "urn:signpost:need-category coding"));
   }
 
   void MapPatient(const json& pt, v1::Referral& r) {
@@ -247,8 +334,8 @@ class Mapper {
                        &absence)) {
         id->set_nhs_number_absence(absence);
       } else {
-        violations_.push_back({"Patient.extension[nhs-number-absence]",
-                               absl::StrCat("unknown reason '", Str(*ext, "valueCode"), "'")});
+        violations_.Add("Patient.extension[nhs-number-absence]",
+                        absl::StrCat("unknown reason '", Str(*ext, "valueCode"), "'"));
       }
     }
     if (const json* names = Find(pt, "name"); names && names->is_array() && !names->empty()) {
@@ -263,7 +350,7 @@ class Mapper {
       int y = 0, m = 0, d = 0;
       if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &y) || !absl::SimpleAtoi(parts[1], &m) ||
           !absl::SimpleAtoi(parts[2], &d)) {
-        violations_.push_back({"Patient.birthDate", "not a YYYY-MM-DD date"});
+        violations_.Add("Patient.birthDate", "not a YYYY-MM-DD date");
       } else {
         id->mutable_date_of_birth()->set_year(y);
         id->mutable_date_of_birth()->set_month(m);
@@ -321,8 +408,8 @@ class Mapper {
                        &group)) {
         profile->add_inclusion_groups(group);
       } else {
-        violations_.push_back({"Patient.extension[inclusion-group]",
-                               absl::StrCat("unknown group '", Str(*ext, "valueCode"), "'")});
+        violations_.Add("Patient.extension[inclusion-group]",
+                        absl::StrCat("unknown group '", Str(*ext, "valueCode"), "'"));
       }
     }
     for (const json* ext : Extensions(pt, "urn:signpost:access-need")) {
@@ -341,47 +428,76 @@ class Mapper {
       else if (code == "digitally-excluded")
         profile->set_digitally_excluded(true);
       else
-        violations_.push_back(
-            {"Patient.extension[access-need]", absl::StrCat("unknown access need '", code, "'")});
+        violations_.Add("Patient.extension[access-need]",
+                        absl::StrCat("unknown access need '", code, "'"));
     }
+  }
+
+  enum class ConsentTo { kOther, kReferral, kInformationSharing };
+
+  // What a Consent is consent to, by its categories: the standard's codes, or our older ones.
+  static ConsentTo WhatConsentIsTo(const json& consent) {
+    bool sharing = false;
+    if (const json* cats = Find(consent, "category"); cats && cats->is_array()) {
+      for (const auto& c : *cats) {
+        if (HasCode(c, kLoinc, kLoincPatientConsent) ||
+            HasCode(c, kConsentCategorySystem, "referral")) {
+          return ConsentTo::kReferral;
+        }
+        sharing = sharing || HasCode(c, kLoinc, kLoincReleaseOfInformation) ||
+                  HasCode(c, kConsentCategorySystem, "information-sharing");
+      }
+    }
+    return sharing ? ConsentTo::kInformationSharing : ConsentTo::kOther;
   }
 
   void MapConsent(const json& consent, v1::Referral& r) {
-    bool active = Str(consent, "status") == "active";
-    std::string category;
-    if (const json* cats = Find(consent, "category"); cats && cats->is_array()) {
-      for (const auto& c : *cats) {
-        if (std::string code = FirstCode(c, kConsentCategorySystem); !code.empty()) category = code;
-      }
+    // Given: an active Consent whose provision does not deny.
+    bool given = Str(consent, "status") == "active";
+    if (const json* provision = Find(consent, "provision"); provision && provision->is_object()) {
+      given = given && Str(*provision, "type") != "deny";
     }
     auto* out = r.mutable_consent();
-    if (category == "referral") {
-      out->set_referral_consent(active);
-      if (std::string when = Str(consent, "dateTime"); !when.empty()) {
-        if (!SetTimestamp(when, out->mutable_recorded_at())) {
-          violations_.push_back({"Consent.dateTime", "not an RFC 3339 date-time"});
+    switch (WhatConsentIsTo(consent)) {
+      case ConsentTo::kReferral:
+        referral_consent_found_ = true;
+        out->set_referral_consent(given);
+        if (std::string when = Str(consent, "dateTime"); !when.empty()) {
+          if (!SetTimestamp(when, out->mutable_recorded_at())) {
+            violations_.Add("Consent.dateTime", "not an RFC 3339 date-time");
+          }
         }
-      }
-    } else if (category == "information-sharing") {
-      out->set_sharing_consent(active);
-    } else {
-      violations_.push_back({"Consent.category",
-                             "expected urn:signpost:consent-category "
-                             "referral or information-sharing"});
+        break;
+      case ConsentTo::kInformationSharing:
+        out->set_sharing_consent(given);
+        break;
+      case ConsentTo::kOther:
+        ++other_consents_;  // a research consent, say: not ours to read
+        break;
     }
   }
 
-  std::vector<FieldViolation> violations_;
+  const json& bundle_;
+  std::map<std::string, std::vector<const json*>> by_type_;
+  std::map<std::string, const json*> by_reference_;  // by fullUrl and by "Type/id"
+  ViolationList violations_;
+  bool referral_consent_found_ = false;
+  int other_consents_ = 0;
 };
 
 }  // namespace
 
-absl::StatusOr<v1::Referral> ReferralFromFhirBundle(absl::string_view text) {
+FhirSubmission ReadFhirSubmission(absl::string_view text) {
   json bundle = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (bundle.is_discarded()) {
-    return InvalidArgumentWithViolations({{"", "not valid JSON"}});
+    return {InvalidArgumentWithViolations({{"", "not valid JSON"}}), SenderIdentity()};
   }
-  return Mapper().Map(bundle);
+  Mapper mapper(bundle);
+  return {mapper.Map(), mapper.Sender()};
+}
+
+absl::StatusOr<v1::Referral> ReferralFromFhirBundle(absl::string_view text) {
+  return ReadFhirSubmission(text).referral;
 }
 
 }  // namespace signpost::intake

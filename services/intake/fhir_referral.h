@@ -2,6 +2,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "services/intake/sender_identity.h"
 #include "signpost/v1/referral.pb.h"
 
 namespace signpost::intake {
@@ -13,7 +14,8 @@ inline constexpr absl::string_view kFhirJsonContentType = "application/fhir+json
 // Consent resources, JSON) to a referral:
 //  - MessageHeader.source.name                  -> source_system
 //  - ServiceRequest.identifier[0].value         -> source_referral_id
-//  - ServiceRequest.requester.identifier (ODS)  -> referrer.ods_code; .display -> referrer.name
+//  - ServiceRequest.requester: its identifier (ODS), or the Organization (or PractitionerRole's
+//    organization) it references in the bundle -> referrer.ods_code; .display -> referrer.name
 //  - extension urn:signpost:referrer-role       -> referrer.role (default GP: GP systems emit
 //  these)
 //  - ServiceRequest.reasonCode[]                -> needs: a urn:signpost:need-category coding, or a
@@ -22,10 +24,25 @@ inline constexpr absl::string_view kFhirJsonContentType = "application/fhir+json
 //  - Patient: NHS number (https://fhir.nhs.uk/Id/nhs-number), name, birthDate, gender, address,
 //    telecom, UK Core EthnicCategory and NHSCommunication extensions; Signpost extensions
 //    urn:signpost:nhs-number-absence, urn:signpost:inclusion-group, urn:signpost:access-need
-//  - Consent (category urn:signpost:consent-category referral | information-sharing; status
-//    active = given; dateTime = when recorded)
-// A bundle that cannot be read gives INVALID_ARGUMENT with field violations in FHIR paths.
-// Field-level rules are left to ValidateReferral, as for protobuf submissions.
+//  - Consent, by its category as FHIR R4 and UK Core senders code it: LOINC 59284-0 "Patient
+//    Consent" -> consent to the referral, LOINC 64292-6 "Release of information consent" ->
+//    information sharing; or the older urn:signpost:consent-category referral |
+//    information-sharing. Given when status is active and provision.type is not deny; dateTime =
+//    when recorded. A Consent of another category is ignored once the referral's consent is
+//    found (and named as the problem when it is not).
+// A bundle that cannot be read gives INVALID_ARGUMENT with field violations in FHIR paths (the
+// first ones, the rest counted). Field-level rules are left to ValidateReferral, as for protobuf
+// submissions.
 absl::StatusOr<v1::Referral> ReferralFromFhirBundle(absl::string_view json);
+
+// A bundle read for intake: the referral, or why not; and who sent it, as far as the bundle
+// says whether or not it could be mapped, so that a rejection can go back to them:
+// MessageHeader.source.name, ServiceRequest.identifier, and the ODS code of the
+// ServiceRequest's requester or else of the MessageHeader's sender.
+struct FhirSubmission {
+  absl::StatusOr<v1::Referral> referral;
+  SenderIdentity sender;
+};
+FhirSubmission ReadFhirSubmission(absl::string_view json);
 
 }  // namespace signpost::intake

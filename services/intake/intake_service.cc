@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/intake/referral_access.h"
@@ -16,6 +17,24 @@ absl::StatusOr<auth::Principal> IntakeService::Asker(const grpc::CallbackServerC
   if (!caller.ok()) return caller.status();
   if (absl::Status allowed = CanAskAboutReferrals(*caller, rpc); !allowed.ok()) return allowed;
   return caller;
+}
+
+void IntakeService::Offload(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
+                            std::function<void()> work) {
+  absl::Time deadline = absl::FromChrono(context->deadline());
+  bool queued = workers_.TrySchedule([reactor, deadline, work = std::move(work)] {
+    if (absl::Now() >= deadline) {
+      reactor->Finish(ToGrpcStatus(absl::DeadlineExceededError(
+          "the call's deadline passed while it waited for a worker; nothing was done: retry")));
+      return;
+    }
+    work();
+  });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+        "intake is at capacity (every worker busy and the queue full); nothing was done: retry "
+        "with backoff")));
+  }
 }
 
 grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerContext* context,
@@ -40,22 +59,29 @@ grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerCont
       it != context->client_metadata().end()) {
     traceparent.assign(it->second.data(), it->second.size());
   }
-  workers_.Schedule([this, reactor, request, response, traceparent = std::move(traceparent)] {
-    submitter_.SubmitAsync(request->referral(), v1::SUBMISSION_CHANNEL_GRPC, traceparent,
-                           [reactor, response](absl::StatusOr<SubmitResult> result) {
-                             if (!result.ok()) {
-                               reactor->Finish(ToGrpcStatus(result.status()));
-                               return;
-                             }
-                             response->set_referral_id(result->referral_id);
-                             response->set_duplicate(result->duplicate);
-                             response->set_priority(result->priority.urgency);
-                             for (const auto& reason : result->priority.reasons) {
-                               response->add_priority_reasons(reason);
-                             }
-                             reactor->Finish(grpc::Status::OK);
-                           });
-  });
+  absl::Time deadline = absl::FromChrono(context->deadline());
+  Offload(context, reactor,
+          [this, reactor, request, response, deadline, traceparent = std::move(traceparent)] {
+            Submission submission;
+            submission.referral = request->referral();
+            submission.channel = v1::SUBMISSION_CHANNEL_GRPC;
+            submission.traceparent = traceparent;
+            submission.deadline = deadline;
+            submitter_.SubmitAsync(std::move(submission),
+                                   [reactor, response](absl::StatusOr<SubmitResult> result) {
+                                     if (!result.ok()) {
+                                       reactor->Finish(ToGrpcStatus(result.status()));
+                                       return;
+                                     }
+                                     response->set_referral_id(result->referral_id);
+                                     response->set_duplicate(result->duplicate);
+                                     response->set_priority(result->priority.urgency);
+                                     for (const auto& reason : result->priority.reasons) {
+                                       response->add_priority_reasons(reason);
+                                     }
+                                     reactor->Finish(grpc::Status::OK);
+                                   });
+          });
   return reactor;
 }
 
@@ -69,7 +95,7 @@ grpc::ServerUnaryReactor* IntakeService::GetReferral(grpc::CallbackServerContext
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
+  Offload(context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
     auto status = submitter_.GetStatus(*request);
     if (status.ok()) {
       if (absl::Status allowed = CanSeeReferral(caller, status->referrer_ods_code(), kRpc);
@@ -94,7 +120,7 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  workers_.Schedule([this, reactor, request, response, caller = *std::move(caller), kRpc] {
+  Offload(context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
     v1::WithdrawReferralRequest as_caller = *request;
     if (caller.role != auth::Role::kDevelopment) {
       v1::GetReferralRequest get;

@@ -14,6 +14,7 @@
 #include "common/kafka/admin.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
+#include "common/process/offset_clock.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
 #include "common/process/worker_pool.h"
@@ -46,6 +47,8 @@ struct IntakeConfig {
   int redis_pool_size = 8;
   int linger_ms = 5;
   int workers = 16;
+  int queue_limit = 256;
+  std::string clock_offset_file;
 };
 
 absl::StatusOr<PriorityPolicy> PolicyFrom(const IntakeConfig& config) {
@@ -131,10 +134,14 @@ int Run(const IntakeConfig& config) {
   options.priority = *policy;
   options.lease = absl::Milliseconds(config.delivery_timeout_ms) * 3;
   options.in_progress_wait = options.lease + absl::Seconds(5);
+  OffsetClock clock(config.clock_offset_file);
+  if (!config.clock_offset_file.empty()) {
+    spdlog::warn("clock shifted by the seconds in {}", config.clock_offset_file);
+  }
   Submitter submitter(options, submissions, statuses, **producer, cipher, registry,
-                      [] { return absl::Now(); });
+                      [&clock] { return clock.Now(); });
 
-  WorkerPool workers(config.workers);
+  WorkerPool workers(config.workers, static_cast<size_t>(config.queue_limit));
   IntakeService service(submitter, workers, **authenticator);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {
@@ -220,6 +227,15 @@ int main(int argc, char** argv) {
                  "Threads that run requests (they wait on Redis and Kafka, gRPC threads do not)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  app.add_option("--queue-limit", config.queue_limit,
+                 "Calls that may wait for a worker; beyond them a call is refused "
+                 "RESOURCE_EXHAUSTED at once")
+      ->envname("SIGNPOST_INTAKE_QUEUE_LIMIT")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--clock-offset-file", config.clock_offset_file,
+                 "Shift the clock by the seconds written in this file (drills, tests)")
+      ->envname("SIGNPOST_CLOCK_OFFSET_FILE");
   app.add_option("--redis-pool-size", config.redis_pool_size, "Redis connections")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -1,11 +1,13 @@
 #include "services/intake/redis_submission_store.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace signpost::intake {
 namespace {
 
-// KEYS[1] submission; ARGV fingerprint, new referral id, owner, now ms, lease ms, retention s.
+// KEYS[1] submission; ARGV fingerprint, new referral id, owner, now ms, lease ms, retention s,
+// earlier fingerprint of the same content. Replies {kind, referral id, lease until ms}.
 const redis::LuaScript& ClaimScript() {
   static const redis::LuaScript kScript(R"lua(
 local h = redis.call('HMGET', KEYS[1], 'fp', 'rid', 'state', 'lease_until')
@@ -14,15 +16,18 @@ if not h[1] then
   redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'rid', ARGV[2], 'state', 'pending',
              'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
   redis.call('EXPIRE', KEYS[1], ARGV[6])
-  return {'claimed', ARGV[2]}
+  return {'claimed', ARGV[2], '0'}
 end
-if h[1] ~= ARGV[1] then return {'conflict', h[2]} end
-if h[3] == 'published' then return {'duplicate', h[2]} end
+if h[1] ~= ARGV[1] then
+  if ARGV[7] == '' or h[1] ~= ARGV[7] then return {'conflict', h[2], '0'} end
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1])
+end
+if h[3] == 'published' then return {'duplicate', h[2], '0'} end
 if tonumber(h[4]) <= now then
   redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
-  return {'claimed', h[2]}
+  return {'claimed', h[2], '0'}
 end
-return {'in_progress', h[2]}
+return {'in_progress', h[2], tostring(h[4])}
 )lua");
   return kScript;
 }
@@ -53,19 +58,23 @@ std::string RedisSubmissionStore::RedisKey(const SubmissionKey& key) {
 }
 
 absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
-                                                     const std::string& fingerprint,
+                                                     const Fingerprint& fingerprint,
                                                      const std::string& new_referral_id,
                                                      const std::string& owner, absl::Time now,
                                                      absl::Duration lease) {
   auto reply = ClaimScript().Run(
       redis_, {RedisKey(key)},
-      {fingerprint, new_referral_id, owner, std::to_string(absl::ToUnixMillis(now)),
+      {fingerprint.content, new_referral_id, owner, std::to_string(absl::ToUnixMillis(now)),
        std::to_string(absl::ToInt64Milliseconds(lease)),
-       std::to_string(absl::ToInt64Seconds(retention_))});
+       std::to_string(absl::ToInt64Seconds(retention_)), fingerprint.earlier});
   if (!reply.ok()) return reply.status();
-  if (reply->elements.size() != 2) return absl::InternalError("claim script: unexpected reply");
+  if (reply->elements.size() != 3) return absl::InternalError("claim script: unexpected reply");
   const std::string& kind = reply->elements[0].str;
   Claim claim{Claim::Kind::kInProgress, reply->elements[1].str};
+  int64_t held_until_ms = 0;
+  if (absl::SimpleAtoi(reply->elements[2].str, &held_until_ms)) {
+    claim.held_until = absl::FromUnixMillis(held_until_ms);
+  }
   if (kind == "claimed")
     claim.kind = Claim::Kind::kClaimed;
   else if (kind == "duplicate")

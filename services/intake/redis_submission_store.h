@@ -13,7 +13,7 @@ class RedisSubmissionStore final : public SubmissionStore {
  public:
   RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention);
 
-  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const std::string& fingerprint,
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                  const std::string& new_referral_id, const std::string& owner,
                                  absl::Time now, absl::Duration lease) override;
   absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override;

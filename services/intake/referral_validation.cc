@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "services/intake/identifiers.h"
+#include "services/intake/violation_list.h"
 
 namespace signpost::intake {
 namespace {
@@ -14,17 +15,20 @@ namespace {
 class Violations {
  public:
   void Add(std::string field, std::string description) {
-    out_.push_back({std::move(field), std::move(description)});
+    list_.Add(std::move(field), std::move(description));
   }
   void MaxLength(const std::string& field, const std::string& value, int max) {
     if (static_cast<int>(value.size()) > max) {
       Add(field, absl::StrCat("longer than ", max, " characters"));
     }
   }
-  std::vector<FieldViolation> Take() { return std::move(out_); }
+  std::vector<FieldViolation> Take(int64_t* unlisted) {
+    if (unlisted) *unlisted = list_.unlisted();
+    return list_.TakeListed();
+  }
 
  private:
-  std::vector<FieldViolation> out_;
+  ViolationList list_;
 };
 
 bool ValidDate(const v1::CalendarDate& d) {
@@ -77,7 +81,7 @@ v1::Referral NormaliseReferral(v1::Referral r, absl::Time now) {
 }
 
 std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time now,
-                                             const ValidationLimits& limits) {
+                                             const ValidationLimits& limits, int64_t* unlisted) {
   Violations v;
   // Who submitted it.
   if (r.source_system().empty()) {
@@ -147,7 +151,7 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
   if (id.address_lines_size() > limits.max_address_lines) {
     v.Add("identity.address_lines", absl::StrCat("more than ", limits.max_address_lines, " lines"));
   }
-  for (int i = 0; i < id.address_lines_size(); ++i) {
+  for (int i = 0; i < id.address_lines_size() && i < limits.max_address_lines; ++i) {
     v.MaxLength(absl::StrCat("identity.address_lines[", i, "]"), id.address_lines(i),
                 limits.max_name_length);
   }
@@ -185,7 +189,12 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
   if (!v1::HousingSituation_IsValid(p.housing())) {
     v.Add("profile.housing", absl::StrCat("unknown value ", p.housing()));
   }
-  for (int i = 0; i < p.inclusion_groups_size(); ++i) {
+  // Past the bound one violation says so: each further entry would only repeat it.
+  if (p.inclusion_groups_size() > limits.max_inclusion_groups) {
+    v.Add("profile.inclusion_groups", absl::StrCat(p.inclusion_groups_size(), " entries; at most ",
+                                                   limits.max_inclusion_groups));
+  }
+  for (int i = 0; i < p.inclusion_groups_size() && i < limits.max_inclusion_groups; ++i) {
     if (p.inclusion_groups(i) == v1::INCLUSION_GROUP_UNSPECIFIED ||
         !v1::InclusionGroup_IsValid(p.inclusion_groups(i))) {
       v.Add(absl::StrCat("profile.inclusion_groups[", i, "]"),
@@ -229,14 +238,14 @@ std::vector<FieldViolation> ValidateReferral(const v1::Referral& r, absl::Time n
   if (r.has_referred_at() && ToTime(r.referred_at()) > now + absl::Minutes(5)) {
     v.Add("referred_at", "in the future");
   }
-  return v.Take();
+  return v.Take(unlisted);
 }
 
-absl::Status ValidationStatus(const std::vector<FieldViolation>& violations) {
-  if (violations.size() == 1 && violations[0].field == kConsentField) {
+absl::Status ValidationStatus(const std::vector<FieldViolation>& violations, int64_t unlisted) {
+  if (violations.size() == 1 && unlisted == 0 && violations[0].field == kConsentField) {
     return FailedPreconditionWithViolations(violations);
   }
-  return InvalidArgumentWithViolations(violations);
+  return StatusWithViolations(absl::StatusCode::kInvalidArgument, violations, unlisted);
 }
 
 }  // namespace signpost::intake

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@ struct ValidationLimits {
   int max_description_length = 500;
   int max_notes_length = 2000;
   int max_address_lines = 6;
+  int max_inclusion_groups = 16;
   int max_age_years = 120;
 };
 
@@ -25,13 +27,16 @@ struct ValidationLimits {
 // for validation to report.
 v1::Referral NormaliseReferral(v1::Referral referral, absl::Time now);
 
-// Every violation of a (normalised) referral, each with its field path. Pure.
+// Every violation of a (normalised) referral, each with its field path, as far as ViolationList
+// lists them (the first 100, in under 4 KB); `unlisted`, when given, is set to how many more
+// there were. Pure.
 std::vector<FieldViolation> ValidateReferral(const v1::Referral& referral, absl::Time now,
-                                             const ValidationLimits& limits = {});
+                                             const ValidationLimits& limits = {},
+                                             int64_t* unlisted = nullptr);
 
 // The status for a validation result: OK; FAILED_PRECONDITION when the only problem is consent;
-// otherwise INVALID_ARGUMENT with every violation.
-absl::Status ValidationStatus(const std::vector<FieldViolation>& violations);
+// otherwise INVALID_ARGUMENT with the violations listed and the rest counted in the message.
+absl::Status ValidationStatus(const std::vector<FieldViolation>& violations, int64_t unlisted = 0);
 
 // Field path of the consent check, so callers can tell a consent refusal apart.
 inline constexpr char kConsentField[] = "consent.referral_consent";

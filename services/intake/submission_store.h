@@ -16,6 +16,14 @@ struct SubmissionKey {
   std::string source_referral_id;
 };
 
+// What the store compares to tell the same submission from a changed one.
+struct Fingerprint {
+  std::string content;  // of what the sender sent (see Submitter)
+  // The same content as intake fingerprinted it before (the normalised referral, age included):
+  // a submission recorded then is recognised by it, and its record takes `content` from then on.
+  std::string earlier;
+};
+
 struct Claim {
   enum class Kind {
     kClaimed,     // ours to publish, under `referral_id` (new, or taken over from a dead attempt)
@@ -25,6 +33,9 @@ struct Claim {
   };
   Kind kind;
   std::string referral_id;
+  // kInProgress: until when the other attempt's lease holds it (should that attempt have died,
+  // when a retry can take over).
+  absl::Time held_until = absl::InfinitePast();
 };
 
 // Remembers submissions so that each (source system, source referral id) yields one referral id
@@ -35,7 +46,7 @@ class SubmissionStore {
  public:
   virtual ~SubmissionStore() = default;
 
-  virtual absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const std::string& fingerprint,
+  virtual absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                          const std::string& new_referral_id,
                                          const std::string& owner, absl::Time now,
                                          absl::Duration lease) = 0;

@@ -30,11 +30,15 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
   bool fhir = absl::StrContains(content_type, "json");
   auto channel = fhir ? v1::SUBMISSION_CHANNEL_KAFKA_FHIR : v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF;
 
+  // Who sent it, by what comes around the referral: a rejection goes back to them.
+  SenderIdentity sender = SenderFromKafkaKey(message.key);
   absl::StatusOr<v1::Referral> referral;
   if (!message.value) {
     referral = InvalidArgumentWithViolations({{"", "empty message (tombstone)"}});
   } else if (fhir) {
-    referral = ReferralFromFhirBundle(*message.value);
+    FhirSubmission read = ReadFhirSubmission(*message.value);
+    referral = std::move(read.referral);
+    sender = FilledFrom(read.sender, sender);
   } else if (!content_type.empty() && !absl::StrContains(content_type, "protobuf")) {
     referral = InvalidArgumentWithViolations(
         {{"", absl::StrCat("unsupported content type '", content_type, "'; use ",
@@ -50,13 +54,18 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
   }
 
   if (!referral.ok()) {
-    std::string key = message.key.empty() ? "unknown" : message.key;
-    absl::Status published = submitter_.RejectUnreadable(key, referral.status(), channel);
+    absl::Status published = submitter_.RejectUnreadable(
+        message.key, message.value.value_or(""), sender, referral.status(), channel);
     return published.ok() ? kafka::Outcome::Done()
                           : kafka::Outcome::Retry(std::string(published.message()));
   }
 
-  auto result = submitter_.Submit(*std::move(referral), channel, traceparent);
+  Submission submission;
+  submission.referral = *std::move(referral);
+  submission.channel = channel;
+  submission.traceparent = std::move(traceparent);
+  submission.sender = std::move(sender);
+  auto result = submitter_.Submit(std::move(submission));
   if (result.ok()) return kafka::Outcome::Done();
   switch (result.status().code()) {
     case absl::StatusCode::kInvalidArgument:

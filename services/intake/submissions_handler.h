@@ -11,8 +11,9 @@ inline constexpr absl::string_view kProtobufSubmissionContentType =
     "application/x-protobuf; type=signpost.v1.ReferralSubmission";
 
 // Consumes signpost.referral.submitted: protobuf or FHIR submissions go through the Submitter;
-// what cannot be read or is invalid is published to signpost.referral.rejected; when Kafka or
-// Redis is unavailable the message is retried, never dropped.
+// what cannot be read or is invalid is published to signpost.referral.rejected, addressed to the
+// sender the message names anywhere (the referral, the FHIR MessageHeader, the Kafka key); when
+// Kafka or Redis is unavailable the message is retried, never dropped.
 class SubmissionsHandler final : public kafka::BatchHandler {
  public:
   explicit SubmissionsHandler(Submitter& submitter) : submitter_(submitter) {}

@@ -3,6 +3,9 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,6 +13,7 @@
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
 #include "common/status/field_violations.h"
+#include "services/intake/violation_list.h"
 
 namespace signpost::intake {
 namespace {
@@ -21,36 +25,56 @@ std::string Sha256Hex(const std::string& bytes) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-// Same content, same fingerprint: the normalised referral serialised deterministically.
-std::string Fingerprint(const v1::Referral& referral) {
+std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
   google::protobuf::io::StringOutputStream stream(&bytes);
   google::protobuf::io::CodedOutputStream out(&stream);
   out.SetSerializationDeterministic(true);
-  referral.SerializeToCodedStream(&out);
+  message.SerializeToCodedStream(&out);
   out.Trim();
-  return Sha256Hex(bytes);
+  return bytes;
 }
 
-v1::Event RejectionEvent(const v1::Referral& referral, const absl::Status& status) {
+// Same content, same fingerprint. What the sender sent, in canonical form: the normalised
+// referral without the age intake derives from the day (an identical resubmission after a
+// birthday is the same referral). `earlier` is what intake recorded before it left the age out.
+Fingerprint FingerprintOf(const v1::Referral& normalised) {
+  v1::Referral sent = normalised;
+  sent.mutable_profile()->clear_age_years();
+  return {Sha256Hex(DeterministicBytes(sent)), Sha256Hex(DeterministicBytes(normalised))};
+}
+
+// How long before the caller's deadline an answer is given, so that it arrives in time.
+absl::Time AnswerBy(absl::Time started, absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return deadline;
+  absl::Duration margin =
+      std::clamp((deadline - started) / 10, absl::Milliseconds(250), absl::Seconds(1));
+  return deadline - margin;
+}
+
+v1::Event RejectionEvent(const SenderIdentity& sender, const absl::Status& status,
+                         v1::SubmissionChannel channel) {
   v1::Event event;
   auto* rejected = event.mutable_referral_rejected();
-  rejected->set_source_system(referral.source_system());
-  rejected->set_source_referral_id(referral.source_referral_id());
-  rejected->set_referrer_ods_code(referral.referrer().ods_code());
-  rejected->set_reason(std::string(status.message()));
+  rejected->set_source_system(sender.source_system);
+  rejected->set_source_referral_id(sender.source_referral_id);
+  rejected->set_referrer_ods_code(sender.referrer_ods_code);
+  rejected->set_reason(Abbreviated(std::string(status.message()), 1000));
   auto violations = ViolationsOf(status);
-  if (violations.empty()) violations.push_back({"", std::string(status.message())});
+  if (violations.empty()) violations.push_back({"", rejected->reason()});
   for (const auto& v : violations) {
     auto* out = rejected->add_violations();
     out->set_field(v.field);
     out->set_description(v.description);
   }
+  // A gRPC caller hears of it in the reply; from Kafka, only a named sender can be told.
+  rejected->set_referrer_unreachable(channel != v1::SUBMISSION_CHANNEL_GRPC && !sender.CanBeTold());
   return event;
 }
 
-std::string RejectionKey(const v1::Referral& referral) {
-  return absl::StrCat(referral.source_system(), "/", referral.source_referral_id());
+std::string RejectionKey(const SenderIdentity& sender) {
+  if (sender.source_system.empty()) return "unknown";
+  return absl::StrCat(sender.source_system, "/", sender.source_referral_id);
 }
 
 }  // namespace
@@ -77,11 +101,13 @@ Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, Sta
       producer_(producer),
       cipher_(cipher),
       metrics_(metrics),
-      clock_(std::move(clock)) {
+      clock_(std::move(clock)),
+      labels_(options_.max_source_system_labels) {
   bookkeeper_ = std::thread([this] { Bookkeep(); });
 }
 
 Submitter::~Submitter() {
+  rechecks_.Stop();  // what waits for another attempt is answered while the rest still runs
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
@@ -126,11 +152,11 @@ void Submitter::Bookkeep() {
     }
     for (auto& a : batch) {
       if (!a.published) {
-        Count(a.channel, a.key.source_system, "unavailable");
+        Count(a.channel, labels_.Of(a.key.source_system), "unavailable");
         a.done(std::move(a.failure));
         continue;
       }
-      Count(a.channel, a.key.source_system, "accepted");
+      Count(a.channel, labels_.Accepted(a.key.source_system), "accepted");
       a.done(std::move(a.result));
     }
   }
@@ -140,32 +166,58 @@ std::string Submitter::ReceivedEventId(const std::string& referral_id) {
   return events::NameBasedEventId(absl::StrCat("referral.received:", referral_id));
 }
 
-void Submitter::Count(v1::SubmissionChannel channel, const std::string& source_system,
+std::string Submitter::RejectedEventId(absl::string_view input_digest,
+                                       const v1::ReferralRejected& rejected) {
+  return events::NameBasedEventId(absl::StrCat("referral.rejected:", input_digest, ":",
+                                               Sha256Hex(DeterministicBytes(rejected))));
+}
+
+void Submitter::Count(v1::SubmissionChannel channel, const std::string& source_label,
                       const std::string& result) {
   metrics_
-      .GetCounter("signpost_intake_submissions_total", "Referral submissions by outcome",
-                  {{"channel", ChannelName(channel)},
-                   {"source_system", source_system.empty() ? "unknown" : source_system},
-                   {"result", result}})
+      .GetCounter(
+          "signpost_intake_submissions_total", "Referral submissions by outcome",
+          {{"channel", ChannelName(channel)}, {"source_system", source_label}, {"result", result}})
       .Increment();
 }
 
-absl::StatusOr<SubmitResult> Submitter::Submit(v1::Referral referral, v1::SubmissionChannel channel,
-                                               std::string parent_traceparent) {
+void Submitter::CountRejectedFields(v1::SubmissionChannel channel,
+                                    const std::vector<FieldViolation>& violations) {
+  // Once per field and submission, the field named without indices.
+  std::set<std::string> fields;
+  for (const auto& v : violations) fields.insert(FieldLabel(v.field));
+  for (const auto& field : fields) {
+    metrics_
+        .GetCounter("signpost_intake_rejections_total", "Rejected submissions by field",
+                    {{"channel", ChannelName(channel)}, {"field", field}})
+        .Increment();
+  }
+}
+
+absl::StatusOr<SubmitResult> Submitter::Submit(Submission submission) {
   absl::Notification finished;
   absl::StatusOr<SubmitResult> out;
-  SubmitAsync(std::move(referral), channel, std::move(parent_traceparent),
-              [&](absl::StatusOr<SubmitResult> result) {
-                out = std::move(result);
-                finished.Notify();
-              });
+  SubmitAsync(std::move(submission), [&](absl::StatusOr<SubmitResult> result) {
+    out = std::move(result);
+    finished.Notify();
+  });
   finished.WaitForNotification();
   return out;
 }
 
-void Submitter::SubmitAsync(v1::Referral referral, v1::SubmissionChannel channel,
-                            std::string traceparent, Done done) {
+absl::StatusOr<SubmitResult> Submitter::Submit(v1::Referral referral, v1::SubmissionChannel channel,
+                                               std::string parent_traceparent) {
+  Submission submission;
+  submission.referral = std::move(referral);
+  submission.channel = channel;
+  submission.traceparent = std::move(parent_traceparent);
+  return Submit(std::move(submission));
+}
+
+void Submitter::SubmitAsync(Submission submission, Done done) {
   absl::Time started = clock_();
+  absl::Time wall_started = absl::Now();  // deadlines are on the wall clock, whatever clock_ says
+  const v1::SubmissionChannel channel = submission.channel;
   auto& latency = metrics_.GetHistogram(
       "signpost_intake_submit_seconds", "Time from submission to durable acknowledgement",
       metrics::LatencyBuckets(), {{"channel", ChannelName(channel)}});
@@ -174,66 +226,101 @@ void Submitter::SubmitAsync(v1::Referral referral, v1::SubmissionChannel channel
     done(std::move(r));
   };
 
-  referral = NormaliseReferral(std::move(referral), started);
-  auto violations = ValidateReferral(referral, started, options_.limits);
+  v1::Referral referral = NormaliseReferral(std::move(submission.referral), started);
+  Fingerprint fingerprint = FingerprintOf(referral);
+  SenderIdentity sender = FilledFrom(SenderOf(referral), submission.sender);
+  int64_t unlisted = 0;
+  auto violations = ValidateReferral(referral, started, options_.limits, &unlisted);
   if (!violations.empty()) {
-    for (const auto& v : violations) {
-      metrics_
-          .GetCounter("signpost_intake_rejections_total", "Rejected submissions by field",
-                      {{"channel", ChannelName(channel)}, {"field", v.field}})
-          .Increment();
-    }
-    Count(channel, referral.source_system(), "rejected");
-    Reject(referral, ValidationStatus(violations), channel, traceparent, std::move(done));
+    CountRejectedFields(channel, violations);
+    Count(channel, labels_.Of(referral.source_system()), "rejected");
+    Reject(sender, fingerprint.content, ValidationStatus(violations, unlisted), channel,
+           submission.traceparent, std::move(done));
     return;
   }
 
-  SubmitResult result;
-  result.priority = AssessPriority(referral, options_.priority);
-  SubmissionKey key{referral.source_system(), referral.source_referral_id()};
-  std::string fingerprint = Fingerprint(referral);
-  std::string owner = events::NewEventId();
-  absl::Time give_up = started + options_.in_progress_wait;
-  while (true) {
-    auto claim = submissions_.TryClaim(key, fingerprint, absl::StrCat("ref-", events::NewEventId()),
-                                       owner, clock_(), options_.lease);
-    if (!claim.ok()) {
-      Count(channel, key.source_system, "unavailable");
-      done(absl::UnavailableError(absl::StrCat("submission store: ", claim.status().message())));
+  auto attempt = std::make_shared<Attempt>();
+  attempt->result.priority = AssessPriority(referral, options_.priority);
+  attempt->key = {referral.source_system(), referral.source_referral_id()};
+  attempt->referral = std::move(referral);
+  attempt->fingerprint = std::move(fingerprint);
+  attempt->sender = std::move(sender);
+  attempt->owner = events::NewEventId();
+  attempt->channel = channel;
+  attempt->traceparent = std::move(submission.traceparent);
+  attempt->give_up = std::min(wall_started + options_.in_progress_wait,
+                              AnswerBy(wall_started, submission.deadline));
+  attempt->done = std::move(done);
+  TryToClaim(std::move(attempt));
+}
+
+void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
+  const SubmissionKey& key = attempt->key;
+  auto claim =
+      submissions_.TryClaim(key, attempt->fingerprint, absl::StrCat("ref-", events::NewEventId()),
+                            attempt->owner, clock_(), options_.lease);
+  if (!claim.ok()) {
+    Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
+    attempt->done(
+        absl::UnavailableError(absl::StrCat("submission store: ", claim.status().message())));
+    return;
+  }
+  attempt->result.referral_id = claim->referral_id;
+  switch (claim->kind) {
+    case Claim::Kind::kClaimed:
+      Publish(std::move(attempt->referral), std::move(attempt->result), std::move(attempt->key),
+              std::move(attempt->owner), attempt->channel, std::move(attempt->traceparent),
+              std::move(attempt->done));
+      return;
+    case Claim::Kind::kDuplicate:
+      attempt->result.duplicate = true;
+      Count(attempt->channel, labels_.Of(key.source_system), "duplicate");
+      attempt->done(std::move(attempt->result));
+      return;
+    case Claim::Kind::kConflict: {
+      Count(attempt->channel, labels_.Of(key.source_system), "conflict");
+      absl::Status conflict = absl::AlreadyExistsError(absl::StrCat(
+          "source_referral_id: ", key.source_system, " already submitted '", key.source_referral_id,
+          "' with different content (referral ", claim->referral_id,
+          "); submit a change as a new referral, or withdraw the first"));
+      Reject(attempt->sender, attempt->fingerprint.content, conflict, attempt->channel,
+             attempt->traceparent, std::move(attempt->done));
       return;
     }
-    result.referral_id = claim->referral_id;
-    switch (claim->kind) {
-      case Claim::Kind::kClaimed:
-        Publish(std::move(referral), std::move(result), std::move(key), std::move(owner), channel,
-                std::move(traceparent), std::move(done));
-        return;
-      case Claim::Kind::kDuplicate:
-        result.duplicate = true;
-        Count(channel, key.source_system, "duplicate");
-        done(std::move(result));
-        return;
-      case Claim::Kind::kConflict: {
-        Count(channel, key.source_system, "conflict");
-        absl::Status conflict = absl::AlreadyExistsError(absl::StrCat(
-            "source_referral_id: ", key.source_system, " already submitted '",
-            key.source_referral_id, "' with different content (referral ", claim->referral_id,
-            "); submit a change as a new referral, or withdraw the first"));
-        Reject(referral, conflict, channel, traceparent, std::move(done));
-        return;
-      }
-      case Claim::Kind::kInProgress:
-        // Another attempt is publishing this very submission: wait for its outcome.
-        if (clock_() >= give_up) {
-          Count(channel, key.source_system, "unavailable");
-          done(absl::UnavailableError(
-              "an identical submission is still being processed; retry shortly"));
-          return;
-        }
-        absl::SleepFor(absl::Milliseconds(20));
-        continue;
-    }
+    case Claim::Kind::kInProgress:
+      break;
   }
+  // Another attempt holds this very submission: most often one publishing it now, which is done
+  // in milliseconds; or one that died holding it, whose hold runs out only with its lease. Look
+  // again a little later, from the re-check thread (nothing waits on a worker), until just
+  // before the caller stops waiting.
+  absl::Time now = absl::Now();
+  if (now >= attempt->give_up) {
+    Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
+    std::string when;
+    if (claim->held_until > clock_()) {
+      when =
+          absl::StrCat(" (should that attempt have failed, its hold runs out at ",
+                       absl::FormatTime(absl::RFC3339_sec, claim->held_until, absl::UTCTimeZone()),
+                       ", in ", absl::ToInt64Seconds(claim->held_until - clock_()) + 1, " s)");
+    }
+    attempt->done(absl::UnavailableError(absl::StrCat(
+        "an identical submission (", key.source_system, "/", key.source_referral_id,
+        ") is still being published by another attempt", when,
+        "; nothing new was recorded: retry later with the same content, and the same referral id "
+        "is returned")));
+    return;
+  }
+  absl::Time next = std::min(now + attempt->next_look, attempt->give_up);
+  attempt->next_look = std::min(attempt->next_look * 2, absl::Milliseconds(500));
+  rechecks_.At(next, [this, attempt](bool stopping) {
+    if (stopping) {
+      attempt->done(absl::UnavailableError(
+          "intake is stopping; nothing new was recorded: retry the submission"));
+      return;
+    }
+    TryToClaim(attempt);
+  });
 }
 
 void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKey key,
@@ -282,13 +369,15 @@ void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKe
       });
 }
 
-void Submitter::Reject(const v1::Referral& referral, absl::Status status,
-                       v1::SubmissionChannel channel, const std::string& traceparent, Done done) {
-  v1::Event event = RejectionEvent(referral, status);
+void Submitter::Reject(const SenderIdentity& sender, const std::string& input_digest,
+                       absl::Status status, v1::SubmissionChannel channel,
+                       const std::string& traceparent, Done done) {
+  v1::Event event = RejectionEvent(sender, status, channel);
   events::Seal(event, "", options_.producer_name, clock_(), traceparent);
+  event.mutable_envelope()->set_event_id(RejectedEventId(input_digest, event.referral_rejected()));
   auto message = events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferralRejected, options_.topic_prefix),
-      RejectionKey(referral));
+      RejectionKey(sender));
   bool from_kafka = channel != v1::SUBMISSION_CHANNEL_GRPC;
   producer_.SendAsync(std::move(message), [status = std::move(status), from_kafka,
                                            done = std::move(done)](absl::Status sent) {
@@ -304,13 +393,19 @@ void Submitter::Reject(const v1::Referral& referral, absl::Status status,
   });
 }
 
-absl::Status Submitter::RejectUnreadable(const std::string& key, const absl::Status& why,
+absl::Status Submitter::RejectUnreadable(const std::string& kafka_key, const std::string& bytes,
+                                         const SenderIdentity& sender, const absl::Status& why,
                                          v1::SubmissionChannel channel) {
-  Count(channel, "unknown", "rejected");
-  v1::Event event = RejectionEvent(v1::Referral(), why);
+  Count(channel, labels_.Of(sender.source_system), "rejected");
+  CountRejectedFields(channel, ViolationsOf(why));
+  v1::Event event = RejectionEvent(sender, why, channel);
   events::Seal(event, "", options_.producer_name, clock_());
+  // The message as it came: a redelivery of it is the same rejection.
+  std::string input_digest = Sha256Hex(absl::StrCat(kafka_key.size(), ":", kafka_key, bytes));
+  event.mutable_envelope()->set_event_id(RejectedEventId(input_digest, event.referral_rejected()));
   return producer_.Send(events::ToMessage(
-      event, kafka::TopicName(kafka::Topic::kReferralRejected, options_.topic_prefix), key));
+      event, kafka::TopicName(kafka::Topic::kReferralRejected, options_.topic_prefix),
+      RejectionKey(sender)));
 }
 
 absl::StatusOr<v1::GetReferralResponse> Submitter::GetStatus(

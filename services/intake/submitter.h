@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -12,8 +13,11 @@
 #include "common/crypto/personal_details_cipher.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
+#include "services/intake/delayed_calls.h"
+#include "services/intake/metric_labels.h"
 #include "services/intake/priority.h"
 #include "services/intake/referral_validation.h"
+#include "services/intake/sender_identity.h"
 #include "services/intake/status_store.h"
 #include "services/intake/submission_store.h"
 #include "signpost/v1/events.pb.h"
@@ -29,10 +33,25 @@ struct SubmitterOptions {
   // How long an attempt holds a submission while publishing; longer than the producer's
   // delivery timeout, so only a crashed attempt's lease runs out.
   absl::Duration lease = absl::Seconds(60);
-  // How long a concurrent duplicate waits for the first attempt before UNAVAILABLE.
+  // How long a concurrent duplicate waits for the first attempt before UNAVAILABLE, when its
+  // caller's deadline does not say sooner. It waits off the workers, looking again now and then.
   absl::Duration in_progress_wait = absl::Seconds(40);
   PriorityPolicy priority;
   ValidationLimits limits;
+  // How many source systems the metrics name (those first accepted; the rest are "other").
+  size_t max_source_system_labels = 50;
+};
+
+// One submission, with what came around the referral.
+struct Submission {
+  v1::Referral referral;
+  v1::SubmissionChannel channel = v1::SUBMISSION_CHANNEL_GRPC;
+  std::string traceparent;  // the caller's, if any
+  // When the caller stops waiting (its gRPC deadline), on the wall clock: it is answered before.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Who sent it by what came around the referral (the Kafka key, the FHIR MessageHeader): where
+  // a rejection goes when the referral itself does not say.
+  SenderIdentity sender;
 };
 
 struct SubmitResult {
@@ -43,7 +62,13 @@ struct SubmitResult {
 
 // The one path every submission takes, whichever way it came: normalise, validate, triage
 // priority, de-duplicate, publish referral.received (acks=all; identity and notes sealed with
-// `cipher`), record the status. Rejections are published to referral.rejected with every reason.
+// `cipher`), record the status. Rejections are published to referral.rejected with the reasons
+// (the first ones, the rest counted), addressed to the sender as far as it can be read, under an
+// event id derived from what was sent, so that a redelivered rejection is the same event.
+//
+// De-duplication compares a fingerprint of what the sender sent: the normalised referral without
+// the age intake derives from the day, so the same referral is the same whenever, and by
+// whichever channel, it comes again.
 class Submitter {
  public:
   using Done = std::function<void(absl::StatusOr<SubmitResult>)>;
@@ -54,15 +79,21 @@ class Submitter {
   // Finishes the bookkeeping of every submission already acknowledged by the broker.
   ~Submitter();
 
-  // `done` runs once, on this thread or the producer's, after the received event is acknowledged
-  // (or the rejection is published, or the attempt failed).
-  void SubmitAsync(v1::Referral referral, v1::SubmissionChannel channel,
-                   std::string parent_traceparent, Done done);
+  // `done` runs once, on this thread, the producer's or the re-check thread, after the received
+  // event is acknowledged (or the rejection is published, or the attempt failed). Nothing waits
+  // on the calling thread beyond one look at the submission store: a submission another attempt
+  // is publishing is looked at again from the re-check thread, and answered UNAVAILABLE, with
+  // when to retry, before its deadline.
+  void SubmitAsync(Submission submission, Done done);
+  absl::StatusOr<SubmitResult> Submit(Submission submission);
   absl::StatusOr<SubmitResult> Submit(v1::Referral referral, v1::SubmissionChannel channel,
                                       std::string parent_traceparent = "");
 
-  // A Kafka submission that could not even be read: publish the rejection keyed by `key`.
-  absl::Status RejectUnreadable(const std::string& key, const absl::Status& why,
+  // A Kafka submission that could not even be read: publish its rejection to `sender` (as far as
+  // known; `kafka_key` and `bytes` are the message as it came, which the rejection's id derives
+  // from).
+  absl::Status RejectUnreadable(const std::string& kafka_key, const std::string& bytes,
+                                const SenderIdentity& sender, const absl::Status& why,
                                 v1::SubmissionChannel channel);
 
   absl::StatusOr<v1::WithdrawReferralResponse> Withdraw(const v1::WithdrawReferralRequest& request);
@@ -71,14 +102,36 @@ class Submitter {
   // The name of the received event's id for a referral: the same on every attempt, so that a
   // republish after a lost acknowledgement is recognised downstream as the same event.
   static std::string ReceivedEventId(const std::string& referral_id);
+  // The id of the rejection of one input (`input_digest`: a digest of what was sent) with
+  // `rejected`'s content: the same on every delivery of that input.
+  static std::string RejectedEventId(absl::string_view input_digest,
+                                     const v1::ReferralRejected& rejected);
 
  private:
-  void Reject(const v1::Referral& referral, absl::Status status, v1::SubmissionChannel channel,
-              const std::string& traceparent, Done done);
+  // A valid submission on its way to a claim.
+  struct Attempt {
+    v1::Referral referral;  // normalised
+    Fingerprint fingerprint;
+    SubmissionKey key;
+    SenderIdentity sender;
+    SubmitResult result;
+    std::string owner;
+    v1::SubmissionChannel channel;
+    std::string traceparent;
+    absl::Time give_up;  // wall clock: still held by another attempt then, UNAVAILABLE
+    absl::Duration next_look = absl::Milliseconds(20);
+    Done done;
+  };
+  void TryToClaim(std::shared_ptr<Attempt> attempt);
+  void Reject(const SenderIdentity& sender, const std::string& input_digest, absl::Status status,
+              v1::SubmissionChannel channel, const std::string& traceparent, Done done);
   void Publish(v1::Referral referral, SubmitResult result, SubmissionKey key, std::string owner,
                v1::SubmissionChannel channel, std::string traceparent, Done done);
-  void Count(v1::SubmissionChannel channel, const std::string& source_system,
+  // `source_label` from labels_, never a source system as it came.
+  void Count(v1::SubmissionChannel channel, const std::string& source_label,
              const std::string& result);
+  void CountRejectedFields(v1::SubmissionChannel channel,
+                           const std::vector<FieldViolation>& violations);
 
   // A submission the broker has acknowledged, waiting for its bookkeeping (submission marked
   // published, status recorded) before the caller hears back.
@@ -103,11 +156,14 @@ class Submitter {
   const crypto::PersonalDetailsCipher& cipher_;
   metrics::Registry& metrics_;
   Clock clock_;
+  SourceSystemLabels labels_;
 
   absl::Mutex queue_mu_;
   std::deque<Acknowledged> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread bookkeeper_;
+  // Stopped first (by the destructor), answering what still waits while the rest is alive.
+  DelayedCalls rechecks_;
 };
 
 std::string ChannelName(v1::SubmissionChannel channel);

@@ -28,6 +28,8 @@ class ServiceProcess {
   // The metrics listener's port, when the service was given --metrics-listen.
   int metrics_port() const;
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The running process's id (-1 when it is not running), e.g. to read /proc/<pid>/status.
+  pid_t pid() const { return pid_; }
   std::string Logs() const;
 
  private:

@@ -27,5 +27,24 @@ TEST(WorkerPoolTest, ABlockedTaskDoesNotHoldUpTheOthers) {
   release.Notify();
 }
 
+TEST(WorkerPoolTest, WorkBeyondTheQueueIsRefusedNotQueued) {
+  WorkerPool pool(1, /*max_queued=*/2);
+  absl::Notification busy, release;
+  std::atomic<int> done{0};
+  ASSERT_TRUE(pool.TrySchedule([&] {
+    busy.Notify();
+    release.WaitForNotification();
+  }));
+  busy.WaitForNotification();  // the one thread is taken; what follows waits in the queue
+  EXPECT_TRUE(pool.TrySchedule([&done] { done.fetch_add(1); }));
+  EXPECT_TRUE(pool.TrySchedule([&done] { done.fetch_add(1); }));
+  EXPECT_FALSE(pool.TrySchedule([&done] { done.fetch_add(100); }));
+  release.Notify();
+  absl::Notification drained;
+  while (!pool.TrySchedule([&drained] { drained.Notify(); })) absl::SleepFor(absl::Milliseconds(1));
+  drained.WaitForNotification();
+  EXPECT_EQ(done.load(), 2);
+}
+
 }  // namespace
 }  // namespace signpost

@@ -14,24 +14,36 @@ namespace signpost::intake::testing {
 // real redis-server).
 class InMemorySubmissionStore final : public SubmissionStore {
  public:
-  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const std::string& fingerprint,
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                  const std::string& new_referral_id, const std::string& owner,
                                  absl::Time now, absl::Duration lease) override {
     absl::MutexLock lock(&mu_);
     if (!available_) return absl::UnavailableError("redis down");
     auto& r = records_[Key(key)];
     if (r.fingerprint.empty()) {
-      r = {fingerprint, new_referral_id, false, owner, now + lease};
+      r = {fingerprint.content, new_referral_id, false, owner, now + lease};
       return Claim{Claim::Kind::kClaimed, new_referral_id};
     }
-    if (r.fingerprint != fingerprint) return Claim{Claim::Kind::kConflict, r.referral_id};
+    if (r.fingerprint != fingerprint.content) {
+      if (fingerprint.earlier.empty() || r.fingerprint != fingerprint.earlier) {
+        return Claim{Claim::Kind::kConflict, r.referral_id};
+      }
+      r.fingerprint = fingerprint.content;
+    }
     if (r.published) return Claim{Claim::Kind::kDuplicate, r.referral_id};
     if (r.lease_until <= now) {
       r.owner = owner;
       r.lease_until = now + lease;
       return Claim{Claim::Kind::kClaimed, r.referral_id};
     }
-    return Claim{Claim::Kind::kInProgress, r.referral_id};
+    return Claim{Claim::Kind::kInProgress, r.referral_id, r.lease_until};
+  }
+  // What a record holds now (tests plant records as an earlier intake or a crashed one left them).
+  void Plant(const SubmissionKey& key, std::string fingerprint, std::string referral_id,
+             bool published, absl::Time lease_until) {
+    absl::MutexLock lock(&mu_);
+    records_[Key(key)] = {std::move(fingerprint), std::move(referral_id), published, "planted",
+                          lease_until};
   }
   absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override {
     absl::MutexLock lock(&mu_);

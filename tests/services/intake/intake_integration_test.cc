@@ -10,9 +10,16 @@
 #include <fstream>
 #include <sstream>
 
+#include <librdkafka/rdkafkacpp.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "common/auth/call_authenticator.h"
 #include "common/events/event_factory.h"
+#include "common/kafka/consumer_groups.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
 #include "common/status/field_violations.h"
@@ -24,6 +31,7 @@
 #include "tests/support/kafka_env.h"
 #include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
@@ -49,15 +57,24 @@ std::vector<v1::Event> EventsOn(const std::string& bootstrap, const std::string&
 
 using signpost::testing::WaitUntil;
 
-std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(const std::string& bootstrap,
-                                                               const std::string& prefix,
-                                                               const std::string& redis,
-                                                               int delivery_timeout_ms = 10000) {
+std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(
+    const std::string& bootstrap, const std::string& prefix, const std::string& redis,
+    int delivery_timeout_ms = 10000, std::vector<std::string> extra_args = {}) {
+  std::vector<std::string> args{"--kafka-bootstrap",
+                                bootstrap,
+                                "--topic-prefix",
+                                prefix,
+                                "--redis",
+                                redis,
+                                "--listen",
+                                "127.0.0.1:0",
+                                "--metrics-listen",
+                                "127.0.0.1:0",
+                                "--delivery-timeout-ms",
+                                std::to_string(delivery_timeout_ms)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
   auto intake = std::make_unique<signpost::testing::ServiceProcess>(
-      signpost::testing::BinaryPath("signpost-intake"),
-      std::vector<std::string>{"--kafka-bootstrap", bootstrap, "--topic-prefix", prefix, "--redis",
-                               redis, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
-                               "--delivery-timeout-ms", std::to_string(delivery_timeout_ms)});
+      signpost::testing::BinaryPath("signpost-intake"), std::move(args));
   absl::Status started = intake->Start();
   EXPECT_TRUE(started.ok()) << started;
   return intake;
@@ -450,6 +467,473 @@ TEST(IntakeBrokerOutageTest, UnavailableWhileDownThenAcceptedExactlyOnce) {
   intake->Stop();
   std::system((kafka + " stop --dir " + dir + " >/dev/null").c_str());
   std::filesystem::remove_all(dir);
+}
+
+// --- Issue 22: nothing falls through ---------------------------------------------------------
+
+nlohmann::json SampleBundle() {
+  std::ifstream in(std::string(SIGNPOST_SOURCE_DIR) +
+                   "/tests/services/intake/data/referral_bundle.json");
+  return nlohmann::json::parse(in);
+}
+
+nlohmann::json& ResourceIn(nlohmann::json& bundle, const std::string& type) {
+  for (auto& entry : bundle["entry"]) {
+    if (entry["resource"]["resourceType"] == type) return entry["resource"];
+  }
+  throw std::runtime_error("no " + type);
+}
+
+// A Consent coded only as FHIR R4 and UK Core senders code it: no Signpost coding at all.
+nlohmann::json StandardConsent(const std::string& loinc, const std::string& display) {
+  return {
+      {"resourceType", "Consent"},
+      {"status", "active"},
+      {"scope",
+       {{"coding",
+         {{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
+           {"code", "patient-privacy"}}}}}},
+      {"category",
+       {{{"coding", {{{"system", "http://loinc.org"}, {"code", loinc}, {"display", display}}}}}}},
+      {"patient", {{"reference", "urn:uuid:3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"}}},
+      {"dateTime", "2026-11-20T09:25:00Z"},
+      {"provision", {{"type", "permit"}}}};
+}
+
+std::unique_ptr<kafka::KafkaProducer> TestProducer(const std::string& bootstrap) {
+  kafka::ProducerOptions options;
+  options.bootstrap = bootstrap;
+  auto producer = kafka::KafkaProducer::Create(options);
+  EXPECT_TRUE(producer.ok()) << producer.status();
+  return producer.ok() ? *std::move(producer) : nullptr;
+}
+
+absl::Status SendBundle(kafka::Producer& producer, const std::string& topic, const std::string& key,
+                        const nlohmann::json& bundle) {
+  return producer.Send(
+      {topic, key, bundle.dump(), {{"content-type", std::string(kFhirJsonContentType)}}});
+}
+
+// The rejections of one source referral id, by the id they carry or the key they came under.
+std::vector<v1::ReferralRejected> RejectionsOf(const KafkaEnv& env,
+                                               const std::string& source_referral_id) {
+  std::vector<v1::ReferralRejected> out;
+  auto messages = ReadTopic(env.bootstrap, env.Topic(kafka::Topic::kReferralRejected));
+  for (const auto& m : messages.value_or(std::vector<kafka::ConsumedMessage>{})) {
+    auto e = events::ParseEvent(m);
+    if (!e.ok()) continue;
+    if (e->referral_rejected().source_referral_id() == source_referral_id ||
+        absl::EndsWith(m.key, "/" + source_referral_id)) {
+      out.push_back(e->referral_rejected());
+    }
+  }
+  return out;
+}
+
+// Item 3: a consent coded with the standard's codes only (LOINC 59284-0 "Patient Consent",
+// 64292-6 "Release of information consent") is the person's consent; no Signpost code needed.
+TEST_F(IntakeIntegrationTest, FhirBundleWithOnlyStandardConsentCodesIsAccepted) {
+  auto bundle = SampleBundle();
+  ResourceIn(bundle, "ServiceRequest")["identifier"][0]["value"] = "EMIS-STANDARD-CONSENT";
+  auto& entries = bundle["entry"];
+  for (auto it = entries.begin(); it != entries.end();) {
+    it = (*it)["resource"]["resourceType"] == "Consent" ? entries.erase(it) : it + 1;
+  }
+  entries.push_back({{"resource", StandardConsent("59284-0", "Patient Consent")}});
+  entries.push_back({{"resource", StandardConsent("64292-6", "Release of information consent")}});
+  auto producer = TestProducer(env_.bootstrap);
+  ASSERT_TRUE(producer);
+  ASSERT_TRUE(SendBundle(*producer, env_.Topic(kafka::Topic::kReferralSubmitted),
+                         "emis-leeds-north/EMIS-STANDARD-CONSENT", bundle)
+                  .ok());
+
+  std::vector<v1::Event> received;
+  std::vector<v1::ReferralRejected> rejected;
+  ASSERT_TRUE(WaitUntil([&] {
+    received = EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived));
+    rejected = RejectionsOf(env_, "EMIS-STANDARD-CONSENT");
+    return !received.empty() || !rejected.empty();
+  }));
+  for (const auto& r : rejected) ADD_FAILURE() << "rejected: " << r.ShortDebugString();
+  ASSERT_EQ(received.size(), 1u);
+  const auto& referral = received[0].referral_received().referral();
+  EXPECT_EQ(referral.source_referral_id(), "EMIS-STANDARD-CONSENT");
+  EXPECT_TRUE(referral.consent().referral_consent());
+  EXPECT_TRUE(referral.consent().sharing_consent());
+}
+
+// Item 3: every rejection that names its referrer anywhere (the Kafka key, the MessageHeader, the
+// ServiceRequest's requester) reaches that referrer as a REJECTED message with the reasons.
+TEST_F(IntakeIntegrationTest, KafkaRejectionsReachTheReferrerTheSubmissionNames) {
+  signpost::testing::ServiceProcess followup(
+      signpost::testing::BinaryPath("signpost-followup"),
+      {"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
+       redis_.address(), "--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(followup.Start().ok());
+  auto producer = TestProducer(env_.bootstrap);
+  ASSERT_TRUE(producer);
+  const std::string topic = env_.Topic(kafka::Topic::kReferralSubmitted);
+
+  // A bundle that cannot be mapped (a need coded with a SNOMED CT concept Signpost does not
+  // map): the requester's ODS code is still there to be read.
+  auto unmapped = SampleBundle();
+  ResourceIn(unmapped, "ServiceRequest")["identifier"][0]["value"] = "EMIS-UNMAPPED-1";
+  ResourceIn(unmapped, "ServiceRequest")["reasonCode"][0]["coding"][0]["code"] = "38341003";
+  ASSERT_TRUE(SendBundle(*producer, topic, "emis-leeds-north/EMIS-UNMAPPED-1", unmapped).ok());
+  // A bundle whose requester names no organisation, sent without a key: the MessageHeader's
+  // sender is the practice.
+  auto no_requester = SampleBundle();
+  ResourceIn(no_requester, "ServiceRequest")["identifier"][0]["value"] = "EMIS-NO-REQUESTER-1";
+  ResourceIn(no_requester, "ServiceRequest")["requester"] = {{"display", "Dr Amara Okafor"}};
+  ResourceIn(no_requester, "MessageHeader")["sender"] = {
+      {"identifier",
+       {{"system", "https://fhir.nhs.uk/Id/ods-organization-code"}, {"value", "B86002"}}}};
+  ASSERT_TRUE(SendBundle(*producer, topic, "", no_requester).ok());
+  // Bytes that are no submission at all: the key is all there is to go on.
+  ASSERT_TRUE(producer
+                  ->Send({topic,
+                          "emis-leeds-north/BROKEN-9",
+                          std::string("\x0a\x05garbage"),
+                          {{"content-type", std::string(kProtobufSubmissionContentType)}}})
+                  .ok());
+
+  std::map<std::string, std::pair<std::string, v1::ReferrerFeedback>> feedback;  // by source id
+  ASSERT_TRUE(WaitUntil([&] {
+    auto messages = ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferrerFeedback));
+    for (const auto& m : messages.value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (!e.ok() || e->referrer_feedback().kind() != v1::FEEDBACK_KIND_REJECTED) continue;
+      feedback[e->referrer_feedback().source_referral_id()] = {m.key, e->referrer_feedback()};
+    }
+    return feedback.size() >= 3;
+  })) << "REJECTED messages for: "
+      << feedback.size() << "\n"
+      << followup.Logs();
+
+  ASSERT_TRUE(feedback.contains("EMIS-UNMAPPED-1"));
+  EXPECT_EQ(feedback["EMIS-UNMAPPED-1"].first, "B86001");
+  EXPECT_EQ(feedback["EMIS-UNMAPPED-1"].second.referrer_ods_code(), "B86001");
+  EXPECT_EQ(feedback["EMIS-UNMAPPED-1"].second.source_system(), "emis-leeds-north");
+  EXPECT_THAT(feedback["EMIS-UNMAPPED-1"].second.summary(),
+              HasSubstr("ServiceRequest.reasonCode[0]"));
+
+  ASSERT_TRUE(feedback.contains("EMIS-NO-REQUESTER-1"));
+  EXPECT_EQ(feedback["EMIS-NO-REQUESTER-1"].first, "B86002");
+  EXPECT_THAT(feedback["EMIS-NO-REQUESTER-1"].second.summary(), HasSubstr("referrer.ods_code"));
+
+  // No practice can be read, only the sending system: the message goes to it, keyed by it.
+  ASSERT_TRUE(feedback.contains("BROKEN-9"));
+  EXPECT_EQ(feedback["BROKEN-9"].first, "emis-leeds-north");
+  EXPECT_EQ(feedback["BROKEN-9"].second.source_system(), "emis-leeds-north");
+  EXPECT_THAT(feedback["BROKEN-9"].second.summary(), HasSubstr("ReferralSubmission"));
+  followup.Stop();
+}
+
+// Item 5: the de-duplication fingerprint is of what the sender sent, not of the age intake derives
+// from today's date: the identical referral sent again after the person's birthday is the same
+// referral, not a conflict.
+TEST_F(IntakeIntegrationTest, IdenticalResubmissionAcrossTheBirthdayIsTheSameReferral) {
+  const std::string clock_file = redis_.dir() + "/clock-offset";
+  std::ofstream(clock_file) << "0\n";
+  auto intake = StartIntake(env_.bootstrap, env_.prefix, redis_.address(), 10000,
+                            {"--clock-offset-file", clock_file});
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake->address(), grpc::InsecureChannelCredentials()));
+  auto submit = [&](const v1::Referral& referral, v1::SubmitReferralResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = referral;
+    return stub->SubmitReferral(&context, request, response);
+  };
+  // Someone whose 60th birthday is tomorrow.
+  absl::CivilDay tomorrow = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 1;
+  v1::Referral referral = testing::ValidReferral();
+  referral.set_source_referral_id("EMIS-BIRTHDAY-1");
+  referral.mutable_identity()->mutable_date_of_birth()->set_year(tomorrow.year() - 60);
+  referral.mutable_identity()->mutable_date_of_birth()->set_month(tomorrow.month());
+  referral.mutable_identity()->mutable_date_of_birth()->set_day(tomorrow.day());
+
+  v1::SubmitReferralResponse first;
+  grpc::Status status = submit(referral, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::ofstream(clock_file) << 2 * 24 * 3600 << "\n";  // two days on: the birthday has passed
+  absl::SleepFor(absl::Milliseconds(300));             // the file is read again after 100 ms
+
+  v1::SubmitReferralResponse second;
+  status = submit(referral, &second);
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_TRUE(second.duplicate());
+  EXPECT_EQ(second.referral_id(), first.referral_id());
+  EXPECT_EQ(ReceivedFor(first.referral_id()).size(), 1u);
+  EXPECT_TRUE(RejectionsOf(env_, "EMIS-BIRTHDAY-1").empty());
+}
+
+// Puts a consumer group back to the start of a topic, as a crash inside the commit window leaves
+// it: what the group had handled is delivered again. The group must have no members.
+absl::Status RewindGroup(const std::string& bootstrap, const std::string& group,
+                         const std::string& topic) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, err);
+  conf->set("group.id", group, err);
+  conf->set("enable.auto.commit", "false", err);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!consumer) return absl::InternalError(err);
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(consumer.get(), topic, nullptr, err));
+  RdKafka::Metadata* raw = nullptr;
+  if (consumer->metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR || !raw) {
+    return absl::UnavailableError("no metadata for " + topic);
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto* t : *metadata->topics()) {
+    for (const auto* p : *t->partitions()) {
+      partitions.push_back(RdKafka::TopicPartition::create(topic, p->id(), 0));
+    }
+  }
+  RdKafka::ErrorCode committed = consumer->commitSync(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  consumer->close();
+  if (committed != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(RdKafka::err2str(committed));
+  }
+  return absl::OkStatus();
+}
+
+// Item 7: a rejection delivered again (intake stopped before its offsets were committed) is the
+// same event: the same event id, so the same REJECTED idempotency key downstream.
+TEST_F(IntakeIntegrationTest, ARedeliveredRejectionIsTheSameEvent) {
+  auto producer = TestProducer(env_.bootstrap);
+  ASSERT_TRUE(producer);
+  const std::string topic = env_.Topic(kafka::Topic::kReferralSubmitted);
+  v1::ReferralSubmission invalid;
+  *invalid.mutable_referral() = testing::ValidReferral();
+  invalid.mutable_referral()->set_source_referral_id("EMIS-INVALID-7");
+  invalid.mutable_referral()->clear_needs();
+  ASSERT_TRUE(producer
+                  ->Send({topic,
+                          "emis-leeds-north/EMIS-INVALID-7",
+                          invalid.SerializeAsString(),
+                          {{"content-type", std::string(kProtobufSubmissionContentType)}}})
+                  .ok());
+  ASSERT_TRUE(producer
+                  ->Send({topic,
+                          "emis-leeds-north/BROKEN-7",
+                          std::string("\x0a\x05garbage"),
+                          {{"content-type", std::string(kProtobufSubmissionContentType)}}})
+                  .ok());
+  auto rejections = [&] {
+    std::map<std::string, std::vector<std::string>> ids;  // Kafka key -> event ids
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferralRejected))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (e.ok()) ids[m.key].push_back(e->envelope().event_id());
+    }
+    return ids;
+  };
+  std::map<std::string, std::vector<std::string>> ids;
+  ASSERT_TRUE(WaitUntil([&] {
+    ids = rejections();
+    return ids.size() >= 2;
+  }));
+
+  ASSERT_EQ(intake_->Stop(), 0);
+  absl::Status rewound;
+  ASSERT_TRUE(WaitUntil([&] {
+    rewound = RewindGroup(
+        env_.bootstrap,
+        env_.prefix + std::string(kafka::SpecOf(kafka::ConsumerGroup::kIntakeSubmissions).name),
+        topic);
+    return rewound.ok();
+  })) << rewound;
+  intake_ = StartIntake(env_.bootstrap, env_.prefix, redis_.address());
+
+  ASSERT_TRUE(WaitUntil([&] {
+    ids = rejections();
+    return ids["emis-leeds-north/EMIS-INVALID-7"].size() >= 2 &&
+           ids["emis-leeds-north/BROKEN-7"].size() >= 2;
+  }));
+  for (const auto& [key, event_ids] : ids) {
+    ASSERT_EQ(event_ids.size(), 2u) << key;
+    EXPECT_EQ(event_ids[0], event_ids[1]) << key << ": the redelivered rejection is a new event";
+  }
+}
+
+int64_t ResidentKb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+int CountLinesStartingWith(const std::string& text, const std::string& prefix) {
+  int n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.rfind(prefix, 0) == 0;
+  return n;
+}
+
+// Item 13: a submission with thousands of invalid values is answered at once with a capped list
+// and the count of the rest; labels stay in bounded sets; memory stays flat over 1,000 calls.
+TEST_F(IntakeIntegrationTest, HostileSubmissionsGetAPromptCappedAnswerAndLeaveNothingBehind) {
+  auto hostile = [](int invalid_values, const std::string& source_system) {
+    v1::Referral r = testing::ValidReferral();
+    r.set_source_system(source_system);
+    for (int i = 0; i < invalid_values; ++i) {
+      r.mutable_profile()->add_inclusion_groups(static_cast<v1::InclusionGroup>(99));
+    }
+    return r;
+  };
+  auto submit = [&](const v1::Referral& referral) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = referral;
+    v1::SubmitReferralResponse response;
+    return stub_->SubmitReferral(&context, request, &response);
+  };
+
+  grpc::Status first = submit(hostile(20000, "emis-leeds-north"));
+  ASSERT_EQ(first.error_code(), grpc::INVALID_ARGUMENT) << first.error_message();
+  auto violations = ViolationsOf(FromGrpcStatus(first));
+  EXPECT_GE(violations.size(), 1u);
+  EXPECT_LE(violations.size(), 100u);
+  EXPECT_THAT(first.error_message(), HasSubstr("profile.inclusion_groups"));
+  EXPECT_THAT(first.error_message(), HasSubstr("20001 entries"));
+  // Free text offered as label values: a very long source system, and hundreds of distinct ones.
+  EXPECT_EQ(submit(hostile(5, std::string(5000, 's'))).error_code(), grpc::INVALID_ARGUMENT);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(submit(hostile(3, absl::StrCat("gp-system-", i))).error_code(),
+              grpc::INVALID_ARGUMENT);
+  }
+
+  int64_t settled_kb = 0;
+  for (int call = 1; call <= 1000; ++call) {
+    grpc::Status status = submit(hostile(20000, "emis-leeds-north"));
+    ASSERT_EQ(status.error_code(), grpc::INVALID_ARGUMENT) << "call " << call;
+    if (call == 100) settled_kb = ResidentKb(intake_->pid());
+  }
+  int64_t final_kb = ResidentKb(intake_->pid());
+  ASSERT_GT(settled_kb, 0);
+  EXPECT_LT(final_kb - settled_kb, 16 * 1024)
+      << settled_kb << " kB after 100 calls, " << final_kb << " kB after 1,000";
+
+  httplib::Client metrics("127.0.0.1", intake_->metrics_port());
+  auto scraped = metrics.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  EXPECT_LE(CountLinesStartingWith(scraped->body, "signpost_intake_rejections_total{"), 20);
+  EXPECT_LE(CountLinesStartingWith(scraped->body, "signpost_intake_submissions_total{"), 20);
+  EXPECT_EQ(scraped->body.find("gp-system-299"), std::string::npos);
+  EXPECT_EQ(scraped->body.find("sssssssss"), std::string::npos);
+  EXPECT_LT(scraped->body.size(), 64u * 1024);
+}
+
+// Item 14: a resubmission whose claim a crashed instance still holds is answered before the
+// caller's deadline, saying when to retry, and does not hold a worker meanwhile.
+TEST_F(IntakeIntegrationTest, ResubmissionHeldByACrashedInstanceIsAnsweredWithinItsDeadline) {
+  auto intake =
+      StartIntake(env_.bootstrap, env_.prefix, redis_.address(), 10000, {"--workers", "1"});
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake->address(), grpc::InsecureChannelCredentials()));
+  auto submit = [&](const v1::Referral& referral, std::chrono::seconds deadline,
+                    v1::SubmitReferralResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = referral;
+    return stub->SubmitReferral(&context, request, response);
+  };
+  v1::Referral referral = testing::ValidReferral();
+  referral.set_source_referral_id("EMIS-CLAIMED-1");
+  v1::SubmitReferralResponse first;
+  ASSERT_TRUE(submit(referral, std::chrono::seconds(30), &first).ok());
+
+  // What an instance that crashed between publishing and recording leaves: its claim, leased.
+  auto redis = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(redis);
+  const std::string claim = "signpost:intake:submission:emis-leeds-north|EMIS-CLAIMED-1";
+  auto lease_until = [](absl::Duration from_now) {
+    return std::to_string(absl::ToUnixMillis(absl::Now() + from_now));
+  };
+  ASSERT_TRUE(redis
+                  ->Execute({"HSET", claim, "state", "pending", "owner", "crashed-instance",
+                             "lease_until", lease_until(absl::Minutes(2))})
+                  .ok());
+
+  v1::SubmitReferralResponse response;
+  grpc::Status held = submit(referral, std::chrono::seconds(2), &response);
+  EXPECT_EQ(held.error_code(), grpc::UNAVAILABLE)
+      << held.error_code() << " " << held.error_message();
+  EXPECT_THAT(held.error_message(), HasSubstr("retry"));
+  // The one worker was not held meanwhile: another submission is answered at once.
+  v1::Referral other = testing::ValidReferral();
+  other.set_source_referral_id("EMIS-CLAIMED-2");
+  grpc::Status next = submit(other, std::chrono::seconds(5), &response);
+  EXPECT_TRUE(next.ok()) << next.error_code() << " " << next.error_message();
+
+  // Once the lease has run out, the retry takes over under the same referral id.
+  ASSERT_TRUE(redis->Execute({"HSET", claim, "lease_until", "0"}).ok());
+  grpc::Status retried = submit(referral, std::chrono::seconds(30), &response);
+  ASSERT_TRUE(retried.ok()) << retried.error_message();
+  EXPECT_EQ(response.referral_id(), first.referral_id());
+}
+
+// Item 14: more calls than the workers and the queue can hold are refused RESOURCE_EXHAUSTED at
+// once; every call gets an answer from intake before its deadline.
+TEST_F(IntakeIntegrationTest, CallsBeyondTheQueueAreRefusedAtOnceAndNoneIsLeftWaiting) {
+  auto intake =
+      StartIntake(env_.bootstrap, env_.prefix, redis_.address(), 10000, {"--workers", "2"});
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake->address(), grpc::InsecureChannelCredentials()));
+  auto redis = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(redis);
+  // Redis stalls: every worker waits on it, and the calls behind them queue.
+  ASSERT_TRUE(redis->Execute({"CLIENT", "PAUSE", "5000", "ALL"}).ok());
+
+  struct Call {
+    grpc::ClientContext context;
+    v1::SubmitReferralRequest request;
+    v1::SubmitReferralResponse response;
+    grpc::Status status;
+  };
+  constexpr int kCalls = 400;
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    *call->request.mutable_referral() = testing::ValidReferral();
+    call->request.mutable_referral()->set_source_referral_id(absl::StrCat("EMIS-FLOOD-", i));
+    Call* c = call.get();
+    stub->async()->SubmitReferral(&c->context, &c->request, &c->response,
+                                  [c, &mu, &finished](grpc::Status status) {
+                                    absl::MutexLock lock(&mu);
+                                    c->status = std::move(status);
+                                    ++finished;
+                                  });
+    calls.push_back(std::move(call));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    absl::MutexLock lock(&mu);
+    return finished == kCalls;
+  }));
+  std::map<grpc::StatusCode, int> codes;
+  for (const auto& c : calls) {
+    codes[c->status.error_code()] += 1;
+    if (c->status.error_code() == grpc::RESOURCE_EXHAUSTED) {
+      EXPECT_THAT(c->status.error_message(), HasSubstr("retry"));
+    }
+  }
+  std::string summary;
+  for (const auto& [code, n] : codes) absl::StrAppend(&summary, code, ":", n, " ");
+  EXPECT_GT(codes[grpc::RESOURCE_EXHAUSTED], 0) << summary;
+  EXPECT_EQ(codes[grpc::DEADLINE_EXCEEDED], 0) << summary;
+  EXPECT_GT(codes[grpc::OK], 0) << summary;
 }
 
 }  // namespace

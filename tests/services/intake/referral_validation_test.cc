@@ -181,5 +181,25 @@ TEST(ReferralValidationTest, EveryViolationIsReportedAtOnce) {
   EXPECT_EQ(ViolationsOf(status).size(), 4u);
 }
 
+// Issue 22, item 13: thousands of bad values give one violation for the count, the first few
+// each named, and a count of what was not listed.
+TEST(ReferralValidationTest, ThousandsOfBadValuesAreCappedAndCounted) {
+  v1::Referral r = ValidReferral();
+  for (int i = 0; i < 20000; ++i) {
+    r.mutable_profile()->add_inclusion_groups(static_cast<v1::InclusionGroup>(99));
+  }
+  int64_t unlisted = -1;
+  auto violations = ValidateReferral(NormaliseReferral(r, TestNow()), TestNow(), {}, &unlisted);
+  EXPECT_THAT(violations, Contains(Field(&FieldViolation::field, "profile.inclusion_groups")));
+  EXPECT_LE(violations.size(), 20u);
+  EXPECT_EQ(unlisted, 0);
+  absl::Status status = ValidationStatus(violations, unlisted);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("20001 entries; at most 16"));
+
+  absl::Status counted = ValidationStatus(violations, 5000);
+  EXPECT_EQ(counted.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(counted.message()), ::testing::HasSubstr("the first"));
+}
+
 }  // namespace
 }  // namespace signpost::intake

@@ -1,11 +1,22 @@
 #include "services/intake/submitter.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
 #include "common/status/field_violations.h"
+#include "services/intake/fhir_referral.h"
 #include "tests/services/intake/in_memory_stores.h"
 #include "tests/services/intake/referral_builder.h"
 #include "tests/support/fake_producer.h"
@@ -153,7 +164,7 @@ TEST_F(SubmitterTest, AnAttemptThatDiedIsTakenOverAfterItsLeaseWithTheSameReferr
   producer_.Hold(true);  // the first attempt claims, sends, and is never heard of again
   std::string first_id;
   submitter_.SubmitAsync(
-      ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC, "",
+      {ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
       [](absl::StatusOr<SubmitResult>) { FAIL() << "the dead attempt answered"; });
   auto claimed = submissions_.FindReferralId({"emis-leeds-north", "EMIS-2026-000123"});
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
@@ -196,6 +207,194 @@ TEST_F(SubmitterTest, WithdrawRejectsBadRequestsClearly) {
   request.set_referral_id("ref-unknown");
   request.set_reason(v1::WITHDRAWAL_REASON_CANCELLED_BY_REFERRER);
   EXPECT_EQ(submitter_.Withdraw(request).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Issue 22, item 5: the fingerprint is of what the sender sent, not of the age derived from the
+// day: the identical referral sent again after the person's birthday is a duplicate.
+TEST_F(SubmitterTest, AnIdenticalResubmissionAfterABirthdayIsTheSameReferral) {
+  v1::Referral referral = ValidReferral();  // born 14 March 1948
+  now_ = absl::FromCivil(absl::CivilSecond(2027, 3, 13, 12, 0, 0), absl::UTCTimeZone());
+  auto first = submitter_.Submit(referral, v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(first.ok()) << first.status();
+  now_ += absl::Hours(48);  // 78 then, 79 now
+  auto again = submitter_.Submit(referral, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->referral_id, first->referral_id);
+  EXPECT_TRUE(Published(kafka::Topic::kReferralRejected).empty());
+}
+
+// Canonical form, not raw bytes: the same referral as a FHIR bundle is the same referral.
+TEST_F(SubmitterTest, TheSameReferralByTheOtherChannelIsADuplicate) {
+  std::ifstream in(std::string(SIGNPOST_SOURCE_DIR) +
+                   "/tests/services/intake/data/referral_bundle.json");
+  std::stringstream bundle;
+  bundle << in.rdbuf();
+  auto from_fhir = ReferralFromFhirBundle(bundle.str());
+  ASSERT_TRUE(from_fhir.ok()) << from_fhir.status();
+  auto first = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  auto second = submitter_.Submit(*from_fhir, v1::SUBMISSION_CHANNEL_KAFKA_FHIR);
+  ASSERT_TRUE(first.ok() && second.ok()) << second.status();
+  EXPECT_TRUE(second->duplicate);
+  EXPECT_EQ(second->referral_id, first->referral_id);
+}
+
+// A record written by intake before the fix (the fingerprint of the normalised referral, age
+// included) still recognises its resubmission, and takes the new fingerprint from then on.
+TEST_F(SubmitterTest, ASubmissionRecordedByTheEarlierIntakeIsStillRecognised) {
+  auto earlier_fingerprint = [](const v1::Referral& normalised) {
+    std::string bytes;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream out(&stream);
+      out.SetSerializationDeterministic(true);
+      normalised.SerializeToCodedStream(&out);
+    }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  };
+  submissions_.Plant({"emis-leeds-north", "EMIS-2026-000123"},
+                     earlier_fingerprint(NormaliseReferral(ValidReferral(), now_)), "ref-earlier",
+                     /*published=*/true, now_);
+  auto again = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->referral_id, "ref-earlier");
+  now_ += absl::Hours(24 * 200);  // past a birthday: now it is the new fingerprint that matches
+  auto later = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->referral_id, "ref-earlier");
+}
+
+// Item 7: a rejection's id derives from what was sent, so a redelivery is the same event.
+TEST_F(SubmitterTest, TheSameInputRejectedAgainIsTheSameEvent) {
+  v1::Referral bad = ValidReferral();
+  bad.clear_needs();
+  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  now_ += absl::Minutes(1);
+  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  bad.set_notes("something else");
+  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  auto rejected = Published(kafka::Topic::kReferralRejected);
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_EQ(rejected[0].envelope().event_id(), rejected[1].envelope().event_id());
+  EXPECT_NE(rejected[0].envelope().event_id(), rejected[2].envelope().event_id());
+
+  SenderIdentity sender = SenderFromKafkaKey("emis-leeds-north/BROKEN-1");
+  absl::Status why = InvalidArgumentWithViolations({{"", "not a ReferralSubmission"}});
+  ASSERT_TRUE(submitter_
+                  .RejectUnreadable("emis-leeds-north/BROKEN-1", "garbage", sender, why,
+                                    v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF)
+                  .ok());
+  ASSERT_TRUE(submitter_
+                  .RejectUnreadable("emis-leeds-north/BROKEN-1", "garbage", sender, why,
+                                    v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF)
+                  .ok());
+  rejected = Published(kafka::Topic::kReferralRejected);
+  ASSERT_EQ(rejected.size(), 5u);
+  EXPECT_EQ(rejected[3].envelope().event_id(), rejected[4].envelope().event_id());
+  EXPECT_NE(rejected[3].envelope().event_id(), rejected[0].envelope().event_id());
+}
+
+// Item 3: a rejection carries whatever names the sender; with nothing, it says nobody was told.
+TEST_F(SubmitterTest, ARejectionIsAddressedToWhoeverTheSubmissionNames) {
+  Submission submission;
+  submission.referral = ValidReferral();
+  submission.referral.clear_source_system();
+  submission.referral.clear_source_referral_id();
+  submission.referral.mutable_referrer()->set_ods_code("not an ods code");
+  submission.channel = v1::SUBMISSION_CHANNEL_KAFKA_FHIR;
+  submission.sender = {"emis-leeds-north", "EMIS-9", "B86002"};
+  EXPECT_EQ(submitter_.Submit(submission).status().code(), absl::StatusCode::kInvalidArgument);
+
+  absl::Status why = InvalidArgumentWithViolations({{"", "not valid JSON"}});
+  ASSERT_TRUE(
+      submitter_.RejectUnreadable("", "{", SenderIdentity(), why, v1::SUBMISSION_CHANNEL_KAFKA_FHIR)
+          .ok());
+  v1::Referral anonymous = ValidReferral();
+  anonymous.clear_source_system();
+  anonymous.mutable_referrer()->clear_ods_code();
+  EXPECT_FALSE(submitter_.Submit(anonymous, v1::SUBMISSION_CHANNEL_GRPC).ok());
+
+  auto rejected = Published(kafka::Topic::kReferralRejected);
+  ASSERT_EQ(rejected.size(), 3u);
+  const auto& named = rejected[0].referral_rejected();
+  EXPECT_EQ(named.source_system(), "emis-leeds-north");
+  EXPECT_EQ(named.source_referral_id(), "EMIS-9");
+  EXPECT_EQ(named.referrer_ods_code(), "B86002");
+  EXPECT_FALSE(named.referrer_unreachable());
+  EXPECT_EQ(producer_.Sent("t.signpost.referral.rejected")[0].key, "emis-leeds-north/EMIS-9");
+  EXPECT_TRUE(rejected[1].referral_rejected().referrer_unreachable());
+  EXPECT_EQ(producer_.Sent("t.signpost.referral.rejected")[1].key, "unknown");
+  // Over gRPC the reply told the caller.
+  EXPECT_FALSE(rejected[2].referral_rejected().referrer_unreachable());
+}
+
+// Item 14: a submission another attempt holds waits off the caller's thread and is answered
+// UNAVAILABLE, with when to retry, before the caller's deadline; once the holder publishes, a
+// waiting duplicate is told so.
+TEST_F(SubmitterTest, ASubmissionHeldByAnotherAttemptWaitsOffTheCallersThread) {
+  producer_.Hold(true);  // the first attempt claims and sends; its send does not complete yet
+  absl::Notification first_done;
+  absl::StatusOr<SubmitResult> first;
+  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
+                         [&](absl::StatusOr<SubmitResult> r) {
+                           first = std::move(r);
+                           first_done.Notify();
+                         });
+  ASSERT_EQ(producer_.HeldCount(), 1u);
+
+  Submission impatient{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
+  impatient.deadline = absl::Now() + absl::Seconds(1);
+  absl::Notification answered;
+  absl::StatusOr<SubmitResult> answer;
+  std::thread::id answered_on;
+  submitter_.SubmitAsync(impatient, [&](absl::StatusOr<SubmitResult> r) {
+    answer = std::move(r);
+    answered_on = std::this_thread::get_id();
+    answered.Notify();
+  });
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_NE(answered_on, std::this_thread::get_id());  // the caller's thread did not wait
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("retry"));
+  EXPECT_THAT(std::string(answer.status().message()), HasSubstr("hold runs out at"));
+
+  Submission patient{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
+  patient.deadline = absl::Now() + absl::Seconds(60);
+  absl::Notification told;
+  absl::StatusOr<SubmitResult> duplicate;
+  submitter_.SubmitAsync(patient, [&](absl::StatusOr<SubmitResult> r) {
+    duplicate = std::move(r);
+    told.Notify();
+  });
+  producer_.Hold(false);
+  producer_.ReleaseHeld();
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(told.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(duplicate.ok()) << duplicate.status();
+  EXPECT_TRUE(duplicate->duplicate);
+  EXPECT_EQ(duplicate->referral_id, first->referral_id);
+}
+
+// Item 13: label values come from bounded sets, whatever the submissions say.
+TEST_F(SubmitterTest, MetricsLabelsStayBoundedWhateverIsSubmitted) {
+  for (int i = 0; i < 200; ++i) {
+    v1::Referral bad = ValidReferral();
+    bad.set_source_system(absl::StrCat("gp-", i, std::string(i, 'x')));
+    for (int g = 0; g < 40; ++g) {
+      bad.mutable_profile()->add_inclusion_groups(static_cast<v1::InclusionGroup>(99));
+    }
+    ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_GRPC).ok());
+  }
+  std::string text = metrics_.RenderPrometheus();
+  EXPECT_EQ(text.find("gp-1"), std::string::npos);
+  EXPECT_EQ(text.find("inclusion_groups[1"), std::string::npos);
+  EXPECT_NE(text.find("field=\"profile.inclusion_groups[]\""), std::string::npos) << text;
+  EXPECT_NE(text.find("source_system=\"other\""), std::string::npos) << text;
 }
 
 }  // namespace
