@@ -29,9 +29,10 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import grpc  # noqa: E402
 from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from kafka_and_nhs import read_events  # noqa: E402
-from signpost.v1 import (common_pb2, directory_service_pb2_grpc, events_pb2, followup_pb2,  # noqa: E402
-                         followup_service_pb2, followup_service_pb2_grpc, intake_service_pb2,
-                         intake_service_pb2_grpc, link_worker_pb2, referral_pb2)
+from signpost.v1 import (common_pb2, directory_service_pb2_grpc, events_pb2,  # noqa: E402
+                         followup_pb2, followup_service_pb2, followup_service_pb2_grpc,
+                         intake_service_pb2, intake_service_pb2_grpc, link_worker_pb2,
+                         referral_pb2)
 
 (intake_addr, matching_addr, followup_addr, monitor_http, bootstrap, prefix, ctl,
  signing_key) = sys.argv[2:10]
@@ -182,13 +183,28 @@ def main():
         check(task.network_id == "unrouted", f"task network '{task.network_id}'")
         check(UNLISTED in task.summary and "reassign" in task.summary,
               f"the task does not say what to do: {task.summary}")
+    else:
+        # Where it went instead, for the failure message.
+        for name in ("unassigned",):
+            try:
+                elsewhere = followup.ListTasks(followup_service_pb2.ListTasksRequest(), timeout=30,
+                                               metadata=bearer(token("coordinator", "--network",
+                                                                     name)))
+                print(f"  a coordinator token for network '{name}' lists "
+                      f"{[(t.referral_id == rid, t.network_id) for t in elsewhere.tasks]}")
+            except grpc.RpcError as error:
+                print(f"  a coordinator token for network '{name}': {error.code()}")
     listed = followup.ListTasks(followup_service_pb2.ListTasksRequest(link_worker_id="team:unrouted"),
                                 metadata=bearer(coordinator), timeout=30)
     check([t.referral_id for t in listed.tasks] == [rid], f"team:unrouted lists {listed.tasks}")
-    case = followup.GetCase(followup_service_pb2.GetCaseRequest(referral_id=rid, purpose="routing"),
-                            metadata=bearer(coordinator), timeout=30)
-    check(case.referrer_ods_code == UNLISTED and case.identity.given_name == "Sam",
-          f"the coordinator's GetCase: {case.referrer_ods_code} {case.identity.given_name}")
+    try:
+        case = followup.GetCase(followup_service_pb2.GetCaseRequest(referral_id=rid,
+                                                                    purpose="routing"),
+                                metadata=bearer(coordinator), timeout=30)
+        check(case.referrer_ods_code == UNLISTED and case.identity.given_name == "Sam",
+              f"the coordinator's GetCase: {case.referrer_ods_code} {case.identity.given_name}")
+    except grpc.RpcError as error:
+        check(False, f"the coordinator cannot open the case: {error.code()} {error.details()}")
 
     # Nobody of another network sees or opens it.
     for name, who in (("lw-north", worker), ("pcn-north", north)):
@@ -240,10 +256,13 @@ def main():
           f"unroutedWaiting {flows.get('unroutedWaiting')}")
 
     # The coordinator routes it to a link worker of the network that should have it.
-    routed = followup.ReassignCase(followup_service_pb2.ReassignCaseRequest(
-        referral_id=rid, to_link_worker_id="lw-north", reason="practice joins pcn-north"),
-        metadata=bearer(coordinator), timeout=30)
-    check(routed.link_worker_id == "lw-north", f"reassigned to '{routed.link_worker_id}'")
+    try:
+        routed = followup.ReassignCase(followup_service_pb2.ReassignCaseRequest(
+            referral_id=rid, to_link_worker_id="lw-north", reason="practice joins pcn-north"),
+            metadata=bearer(coordinator), timeout=30)
+        check(routed.link_worker_id == "lw-north", f"reassigned to '{routed.link_worker_id}'")
+    except grpc.RpcError as error:
+        check(False, f"the coordinator cannot reassign the case: {error.code()} {error.details()}")
     wait_until("the first-contact task on lw-north's queue", lambda: [
         t for t in queues["lw-north"].of(rid) if t.kind == followup_pb2.TASK_KIND_FIRST_CONTACT])
     wait_until("signpost_monitor_unrouted_referrals_waiting 0 once routed",
