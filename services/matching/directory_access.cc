@@ -1,5 +1,6 @@
 #include "services/matching/directory_access.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
 
@@ -53,23 +54,30 @@ absl::Status CanCallDirectory(const auth::Principal& caller, DirectoryRpc rpc) {
 }
 
 absl::Status CanReserveFor(const auth::Principal& caller,
-                           const std::optional<std::string>& assigned_worker) {
+                           const std::optional<std::string>& assigned_worker,
+                           const v1::ReferralMatched* matched, const std::string& resource_id) {
+  if (caller.role == auth::Role::kDevelopment) return absl::OkStatus();
+  const absl::Status not_theirs = absl::PermissionDeniedError(
+      "DirectoryService/ReservePlace: the referral is not a case of this caller");
+  if (!assigned_worker.has_value() || matched == nullptr) return not_theirs;
   switch (caller.role) {
-    case auth::Role::kDevelopment:
-      return absl::OkStatus();
     case auth::Role::kLinkWorker:
-      if (assigned_worker.has_value() && *assigned_worker == caller.subject) {
-        return absl::OkStatus();
-      }
+      if (*assigned_worker != caller.subject) return not_theirs;
       break;
     case auth::Role::kCoordinator:
-      if (assigned_worker.has_value() && assigned_worker->empty()) return absl::OkStatus();
+      if (!assigned_worker->empty() || matched->network_id() != caller.network) return not_theirs;
       break;
     default:
-      break;
+      return not_theirs;
+  }
+  for (const auto& need : matched->needs()) {
+    for (const auto& option : need.options()) {
+      if (option.resource_id() == resource_id) return absl::OkStatus();
+    }
   }
   return absl::PermissionDeniedError(
-      "DirectoryService/ReservePlace: the referral is not a case of this caller");
+      absl::StrCat("DirectoryService/ReservePlace: resource '", resource_id,
+                   "' is not one of the options matching offered this referral"));
 }
 
 }  // namespace signpost::matching

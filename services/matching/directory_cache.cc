@@ -41,6 +41,11 @@ std::string AssignmentKey(const std::string& referral) {
 std::string ReleasedKey(const std::string& referral) {
   return absl::StrCat("signpost:roster:released:", referral);
 }
+// A referral's match as first recorded: its events' bytes, in publishing order (a list).
+std::string MatchRecordKey(const std::string& referral) {
+  return absl::StrCat("signpost:roster:match:", referral);
+}
+constexpr char kRosterStampKey[] = "signpost:roster:stamp";
 
 // Every change to the roster moves its stamp, so a team remembered in process is known to be
 // current. The server's clock is part of it: a counter that went back (a restore, a failover
@@ -50,18 +55,6 @@ local function bump_roster()
   local n = redis.call('INCR', 'signpost:roster:stamps')
   local t = redis.call('TIME')
   redis.call('SET', 'signpost:roster:stamp', t[1] .. string.format('%06d', t[2]) .. '.' .. n)
-end
-)lua";
-
-// Records a referral's assignment ('' for the team queue) and raises the worker's caseload,
-// for the scripts that assign once (AssignOnce, and the matching read).
-constexpr char kRecordAssignmentFunction[] = R"lua(
-local function record_assignment(assignment_key, released_key, caseload_key, worker)
-  redis.call('SET', assignment_key, worker)
-  -- A case already ended (its end overtook the match) takes no place in a caseload.
-  if worker ~= '' and redis.call('EXISTS', released_key) == 0 then
-    redis.call('INCR', caseload_key)
-  end
 end
 )lua";
 
@@ -99,60 +92,72 @@ absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies
 // Replaces (or with an empty record removes) a resource and its index entries in one atomic
 // step. Writes reach the cache twice (directly from the directory service, and again from the
 // topic), possibly from several instances: a version older than the cached one changes nothing.
-// KEYS: record, its index entries (a set), its version, its stamp. ARGV: version seconds and nanos
-// ("" for none), record bytes ("" to remove), then index entries: g key lon lat member | r key
-// score member. Returns the new stamp when it wrote the record, else a number.
-const redis::LuaScript& ReplaceScript() {
-  static const redis::LuaScript kScript(R"lua(
-local v = redis.call('GET', KEYS[3])
-if v and ARGV[1] ~= '' then
+// As Lua functions for the scripts that write resources: `older` says whether the version in
+// ARGV[first], ARGV[first + 1] is older than the cached one; `replace_resource` writes. Its keys:
+// record, its index entries (a set), its version, its stamp. From ARGV[first]: version seconds and
+// nanos ("" for none), record bytes ("" to remove), then index entries to the end of ARGV:
+// g key lon lat member | r key score member. Returns the new stamp when it wrote the record, else
+// a number.
+constexpr char kReplaceResourceFunctions[] = R"lua(
+local function older(version_key, first)
+  local v = redis.call('GET', version_key)
+  if not v or ARGV[first] == '' then return false end
   local s, n = string.match(v, '^(%-?%d+) (%d+)$')
   s = tonumber(s)
   n = tonumber(n)
-  local ns, nn = tonumber(ARGV[1]), tonumber(ARGV[2])
-  if s > ns or (s == ns and n > nn) then return 0 end
+  local ns, nn = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
+  return s > ns or (s == ns and n > nn)
 end
-for _, e in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local key, member = string.match(e, '^%a\t([^\t]+)\t(.+)$')
-  if key then redis.call('ZREM', key, member) end
-end
-redis.call('DEL', KEYS[2])
-if ARGV[3] == '' then
-  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
-  return 1
-end
-redis.call('SET', KEYS[1], ARGV[3])
--- A stamp per write, unique across cache rebuilds (the epoch is set when the counter starts). It
--- ends every index member ("<id>|<location>|<stamp>", "<id>|<stamp>"), so a search tells which
--- record version each hit is and in-process copies know whether they are current.
-local n = redis.call('INCR', 'signpost:dir:stamps')
-if n == 1 then
-  local t = redis.call('TIME')
-  redis.call('SET', 'signpost:dir:epoch', t[1] .. t[2])
-end
-local stamp = redis.call('GET', 'signpost:dir:epoch') .. '.' .. n
-redis.call('SET', KEYS[4], stamp)
-if ARGV[1] ~= '' then
-  redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. ARGV[2])
-else
-  redis.call('DEL', KEYS[3])
-end
-local i = 4
-while i <= #ARGV do
-  if ARGV[i] == 'g' then
-    local member = ARGV[i + 4] .. '|' .. stamp
-    redis.call('GEOADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], member)
-    redis.call('SADD', KEYS[2], 'g\t' .. ARGV[i + 1] .. '\t' .. member)
-    i = i + 5
-  else
-    local member = ARGV[i + 3] .. '|' .. stamp
-    redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], member)
-    redis.call('SADD', KEYS[2], 'r\t' .. ARGV[i + 1] .. '\t' .. member)
-    i = i + 4
+local function replace_resource(record_key, entries_key, version_key, stamp_key, first)
+  if older(version_key, first) then return 0 end
+  for _, e in ipairs(redis.call('SMEMBERS', entries_key)) do
+    local key, member = string.match(e, '^%a\t([^\t]+)\t(.+)$')
+    if key then redis.call('ZREM', key, member) end
   end
+  redis.call('DEL', entries_key)
+  if ARGV[first + 2] == '' then
+    redis.call('DEL', record_key, version_key, stamp_key)
+    return 1
+  end
+  redis.call('SET', record_key, ARGV[first + 2])
+  -- A stamp per write, unique across cache rebuilds (the epoch is set when the counter starts).
+  -- It ends every index member ("<id>|<location>|<stamp>", "<id>|<stamp>"), so a search tells
+  -- which record version each hit is and in-process copies know whether they are current.
+  local n = redis.call('INCR', 'signpost:dir:stamps')
+  if n == 1 then
+    local t = redis.call('TIME')
+    redis.call('SET', 'signpost:dir:epoch', t[1] .. t[2])
+  end
+  local stamp = redis.call('GET', 'signpost:dir:epoch') .. '.' .. n
+  redis.call('SET', stamp_key, stamp)
+  if ARGV[first] ~= '' then
+    redis.call('SET', version_key, ARGV[first] .. ' ' .. ARGV[first + 1])
+  else
+    redis.call('DEL', version_key)
+  end
+  local i = first + 3
+  while i <= #ARGV do
+    if ARGV[i] == 'g' then
+      local member = ARGV[i + 4] .. '|' .. stamp
+      redis.call('GEOADD', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], member)
+      redis.call('SADD', entries_key, 'g\t' .. ARGV[i + 1] .. '\t' .. member)
+      i = i + 5
+    else
+      local member = ARGV[i + 3] .. '|' .. stamp
+      redis.call('ZADD', ARGV[i + 1], ARGV[i + 2], member)
+      redis.call('SADD', entries_key, 'r\t' .. ARGV[i + 1] .. '\t' .. member)
+      i = i + 4
+    end
+  end
+  return stamp
 end
-return stamp
-)lua");
+)lua";
+
+// KEYS and ARGV as replace_resource's, from ARGV[1].
+const redis::LuaScript& ReplaceScript() {
+  static const redis::LuaScript kScript(absl::StrCat(kReplaceResourceFunctions, R"lua(
+return replace_resource(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 1)
+)lua"));
   return kScript;
 }
 
@@ -163,7 +168,7 @@ std::vector<std::string> ReplaceKeys(const std::string& id) {
 
 }  // namespace
 
-absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
+std::vector<std::string> DirectoryCache::ReplaceArgs(const v1::Resource& r) {
   std::vector<std::string> args;
   if (r.has_updated_at()) {
     args = {absl::StrCat(r.updated_at().seconds()), absl::StrCat(r.updated_at().nanos())};
@@ -182,7 +187,11 @@ absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
       args.insert(args.end(), {"r", RemoteKey(need), absl::StrCat(RemoteQuality(r)), r.id()});
     }
   }
-  auto written = ReplaceScript().Run(redis_, ReplaceKeys(r.id()), args);
+  return args;
+}
+
+absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
+  auto written = ReplaceScript().Run(redis_, ReplaceKeys(r.id()), ReplaceArgs(r));
   if (!written.ok()) return written.status();
   // This instance will read it back soon (matching follows the topic it writes): keep it parsed.
   if (written->type == redis::Reply::Type::kString) {
@@ -286,16 +295,15 @@ end
 )lua";
 
 // Everything matching a referral reads, in one script so it is one round trip although the geo
-// searches start from a point read in it; and, when the caller knows the team as the roster
-// stands, its assignment, made where the caseloads are.
+// searches start from a point read in it; for a referral matched before, only its record.
 // KEYS: the postcode's and the district's records, the practice, the referral's assignment and
-// its released mark, then per need its geo and remote index.
-// ARGV: the roster key prefixes, the record fields, the roster stamp the tiers were worked out at
-// ('' for none), per need its radius in km, how many nearby and how many remote; then the tiers,
-// each as its size and then (worker id, maximum cases) pairs.
+// its recorded match, then per need its geo and remote index.
+// ARGV: the roster key prefixes, the record fields, then per need its radius in km, how many
+// nearby and how many remote.
 const redis::LuaScript& LocateCandidatesAndTeamScript() {
-  static const redis::LuaScript kScript(
-      absl::StrCat(kTeamFunction, kRecordAssignmentFunction, R"lua(
+  static const redis::LuaScript kScript(absl::StrCat(kTeamFunction, R"lua(
+local recorded = redis.call('LRANGE', KEYS[5], 0, -1)
+if #recorded > 0 then return {'recorded', recorded} end
 local needs = (#KEYS - 5) / 2
 local fields = {ARGV[4], ARGV[5], ARGV[6], ARGV[7]}
 local postcode = redis.call('HMGET', KEYS[1], unpack(fields))
@@ -313,7 +321,7 @@ end
 if lat then lat, lon = string.format('%.7f', lat), string.format('%.7f', lon) end
 local out = {postcode, district}
 for n = 0, needs - 1 do
-  local a = 9 + 3 * n
+  local a = 8 + 3 * n
   if lat then
     table.insert(out, table.concat(redis.call('GEOSEARCH', KEYS[6 + 2 * n], 'FROMLONLAT', lon,
                                               lat, 'BYRADIUS', ARGV[a], 'km', 'ASC', 'COUNT',
@@ -324,36 +332,48 @@ for n = 0, needs - 1 do
   table.insert(out, table.concat(redis.call('ZREVRANGE', KEYS[7 + 2 * n], 0,
                                             tonumber(ARGV[a + 2]) - 1), ' '))
 end
-local members, loads = team(KEYS[3], ARGV[1], ARGV[2], ARGV[3])
+local members = team(KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 table.insert(out, members)
--- The assignment, once (as AssignOnce): the first tier where someone has room, the lowest
--- caseload in it, the earlier on a tie (AssignmentTiers).
-local roster = redis.call('GET', 'signpost:roster:stamp') or ''
-local state, assigned = '', ''
-if ARGV[8] ~= '' and ARGV[8] == roster and members[1] then
-  local previous = redis.call('GET', KEYS[4])
-  if previous then
-    state, assigned = 'earlier', previous
-  else
-    local i, best = 9 + 3 * needs, nil
-    while i <= #ARGV and assigned == '' do
-      local size = tonumber(ARGV[i])
-      for k = 0, size - 1 do
-        local id, cap = ARGV[i + 1 + 2 * k], tonumber(ARGV[i + 2 + 2 * k])
-        local load = loads[id] or 0
-        if (cap <= 0 or load < cap) and (assigned == '' or load < best) then
-          assigned, best = id, load
-        end
-      end
-      i = i + 1 + 2 * size
-    end
-    record_assignment(KEYS[4], KEYS[5], ARGV[3] .. assigned, assigned)
-    state = 'new'
-  end
-end
-table.insert(out, {roster, state, assigned})
+-- The roster the team is read at, and an assignment recorded without a match record (by a
+-- version of matching before match records).
+table.insert(out, {redis.call('GET', 'signpost:roster:stamp') or '',
+                   redis.call('GET', KEYS[4]) or false})
 return out
 )lua"));
+  return kScript;
+}
+
+// Records a referral's match once (RecordMatches).
+// KEYS: the referral's match record, its assignment, its released mark, the roster stamp, the
+// chosen worker's caseload.
+// ARGV: the roster stamp the decision read, the worker ('' for a team queue), the caseload the
+// decision read, the worker's cap (0: none), '1' when an earlier assignment stands, the seconds an
+// ended case's record is kept, then the events.
+const redis::LuaScript& RecordMatchScript() {
+  static const redis::LuaScript kScript(R"lua(
+local recorded = redis.call('LRANGE', KEYS[1], 0, -1)
+if #recorded > 0 then return {'earlier', recorded} end
+local assigned = redis.call('GET', KEYS[2])
+local released = redis.call('EXISTS', KEYS[3]) == 1
+if ARGV[5] == '1' then
+  if not assigned then return {'stale'} end
+else
+  -- Assigned by another version meanwhile, or decided on a roster or caseload that moved on: the
+  -- caller reads again. A worker at their maximum is never given one more case.
+  if assigned or (redis.call('GET', KEYS[4]) or '') ~= ARGV[1] then return {'stale'} end
+  -- A case already ended (its end overtook the match) takes no place in a caseload.
+  if ARGV[2] ~= '' and not released then
+    local load = tonumber(redis.call('GET', KEYS[5]) or '0') or 0
+    local cap = tonumber(ARGV[4])
+    if load ~= tonumber(ARGV[3]) or (cap > 0 and load >= cap) then return {'stale'} end
+    redis.call('INCR', KEYS[5])
+  end
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 7))
+if released then redis.call('EXPIRE', KEYS[1], ARGV[6]) end
+return {'recorded'}
+)lua");
   return kScript;
 }
 
@@ -381,10 +401,9 @@ DirectoryCache::Team ParseTeam(const redis::Reply& reply) {
 absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::LocateCandidatesAndTeam(
     const std::string& postcode, const std::string& district,
     const std::vector<CandidateQuery>& queries, const std::string& practice_ods_code,
-    const AssignIn* assign) {
+    const std::string& referral_id) {
   std::vector<Locate> one(1);
-  one[0] = {postcode, district, queries, practice_ods_code,
-            assign ? std::optional<AssignIn>(*assign) : std::nullopt};
+  one[0] = {postcode, district, queries, practice_ods_code, referral_id};
   return std::move(LocateCandidatesAndTeamMany(one).front());
 }
 
@@ -393,31 +412,20 @@ std::vector<absl::StatusOr<DirectoryCache::Lookup>> DirectoryCache::LocateCandid
   std::vector<redis::LuaScript::Call> calls;
   calls.reserve(locates.size());
   for (const Locate& l : locates) {
-    const AssignIn* assign = l.assign ? &*l.assign : nullptr;
-    const std::string referral_id = assign ? assign->referral_id : "";
     redis::LuaScript::Call& call = calls.emplace_back();
+    // Without a referral, keys no referral has: nothing recorded, nothing assigned.
     call.keys = {PostcodeLookup::KeyOf(l.postcode), PostcodeLookup::KeyOf(l.district),
-                 PracticeKey(l.practice_ods_code), AssignmentKey(referral_id),
-                 ReleasedKey(referral_id)};
+                 PracticeKey(l.practice_ods_code), AssignmentKey(l.referral_id),
+                 MatchRecordKey(l.referral_id)};
     call.args = {NetworkWorkersKey(""), WorkerKey(""), CaseloadKey("")};
     call.args.insert(call.args.end(), std::begin(PostcodeLookup::kFields),
                      std::end(PostcodeLookup::kFields));
-    call.args.push_back(assign && !assign->referral_id.empty() ? assign->roster_stamp : "");
     for (const auto& q : l.queries) {
       call.keys.push_back(GeoKey(q.need));
       call.keys.push_back(RemoteKey(q.need));
       call.args.push_back(absl::StrCat(q.radius_km));
       call.args.push_back(absl::StrCat(q.limit));
       call.args.push_back(absl::StrCat(q.remote_limit));
-    }
-    if (assign) {
-      for (const auto& tier : assign->tiers) {
-        call.args.push_back(absl::StrCat(tier.workers.size()));
-        for (const auto& [id, max_cases] : tier.workers) {
-          call.args.push_back(id);
-          call.args.push_back(absl::StrCat(max_cases));
-        }
-      }
     }
   }
   auto replies = LocateCandidatesAndTeamScript().RunMany(redis_, calls);
@@ -439,11 +447,15 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::ParseLookup(const redis::
                                                                    const Locate& locate) {
   const std::vector<CandidateQuery>& queries = locate.queries;
   const auto& e = reply.elements;
-  if (e.size() != 4 + 2 * queries.size() || e.back().elements.size() != 3) {
+  Lookup out;
+  if (e.size() == 2 && e[0].str == "recorded") {
+    for (const auto& event : e[1].elements) out.recorded.push_back(event.str);
+    return out;
+  }
+  if (e.size() != 4 + 2 * queries.size() || e.back().elements.size() != 2) {
     return absl::InternalError(absl::StrCat("the matching read returned ", e.size(), " parts for ",
                                             queries.size(), " needs"));
   }
-  Lookup out;
   out.location = PostcodeLookup::FromRecords(e[0], e[1]);
   std::vector<Hits> hits(queries.size());
   for (size_t q = 0; q < queries.size(); ++q) {
@@ -457,29 +469,86 @@ absl::StatusOr<DirectoryCache::Lookup> DirectoryCache::ParseLookup(const redis::
   if (!candidates.ok()) return candidates.status();
   out.candidates = *std::move(candidates);
   out.team = ParseTeam(e[e.size() - 2]);
-  const auto& assignment = e.back().elements;
-  out.team.roster_stamp = assignment[0].str;
-  if (assignment[1].str == "new") out.assigned = Lookup::Assigned{assignment[2].str, false};
-  if (assignment[1].str == "earlier") out.assigned = Lookup::Assigned{assignment[2].str, true};
-  Remember(locate.practice_ods_code, out.team);
+  const auto& roster = e.back().elements;
+  out.team.roster_stamp = roster[0].str;
+  if (!roster[1].is_nil()) out.assigned_earlier = roster[1].str;
   return out;
 }
 
-std::optional<DirectoryCache::Team> DirectoryCache::RememberedTeam(const std::string& ods_code) {
-  absl::MutexLock lock(&teams_mu_);
-  auto it = teams_.find(ods_code);
-  if (it == teams_.end()) return std::nullopt;
-  return it->second;
+std::vector<absl::StatusOr<DirectoryCache::RecordedMatch>> DirectoryCache::RecordMatches(
+    const std::vector<MatchToRecord>& matches) {
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(matches.size());
+  for (const MatchToRecord& m : matches) {
+    redis::LuaScript::Call& call = calls.emplace_back();
+    call.keys = {MatchRecordKey(m.referral_id), AssignmentKey(m.referral_id),
+                 ReleasedKey(m.referral_id), kRosterStampKey, CaseloadKey(m.worker_id)};
+    call.args = {m.roster_stamp,
+                 m.worker_id,
+                 absl::StrCat(m.worker_caseload),
+                 absl::StrCat(m.worker_cap),
+                 m.keeps_earlier ? "1" : "0",
+                 absl::StrCat(absl::ToInt64Seconds(kRecordedMatchRetention))};
+    call.args.insert(call.args.end(), m.events.begin(), m.events.end());
+  }
+  std::vector<absl::StatusOr<RecordedMatch>> out;
+  out.reserve(matches.size());
+  for (const MatchToRecord& m : matches) {
+    if (m.referral_id.empty() || m.events.empty()) {
+      out.push_back(
+          absl::InvalidArgumentError("a match to record needs a referral and its events"));
+    } else {
+      out.push_back(RecordedMatch{});
+    }
+  }
+  std::vector<redis::LuaScript::Call> valid;
+  std::vector<size_t> valid_of;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    if (!out[i].ok()) continue;
+    valid.push_back(std::move(calls[i]));
+    valid_of.push_back(i);
+  }
+  if (valid.empty()) return out;
+  auto replies = RecordMatchScript().RunMany(redis_, valid);
+  for (size_t v = 0; v < valid.size(); ++v) {
+    absl::StatusOr<RecordedMatch>& result = out[valid_of[v]];
+    if (!replies.ok()) {
+      result = replies.status();
+      continue;
+    }
+    const redis::Reply& reply = (*replies)[v];
+    if (reply.type == redis::Reply::Type::kError) {
+      result = redis::ErrorReplyStatus(reply.str);
+      continue;
+    }
+    const std::string state = reply.elements.empty() ? "" : reply.elements[0].str;
+    if (state == "recorded") {
+      result->state = RecordedMatch::State::kRecorded;
+      result->events = matches[valid_of[v]].events;
+    } else if (state == "earlier" && reply.elements.size() == 2) {
+      result->state = RecordedMatch::State::kEarlier;
+      for (const auto& event : reply.elements[1].elements) result->events.push_back(event.str);
+    } else if (state == "stale") {
+      result->state = RecordedMatch::State::kStale;
+    } else {
+      result = absl::InternalError(absl::StrCat("recording a match answered '", state, "'"));
+    }
+  }
+  return out;
 }
 
-void DirectoryCache::Remember(const std::string& ods_code, const Team& team) {
-  if (team.roster_stamp.empty()) return;
-  absl::MutexLock lock(&teams_mu_);
-  // Bounded by the practices that refer (about 6,500 in England); a roster as large is cleared.
-  if (teams_.size() >= 20000 && !teams_.contains(ods_code)) teams_.clear();
-  Team& kept = teams_[ods_code];
-  kept = team;
-  kept.caseloads.clear();  // read afresh on every match
+absl::StatusOr<std::optional<v1::Event>> DirectoryCache::RecordedMatchedEvent(
+    const std::string& referral_id) {
+  // The matched event is recorded first, before the unmet needs'.
+  auto reply = redis_.Execute({"LINDEX", MatchRecordKey(referral_id), "0"});
+  if (!reply.ok()) return reply.status();
+  if (reply->is_nil()) return std::optional<v1::Event>();
+  v1::Event event;
+  if (!event.ParseFromString(reply->str) || !event.has_referral_matched()) {
+    return absl::DataLossError(
+        absl::StrCat("the recorded match of referral ", referral_id, " is not a matched event"));
+  }
+  return std::optional<v1::Event>(std::move(event));
 }
 
 absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
@@ -570,21 +639,6 @@ absl::StatusOr<std::vector<std::vector<Found>>> DirectoryCache::Collect(
   return out;
 }
 
-absl::StatusOr<std::string> DirectoryCache::AssignOnce(const std::string& referral_id,
-                                                       const std::string& worker_id) {
-  static const redis::LuaScript kScript(absl::StrCat(kRecordAssignmentFunction, R"lua(
-local previous = redis.call('GET', KEYS[1])
-if previous then return previous end
-record_assignment(KEYS[1], KEYS[3], KEYS[2], ARGV[1])
-return ARGV[1]
-)lua"));
-  auto reply = kScript.Run(
-      redis_, {AssignmentKey(referral_id), CaseloadKey(worker_id), ReleasedKey(referral_id)},
-      {worker_id});
-  if (!reply.ok()) return reply.status();
-  return reply->str;
-}
-
 absl::StatusOr<std::optional<std::string>> DirectoryCache::AssignedWorker(
     const std::string& referral_id) {
   auto reply = redis_.Execute({"GET", AssignmentKey(referral_id)});
@@ -601,10 +655,12 @@ if worker and worker ~= '' then
   local key = ARGV[1] .. worker
   if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
 end
+redis.call('EXPIRE', KEYS[3], ARGV[2])
 return 1
 )lua");
-  auto reply = kScript.Run(redis_, {AssignmentKey(referral_id), ReleasedKey(referral_id)},
-                           {CaseloadKey("")});
+  auto reply = kScript.Run(
+      redis_, {AssignmentKey(referral_id), ReleasedKey(referral_id), MatchRecordKey(referral_id)},
+      {CaseloadKey(""), absl::StrCat(absl::ToInt64Seconds(kRecordedMatchRetention))});
   if (!reply.ok()) return reply.status();
   return reply->integer == 1;
 }
@@ -663,45 +719,94 @@ absl::StatusOr<int> DirectoryCache::ClearUnlessLoaded() {
 
 namespace {
 
-std::string ReservationLockKey(const std::string& id) {
-  return absl::StrCat("signpost:places:reserving:", id);
-}
 std::string ReservationsKey(const std::string& id) {
   return absl::StrCat("signpost:places:reservations:", id);
 }
 
-const redis::LuaScript& UnlockScript() {
-  static const redis::LuaScript script(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-)lua");
-  return script;
+// Takes a place for a referral once (DirectoryCache::TakePlace): the resource as the caller made
+// it from the version it read, and the record that the referral holds a place there, together.
+// KEYS: as replace_resource's, then the resource's reservations (a set).
+// ARGV: the referral, the stamp of the record the new one was made from, then as
+// replace_resource's.
+const redis::LuaScript& TakePlaceScript() {
+  static const redis::LuaScript kScript(absl::StrCat(kReplaceResourceFunctions, R"lua(
+if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return 'earlier' end
+if (redis.call('GET', KEYS[4]) or '') ~= ARGV[2] or older(KEYS[3], 3) then return 'stale' end
+-- Nothing is written before this (a script stopped by an error keeps what it wrote so far).
+redis.call('SADD', KEYS[5], ARGV[1])
+return replace_resource(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 3)
+)lua"));
+  return kScript;
 }
 
 }  // namespace
 
-absl::StatusOr<bool> DirectoryCache::TryLockResource(const std::string& id,
-                                                     const std::string& holder,
-                                                     absl::Duration ttl) {
-  auto reply = redis_.Execute({"SET", ReservationLockKey(id), holder, "NX", "PX",
-                               absl::StrCat(absl::ToInt64Milliseconds(ttl))});
-  if (!reply.ok()) return reply.status();
-  return !reply->is_nil();
-}
-
-absl::Status DirectoryCache::UnlockResource(const std::string& id, const std::string& holder) {
-  return UnlockScript().Run(redis_, {ReservationLockKey(id)}, {holder}).status();
-}
-
-absl::StatusOr<bool> DirectoryCache::HasReservation(const std::string& id,
-                                                    const std::string& referral_id) {
-  auto reply = redis_.Execute({"SISMEMBER", ReservationsKey(id), referral_id});
-  if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
-}
-
-absl::Status DirectoryCache::AddReservation(const std::string& id, const std::string& referral_id) {
-  return redis_.Execute({"SADD", ReservationsKey(id), referral_id}).status();
+absl::StatusOr<DirectoryCache::TakenPlace> DirectoryCache::TakePlace(const std::string& resource_id,
+                                                                     const std::string& referral_id,
+                                                                     absl::Time now) {
+  // Enough for any realistic contention on one resource; past it the caller is told to retry.
+  constexpr int kAttempts = 20;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    // The stamp before the record: a write landing between the two leaves a newer record under
+    // an older stamp, which the script finds stale.
+    auto read = redis_.Pipeline({{"GET", StampKey(resource_id)},
+                                 {"GET", ResourceKey(resource_id)},
+                                 {"SISMEMBER", ReservationsKey(resource_id), referral_id}});
+    if (absl::Status s = FirstError(read); !s.ok()) return s;
+    const redis::Reply& stamp = (*read)[0];
+    const redis::Reply& record = (*read)[1];
+    if (record.is_nil()) {
+      return absl::NotFoundError(absl::StrCat("no resource '", resource_id, "'"));
+    }
+    TakenPlace out;
+    if (!out.resource.ParseFromString(record.str)) {
+      return absl::DataLossError(absl::StrCat("cached resource ", resource_id, " is corrupt"));
+    }
+    if ((*read)[2].integer == 1) {
+      out.earlier = true;
+      return out;
+    }
+    v1::Resource& resource = out.resource;
+    v1::Capacity* capacity = resource.mutable_capacity();
+    if (capacity->places_available() <= 0) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("no place left at ", resource.name(), " (", resource.id(), "); waitlist ",
+                       capacity->waitlist_open() ? "open" : "closed"));
+    }
+    capacity->set_places_available(capacity->places_available() - 1);
+    capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(now));
+    // A version later than the one it replaces, whatever this machine's clock says.
+    absl::Time version = now;
+    if (resource.has_updated_at()) {
+      absl::Time read_version = absl::FromUnixSeconds(resource.updated_at().seconds()) +
+                                absl::Nanoseconds(resource.updated_at().nanos());
+      version = std::max(version, read_version + absl::Nanoseconds(1));
+    }
+    int64_t nanos = absl::ToUnixNanos(version);
+    resource.mutable_updated_at()->set_seconds(nanos / 1000000000);
+    resource.mutable_updated_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+    std::vector<std::string> keys = ReplaceKeys(resource_id);
+    keys.push_back(ReservationsKey(resource_id));
+    std::vector<std::string> args = {referral_id, stamp.is_nil() ? "" : stamp.str};
+    std::vector<std::string> replace = ReplaceArgs(resource);
+    args.insert(args.end(), replace.begin(), replace.end());
+    auto taken = TakePlaceScript().Run(redis_, keys, args);
+    if (!taken.ok()) return taken.status();
+    if (taken->str == "stale") continue;
+    if (taken->str == "earlier") {
+      auto current = GetResource(resource_id);
+      if (!current.ok()) return current.status();
+      if (current->has_value()) out.resource = **current;
+      out.earlier = true;
+      return out;
+    }
+    if (taken->type == redis::Reply::Type::kString) {
+      memo_.Put(resource_id, taken->str, std::make_shared<v1::Resource>(resource));
+    }
+    return out;
+  }
+  return absl::AbortedError(
+      absl::StrCat("resource ", resource_id, " kept changing while a place was taken: try again"));
 }
 
 }  // namespace signpost::matching

@@ -5,14 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/redis/redis_client.h"
 #include "services/matching/assignment.h"
 #include "services/matching/referral_matcher.h"
 #include "services/matching/resource_memo.h"
+#include "signpost/v1/events.pb.h"
 #include "signpost/v1/link_worker.pb.h"
 #include "signpost/v1/resource.pb.h"
 
@@ -63,54 +63,67 @@ class DirectoryCache {
     std::map<std::string, int> caseloads;
     std::string roster_stamp;
   };
-  // A referral to assign within the practice's team in the same round trip, by tiers
-  // (AssignmentTiers) worked out from the team as RememberedTeam gave it. When the roster has
-  // moved on since `roster_stamp`, nothing is assigned: the Lookup has the current team instead.
-  struct AssignIn {
-    std::string referral_id;
-    std::string roster_stamp;
-    std::vector<AssignmentTier> tiers;
-  };
   // What matching a referral reads, in one round trip (two when some records changed since
   // they were last read): where the person is (their postcode's point, else their district's, as
   // PostcodeLookup holds them), the candidates near there for each need (remote ones only when
   // neither point is known; the queries' own points are not used) and the referring practice's
-  // team with its caseloads before this referral; and, given `assign`, the assignment recorded
-  // once as AssignOnce records it.
+  // team with its caseloads; or, for a referral matched before, only what was recorded then.
   struct Lookup {
     PersonLocation location;
     std::vector<std::vector<Found>> candidates;
     Team team;
-    struct Assigned {
-      std::string worker_id;  // "" for the team queue
-      bool earlier = false;   // recorded before (a redelivered event), not by this read
-    };
-    std::optional<Assigned> assigned;  // none without `assign` or when the roster had moved on
+    // The referral's events as RecordMatches first recorded them, to publish again as they were;
+    // empty when it has none (nothing else above is read when it has).
+    std::vector<std::string> recorded;
+    // Whom an earlier version of matching assigned the referral to without recording its events
+    // (a worker id, "" for a team queue): that assignment stands.
+    std::optional<std::string> assigned_earlier;
   };
   absl::StatusOr<Lookup> LocateCandidatesAndTeam(const std::string& postcode,
                                                  const std::string& district,
                                                  const std::vector<CandidateQuery>& queries,
                                                  const std::string& practice_ods_code,
-                                                 const AssignIn* assign = nullptr);
+                                                 const std::string& referral_id = "");
   struct Locate {
     std::string postcode, district;
     std::vector<CandidateQuery> queries;
     std::string practice_ods_code;
-    std::optional<AssignIn> assign;
+    std::string referral_id;
   };
-  // The same for several referrals in one round trip: each read runs after the one before it,
-  // as one by one (an assignment sees the caseloads the earlier ones raised). One result each,
-  // in order; when the round trip fails, every result carries its error.
+  // The same for several referrals in one round trip. One result each, in order; when the round
+  // trip fails, every result carries its error.
   std::vector<absl::StatusOr<Lookup>> LocateCandidatesAndTeamMany(
       const std::vector<Locate>& locates);
-  // The team a practice had when this cache last read it (without caseloads), if it has.
-  std::optional<Team> RememberedTeam(const std::string& practice_ods_code);
 
-  // Records the assignment of a referral once: the first call raises the worker's caseload and
-  // remembers the choice; later calls (a redelivered event) return the first choice unchanged.
-  // `worker_id` empty means the network's team queue.
-  absl::StatusOr<std::string> AssignOnce(const std::string& referral_id,
-                                         const std::string& worker_id);
+  // A referral's match, decided on a Lookup, to record once with its assignment.
+  struct MatchToRecord {
+    std::string referral_id;
+    std::string roster_stamp;  // the roster the decision read
+    std::string worker_id;     // "" for a team queue
+    int worker_caseload = 0;   // the worker's caseload the decision read (this referral not in it)
+    int worker_cap = 0;        // the worker's maximum active cases; 0: no maximum
+    bool keeps_earlier = false;  // assigned earlier (Lookup::assigned_earlier): nothing to raise
+    std::vector<std::string> events;  // serialized, in the order they are published
+  };
+  struct RecordedMatch {
+    enum class State {
+      kRecorded,  // recorded now: publish `events` as given
+      kEarlier,   // recorded before (a redelivery, or another instance first): `events` are those
+      kStale,     // what the decision read has moved on: read again and decide again
+    };
+    State state = State::kStale;
+    std::vector<std::string> events;
+  };
+  // Records each match once, atomically with its assignment, where the caseloads are: the
+  // referral's events, its assignment, and one more case on its worker's caseload, unless the
+  // roster or that worker's caseload is no longer what the decision read, or the worker has
+  // reached their maximum (kStale: nothing is written). A referral already recorded gets its
+  // first record back (kEarlier). In one round trip, in order: each sees the ones before it.
+  std::vector<absl::StatusOr<RecordedMatch>> RecordMatches(
+      const std::vector<MatchToRecord>& matches);
+
+  // The matched event first recorded for a referral (RecordMatches), nullopt when there is none.
+  absl::StatusOr<std::optional<v1::Event>> RecordedMatchedEvent(const std::string& referral_id);
 
   // Whom the referral was assigned to (moved with reassignments): a worker id, "" for the team
   // queue, nullopt when matching has assigned it to nobody yet.
@@ -118,22 +131,27 @@ class DirectoryCache {
 
   // A case ended: its worker's caseload goes down once, however often this is called (true the
   // first time). Called before the assignment, it keeps the assignment from counting at all.
+  // The referral's recorded match is kept for kRecordedMatchRetention after either.
   absl::StatusOr<bool> ReleaseAssignment(const std::string& referral_id);
   // A case moved to another worker: one down for the old, one up for the new, once (true when
   // something moved). Nothing for a released case.
   absl::StatusOr<bool> MoveAssignment(const std::string& referral_id,
                                       const std::string& to_worker_id);
 
-  // Set after the directory topic has been read to its end; gone after FLUSHALL.
-  // Serialises the reservations of one resource across matching instances: a lock with a
-  // holder token and an expiry (a crashed holder cannot block it for longer than `ttl`).
-  absl::StatusOr<bool> TryLockResource(const std::string& id, const std::string& holder,
-                                       absl::Duration ttl);
-  absl::Status UnlockResource(const std::string& id, const std::string& holder);
-  // The referrals that hold a place at a resource.
-  absl::StatusOr<bool> HasReservation(const std::string& id, const std::string& referral_id);
-  absl::Status AddReservation(const std::string& id, const std::string& referral_id);
+  // One place at a resource for a referral, taken once: the place and the record that the
+  // referral holds it are written together, so a call repeated after any failure takes no second
+  // place. No lock: a reservation reads the record, takes the place from what it read, and is
+  // written only if nothing changed the record in between (else it reads again).
+  struct TakenPlace {
+    v1::Resource resource;  // after this reservation (or as it is now, when taken before)
+    bool earlier = false;   // the referral held the place already
+  };
+  // NOT_FOUND for no such resource, RESOURCE_EXHAUSTED when no place is left, ABORTED when the
+  // record kept changing. `now` becomes the record's version (later than the one it replaces).
+  absl::StatusOr<TakenPlace> TakePlace(const std::string& resource_id,
+                                       const std::string& referral_id, absl::Time now);
 
+  // Set after the directory topic has been read to its end; gone after FLUSHALL.
   absl::Status MarkLoaded();
   // Removes every cached directory key unless the cache is complete and of this build's layout,
   // so the rebuild from the topic starts clean (link workers' caseloads and assignments are not
@@ -152,13 +170,16 @@ class DirectoryCache {
   // The hits as records, from the memo or fetched.
   absl::StatusOr<std::vector<std::vector<Found>>> Collect(const std::vector<Hits>& hits);
   absl::StatusOr<Lookup> ParseLookup(const redis::Reply& reply, const Locate& locate);
-
-  void Remember(const std::string& practice_ods_code, const Team& team);
+  // The arguments that write a resource and its index entries (ReplaceScript's).
+  static std::vector<std::string> ReplaceArgs(const v1::Resource& r);
 
   redis::RedisClient& redis_;
   ResourceMemo memo_;
-  absl::Mutex teams_mu_;
-  absl::flat_hash_map<std::string, Team> teams_ ABSL_GUARDED_BY(teams_mu_);
 };
+
+// How long a referral's recorded match (its events, for redeliveries, and its options, for
+// reservations) is kept after its case ended: longer than any redelivery of its received event
+// takes, while the record of an open case is kept as long as the case.
+inline constexpr absl::Duration kRecordedMatchRetention = absl::Hours(24 * 7);
 
 }  // namespace signpost::matching

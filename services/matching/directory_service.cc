@@ -194,7 +194,7 @@ grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerC
 }
 
 absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
-    const v1::ReservePlaceRequest& request) {
+    const auth::Principal& caller, const v1::ReservePlaceRequest& request) {
   std::vector<FieldViolation> violations;
   if (!IsValidDirectoryId(request.resource_id())) {
     violations.push_back({"resource_id", "not a directory id"});
@@ -203,49 +203,58 @@ absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
     violations.push_back({"referral_id", "required, at most 128 characters"});
   }
   if (!violations.empty()) return InvalidArgumentWithViolations(violations);
-  const std::string holder = events::NewEventId();
-  bool locked = false;
-  for (int attempt = 0; attempt < 100 && !locked; ++attempt) {
-    auto got = cache_.TryLockResource(request.resource_id(), holder, absl::Seconds(5));
-    if (!got.ok()) return absl::UnavailableError(got.status().message());
-    locked = *got;
-    if (!locked) absl::SleepFor(absl::Milliseconds(20));
+  if (caller.role != auth::Role::kDevelopment) {
+    // The case as matching assigned it (moved with reassignments) and the options it offered.
+    auto assigned = cache_.AssignedWorker(request.referral_id());
+    if (!assigned.ok()) return absl::UnavailableError(assigned.status().message());
+    auto matched = cache_.RecordedMatchedEvent(request.referral_id());
+    if (!matched.ok()) return matched.status();
+    if (absl::Status s = CanReserveFor(
+            caller, *assigned, matched->has_value() ? &(*matched)->referral_matched() : nullptr,
+            request.resource_id());
+        !s.ok()) {
+      return s;
+    }
   }
-  if (!locked) {
-    return absl::UnavailableError(
-        absl::StrCat("resource ", request.resource_id(), " is busy with other reservations"));
+  // The place and the record that this referral holds it, in one step: a repeated call (after a
+  // lost answer, a crash, a failed publish) takes no second place. Published after: the topic is
+  // never ahead of the cache, and no lock waits on the broker.
+  auto taken = cache_.TakePlace(request.resource_id(), request.referral_id(), clock_());
+  if (!taken.ok()) {
+    switch (taken.status().code()) {
+      case absl::StatusCode::kNotFound:
+      case absl::StatusCode::kResourceExhausted:
+      case absl::StatusCode::kAborted:
+      case absl::StatusCode::kDataLoss:
+        return taken.status();
+      default:
+        return absl::UnavailableError(taken.status().message());
+    }
   }
-  auto reserve = [&]() -> absl::StatusOr<v1::ReservePlaceResponse> {
-    auto found = cache_.GetResource(request.resource_id());
-    if (!found.ok()) return absl::UnavailableError(found.status().message());
-    if (!found->has_value()) {
-      return absl::NotFoundError(absl::StrCat("no resource '", request.resource_id(), "'"));
-    }
-    v1::ReservePlaceResponse response;
-    *response.mutable_resource() = **found;
-    auto held = cache_.HasReservation(request.resource_id(), request.referral_id());
-    if (!held.ok()) return absl::UnavailableError(held.status().message());
-    if (*held) {
-      response.set_already_reserved(true);
-      return response;
-    }
-    v1::Resource& resource = *response.mutable_resource();
-    auto* capacity = resource.mutable_capacity();
-    if (capacity->places_available() <= 0) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("no place left at ", resource.name(), " (", resource.id(), "); waitlist ",
-                       capacity->waitlist_open() ? "open" : "closed"));
-    }
-    capacity->set_places_available(capacity->places_available() - 1);
-    capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(clock_()));
-    if (absl::Status s = Upsert(resource); !s.ok()) return s;
-    absl::Status added = cache_.AddReservation(request.resource_id(), request.referral_id());
-    if (!added.ok()) return absl::UnavailableError(added.message());
-    return response;
+  if (absl::Status s = PublishPlaces(taken->resource); !s.ok()) return s;
+  v1::ReservePlaceResponse response;
+  *response.mutable_resource() = std::move(taken->resource);
+  response.set_already_reserved(taken->earlier);
+  return response;
+}
+
+absl::Status DirectoryService::PublishPlaces(v1::Resource resource) {
+  auto version = [](const v1::Resource& r) {
+    return std::make_pair(r.updated_at().seconds(), r.updated_at().nanos());
   };
-  auto result = reserve();
-  (void)cache_.UnlockResource(request.resource_id(), holder);
-  return result;
+  // Reservations of one resource publish in whatever order their sends complete: after its own,
+  // each publishes again the cached record when a later version (another reservation's) is there,
+  // so the compacted topic's last record of the resource is never older than the cache's.
+  for (int round = 0; round < 8; ++round) {
+    v1::Event event;
+    *event.mutable_resource_upserted()->mutable_resource() = resource;
+    if (absl::Status s = Publish(resource.id(), event); !s.ok()) return s;
+    auto current = cache_.GetResource(resource.id());
+    if (!current.ok()) return absl::UnavailableError(current.status().message());
+    if (!current->has_value() || version(**current) <= version(resource)) break;
+    resource = **std::move(current);
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerContext* context,
@@ -253,10 +262,7 @@ grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerCon
                                                          v1::ReservePlaceResponse* response) {
   auto caller = Allow(*context, DirectoryRpc::kReservePlace);
   if (!caller.ok()) return Done(context, caller.status());
-  auto assigned = cache_.AssignedWorker(request->referral_id());
-  if (!assigned.ok()) return Done(context, absl::UnavailableError(assigned.status().message()));
-  if (absl::Status s = CanReserveFor(*caller, *assigned); !s.ok()) return Done(context, s);
-  auto reserved = Reserve(*request);
+  auto reserved = Reserve(*caller, *request);
   if (reserved.ok()) *response = *std::move(reserved);
   return Done(context, reserved.status());
 }

@@ -53,7 +53,10 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   // The operations behind the RPCs, as statuses (used by the RPCs and by tests).
   absl::Status Upsert(const v1::Resource& resource);
   absl::StatusOr<v1::SearchResourcesResponse> Search(const v1::SearchResourcesRequest& request);
-  absl::StatusOr<v1::ReservePlaceResponse> Reserve(const v1::ReservePlaceRequest& request);
+  // A place for a referral on behalf of `caller`, scoped to their case (CanReserveFor), once per
+  // referral and resource.
+  absl::StatusOr<v1::ReservePlaceResponse> Reserve(const auth::Principal& caller,
+                                                   const v1::ReservePlaceRequest& request);
   // One Open Referral document: every record applied or rejected with its reason. Fails only
   // when the document is not JSON of services (INVALID_ARGUMENT) or the directory is unreachable.
   absl::StatusOr<v1::ImportOpenReferralResponse> Import(
@@ -61,6 +64,8 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
 
  private:
   absl::Status Publish(const std::string& key, v1::Event event);
+  // A resource whose places changed, to the directory topic, with any later version after it.
+  absl::Status PublishPlaces(v1::Resource resource);
   // The caller, authenticated and allowed `rpc` (directory_access.h).
   absl::StatusOr<auth::Principal> Allow(const grpc::CallbackServerContext& context,
                                         DirectoryRpc rpc) const;

@@ -1,6 +1,7 @@
 #include "services/matching/match_reading.h"
 
-#include <spdlog/spdlog.h>
+#include <map>
+#include <set>
 
 namespace signpost::matching {
 
@@ -14,63 +15,72 @@ std::vector<std::vector<Candidate>> MatchReading::Candidates() const {
 
 namespace {
 
-// What to read for one referral; with the assignment when the practice's team is known.
-DirectoryCache::Locate LocateFor(DirectoryCache& directory, const std::string& referral_id,
-                                 const v1::Referral& referral, const MatchPolicy& policy) {
+// What to read for one referral.
+DirectoryCache::Locate LocateFor(const std::string& referral_id, const v1::Referral& referral,
+                                 const MatchPolicy& policy) {
   const v1::PersonProfile& person = referral.profile();
   DirectoryCache::Locate locate;
   locate.postcode = person.home_postcode();
   locate.district = person.postcode_district();
   locate.practice_ods_code = referral.referrer().ods_code();
+  locate.referral_id = referral_id;
   for (const auto& need : referral.needs()) {
     CandidateQuery q;
     q.need = need.category();
     q.radius_km = policy.RadiusKm(need.category(), person.transport_barrier());
     locate.queries.push_back(q);
   }
-  if (auto team = directory.RememberedTeam(locate.practice_ods_code);
-      team && !team->network_id.empty()) {
-    locate.assign = DirectoryCache::AssignIn{
-        referral_id, team->roster_stamp, AssignmentTiers(person, team->network_id, team->workers)};
-  }
   return locate;
 }
 
-// The reading from what was read: the assignment made in the read, or made now when the read
-// could not (the team was not known as it stands).
-absl::StatusOr<MatchReading> FromLookup(DirectoryCache& directory, const std::string& referral_id,
-                                        const v1::Referral& referral, DirectoryCache::Lookup read) {
-  const v1::PersonProfile& person = referral.profile();
+// Cases the referrals decided before in the same batch will add, per worker.
+using Raised = std::map<std::string, int>;
+
+// The reading from what was read, with the assignment decided on the caseloads read plus those
+// `raised` by the batch so far (which this one adds to).
+MatchReading FromLookup(const std::string& referral_id, const v1::Referral& referral,
+                        DirectoryCache::Lookup read, Raised& raised) {
   MatchReading out;
+  if (!read.recorded.empty()) {
+    out.recorded = std::move(read.recorded);
+    return out;
+  }
   out.location = std::move(read.location);
   out.found = std::move(read.candidates);
-  const DirectoryCache::Team& team = read.team;
+  DirectoryCache::Team& team = read.team;
+  DirectoryCache::MatchToRecord& record = out.to_record;
+  record.referral_id = referral_id;
+  record.roster_stamp = team.roster_stamp;
+  if (read.assigned_earlier) {
+    // Assigned by an earlier version of matching, which kept no record of its events: that
+    // choice (and its caseload) stands.
+    out.assignment.link_worker_id = *read.assigned_earlier;
+    out.assignment.network_id = team.network_id;
+    out.assignment.reasons = {"assigned earlier"};
+    record.worker_id = *read.assigned_earlier;
+    record.keeps_earlier = true;
+    return out;
+  }
   // No network lists the practice: the unrouted queue, with the practice named.
   if (team.network_id.empty()) {
     out.assignment = UnroutedAssignment(referral.referrer().ods_code());
     return out;
   }
-  // The rule on the caseloads as they were before this referral: the choice made in the read, and
-  // why.
-  out.assignment = AssignLinkWorker(person, team.network_id, team.workers, team.caseloads);
-  std::optional<DirectoryCache::Lookup::Assigned> assigned = read.assigned;
-  if (!assigned) {  // the team was not known as it stands: assign now
-    auto recorded = directory.AssignOnce(referral_id, out.assignment.link_worker_id);
-    if (!recorded.ok()) return recorded.status();
-    assigned = {*recorded, *recorded != out.assignment.link_worker_id};
+  for (auto& [worker, load] : team.caseloads) {
+    auto it = raised.find(worker);
+    if (it != raised.end()) load += it->second;
   }
-  if (assigned->worker_id == out.assignment.link_worker_id) return out;
-  if (assigned->earlier) {
-    // A redelivered event: keep the first decision (and its caseload), not a new one.
-    out.assignment.link_worker_id = assigned->worker_id;
-    out.assignment.reasons = {"assigned earlier"};
-  } else {
-    // The rule in Redis and AssignLinkWorker disagree: a bug, but the recorded choice stands.
-    spdlog::error("assignment rule mismatch for a referral: Redis chose '{}', the rule '{}'",
-                  assigned->worker_id, out.assignment.link_worker_id);
-    out.assignment.link_worker_id = assigned->worker_id;
-    out.assignment.reasons = {"lowest open caseload"};
+  // The rule on the caseloads as they will be before this referral, and why.
+  out.assignment =
+      AssignLinkWorker(referral.profile(), team.network_id, team.workers, team.caseloads);
+  const std::string& worker = out.assignment.link_worker_id;
+  record.worker_id = worker;
+  if (worker.empty()) return out;
+  record.worker_caseload = team.caseloads[worker];
+  for (const auto& w : team.workers) {
+    if (w.id() == worker) record.worker_cap = w.max_active_cases();
   }
+  ++raised[worker];
   return out;
 }
 
@@ -80,52 +90,31 @@ absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
                                              const std::string& referral_id,
                                              const v1::Referral& referral,
                                              const MatchPolicy& policy) {
-  DirectoryCache::Locate locate = LocateFor(directory, referral_id, referral, policy);
-  auto read = directory.LocateCandidatesAndTeam(locate.postcode, locate.district, locate.queries,
-                                                locate.practice_ods_code,
-                                                locate.assign ? &*locate.assign : nullptr);
-  if (!read.ok()) return read.status();
-  return FromLookup(directory, referral_id, referral, *std::move(read));
+  return std::move(ReadForMatchingMany(directory, {{&referral_id, &referral}}, policy).front());
 }
 
 std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& directory,
                                                               const std::vector<ToMatch>& batch,
                                                               const MatchPolicy& policy) {
+  std::vector<DirectoryCache::Locate> locates;
+  locates.reserve(batch.size());
+  for (const ToMatch& m : batch) locates.push_back(LocateFor(*m.referral_id, *m.referral, policy));
+  std::vector<absl::StatusOr<DirectoryCache::Lookup>> reads =
+      directory.LocateCandidatesAndTeamMany(locates);
   std::vector<absl::StatusOr<MatchReading>> out;
   out.reserve(batch.size());
-  size_t i = 0;
-  while (i < batch.size()) {
-    // A run of referrals whose assignment can be made in the read.
-    std::vector<DirectoryCache::Locate> run;
-    // A run keeps to one roster stamp: a read made with a later one than an earlier read's
-    // (another practice's team was read after a roster change) would assign before the earlier
-    // one is redone, out of order.
-    for (size_t j = i; j < batch.size(); ++j) {
-      DirectoryCache::Locate locate =
-          LocateFor(directory, *batch[j].referral_id, *batch[j].referral, policy);
-      if (!locate.assign) break;
-      if (!run.empty() && locate.assign->roster_stamp != run.front().assign->roster_stamp) break;
-      run.push_back(std::move(locate));
-    }
-    if (run.empty()) {
-      out.push_back(ReadForMatching(directory, *batch[i].referral_id, *batch[i].referral, policy));
-      ++i;
+  Raised raised;
+  // A referral twice in one batch (a redelivery) is recorded once: the second adds no case.
+  std::set<std::string> decided;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!reads[i].ok()) {
+      out.push_back(reads[i].status());
       continue;
     }
-    std::vector<absl::StatusOr<DirectoryCache::Lookup>> reads =
-        directory.LocateCandidatesAndTeamMany(run);
-    for (auto& read : reads) {
-      const ToMatch& m = batch[i++];
-      if (!read.ok()) {
-        out.push_back(read.status());
-      } else if (!read->assigned && !read->team.network_id.empty()) {
-        // The roster moved on since the team was remembered: read again, one by one, so each
-        // assignment sees the one before it.
-        out.push_back(ReadForMatching(directory, *m.referral_id, *m.referral, policy));
-      } else {
-        out.push_back(FromLookup(directory, *m.referral_id, *m.referral, *std::move(read)));
-      }
-    }
+    Raised unchanged = raised;
+    const bool first = decided.insert(*batch[i].referral_id).second;
+    out.push_back(FromLookup(*batch[i].referral_id, *batch[i].referral, *std::move(reads[i]),
+                             first ? raised : unchanged));
   }
   return out;
 }

@@ -12,19 +12,25 @@
 
 namespace signpost::matching {
 
-// What matching one referral takes from Redis, with its link worker assigned once: where the
-// person is, the candidates for each need, and the assignment with its reasons.
+// What matching one referral takes from Redis, with its link worker chosen (not yet recorded):
+// where the person is, the candidates for each need, and the assignment with its reasons; or, for
+// a referral matched before, only its events as first recorded.
 struct MatchReading {
   PersonLocation location;
   std::vector<std::vector<Found>> found;  // per need, in the referral's order
   Assignment assignment;
+  // What the assignment was decided on, to record it with the referral's events
+  // (DirectoryCache::RecordMatches; the events are added by whoever builds them).
+  DirectoryCache::MatchToRecord to_record;
+  // The referral's events as first recorded (a redelivery): published again as they are, and
+  // nothing above is read or decided.
+  std::vector<std::string> recorded;
   // The candidates as the matcher takes them (pointing into `found`).
   std::vector<std::vector<Candidate>> Candidates() const;
 };
 
-// One round trip when this cache already knows the referring practice's team as the roster
-// stands (the assignment is made inside it); two when it does not (the first referral from a
-// practice, or after a roster change), plus one when records changed since they were last read.
+// One round trip (two when records changed since they were last read): the reading and the
+// assignment the rule gives on the caseloads read.
 absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
                                              const std::string& referral_id,
                                              const v1::Referral& referral,
@@ -34,9 +40,8 @@ struct ToMatch {
   const std::string* referral_id;
   const v1::Referral* referral;
 };
-// The same for a batch, in order, as one by one: referrals whose practice's team this cache knows
-// are read together in one round trip; the others (a practice's first referral, or all of them
-// after a roster change) one at a time, as those need a second trip for their assignment.
+// The same for a batch in one round trip, decided in order as one by one: each assignment sees
+// the caseloads the ones before it in the batch will raise once recorded.
 std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& directory,
                                                               const std::vector<ToMatch>& batch,
                                                               const MatchPolicy& policy);

@@ -6,6 +6,7 @@
 #include "common/events/event_factory.h"
 #include "common/kafka/topics.h"
 #include "services/matching/match_reading.h"
+#include "services/matching/match_recording.h"
 #include "services/matching/referral_matcher.h"
 
 namespace signpost::matching {
@@ -52,32 +53,38 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
     read_for.push_back(i);
   }
   absl::Time started = clock_();
-  std::vector<absl::StatusOr<MatchReading>> reads =
-      ReadForMatchingMany(directory_, to_read, options_.policy);
-  std::vector<const MatchReading*> read_of(batch.size(), nullptr);
-  for (size_t r = 0; r < reads.size(); ++r) {
-    size_t i = read_for[r];
-    if (reads[r].ok()) {
-      read_of[i] = &*reads[r];
-    } else if (reads[r].status().code() == absl::StatusCode::kUnavailable ||
-               reads[r].status().code() == absl::StatusCode::kResourceExhausted) {
-      settled[i] = kafka::Outcome::Retry(std::string(reads[r].status().message()));
-    } else {
-      settled[i] = kafka::Outcome::DeadLetter(reads[r].status().ToString());
-    }
-  }
+  // Each referral matched once: its events as first recorded (built now, or recorded before).
+  std::vector<absl::StatusOr<std::vector<std::string>>> recorded = MatchOnce(
+      directory_, to_read, options_.policy,
+      [&](size_t r, const MatchReading& read) { return Match(events[read_for[r]], read); });
   std::vector<std::vector<kafka::OutgoingMessage>> matches(batch.size());
-  std::vector<absl::Duration> took(batch.size());  // its share of the reads, and its matching
-  if (!reads.empty()) {
-    absl::Duration read_share = (clock_() - started) / static_cast<int64_t>(reads.size());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (read_of[i] == nullptr) continue;
-      absl::Time matching = clock_();
+  std::vector<bool> matched(batch.size(), false);
+  for (size_t r = 0; r < recorded.size(); ++r) {
+    size_t i = read_for[r];
+    absl::Status s = recorded[r].status();
+    for (size_t e = 0; s.ok() && e < recorded[r]->size(); ++e) {
+      auto message = RecordedEventMessage((*recorded[r])[e], events[i].envelope().referral_id(),
+                                          options_.topic_prefix);
+      s = message.status();
+      if (s.ok()) matches[i].push_back(*std::move(message));
+    }
+    if (s.ok()) {
+      matched[i] = true;
       settled[i] = kafka::Outcome::Done();
-      matches[i] = Match(events[i], *read_of[i]);
-      took[i] = read_share + (clock_() - matching);
+    } else if (s.code() == absl::StatusCode::kUnavailable ||
+               s.code() == absl::StatusCode::kResourceExhausted ||
+               s.code() == absl::StatusCode::kAborted) {
+      matches[i].clear();
+      settled[i] = kafka::Outcome::Retry(std::string(s.message()));
+    } else {
+      matches[i].clear();
+      settled[i] = kafka::Outcome::DeadLetter(s.ToString());
     }
   }
+  // Each referral's share of the batch's reading, matching and recording.
+  absl::Duration took = recorded.empty()
+                            ? absl::ZeroDuration()
+                            : (clock_() - started) / static_cast<int64_t>(recorded.size());
 
   auto& seconds = metrics_.GetHistogram("signpost_matching_seconds", "Time to match one referral",
                                         metrics::LatencyBuckets());
@@ -87,14 +94,14 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   std::optional<size_t> first_published;  // the first message whose results wait for the send
   size_t referrals = 0, unmet = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    // After a retried message, the rest of the batch is retried too; a read made for one of them
-    // is made again (the same assignment) when it comes back.
+    // After a retried message, the rest of the batch is retried too; one matched already
+    // publishes its recorded events again when it comes back.
     if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
       out.push_back(out.back());
       continue;
     }
-    if (read_of[i] != nullptr) {
-      seconds.Observe(absl::ToDoubleSeconds(took[i]));
+    if (matched[i]) {
+      seconds.Observe(absl::ToDoubleSeconds(took));
       if (!first_published) first_published = out.size();
       ++referrals;
       unmet += matches[i].size() - 1;  // the match, then one event per unmet need
@@ -105,7 +112,7 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   if (!to_publish.empty()) {
     if (absl::Status sent = producer_.SendAll(to_publish); !sent.ok()) {
       // Nothing from the first published message on is done: it all comes again (the same
-      // events, the same assignments), in order.
+      // recorded events), in order.
       for (size_t i = *first_published; i < out.size(); ++i) {
         out[i] = kafka::Outcome::Retry(absl::StrCat("publishing the matches: ", sent.message()));
       }
@@ -119,36 +126,30 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   return out;
 }
 
-std::vector<kafka::OutgoingMessage> MatchingHandler::Match(const v1::Event& event,
-                                                           const MatchReading& read) {
+std::vector<v1::Event> MatchingHandler::Match(const v1::Event& event, const MatchReading& read) {
   const v1::ReferralReceived& received = event.referral_received();
   const std::string& referral_id = event.envelope().referral_id();
   absl::Time now = clock_();
   MatchOutcome outcome = MatchReferral(received, read.location, read.Candidates(), read.assignment,
                                        options_.policy, now);
   std::string traceparent = event.envelope().trace().traceparent();
-  std::vector<kafka::OutgoingMessage> messages;
-  v1::Event matched;
+  std::vector<v1::Event> out;
+  v1::Event& matched = out.emplace_back();
   *matched.mutable_referral_matched() = std::move(outcome.matched);
   events::Seal(matched, referral_id, options_.producer_name, now, traceparent,
                event.envelope().event_id());
   matched.mutable_envelope()->set_event_id(
       events::NameBasedEventId(absl::StrCat("referral.matched:", referral_id)));
-  messages.push_back(events::ToMessage(
-      matched, kafka::TopicName(kafka::Topic::kReferralMatched, options_.topic_prefix),
-      referral_id));
   for (size_t i = 0; i < outcome.unmet.size(); ++i) {
-    v1::Event unmet;
+    v1::Event& unmet = out.emplace_back();
     *unmet.mutable_need_unmet() = std::move(outcome.unmet[i]);
     events::Seal(unmet, referral_id, options_.producer_name, now, traceparent,
                  event.envelope().event_id());
     unmet.mutable_envelope()->set_event_id(events::NameBasedEventId(
         absl::StrCat("need.unmet:", referral_id, ":",
                      v1::NeedCategory_Name(unmet.need_unmet().need().category()))));
-    messages.push_back(events::ToMessage(
-        unmet, kafka::TopicName(kafka::Topic::kNeedUnmet, options_.topic_prefix), referral_id));
   }
-  return messages;
+  return out;
 }
 
 }  // namespace signpost::matching

@@ -22,11 +22,12 @@ struct MatchingOptions {
 // Consumes signpost.referral.received: for each received referral finds candidates near the
 // person, filters and ranks them, assigns a link worker once, and publishes
 // signpost.referral.matched plus one signpost.need.unmet per need left without an option. The
-// events' ids derive from the referral, so a redelivered event republishes the same events and
-// raises no caseload twice. While Redis is unreachable or the directory is being (re)loaded,
-// messages are retried, never skipped. A batch's results are published together and the batch
-// is done once the broker has them all: one wait for acknowledgements per batch, not per referral;
-// and a batch's reads from Redis go in one round trip where they can (ReadForMatchingMany).
+// events are recorded with the assignment, once (MatchOnce), and their ids derive from the
+// referral, so a redelivered event republishes the same events byte for byte and raises no
+// caseload twice. While Redis is unreachable or the directory is being (re)loaded, messages are
+// retried, never skipped. A batch's results are published together and the batch is done once
+// the broker has them all: one wait for acknowledgements per batch, not per referral; and a
+// batch's reads from Redis go in one round trip, its records in another.
 class MatchingHandler final : public kafka::BatchHandler {
  public:
   MatchingHandler(MatchingOptions options, DirectoryCache& directory, kafka::Producer& producer,
@@ -37,7 +38,7 @@ class MatchingHandler final : public kafka::BatchHandler {
 
  private:
   // The events to publish for one received referral, read for: the match and its unmet needs.
-  std::vector<kafka::OutgoingMessage> Match(const v1::Event& received, const MatchReading& read);
+  std::vector<v1::Event> Match(const v1::Event& received, const MatchReading& read);
 
   MatchingOptions options_;
   DirectoryCache& directory_;

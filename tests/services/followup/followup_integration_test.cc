@@ -521,13 +521,22 @@ TEST_F(FollowUpIntegrationTest, TokensDecideWhoSeesAndActsOnWhichCase) {
   ASSERT_TRUE(upserted.ok()) << upserted.error_message();
 
   StartFollowUp(matching_->address(), with_tokens);
-  // As matching records its choice when it matches r1 (the test publishes the match itself).
+  // As matching records its choice and its match when it matches r1 (the test publishes the
+  // match itself): the assignment, and the matched event with the options offered.
   {
     redis::PoolOptions options;
     options.address = *ParseRedisAddress(redis_.address());
     auto redis = redis::RedisPool::Create(options);
     ASSERT_TRUE(redis.ok());
     ASSERT_TRUE((*redis)->Execute({"SET", "signpost:roster:assignment:r1", "lw-1"}).ok());
+    v1::Event recorded;
+    auto* match = recorded.mutable_referral_matched();
+    match->set_link_worker_id("lw-1");
+    match->set_network_id("pcn-leeds-west");
+    match->add_needs()->add_options()->set_resource_id("walk-1");
+    ASSERT_TRUE((*redis)
+                    ->Execute({"RPUSH", "signpost:roster:match:r1", recorded.SerializeAsString()})
+                    .ok());
   }
   PublishSealedMatched("r1", "lw-1", signpost::testing::TestDataKeys());
   const std::string lw1 = TestToken(signpost::testing::LinkWorker("lw-1", "pcn-leeds-west"));

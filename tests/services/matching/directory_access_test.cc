@@ -44,18 +44,33 @@ TEST(DirectoryAccessTest, EveryRoleReadsItAndCaseWorkersTakePlaces) {
   EXPECT_FALSE(Allowed(Ops(), DirectoryRpc::kReservePlace));
 }
 
-TEST(DirectoryAccessTest, PlacesAreTakenOnlyForTheCallersOwnCases) {
-  EXPECT_TRUE(CanReserveFor(LinkWorker("lw-1", "n"), std::string("lw-1")).ok());
-  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::string("lw-2")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::nullopt).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(CanReserveFor(LinkWorker("lw-1", "n"), std::string("")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(CanReserveFor(Coordinator("n"), std::string("")).ok());
-  EXPECT_EQ(CanReserveFor(Coordinator("n"), std::string("lw-1")).code(),
-            absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(CanReserveFor(auth::DevelopmentCaller(), std::nullopt).ok());
+// Places are taken only for the caller's own case and at the options matching offered it: a
+// link worker's own referral, a team-queue referral of the coordinator's own network (issue 22,
+// item 10).
+TEST(DirectoryAccessTest, PlacesAreTakenOnlyForTheCallersOwnCasesAtTheirOptions) {
+  v1::ReferralMatched matched;
+  matched.set_network_id("n");
+  matched.add_needs()->add_options()->set_resource_id("walk");
+  matched.add_needs()->add_options()->set_resource_id("debt-advice");
+  auto code = [](const absl::Status& s) { return s.code(); };
+  constexpr auto kOk = absl::StatusCode::kOk;
+  constexpr auto kDenied = absl::StatusCode::kPermissionDenied;
+  const std::optional<std::string> lw1 = std::string("lw-1"), team = std::string("");
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), lw1, &matched, "walk")), kOk);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), lw1, &matched, "debt-advice")), kOk);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), lw1, &matched, "gym")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), lw1, nullptr, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), std::string("lw-2"), &matched, "walk")),
+            kDenied);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), std::nullopt, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(LinkWorker("lw-1", "n"), team, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(Coordinator("n"), team, &matched, "walk")), kOk);
+  EXPECT_EQ(code(CanReserveFor(Coordinator("n"), team, &matched, "gym")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(Coordinator("other"), team, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(Coordinator("n"), lw1, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(Coordinator("n"), std::nullopt, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(Ops(), team, &matched, "walk")), kDenied);
+  EXPECT_EQ(code(CanReserveFor(auth::DevelopmentCaller(), std::nullopt, nullptr, "gym")), kOk);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 
@@ -79,7 +78,7 @@ TEST_F(DirectoryCacheTest,
     w.set_network_id("pcn-north");
     ASSERT_TRUE(cache.PutLinkWorker(w).ok());
   }
-  ASSERT_TRUE(cache.AssignOnce("ref-1", "lw-b").ok());
+  ASSERT_TRUE(pool_->Execute({"SET", "signpost:roster:caseload:lw-b", "1"}).ok());
   PostcodeLookup postcodes(*pool_);
   ASSERT_TRUE(postcodes
                   .LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,3\n"
@@ -133,113 +132,6 @@ TEST_F(DirectoryCacheTest,
   ASSERT_EQ(nowhere->candidates[0].size(), 1u);
   EXPECT_EQ(nowhere->candidates[0][0].resource->name(), "Online stretch class");
   EXPECT_EQ(nowhere->team.network_id, "pcn-north");
-}
-
-TEST_F(DirectoryCacheTest, TheAssignmentMadeInTheReadFollowsTheRuleOnceAndOnlyForTheRosterItKnew) {
-  DirectoryCache cache(*pool_);
-  v1::Network network;
-  network.set_id("pcn-north");
-  network.add_practice_ods_codes("B86001");
-  ASSERT_TRUE(cache.PutNetwork(network).ok());
-  std::mt19937 rng(11);
-  const std::vector<std::string> languages = {"en", "bn", "pl", "ur"};
-  std::vector<v1::LinkWorker> roster;
-  for (int i = 0; i < 6; ++i) {
-    v1::LinkWorker w;
-    w.set_id(absl::StrCat("lw-", i));
-    w.set_network_id("pcn-north");
-    w.set_available(i != 4);
-    w.set_max_active_cases(i == 5 ? 0 : 3 + static_cast<int>(rng() % 4));
-    w.add_languages(languages[rng() % languages.size()]);
-    roster.push_back(w);
-    ASSERT_TRUE(cache.PutLinkWorker(w).ok());
-  }
-  auto read = [&](const std::string& referral,
-                  const v1::PersonProfile& person) -> absl::StatusOr<DirectoryCache::Lookup> {
-    std::optional<DirectoryCache::AssignIn> assign;
-    if (auto team = cache.RememberedTeam("B86001")) {
-      assign = DirectoryCache::AssignIn{referral, team->roster_stamp,
-                                        AssignmentTiers(person, team->network_id, team->workers)};
-    }
-    return cache.LocateCandidatesAndTeam("LS6 3AA", "LS6", {}, "B86001",
-                                         assign ? &*assign : nullptr);
-  };
-  // The first read knows no team: it assigns nothing and remembers the team.
-  auto first = read("ref-0", v1::PersonProfile());
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_FALSE(first->assigned);
-  ASSERT_TRUE(cache.RememberedTeam("B86001"));
-  EXPECT_EQ(cache.RememberedTeam("B86001")->workers.size(), 6u);
-
-  // Then each read assigns as AssignLinkWorker does on the caseloads it read, and raises the
-  // chosen worker's caseload by one, till every worker with a cap is full (lw-5 has none).
-  for (int i = 1; i <= 40; ++i) {
-    v1::PersonProfile person;
-    person.set_preferred_language(languages[rng() % languages.size()]);
-    const std::string referral = absl::StrCat("ref-", i);
-    auto lookup = read(referral, person);
-    ASSERT_TRUE(lookup.ok()) << lookup.status();
-    ASSERT_TRUE(lookup->assigned) << referral;
-    EXPECT_FALSE(lookup->assigned->earlier);
-    Assignment rule =
-        AssignLinkWorker(person, "pcn-north", lookup->team.workers, lookup->team.caseloads);
-    ASSERT_EQ(lookup->assigned->worker_id, rule.link_worker_id) << referral;
-    EXPECT_NE(rule.link_worker_id, "lw-4");  // unavailable
-    auto load =
-        pool_->Execute({"GET", absl::StrCat("signpost:roster:caseload:", rule.link_worker_id)});
-    ASSERT_TRUE(load.ok());
-    EXPECT_EQ(load->str, absl::StrCat(lookup->team.caseloads[rule.link_worker_id] + 1));
-  }
-  // A redelivery gets the first choice back and changes no caseload.
-  auto again = read("ref-7", v1::PersonProfile());
-  ASSERT_TRUE(again.ok() && again->assigned);
-  EXPECT_TRUE(again->assigned->earlier);
-  auto after = read("ref-7", v1::PersonProfile());
-  EXPECT_EQ(after->team.caseloads, again->team.caseloads);
-
-  // A case that ended before its match takes no place.
-  ASSERT_TRUE(cache.ReleaseAssignment("ref-ended").ok());
-  auto ended = read("ref-ended", v1::PersonProfile());
-  ASSERT_TRUE(ended.ok() && ended->assigned);
-  auto unchanged = read("ref-ended", v1::PersonProfile());
-  EXPECT_EQ(unchanged->team.caseloads, ended->team.caseloads);
-
-  // After a roster change the remembered team is out of date: nothing is assigned in the read,
-  // and the read brings the new team.
-  roster[4].set_available(true);
-  ASSERT_TRUE(cache.PutLinkWorker(roster[4]).ok());
-  auto stale = read("ref-new-roster", v1::PersonProfile());
-  ASSERT_TRUE(stale.ok()) << stale.status();
-  EXPECT_FALSE(stale->assigned);
-  EXPECT_TRUE(cache.RememberedTeam("B86001")->workers[4].available());
-  auto current = read("ref-new-roster", v1::PersonProfile());
-  ASSERT_TRUE(current.ok() && current->assigned);
-
-  // A network whose only worker is full: the team queue, recorded once like any choice.
-  v1::Network small;
-  small.set_id("pcn-small");
-  small.add_practice_ods_codes("B86002");
-  ASSERT_TRUE(cache.PutNetwork(small).ok());
-  v1::LinkWorker only;
-  only.set_id("lw-small");
-  only.set_network_id("pcn-small");
-  only.set_available(true);
-  only.set_max_active_cases(1);
-  ASSERT_TRUE(cache.PutLinkWorker(only).ok());
-  std::vector<std::string> chosen;
-  for (const char* referral : {"ref-s0", "ref-s1", "ref-s2"}) {
-    std::optional<DirectoryCache::AssignIn> assign;
-    if (auto team = cache.RememberedTeam("B86002")) {
-      assign = DirectoryCache::AssignIn{
-          referral, team->roster_stamp,
-          AssignmentTiers(v1::PersonProfile(), team->network_id, team->workers)};
-    }
-    auto lookup =
-        cache.LocateCandidatesAndTeam("LS6 3AA", "LS6", {}, "B86002", assign ? &*assign : nullptr);
-    ASSERT_TRUE(lookup.ok()) << lookup.status();
-    chosen.push_back(lookup->assigned ? lookup->assigned->worker_id : "(not assigned)");
-  }
-  EXPECT_THAT(chosen, ::testing::ElementsAre("(not assigned)", "lw-small", ""));
 }
 
 TEST_F(DirectoryCacheTest, ARecordThisInstanceWroteIsReadFromProcessUntilItsStampChanges) {

@@ -13,11 +13,15 @@
 
 #include <grpcpp/grpcpp.h>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <thread>
+#include "common/auth/call_authenticator.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/service_process.h"
+#include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
 
@@ -58,13 +62,20 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     options.bootstrap = env_.bootstrap;
     producer_ = *kafka::KafkaProducer::Create(options);
     PublishDirectory();
+    StartMatching(MatchingEnv());
+  }
+  // The environment matching starts with (SIGNPOST_TOKEN_KEYS for a matching that checks tokens).
+  virtual std::map<std::string, std::string> MatchingEnv() const { return {}; }
+  // signpost-matching on this test's broker prefix and Redis, with `env` as its environment.
+  void StartMatching(std::map<std::string, std::string> env = {}) {
     matching_ = std::make_unique<signpost::testing::ServiceProcess>(
         signpost::testing::BinaryPath("signpost-matching"),
         std::vector<std::string>{
             "--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
             redis_.address(), "--metrics-listen", "127.0.0.1:0", "--postcodes",
             std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv",
-            "--imd-edition", "IoD2019", "--priority-imd-deciles", "1,2"});
+            "--imd-edition", "IoD2019", "--priority-imd-deciles", "1,2"},
+        std::move(env));
     ASSERT_TRUE(matching_->Start().ok());
   }
   void TearDown() override {
@@ -110,12 +121,12 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
     }
   }
 
-  void Receive(const std::string& referral_id) {
+  void Receive(const std::string& referral_id, const std::string& ods_code = "B86001") {
     v1::Event e;
     auto* r = e.mutable_referral_received()->mutable_referral();
     r->set_source_system("emis-test");
     r->set_source_referral_id(referral_id);
-    r->mutable_referrer()->set_ods_code("B86001");
+    r->mutable_referrer()->set_ods_code(ods_code);
     auto* p = r->mutable_profile();
     p->set_age_years(78);
     p->set_home_postcode("LS6 1BD");
@@ -138,6 +149,16 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
                              .value_or(std::vector<kafka::ConsumedMessage>{})) {
       auto e = events::ParseEvent(m);
       if (e.ok() && e->envelope().referral_id() == referral_id) out.push_back(*e);
+    }
+    return out;
+  }
+
+  // The messages on `topic` keyed by the referral, as the broker holds them (bytes and headers).
+  std::vector<kafka::ConsumedMessage> Raw(kafka::Topic topic, const std::string& referral_id) {
+    std::vector<kafka::ConsumedMessage> out;
+    for (auto& m : ReadTopic(env_.bootstrap, env_.Topic(topic))
+                       .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      if (m.key == referral_id) out.push_back(std::move(m));
     }
     return out;
   }
@@ -193,6 +214,14 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
 
   std::unique_ptr<kafka::KafkaProducer> producer_;
   std::unique_ptr<signpost::testing::ServiceProcess> matching_;
+};
+
+// The same with a matching that checks bearer tokens.
+class MatchingWithTokensTest : public MatchingIntegrationTest {
+ protected:
+  std::map<std::string, std::string> MatchingEnv() const override {
+    return {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}};
+  }
 };
 
 // A cache written by an older build (another key layout, here a set where sorted sets live now)
@@ -394,6 +423,151 @@ TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacit
     if (m.key.rfind("leeds-", 0) == 0) ++on_topic;
   }
   EXPECT_EQ(on_topic, 9);  // four imported twice (whole, then streamed), one capacity update
+}
+
+// An event id names one content: a received referral delivered again (a second consumer, a
+// reprocessing) republishes exactly what was first published, byte for byte, though the caseloads
+// and the directory moved on in between; and no caseload is raised again (issue 22, item 8).
+TEST_F(MatchingIntegrationTest, ARedeliveredReferralRepublishesItsFirstMatchByteForByte) {
+  Receive("ref-again");
+  ASSERT_TRUE(WaitUntil([&] {
+    return Raw(kafka::Topic::kReferralMatched, "ref-again").size() == 1 &&
+           Raw(kafka::Topic::kNeedUnmet, "ref-again").size() == 1;
+  }));
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "1");
+  // What the first decision read moves on: the chosen worker's caseload, the option's places.
+  RedisCommand("SET signpost:roster:caseload:lw-pl 7");
+  v1::Event fewer;
+  *fewer.mutable_resource_upserted()->mutable_resource() =
+      Resource("walk-stepfree", v1::NEED_CATEGORY_LONELINESS, 53.8170, -1.5650, true);
+  fewer.mutable_resource_upserted()->mutable_resource()->mutable_capacity()->set_places_available(
+      1);
+  Upsert("walk-stepfree", fewer);
+  auto stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(WaitUntil([&] {
+    grpc::ClientContext context;
+    v1::GetResourceRequest get;
+    get.set_id("walk-stepfree");
+    v1::Resource out;
+    return stub->GetResource(&context, get, &out).ok() && out.capacity().places_available() == 1;
+  }));
+
+  Receive("ref-again");
+  ASSERT_TRUE(WaitUntil([&] {
+    return Raw(kafka::Topic::kReferralMatched, "ref-again").size() == 2 &&
+           Raw(kafka::Topic::kNeedUnmet, "ref-again").size() == 2;
+  }));
+  for (kafka::Topic topic : {kafka::Topic::kReferralMatched, kafka::Topic::kNeedUnmet}) {
+    auto published = Raw(topic, "ref-again");
+    ASSERT_TRUE(published[0].value && published[1].value);
+    EXPECT_EQ(*published[1].value, *published[0].value) << kafka::TopicName(topic, "");
+    EXPECT_EQ(published[1].headers, published[0].headers) << kafka::TopicName(topic, "");
+  }
+  EXPECT_EQ(RedisGet("signpost:roster:caseload:lw-pl"), "7");
+}
+
+// A place is reserved only for the caller's own case, at one of the options matching offered it,
+// once per referral and resource; two referrals racing for the last place: exactly one gets it
+// (issue 22, item 10).
+TEST_F(MatchingWithTokensTest, APlaceIsReservedOnlyForTheCallersCaseAtItsOptionsAndOnce) {
+  using signpost::testing::Coordinator;
+  using signpost::testing::DirectoryAdmin;
+  using signpost::testing::LinkWorker;
+  using signpost::testing::TestToken;
+  // A second network, with no link worker yet: its referrals go to its team queue.
+  v1::Event east;
+  auto* n = east.mutable_network_upserted()->mutable_network();
+  n->set_id("pcn-leeds-east");
+  n->add_practice_ods_codes("B86002");
+  Upsert("network:pcn-leeds-east", east);
+  ASSERT_TRUE(
+      WaitUntil([&] { return RedisGet("signpost:roster:practice:B86002") == "pcn-leeds-east"; }));
+  for (const char* referral : {"ref-lw", "ref-race-0", "ref-race-1"}) Receive(referral, "B86001");
+  Receive("ref-team", "B86002");
+  for (const char* referral : {"ref-lw", "ref-race-0", "ref-race-1", "ref-team"}) {
+    ASSERT_TRUE(WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, referral).empty(); }));
+  }
+  const v1::ReferralMatched team =
+      On(kafka::Topic::kReferralMatched, "ref-team")[0].referral_matched();
+  ASSERT_EQ(team.network_id(), "pcn-leeds-east");
+  ASSERT_EQ(team.link_worker_id(), "");
+  ASSERT_EQ(On(kafka::Topic::kReferralMatched, "ref-lw")[0].referral_matched().link_worker_id(),
+            "lw-pl");
+
+  auto stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  auto reserve = [&](const auth::Principal& who, const std::string& referral,
+                     const std::string& resource, v1::ReservePlaceResponse* out = nullptr) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, TestToken(who));
+    v1::ReservePlaceRequest request;
+    request.set_referral_id(referral);
+    request.set_resource_id(resource);
+    v1::ReservePlaceResponse response;
+    grpc::Status status = stub->ReservePlace(&context, request, &response);
+    if (out != nullptr) *out = response;
+    return status;
+  };
+  auto places = [&] {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, TestToken(DirectoryAdmin()));
+    v1::GetResourceRequest get;
+    get.set_id("walk-stepfree");
+    v1::Resource out;
+    grpc::Status status = stub->GetResource(&context, get, &out);
+    return status.ok() ? out.capacity().places_available() : -1;
+  };
+  ASSERT_EQ(places(), 4);
+
+  // Another network's coordinator takes no place for this network's team-queue referral.
+  EXPECT_EQ(reserve(Coordinator("pcn-leeds-west"), "ref-team", "walk-stepfree").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ReservePlaceResponse reserved;
+  grpc::Status s = reserve(Coordinator("pcn-leeds-east"), "ref-team", "walk-stepfree", &reserved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(reserved.already_reserved());
+  EXPECT_EQ(reserved.resource().capacity().places_available(), 3);
+
+  // A link worker: only their own referral, and only at a resource matching offered it (the
+  // nearer walk has stairs; the person needs step-free access).
+  EXPECT_EQ(reserve(LinkWorker("lw-pl", "pcn-leeds-west"), "ref-lw", "walk-stairs").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(reserve(LinkWorker("lw-en", "pcn-leeds-west"), "ref-lw", "walk-stepfree").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = reserve(LinkWorker("lw-pl", "pcn-leeds-west"), "ref-lw", "walk-stepfree", &reserved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(reserved.already_reserved());
+  // Asked again (a lost answer, a retry): the same reservation, no second place.
+  s = reserve(LinkWorker("lw-pl", "pcn-leeds-west"), "ref-lw", "walk-stepfree", &reserved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(reserved.already_reserved());
+  EXPECT_EQ(places(), 2);
+
+  // The last place, asked for two referrals at once: exactly one gets it.
+  v1::Event last;
+  *last.mutable_resource_upserted()->mutable_resource() =
+      Resource("walk-stepfree", v1::NEED_CATEGORY_LONELINESS, 53.8170, -1.5650, true);
+  last.mutable_resource_upserted()->mutable_resource()->mutable_capacity()->set_places_available(1);
+  Upsert("walk-stepfree", last);
+  ASSERT_TRUE(WaitUntil([&] { return places() == 1; }));
+  grpc::Status race[2];
+  std::vector<std::thread> racers;
+  for (int i = 0; i < 2; ++i) {
+    racers.emplace_back([&, i] {
+      race[i] = reserve(LinkWorker("lw-pl", "pcn-leeds-west"), absl::StrCat("ref-race-", i),
+                        "walk-stepfree");
+    });
+  }
+  for (auto& t : racers) t.join();
+  EXPECT_EQ(race[0].ok() + race[1].ok(), 1)
+      << race[0].error_message() << " / " << race[1].error_message();
+  for (const grpc::Status& r : race) {
+    if (!r.ok()) {
+      EXPECT_EQ(r.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << r.error_message();
+    }
+  }
+  EXPECT_EQ(places(), 0);
 }
 
 }  // namespace
