@@ -24,6 +24,15 @@ try {
   await page.reload();  // the tab still has it
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
 
+  // The referral no network serves (dashboard_test.sh put its match on the topic) is an alert
+  // that says who must act.
+  const unrouted = await page.waitForSelector('#alerts [data-alert="unrouted"]', { timeout: 30000 })
+    .then((e) => e.textContent()).catch(() => "");
+  if (!unrouted.startsWith("1 referral from practices no network lists waiting on the unrouted queue") ||
+      !unrouted.includes("--role coordinator --network unrouted")) {
+    fail(`no alert of the referral waiting on the unrouted queue: "${unrouted}"`);
+  }
+
   const nodes = await page.locator("#pipeline g.node").count();
   if (nodes !== 7) fail(`the pipeline has ${nodes} nodes, expected 7`);
   const edges = await page.locator("#pipeline g.edge").count();

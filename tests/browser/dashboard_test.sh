@@ -29,6 +29,9 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code)" "$service_http/")
 [ "$code" = 401 ] || fail "the monitor's API answered $code without a token"
+# A referral from a practice no network lists, as matching leaves it: the page must warn of it.
+/usr/bin/python3 "$root/tests/browser/publish_unrouted_match.py" "$work/gen" "$bootstrap" "$prefix" ||
+  fail "publishing an unrouted match"
 mkdir -p "$build/test-artifacts"
 node "$root/tests/browser/dashboard_test.mjs" "$dashboard" "$build/test-artifacts/dashboard.png" \
   /usr/bin/python3 "$root/tests/browser/submit_referrals.py" "$work/gen" "$intake_addr" 6 ||
