@@ -596,6 +596,13 @@ TEST_F(IntakeIntegrationTest, KafkaRejectionsReachTheReferrerTheSubmissionNames)
                           std::string("\x0a\x05garbage"),
                           {{"content-type", std::string(kProtobufSubmissionContentType)}}})
                   .ok());
+  // And bytes that name nobody at all: no key, not JSON.
+  ASSERT_TRUE(producer
+                  ->Send({topic,
+                          "",
+                          std::string("{ not json"),
+                          {{"content-type", std::string(kFhirJsonContentType)}}})
+                  .ok());
 
   std::map<std::string, std::pair<std::string, v1::ReferrerFeedback>> feedback;  // by source id
   ASSERT_TRUE(WaitUntil([&] {
@@ -626,6 +633,23 @@ TEST_F(IntakeIntegrationTest, KafkaRejectionsReachTheReferrerTheSubmissionNames)
   EXPECT_EQ(feedback["BROKEN-9"].first, "emis-leeds-north");
   EXPECT_EQ(feedback["BROKEN-9"].second.source_system(), "emis-leeds-north");
   EXPECT_THAT(feedback["BROKEN-9"].second.summary(), HasSubstr("ReferralSubmission"));
+
+  // The one that named nobody is marked so, for the monitor to count; the others are not.
+  std::vector<v1::ReferralRejected> rejected;
+  ASSERT_TRUE(WaitUntil([&] {
+    rejected.clear();
+    for (const auto& e : EventsOn(env_.bootstrap, env_.Topic(kafka::Topic::kReferralRejected))) {
+      rejected.push_back(e.referral_rejected());
+    }
+    return rejected.size() >= 4;
+  }));
+  int unreachable = 0;
+  for (const auto& r : rejected) {
+    if (!r.referrer_unreachable()) continue;
+    ++unreachable;
+    EXPECT_THAT(r.reason(), HasSubstr("not valid JSON"));
+  }
+  EXPECT_EQ(unreachable, 1);
   followup.Stop();
 }
 
