@@ -12,8 +12,10 @@ outside clients here (grpcio, kcat, redis-cli) play every party:
 - Link-worker apps subscribe to every queue (each link worker's and each team queue), on either
   follow-up instance, switching instance and resuming with their last resume token whenever a
   stream breaks. A link worker records a first contact (reached) for every first-contact task
-  that reaches their own queue; after an ambiguous failure it reads the case first, so one
-  contact is recorded once.
+  that reaches their own queue; near their cap (as their own queue shows it) they close each case
+  they contact as declined, so places are given back and taken again, raced for by both matching
+  instances, while the hot network's workers stay at their cap. After an ambiguous failure the app reads the case first,
+  so a contact or a closure is recorded once.
 
 When the load has drained, the ledger is read from outside: the topics (kcat, from the
 beginning), the apps' own view of their task streams, intake's status view (GetReferral) and the
@@ -21,20 +23,25 @@ caseloads in Redis. It requires, for every acknowledged referral:
 
 - exactly once at each stage: received, matched, case opened, first-contact task published,
   first-contact task delivered live on the queue its match names (the worker's, or the network's
-  team queue), contact recorded (worker queues), task done, and the referrer's ACCEPTED, ASSIGNED
-  and (when contacted) FIRST_CONTACT messages; "once" means one event id (and one idempotency
-  key for the referrer's messages): an identical copy under the same id is a redelivery, counted
-  and allowed;
+  team queue), contact recorded (worker queues), task done, case closed (those closed), and the
+  referrer's ACCEPTED, ASSIGNED, FIRST_CONTACT (when contacted) and CLOSED (when closed) messages;
+  "once" means one event id (and one idempotency key for the referrer's messages): an identical
+  copy under the same id is a redelivery, counted and allowed;
 - order: per referral on each topic, in the order the events first appear (what a consumer that
   de-duplicates by event id sees): case versions rising, a task open before it is done, the
-  referrer's messages accepted, assigned, first contact; across topics the causal links
+  referrer's messages accepted, assigned, first contact, closed; across topics the causal links
   (matched caused by the received event and not before it, the case opened by the matched
   event); at the link-worker apps a task never open again after it is done and never delivered
   live twice; at intake's status view each state once, in order, ending where the case is;
 - every event id names one content: all copies of an event id on a topic carry identical bytes;
-- no link worker above their cap (the directory's max_active_cases): no case is ever closed in
-  this scenario, so the final caseload is the highest it ever was; counted from the matched
-  events, from the cases follow-up opened and from matching's caseloads in Redis.
+- no link worker above their cap (the directory's max_active_cases) at any time: each worker's
+  open cases counted through time, one up at their match (the matched event's time) and one down
+  at their closure (the case event's time). Matching can only count a closure after it happened
+  and decides an assignment before it stamps the match, so this count is never above matching's
+  own; and matching's own caseloads in Redis, sampled twice a second and at the end;
+- no referral put on the team queue ("every link worker in the network is at capacity") while a
+  link worker of the network had room by matching's own count (below their cap in every Redis
+  sample from 5 s before the match to 1 s after, with no match to them meanwhile).
 
 Prints the ledger, then PASS, or FAIL with every reason (exit status 1).
 
@@ -75,16 +82,19 @@ OPEN, DONE = followup_pb2.TASK_STATUS_OPEN, followup_pb2.TASK_STATUS_DONE
 FIRST_CONTACT_TASK = followup_pb2.TASK_KIND_FIRST_CONTACT
 FB = events_pb2
 KIND_NAMES = {FB.FEEDBACK_KIND_ACCEPTED: "ACCEPTED", FB.FEEDBACK_KIND_ASSIGNED: "ASSIGNED",
-              FB.FEEDBACK_KIND_FIRST_CONTACT: "FIRST_CONTACT"}
+              FB.FEEDBACK_KIND_FIRST_CONTACT: "FIRST_CONTACT", FB.FEEDBACK_KIND_CLOSED: "CLOSED"}
 KIND_RANK = {FB.FEEDBACK_KIND_ACCEPTED: 0, FB.FEEDBACK_KIND_ASSIGNED: 1,
-             FB.FEEDBACK_KIND_FIRST_CONTACT: 2}
+             FB.FEEDBACK_KIND_FIRST_CONTACT: 2, FB.FEEDBACK_KIND_CLOSED: 3}
 LIFECYCLE_TOPICS = ["signpost.referral.received", "signpost.referral.rejected",
                     "signpost.referral.matched", "signpost.need.unmet",
                     "signpost.followup.events", "signpost.referrer.feedback",
                     "signpost.audit.access"]
 RS = referral_pb2
 STATUS_RANK = {RS.REFERRAL_STATE_RECEIVED: 0, RS.REFERRAL_STATE_MATCHED: 1,
-               RS.REFERRAL_STATE_ASSIGNED: 2, RS.REFERRAL_STATE_IN_CONTACT: 3}
+               RS.REFERRAL_STATE_ASSIGNED: 2, RS.REFERRAL_STATE_IN_CONTACT: 3,
+               RS.REFERRAL_STATE_CLOSED: 4}
+# A link worker this near their cap closes the cases they contact.
+CLOSE_WITHIN = 3
 
 lock = threading.Lock()
 stop = threading.Event()
@@ -98,40 +108,45 @@ def log(text):
 
 # --- reading topics from outside -----------------------------------------------------------------
 def read_records(topic):
-    """Every record of `topic` from the beginning: (partition, offset, key, value) with key and
-    value as bytes (None for null), each partition in its order."""
+    """Every record of `topic` from the beginning: (partition, offset, key, value, timestamp in
+    ms) with key and value as bytes (None for null), each partition in its order."""
     out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e",
-                          "-q", "-f", "%p %o %K %S %k%s"],
+                          "-q", "-f", "%p %o %T %K %S %k%s"],
                          capture_output=True, check=True, timeout=300).stdout
     records, at = [], 0
     while at < len(out):
         fields = []
-        for _ in range(4):
+        for _ in range(5):
             end = out.index(b" ", at)
             fields.append(int(out[at:end]))
             at = end + 1
-        partition, offset, key_size, value_size = fields
+        partition, offset, timestamp, key_size, value_size = fields
         key = out[at:at + key_size] if key_size >= 0 else None
         at += max(key_size, 0)
         value = out[at:at + value_size] if value_size >= 0 else None
         at += max(value_size, 0)
-        records.append((partition, offset, key, value))
+        records.append((partition, offset, key, value, timestamp))
     records.sort(key=lambda r: (r[0], r[1]))
     return records
 
 
 def read_events(topic):
     """(partition, offset, key, raw value, Event) of every record of `topic` that is an Event,
-    and the number that are not."""
-    events, unreadable = [], 0
-    for partition, offset, key, value in read_records(topic):
+    the number that are not, and the longest an event waited from its time to its record's
+    (seconds)."""
+    events, unreadable, longest_wait = [], 0, 0.0
+    for partition, offset, key, value, timestamp in read_records(topic):
         if value is None:
             continue
         try:
-            events.append((partition, offset, key, value, events_pb2.Event.FromString(value)))
+            e = events_pb2.Event.FromString(value)
         except Exception:
             unreadable += 1
-    return events, unreadable
+            continue
+        events.append((partition, offset, key, value, e))
+        waited = timestamp / 1e3 - e.envelope.occurred_at.ToNanoseconds() / 1e9
+        longest_wait = max(longest_wait, waited)
+    return events, unreadable, longest_wait
 
 
 # --- the region: practices, networks, link workers and their caps -----------------------------
@@ -140,7 +155,7 @@ queue_names = [l.strip() for l in open(f"{region_dir}/queues.txt") if l.strip()]
 postcodes = [l.split(",")[0] for l in open(f"{region_dir}/postcodes.csv").readlines()[1:]
              if " " in l.split(",")[0]]
 workers, networks = {}, {}
-for _, _, key, value in read_records("signpost.directory.resources"):
+for _, _, key, value, _ in read_records("signpost.directory.resources"):
     key = (key or b"").decode()
     if not (key.startswith("link-worker:") or key.startswith("network:")):
         continue
@@ -166,12 +181,41 @@ if not workers or not places or not served:
              f"({len(workers)} link workers, {len(networks)} networks)")
 hot = min(places, key=lambda n: (places[n], n))
 hot_practices = [p for p in served if network_of_practice[p] == hot]
-# Fill the hot network's places about 40% into the load (when the matching instance is killed
+# Fill the hot network's places about a quarter into the load (when a matching instance is killed
 # and restarted), then keep sending there, so the cap is tested under the faults.
-hot_share = min(0.5, places[hot] / (0.4 * load_seconds) / rate)
+hot_share = min(0.5, places[hot] / (0.3 * load_seconds) / rate)
 log(f"region: {len(workers)} link workers in {len(networks)} networks, caps "
     f"{sorted(set(cap.values()))}; hot network {hot} ({places[hot]} places, "
     f"{hot_share:.0%} of the load from its {len(hot_practices)} practices)")
+
+# --- matching's caseloads, sampled in Redis twice a second --------------------------------------
+redis_host, redis_port = redis_addr.rsplit(":", 1)
+
+
+def redis(*args):
+    return subprocess.run(["redis-cli", "-h", redis_host, "-p", redis_port, "--raw", *args],
+                          capture_output=True, text=True, timeout=60).stdout.split("\n")
+
+
+CASELOAD_KEY = "signpost:roster:caseload:"
+watched = sorted(w.id for w in workers.values() if w.available and w.max_active_cases > 0)
+samples = collections.defaultdict(list)  # worker -> (nanoseconds, caseload in Redis)
+
+
+def watch_caseloads():
+    while not stop.is_set():
+        at = time.time_ns()
+        try:
+            values = redis("MGET", *[CASELOAD_KEY + w for w in watched])
+        except subprocess.TimeoutExpired:
+            continue
+        for w, value in zip(watched, values):
+            if value.lstrip("-").isdigit():
+                samples[w].append((at, int(value)))
+        time.sleep(0.5)
+
+
+threading.Thread(target=watch_caseloads, daemon=True).start()
 
 # --- link-worker apps --------------------------------------------------------------------------
 followups = [followup_service_pb2_grpc.FollowUpServiceStub(
@@ -186,6 +230,8 @@ token_resets = collections.Counter()  # queue -> resume tokens refused
 contact_jobs = queues.Queue()
 contact_requested = set()           # referral ids
 contacted = {}                      # referral id -> queue that recorded the contact
+closed = {}                         # referral id -> queue that closed the case (declined)
+opened_on = collections.defaultdict(set)  # queue -> referral ids whose task it saw open
 contact_refused = {}                # referral id -> error
 contact_given_up = []
 contact_retries = collections.Counter()
@@ -206,6 +252,7 @@ def on_update(q, update):
             live[(q, t.id, t.status)] += 1
         if t.status == OPEN:
             queues_of[t.referral_id].add(q)
+            opened_on[q].add(t.referral_id)
             if not q.startswith("team:") and t.referral_id not in contact_requested:
                 contact_requested.add(t.referral_id)
                 contact_jobs.put((t.referral_id, q))
@@ -238,39 +285,62 @@ def subscribe(q, which):
         time.sleep(0.5)
 
 
+def with_retries(rid, q, act, done_already):
+    """Calls act(stub) on either follow-up instance until it answers; after an ambiguous failure
+    it asks done_already(stub) first, so the action is recorded once. Returns the error of a
+    refusal, "gave up", or None."""
+    which, ambiguous = random.randrange(2), False
+    deadline = time.time() + GIVE_UP_SECONDS
+    while time.time() < deadline:
+        try:
+            if not (ambiguous and done_already(followups[which])):
+                act(followups[which])
+            return None
+        except grpc.RpcError as error:
+            if error.code() not in RETRIED:
+                return f"{error.code().name}: {error.details()}"
+            with lock:
+                contact_retries[error.code().name] += 1
+            ambiguous, which = True, 1 - which
+            time.sleep(0.5)
+    return "gave up"
+
+
+def get_case(stub, rid, q):
+    return stub.GetCase(followup_service_pb2.GetCaseRequest(link_worker_id=q, referral_id=rid),
+                        timeout=5)
+
+
 def record_contact():
     while True:
         rid, q = contact_jobs.get()
-        which, ambiguous = random.randrange(2), False
-        deadline = time.time() + GIVE_UP_SECONDS
-        while True:
-            if time.time() > deadline:
-                with lock:
-                    contact_given_up.append(rid)
-                break
-            try:
-                if ambiguous:  # the last attempt may have been recorded: look before repeating
-                    case = followups[which].GetCase(followup_service_pb2.GetCaseRequest(
-                        link_worker_id=q, referral_id=rid), timeout=5)
-                    if case.reached:
-                        with lock:
-                            contacted[rid] = q
-                        break
-                followups[which].RecordContact(followup_service_pb2.RecordContactRequest(
-                    link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_REACHED,
-                    note="called, spoke to the person"), timeout=5)
-                with lock:
-                    contacted[rid] = q
-                break
-            except grpc.RpcError as error:
-                if error.code() not in RETRIED:
-                    with lock:
-                        contact_refused[rid] = f"{error.code().name}: {error.details()}"
-                    break
-                with lock:
-                    contact_retries[error.code().name] += 1
-                ambiguous, which = True, 1 - which
-                time.sleep(0.5)
+        failed = with_retries(
+            rid, q,
+            lambda stub: stub.RecordContact(followup_service_pb2.RecordContactRequest(
+                link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_REACHED,
+                note="called, spoke to the person"), timeout=5),
+            lambda stub: get_case(stub, rid, q).reached)
+        with lock:
+            if failed == "gave up":
+                contact_given_up.append(rid)
+            elif failed:
+                contact_refused[rid] = failed
+            else:
+                contacted[rid] = q
+            open_now = len(opened_on[q]) - sum(1 for c in closed.values() if c == q)
+            close = not failed and open_now >= cap.get(q, 0) - CLOSE_WITHIN
+        if close:
+            failed = with_retries(
+                rid, q,
+                lambda stub: stub.CloseCase(followup_service_pb2.CloseCaseRequest(
+                    link_worker_id=q, referral_id=rid, reason=followup_pb2.CLOSURE_REASON_DECLINED,
+                    note="the person declined"), timeout=5),
+                lambda stub: get_case(stub, rid, q).state == followup_pb2.CASE_STATE_DECLINED)
+            with lock:
+                if failed:
+                    contact_refused[rid] = f"closing: {failed}"
+                else:
+                    closed[rid] = q
         contact_jobs.task_done()
 
 
@@ -329,22 +399,36 @@ def submit(r, which):
         given_up.append(r.source_referral_id)
 
 
+# Warm up: the load starts once a first referral has gone all the way to a link worker's app.
+warm_up = referral("warm-up")
+warm_up_started = time.time()
+submit(warm_up, 0)
+while time.time() - warm_up_started < 180:
+    with lock:
+        if queues_of.get(acknowledged.get(warm_up.source_referral_id)):
+            break
+    time.sleep(0.2)
+else:
+    sys.exit("FAIL: a first referral's task did not reach a link-worker app within 180 s")
+log(f"warm-up: a first referral reached its link worker's app after "
+    f"{time.time() - warm_up_started:.0f} s")
 with open(started_file, "w") as f:
     f.write("load started\n")
 log(f"load: {rate:g} referrals/s for {load_seconds:g} s over {len(intakes)} intakes, "
     f"{len(queue_names)} queues subscribed over {len(followups)} follow-up instances")
-senders, submitted = [], 0
+senders, sent = [], 0
 start = time.time()
 while time.time() - start < load_seconds:
-    due = start + submitted / rate
+    due = start + sent / rate
     if due > time.time():
         time.sleep(due - time.time())
-    s = threading.Thread(target=submit, args=(referral(submitted), submitted % 2), daemon=True)
+    s = threading.Thread(target=submit, args=(referral(sent), sent % 2), daemon=True)
     s.start()
     senders.append(s)
-    submitted += 1
+    sent += 1
 for s in senders:
     s.join()
+submitted = sent + 1  # and the warm-up
 log(f"load done after {time.time() - start:.0f} s: {submitted} submitted, "
     f"{len(acknowledged)} acknowledged")
 
@@ -358,14 +442,15 @@ while time.time() < deadline:
     if not undelivered and contact_jobs.unfinished_tasks == 0:
         break
     time.sleep(1)
-while time.time() < deadline:  # the contacts' done tasks and first-contact messages
-    feedback_rids = set()
+while time.time() < deadline:  # the contacts' done tasks, first-contact and closed messages
+    sent = collections.defaultdict(set)  # kind -> referral ids
     for _, _, _, _, e in read_events("signpost.referrer.feedback")[0]:
-        if e.referrer_feedback.kind == FB.FEEDBACK_KIND_FIRST_CONTACT:
-            feedback_rids.add(e.envelope.referral_id)
+        sent[e.referrer_feedback.kind].add(e.envelope.referral_id)
     with lock:
-        waiting = [rid for rid in contacted if rid not in feedback_rids or
+        waiting = [rid for rid in contacted
+                   if rid not in sent[FB.FEEDBACK_KIND_FIRST_CONTACT] or
                    live[(contacted[rid], f"{rid}/first-contact", DONE)] == 0]
+        waiting += [rid for rid in closed if rid not in sent[FB.FEEDBACK_KIND_CLOSED]]
     if not waiting:
         break
     time.sleep(3)
@@ -375,8 +460,10 @@ log(f"drained in {time.time() - drain_start:.0f} s")
 
 # --- intake's status view ----------------------------------------------------------------------
 with lock:
-    expected_state = {rid: RS.REFERRAL_STATE_IN_CONTACT if rid in contacted
+    expected_state = {rid: RS.REFERRAL_STATE_CLOSED if rid in closed
+                      else RS.REFERRAL_STATE_IN_CONTACT if rid in contacted
                       else RS.REFERRAL_STATE_ASSIGNED for rid in ids}
+    closed_now = dict(closed)
 statuses = {}
 deadline = time.time() + 60
 pending = set(ids)
@@ -393,9 +480,9 @@ while pending and time.time() < deadline:
         time.sleep(2)
 
 # --- the topics --------------------------------------------------------------------------------
-topic_events, unreadable = {}, {}
+topic_events, unreadable, longest_wait = {}, {}, {}
 for topic in LIFECYCLE_TOPICS:
-    topic_events[topic], unreadable[topic] = read_events(topic)
+    topic_events[topic], unreadable[topic], longest_wait[topic] = read_events(topic)
 sid_of = {rid: sid for sid, rid in acknowledged.items()}
 failures = []
 
@@ -502,9 +589,10 @@ for r in ids:
         assigned_queue[r] = m.link_worker_id or f"team:{m.network_id}"
 
 
-def case_events(r, version=None):
+def case_events(r, version=None, to_state=None):
     return [e for e in case_topic.get(r, []) if e.HasField("case_event") and
-            (version is None or e.case_event.case_version == version)]
+            (version is None or e.case_event.case_version == version) and
+            (to_state is None or e.case_event.to_state == to_state)]
 
 
 def task_events(r, status):
@@ -525,12 +613,24 @@ with lock:
     contacted_now = dict(contacted)
 count_stage("task delivered on its queue (apps)", delivered)
 on_worker_queue = {r for r in ids if assigned_queue.get(r, "team:").split(":")[0] != "team"}
-count_stage("contact recorded (case v2)", {r: len(case_events(r, 2)) for r in on_worker_queue})
+count_stage("contact recorded (case contacting)",
+            {r: len(case_events(r, to_state=followup_pb2.CASE_STATE_CONTACTING))
+             for r in on_worker_queue})
 count_stage("first-contact task done", {r: len(task_events(r, DONE)) for r in on_worker_queue})
+count_stage("case closed (declined)",
+            {r: len(case_events(r, to_state=followup_pb2.CASE_STATE_DECLINED))
+             for r in closed_now})
+# The referrer's messages each referral should have had, and no others.
+expected_kinds = {r: {FB.FEEDBACK_KIND_ACCEPTED, FB.FEEDBACK_KIND_ASSIGNED} for r in ids}
+for r in on_worker_queue:
+    expected_kinds[r].add(FB.FEEDBACK_KIND_FIRST_CONTACT)
+for r in closed_now:
+    expected_kinds[r].add(FB.FEEDBACK_KIND_CLOSED)
 for kind, name in KIND_NAMES.items():
-    who = on_worker_queue if kind == FB.FEEDBACK_KIND_FIRST_CONTACT else ids
     per = {}
-    for r in who:
+    for r in ids:
+        if kind not in expected_kinds[r]:
+            continue
         fb = [e.referrer_feedback for e in feedback_topic.get(r, [])
               if e.referrer_feedback.kind == kind]
         # Distinct event ids, and distinct idempotency keys: the GP files each key once.
@@ -538,7 +638,8 @@ for kind, name in KIND_NAMES.items():
     count_stage(f"feedback {name}", per)
 other_feedback = sorted(
     f"{sid_of.get(r, r)} {FB.FeedbackKind.Name(e.referrer_feedback.kind)}"
-    for r in ids for e in feedback_topic.get(r, []) if e.referrer_feedback.kind not in KIND_NAMES)
+    for r in ids for e in feedback_topic.get(r, [])
+    if e.referrer_feedback.kind not in expected_kinds[r])
 
 # Order, as a consumer that de-duplicates by event id sees each topic, and across topics.
 for r in ids:
@@ -589,43 +690,75 @@ for r in ids:
         out_of_order["intake status history"].append(
             f"{sid_of[r]} {[RS.ReferralState.Name(x) for x in states]}")
 
-# Caseloads against the cap.
-by_matched, by_case = collections.defaultdict(set), collections.defaultdict(set)
+# Caseloads against the cap, through time: one up at a worker's match (its first publication),
+# one down at the case's closure.
+steps = collections.defaultdict(list)  # worker -> (nanoseconds, +1 or -1, referral id)
+matched_to = {}
 for r, evs in matched.items():
+    m = evs[0]
+    if m.referral_matched.link_worker_id:
+        matched_to[r] = m.referral_matched.link_worker_id
+        steps[matched_to[r]].append((m.envelope.occurred_at.ToNanoseconds(), 1, r))
+for r, evs in case_topic.items():
     for e in evs:
-        if e.referral_matched.link_worker_id:
-            by_matched[e.referral_matched.link_worker_id].add(r)
-for topic_event in topic_events["signpost.referral.matched"]:  # every version, not only the first
-    m = topic_event[4].referral_matched
-    if m.link_worker_id:
-        by_matched[m.link_worker_id].add(topic_event[4].envelope.referral_id)
+        c = e.case_event if e.HasField("case_event") else None
+        if c and c.to_state == followup_pb2.CASE_STATE_DECLINED and r in matched_to:
+            steps[matched_to[r]].append((e.envelope.occurred_at.ToNanoseconds(), -1, r))
+            break
+highest = {}  # worker -> (highest open caseload, when)
+for w, seq in steps.items():
+    load, highest[w] = 0, (0, 0)
+    for at, step, _ in sorted(seq, key=lambda x: (x[0], x[1])):
+        load += step
+        if load > highest[w][0]:
+            highest[w] = (load, at)
+by_case = collections.defaultdict(set)  # worker -> referral ids opened on their queue
 for r, evs in case_topic.items():
     for e in evs:
         if e.HasField("case_event") and e.case_event.case_version == 1 and \
                 e.case_event.link_worker_id:
             by_case[e.case_event.link_worker_id].add(r)
-redis_host, redis_port = redis_addr.rsplit(":", 1)
-
-
-def redis(*args):
-    return subprocess.run(["redis-cli", "-h", redis_host, "-p", redis_port, "--raw", *args],
-                          capture_output=True, text=True, timeout=60).stdout.split("\n")
-
-
+other_workers = sorted(f"{sid_of.get(r, r)}: matched to {w}, case opened for "
+                       f"{[x for x, rs in by_case.items() if r in rs]}"
+                       for w in steps for r in {x[2] for x in steps[w]}
+                       if r not in by_case.get(w, set()))
 by_redis = {}
 for k in (k for k in redis("--scan", "--pattern", "signpost:roster:caseload:*") if k):
     value = redis("GET", k)[0]
     if value.lstrip("-").isdigit():
         by_redis[k.rsplit(":", 1)[1]] = int(value)
 over_cap = []
-for source, loads in (("matched events", {w: len(r) for w, r in by_matched.items()}),
-                      ("cases opened", {w: len(r) for w, r in by_case.items()}),
-                      ("Redis caseloads", by_redis)):
+sampled_highest = {w: max(v for _, v in seq) for w, seq in samples.items() if seq}
+for source, loads in (("open cases through time", {w: h[0] for w, h in highest.items()}),
+                      ("Redis caseloads sampled", sampled_highest),
+                      ("Redis caseloads at the end", by_redis)):
     for w, n in sorted(loads.items()):
         if cap.get(w, 0) > 0 and n > cap[w]:
             over_cap.append(f"{w}: {n} open > cap {cap[w]} ({source})")
+# Put on the team queue ("every link worker in the network is at capacity") while a worker of the
+# network had room by matching's own count: their caseload in Redis below the cap in every
+# sample from 5 s before the match to 1 s after it, and no match to them in that time.
+matches_to = collections.defaultdict(list)  # worker -> match times
+for r, w in matched_to.items():
+    matches_to[w].append(matched[r][0].envelope.occurred_at.ToNanoseconds())
+team_with_room = []
+for r in ids:
+    if not matched.get(r) or matched[r][0].referral_matched.link_worker_id:
+        continue
+    m = matched[r][0]
+    at = m.envelope.occurred_at.ToNanoseconds()
+    window = (at - 5 * 10**9, at + 10**9)
+    for w in watched:
+        if workers[w].network_id != m.referral_matched.network_id:
+            continue
+        seen = [v for t, v in samples.get(w, []) if window[0] <= t <= window[1]]
+        if len(seen) >= 3 and max(seen) < cap[w] and \
+                not any(window[0] <= t <= window[1] for t in matches_to[w]):
+            team_with_room.append(f"{sid_of[r]}: {w} at {max(seen)}/{cap[w]}")
+            break
 hot_workers = sorted(w.id for w in workers.values() if w.network_id == hot)
 team_hot = sum(1 for r in ids if assigned_queue.get(r) == f"team:{hot}")
+hot_matches = collections.Counter(matched_to.values())
 
 # --- the ledger --------------------------------------------------------------------------------
 with lock:
@@ -655,17 +788,24 @@ with lock:
         f"{t.removeprefix('signpost.')} {len(topic_events[t])} records, {copies[t]} identical "
         f"copies ({stale_copies[t]} after a later event), {len(differing[t])} ids with "
         f"different content" for t in LIFECYCLE_TOPICS if topic_events[t]))
+    log("longest from an event's time to its record on the topic: " + ", ".join(
+        f"{t.removeprefix('signpost.')} {w:.1f} s" for t, w in longest_wait.items()
+        if topic_events[t]))
     for t, n in unreadable.items():
         if n:
             log(f"  {t}: {n} records that are not events")
     for line in examples:
         log(line)
-    log(f"caseloads: cap {sorted(set(cap.values()))}; highest open caseload: matched events "
-        f"{max((len(r) for r in by_matched.values()), default=0)}, cases opened "
-        f"{max((len(r) for r in by_case.values()), default=0)}, Redis "
-        f"{max(by_redis.values(), default='none found')}; hot network {hot}: "
-        + ", ".join(f"{w} {len(by_matched.get(w, ()))}/{cap.get(w)}" for w in hot_workers)
-        + f", team queue {team_hot}")
+    log(f"caseloads: cap {sorted(set(cap.values()))}; highest open caseload through time "
+        f"{max((h[0] for h in highest.values()), default=0)}, in Redis sampled "
+        f"{max(sampled_highest.values(), default='none found')} "
+        f"({sum(len(v) for v in samples.values())} samples), in Redis at the end "
+        f"{max(by_redis.values(), default='none found')}; cases closed (declined) "
+        f"{len(closed_now)}; hot network {hot}: "
+        + ", ".join(f"{w} matched {hot_matches[w]}, highest {highest.get(w, (0,))[0]}/{cap.get(w)}"
+                    for w in hot_workers) + f"; team queue {team_hot}")
+    log(f"cases opened for another worker than their match: {len(other_workers)}; put on the "
+        f"team queue while a worker of the network had room: {len(team_with_room)}")
 
 if len(acknowledged) < submitted * 0.5:
     failures.append("fewer than half the referrals were acknowledged: the load did not run")
@@ -699,6 +839,12 @@ for name, items in status_problems.items():
 for t in LIFECYCLE_TOPICS:
     if differing[t]:
         failures.append(f"{t}: {len(differing[t])} event ids published with different content")
+if other_workers:
+    failures.append(f"{len(other_workers)} cases opened for another worker than their match, "
+                    f"e.g. {other_workers[:3]}")
+if team_with_room:
+    failures.append(f"{len(team_with_room)} referrals put on the team queue as if every link "
+                    f"worker were at capacity while one had room, e.g. {team_with_room[:3]}")
 if over_cap:
     failures.append(f"link workers above their cap: {over_cap[:6]}")
 if failures:

@@ -25,17 +25,18 @@ generate_python
   "127.0.0.1:${port[followup]},127.0.0.1:${port[followup-b]}" \
   "$bootstrap" "$work/region" "$redis_addr" 75 12 "$work/load-started" >"$work/ledger.txt" 2>&1 &
 clients=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 2400); do  # the warm-up may take a while
   [ -s "$work/load-started" ] && break
   kill -0 "$clients" 2>/dev/null || { cat "$work/ledger.txt"; fail "the clients did not start"; }
   sleep 0.1
 done
 [ -s "$work/load-started" ] || fail "the load did not start"
 
-# The matching instance last: by then the hot network's link workers are near their cap, and a
-# restarted matching process knows no team yet (issue 22, item 9).
+# A matching instance is restarted as the hot network's link workers reach their cap (the
+# clients fill it about a quarter into the load), while places are given back and taken again:
+# a restarted matching process knows no team yet (issue 22, item 9).
 sleep 8
-for s in intake followup matching; do
+for s in intake matching followup; do
   echo "$(date +%T) kill -9 signpost-$s (one of two)"
   kill -9 "${pid[$s]}"
   sleep 3
