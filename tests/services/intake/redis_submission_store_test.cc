@@ -1,0 +1,66 @@
+// The submission store's claim in a real redis-server: the same content is recognised by the
+// fingerprint intake records now or by the one an earlier intake recorded, and an attempt that
+// finds another holding the submission learns until when.
+#include "services/intake/redis_submission_store.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
+
+namespace signpost::intake {
+namespace {
+
+class RedisSubmissionStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(server_.Start().ok());
+    pool_ = testing::PoolFor(server_);
+    ASSERT_TRUE(pool_);
+    store_ = std::make_unique<RedisSubmissionStore>(*pool_, absl::Hours(24));
+  }
+
+  absl::StatusOr<Claim> TryClaim(const Fingerprint& fingerprint, const std::string& owner) {
+    return store_->TryClaim(key_, fingerprint, "ref-new", owner, now_, absl::Seconds(30));
+  }
+
+  testing::RedisServer server_;
+  std::unique_ptr<redis::RedisPool> pool_;
+  std::unique_ptr<RedisSubmissionStore> store_;
+  const SubmissionKey key_{"emis-leeds-north", "EMIS-1"};
+  const absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
+};
+
+TEST_F(RedisSubmissionStoreTest, AnotherAttemptsHoldIsReportedWithItsEnd) {
+  auto first = TryClaim({"fp-sent", "fp-old"}, "attempt-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->kind, Claim::Kind::kClaimed);
+  auto second = TryClaim({"fp-sent", "fp-old"}, "attempt-2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->kind, Claim::Kind::kInProgress);
+  EXPECT_EQ(second->referral_id, "ref-new");
+  EXPECT_EQ(second->held_until, now_ + absl::Seconds(30));
+  ASSERT_TRUE(store_->MarkPublished(key_, "attempt-1").ok());
+  EXPECT_EQ(TryClaim({"fp-sent", "fp-old"}, "attempt-3")->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(TryClaim({"fp-changed", "fp-changed-old"}, "attempt-4")->kind, Claim::Kind::kConflict);
+}
+
+TEST_F(RedisSubmissionStoreTest, ARecordWithTheEarlierFingerprintIsTheSameContentFromThenOn) {
+  // As an intake before the fix recorded it: the fingerprint of the normalised referral.
+  ASSERT_TRUE(pool_
+                  ->Execute({"HSET", RedisSubmissionStore::RedisKey(key_), "fp", "fp-old", "rid",
+                             "ref-earlier", "state", "published", "owner", "x", "lease_until", "0"})
+                  .ok());
+  auto again = TryClaim({"fp-sent", "fp-old"}, "attempt-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(again->referral_id, "ref-earlier");
+  // After a birthday the earlier fingerprint no longer matches; the one recorded now does.
+  auto later = TryClaim({"fp-sent", "fp-old-a-year-on"}, "attempt-2");
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(TryClaim({"fp-other", ""}, "attempt-3")->kind, Claim::Kind::kConflict);
+}
+
+}  // namespace
+}  // namespace signpost::intake
