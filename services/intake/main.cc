@@ -180,6 +180,7 @@ int Run(const IntakeConfig& config) {
 
   int signal = WaitForShutdownSignal();
   spdlog::info("signal {}: draining", signal);
+  submitter.StopWaiting();  // a duplicate waiting on another attempt retries elsewhere
   (*server)->Shutdown(absl::Seconds(10));  // calls in flight get their acknowledgement
   consumers.StopAll();
   (void)(*producer)->Flush(absl::Seconds(10));

@@ -96,6 +96,10 @@ class Submitter {
                                 const SenderIdentity& sender, const absl::Status& why,
                                 v1::SubmissionChannel channel);
 
+  // For shutdown: every submission waiting for another attempt's claim is answered UNAVAILABLE
+  // now (its caller retries, on another instance), and any that would wait from now on at once.
+  void StopWaiting() { rechecks_.Stop(); }
+
   absl::StatusOr<v1::WithdrawReferralResponse> Withdraw(const v1::WithdrawReferralRequest& request);
   absl::StatusOr<v1::GetReferralResponse> GetStatus(const v1::GetReferralRequest& request);
 

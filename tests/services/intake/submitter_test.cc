@@ -380,6 +380,28 @@ TEST_F(SubmitterTest, ASubmissionHeldByAnotherAttemptWaitsOffTheCallersThread) {
   EXPECT_EQ(duplicate->referral_id, first->referral_id);
 }
 
+// At shutdown a submission waiting on another attempt is answered at once, to retry elsewhere.
+TEST_F(SubmitterTest, AtShutdownAWaitingSubmissionIsAnsweredAtOnce) {
+  producer_.Hold(true);
+  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
+                         [](absl::StatusOr<SubmitResult>) {});
+  absl::Notification answered;
+  absl::Status status;
+  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_FHIR},
+                         [&](absl::StatusOr<SubmitResult> r) {
+                           status = r.status();
+                           answered.Notify();
+                         });
+  submitter_.StopWaiting();
+  ASSERT_TRUE(answered.HasBeenNotified());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("stopping"));
+  auto late = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
+  producer_.Hold(false);
+  producer_.ReleaseHeld();
+}
+
 // Item 13: label values come from bounded sets, whatever the submissions say.
 TEST_F(SubmitterTest, MetricsLabelsStayBoundedWhateverIsSubmitted) {
   for (int i = 0; i < 200; ++i) {
