@@ -215,7 +215,8 @@ def watch_caseloads():
         time.sleep(0.5)
 
 
-threading.Thread(target=watch_caseloads, daemon=True).start()
+watcher = threading.Thread(target=watch_caseloads, daemon=True)
+watcher.start()
 
 # --- link-worker apps --------------------------------------------------------------------------
 followups = [followup_service_pb2_grpc.FollowUpServiceStub(
@@ -443,19 +444,20 @@ while time.time() < deadline:
         break
     time.sleep(1)
 while time.time() < deadline:  # the contacts' done tasks, first-contact and closed messages
-    sent = collections.defaultdict(set)  # kind -> referral ids
+    told = collections.defaultdict(set)  # kind -> referral ids the referrer was told of
     for _, _, _, _, e in read_events("signpost.referrer.feedback")[0]:
-        sent[e.referrer_feedback.kind].add(e.envelope.referral_id)
+        told[e.referrer_feedback.kind].add(e.envelope.referral_id)
     with lock:
         waiting = [rid for rid in contacted
-                   if rid not in sent[FB.FEEDBACK_KIND_FIRST_CONTACT] or
+                   if rid not in told[FB.FEEDBACK_KIND_FIRST_CONTACT] or
                    live[(contacted[rid], f"{rid}/first-contact", DONE)] == 0]
-        waiting += [rid for rid in closed if rid not in sent[FB.FEEDBACK_KIND_CLOSED]]
+        waiting += [rid for rid in closed if rid not in told[FB.FEEDBACK_KIND_CLOSED]]
     if not waiting:
         break
     time.sleep(3)
 time.sleep(5)  # late redeliveries land too
 stop.set()
+watcher.join(timeout=120)
 log(f"drained in {time.time() - drain_start:.0f} s")
 
 # --- intake's status view ----------------------------------------------------------------------
@@ -485,6 +487,7 @@ for topic in LIFECYCLE_TOPICS:
     topic_events[topic], unreadable[topic], longest_wait[topic] = read_events(topic)
 sid_of = {rid: sid for sid, rid in acknowledged.items()}
 failures = []
+
 
 # Every event id names one content: copies grouped by id, per topic.
 def differing_fields(a, b, prefix=""):
