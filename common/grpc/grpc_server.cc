@@ -2,6 +2,9 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
+#include <grpcpp/impl/server_initializer.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +12,38 @@
 #include "common/process/port_file.h"
 
 namespace signpost {
+namespace {
+
+// The full names of the services the server registered ("signpost.v1.IntakeService", the health
+// and reflection services), as gRPC itself knows them once the server has started: the builder
+// calls a plugin's Finish() with them. The plugin reaches the builder through an option.
+class ServiceNamesPlugin final : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceNamesPlugin(std::shared_ptr<std::vector<std::string>> names)
+      : names_(std::move(names)) {}
+  std::string name() override { return "signpost_service_names"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* si) override { *names_ = *si->GetServiceList(); }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  std::shared_ptr<std::vector<std::string>> names_;
+};
+
+class ServiceNamesOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceNamesOption(std::shared_ptr<std::vector<std::string>> names)
+      : names_(std::move(names)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceNamesPlugin>(names_));
+  }
+
+ private:
+  std::shared_ptr<std::vector<std::string>> names_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, const std::vector<grpc::Service*>& services) {
@@ -24,9 +59,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
       &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  auto names = std::make_shared<std::vector<std::string>>();
+  builder.SetOption(std::make_unique<ServiceNamesOption>(names));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen));
+  }
+  // Health answers for the server ("") and for each service by its full name, as Kubernetes
+  // gRPC probes and grpc-health-probe -service=... ask; SetServing changes them all.
+  if (auto* health = server->GetHealthCheckService()) {
+    for (const std::string& name : *names) health->SetServingStatus(name, true);
   }
   std::string address = HostPort{listen->host, static_cast<uint16_t>(port)}.ToString();
   spdlog::info("gRPC listening on {}", address);

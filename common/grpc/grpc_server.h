@@ -19,6 +19,8 @@ struct GrpcServerOptions {
 };
 
 // A started gRPC server with the health service (grpc.health.v1) and reflection (v1alpha).
+// Health answers SERVING for the empty name and for every registered service's full name (e.g.
+// "signpost.v1.IntakeService"), NOT_SERVING for all of them once SetServing(false) or Shutdown.
 // Services use the callback API; they must outlive the server.
 class GrpcServer {
  public:

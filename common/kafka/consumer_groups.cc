@@ -16,6 +16,13 @@ std::span<const ConsumerGroupSpec> AllConsumerGroups() {
        "signpost-matching-caseloads",
        {Topic::kFollowupEvents},
        Fetching::kGathered},
+      // Every matching instance follows the directory topic into the cache on its own, without a
+      // group; this group sets each record the cache cannot read aside on the dead-letter topic,
+      // once, whatever the number of instances and restarts.
+      {ConsumerGroup::kMatchingDirectory,
+       "signpost-matching-directory",
+       {Topic::kDirectoryResources},
+       Fetching::kGathered},
       {ConsumerGroup::kFollowup, "signpost-followup", {Topic::kReferralMatched}},
       // Withdrawals travel on the received topic, behind the referral: follow-up reads that
       // topic only for them (and the rejected one to tell referrers), so it gathers instead of

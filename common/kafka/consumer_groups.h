@@ -16,6 +16,7 @@ enum class ConsumerGroup {
   kIntakeStatus,
   kMatching,
   kMatchingCaseloads,
+  kMatchingDirectory,
   kFollowup,
   kFollowupWithdrawals,
 };

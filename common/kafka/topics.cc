@@ -9,8 +9,8 @@ namespace signpost::kafka {
 namespace {
 
 constexpr std::array kTopics = {
-#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms) \
-  TopicSpec{Topic::id, name, partitions, cleanup, retention_ms},
+#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms, carries_events) \
+  TopicSpec{Topic::id, name, partitions, cleanup, retention_ms, carries_events},
 #include "signpost_topics.inc"
 #undef SIGNPOST_TOPIC
 };

@@ -11,7 +11,7 @@ namespace signpost::kafka {
 // The Signpost topics. Names, partition counts and policies come from
 // proto/signpost/v1/topics.tsv, the one place they are defined (the build generates the table).
 enum class Topic {
-#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms) id,
+#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms, carries_events) id,
 #include "signpost_topics.inc"
 #undef SIGNPOST_TOPIC
 };
@@ -22,6 +22,10 @@ struct TopicSpec {
   int partitions;
   absl::string_view cleanup_policy;  // "delete" or "compact"
   int64_t retention_ms;              // -1 keeps forever
+  // Every value is a signpost.v1.Event (or a tombstone): topics.tsv's value column says
+  // "Event{...}". The others (submissions: protobuf or FHIR JSON; dead letters: any bytes) must
+  // never be parsed as events.
+  bool carries_events;
 };
 
 std::span<const TopicSpec> AllTopics();

@@ -37,11 +37,29 @@ Reply Reply::FromHiredis(const redisReply& r) {
   return out;
 }
 
+namespace {
+
+// Error prefixes of a server that cannot take the command now but will again without any change
+// to the command: loading, busy with a script, a cluster slot moving, a replica without its
+// master, full (OOM under maxmemory: keys expire or memory is raised), a replica answering a
+// write after a failover (READONLY) or a master short of replicas (NOREPLICAS), a failed
+// background save refusing writes (MISCONF), a cluster that is down (CLUSTERDOWN).
+constexpr absl::string_view kTransientPrefixes[] = {
+    "LOADING",  "BUSY",       "TRYAGAIN", "MASTERDOWN",  "OOM",
+    "READONLY", "NOREPLICAS", "MISCONF",  "CLUSTERDOWN",
+};
+
+bool StartsWithWord(absl::string_view message, absl::string_view word) {
+  return absl::StartsWith(message, word) &&
+         (message.size() == word.size() || message[word.size()] == ' ');
+}
+
+}  // namespace
+
 absl::Status ErrorReplyStatus(const std::string& message) {
   std::string text = absl::StrCat("redis: ", message);
-  if (absl::StartsWith(message, "LOADING") || absl::StartsWith(message, "BUSY") ||
-      absl::StartsWith(message, "TRYAGAIN") || absl::StartsWith(message, "MASTERDOWN")) {
-    return absl::UnavailableError(text);
+  for (absl::string_view prefix : kTransientPrefixes) {
+    if (StartsWithWord(message, prefix)) return absl::UnavailableError(text);
   }
   if (absl::StartsWith(message, "WRONGTYPE")) return absl::FailedPreconditionError(text);
   if (absl::StartsWith(message, "NOSCRIPT")) return absl::NotFoundError(text);

@@ -22,8 +22,10 @@ struct Reply {
   static Reply FromHiredis(const redisReply& reply);
 };
 
-// The status an error reply stands for: LOADING / BUSY / TRYAGAIN are UNAVAILABLE (try again),
-// WRONGTYPE is FAILED_PRECONDITION, NOSCRIPT is NOT_FOUND, the rest INTERNAL.
+// The status an error reply stands for: a server that cannot take the command for a while
+// (LOADING, BUSY, TRYAGAIN, MASTERDOWN, OOM, READONLY, NOREPLICAS, MISCONF, CLUSTERDOWN) is
+// UNAVAILABLE (try again), WRONGTYPE is FAILED_PRECONDITION, NOSCRIPT is NOT_FOUND (load the
+// script), the rest INTERNAL.
 absl::Status ErrorReplyStatus(const std::string& message);
 
 }  // namespace signpost::redis

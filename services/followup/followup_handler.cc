@@ -6,23 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
+#include "common/kafka/retry_policy.h"
 #include "common/kafka/topics.h"
 
 namespace signpost::followup {
-namespace {
-
-kafka::Outcome FromStatus(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kOk:
-      return kafka::Outcome::Done();
-    case absl::StatusCode::kInvalidArgument:
-      return kafka::Outcome::DeadLetter(std::string(s.message()));
-    default:
-      return kafka::Outcome::Retry(s.ToString());
-  }
-}
-
-}  // namespace
 
 FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
                                  const crypto::PersonalDetailsCipher& cipher,
@@ -71,10 +58,10 @@ std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::Consu
       const absl::Status& s = opened[k];
       if (s.ok()) {
         opened_.Increment();
-      } else if (s.code() != absl::StatusCode::kInvalidArgument) {
+      } else if (!kafka::IsPoison(s.code())) {
         spdlog::warn("referral.matched of {}: {}", run[k]->envelope().referral_id(), s.ToString());
       }
-      settle(i, FromStatus(s));
+      settle(i, kafka::OutcomeOf(s));
     }
     run.clear();
     run_at.clear();
@@ -87,7 +74,7 @@ std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::Consu
     std::optional<kafka::Outcome> outcome;
     auto event = events::ParseEvent(batch[i]);
     if (!event.ok()) {
-      outcome = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+      outcome = kafka::OutcomeOf(event.status());
     } else {
       events[i] = *std::move(event);
       if (events[i].payload_case() == v1::Event::kReferralMatched) {
@@ -121,9 +108,7 @@ std::optional<kafka::Outcome> FollowUpHandler::OpenDetails(v1::Event& matched) {
   if (s.ok()) return std::nullopt;
   spdlog::error("referral.matched of {}: {}", matched.envelope().referral_id(),
                 std::string(s.message()));
-  return s.code() == absl::StatusCode::kFailedPrecondition
-             ? kafka::Outcome::Retry(std::string(s.message()))
-             : kafka::Outcome::DeadLetter(std::string(s.message()));
+  return kafka::OutcomeOf(s);
 }
 
 kafka::Outcome FollowUpHandler::HandleOther(v1::Event& event) {
@@ -140,11 +125,11 @@ kafka::Outcome FollowUpHandler::HandleOther(v1::Event& event) {
     default:
       return kafka::Outcome::Done();  // received referrals are matching's business
   }
-  if (!s.ok() && s.code() != absl::StatusCode::kInvalidArgument) {
+  if (!s.ok() && !kafka::IsPoison(s.code())) {
     spdlog::warn("{} of {}: {}", std::string(events::EventTypeName(event)),
                  event.envelope().referral_id(), s.ToString());
   }
-  return FromStatus(s);
+  return kafka::OutcomeOf(s);
 }
 
 absl::Status FollowUpHandler::TellRejected(const v1::Event& rejected) {

@@ -1,6 +1,7 @@
 #include "services/intake/status_events_handler.h"
 
 #include "common/events/event_factory.h"
+#include "common/kafka/retry_policy.h"
 
 namespace signpost::intake {
 
@@ -12,7 +13,7 @@ std::vector<kafka::Outcome> StatusEventsHandler::Handle(
   for (size_t i = 0; i < batch.size(); ++i) {
     auto event = events::ParseEvent(batch[i]);
     if (!event.ok()) {
-      out[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+      out[i] = kafka::OutcomeOf(event.status());
       continue;
     }
     auto update = ProjectStatus(*event);
@@ -21,9 +22,10 @@ std::vector<kafka::Outcome> StatusEventsHandler::Handle(
     applied_from.push_back(i);
   }
   // One pipelined round trip for the batch; applying is idempotent, so on failure the whole
-  // batch comes again.
+  // batch comes again. Which message a failure of the round trip is about is unknown: it is
+  // retried whatever it is, never set aside.
   if (absl::Status applied = statuses_.ApplyMany(updates); !applied.ok()) {
-    for (size_t i : applied_from) out[i] = kafka::Outcome::Retry(std::string(applied.message()));
+    for (size_t i : applied_from) out[i] = kafka::Outcome::Retry(applied.ToString());
   }
   return out;
 }

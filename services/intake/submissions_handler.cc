@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/kafka/retry_policy.h"
 #include "common/status/field_violations.h"
 #include "services/intake/fhir_referral.h"
 
@@ -54,10 +55,8 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
   }
 
   if (!referral.ok()) {
-    absl::Status published = submitter_.RejectUnreadable(
-        message.key, message.value.value_or(""), sender, referral.status(), channel);
-    return published.ok() ? kafka::Outcome::Done()
-                          : kafka::Outcome::Retry(std::string(published.message()));
+    return kafka::OutcomeOf(submitter_.RejectUnreadable(message.key, message.value.value_or(""),
+                                                        sender, referral.status(), channel));
   }
 
   Submission submission;
@@ -72,10 +71,8 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
       return kafka::Outcome::Done();  // the rejection is on signpost.referral.rejected
-    case absl::StatusCode::kUnavailable:
-      return kafka::Outcome::Retry(std::string(result.status().message()));
     default:
-      return kafka::Outcome::DeadLetter(result.status().ToString());
+      return kafka::OutcomeOf(result.status());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/events/case_states.h"
 #include "common/events/event_factory.h"
+#include "common/kafka/retry_policy.h"
 
 namespace signpost::matching {
 
@@ -14,7 +15,7 @@ CaseloadHandler::CaseloadHandler(DirectoryCache& directory, metrics::Registry& m
 
 kafka::Outcome CaseloadHandler::HandleMessage(const kafka::ConsumedMessage& message) {
   auto event = events::ParseEvent(message);
-  if (!event.ok()) return kafka::Outcome::DeadLetter(std::string(event.status().message()));
+  if (!event.ok()) return kafka::OutcomeOf(event.status());
   if (!event->has_case_event()) return kafka::Outcome::Done();
   const v1::CaseEvent& change = event->case_event();
   const std::string& referral_id = event->envelope().referral_id();
@@ -26,8 +27,7 @@ kafka::Outcome CaseloadHandler::HandleMessage(const kafka::ConsumedMessage& mess
     done = directory_.ReleaseAssignment(referral_id);
     if (done.ok() && *done) released_.Increment();
   }
-  if (!done.ok()) return kafka::Outcome::Retry(done.status().ToString());
-  return kafka::Outcome::Done();
+  return kafka::OutcomeOf(done.status());
 }
 
 }  // namespace signpost::matching

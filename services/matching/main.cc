@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <limits>
 
 #include "common/auth/call_authenticator.h"
 #include "common/config/address.h"
@@ -10,6 +11,7 @@
 #include "common/grpc/tls_credentials.h"
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
+#include "common/kafka/retry_policy.h"
 #include "common/kafka/topic_follower.h"
 #include "common/kafka/topics.h"
 #include "common/metrics/http_endpoint.h"
@@ -38,6 +40,13 @@ struct MatchingConfig {
   std::string imd_edition = "IoD2025";
   std::vector<int> priority_imd_deciles = {1, 2};
 };
+
+// The directory check's consumer options: the followers apply records of any size, so none is set
+// aside for its size.
+kafka::ConsumerOptions WithoutSizeLimit(kafka::ConsumerOptions options) {
+  options.max_record_bytes = std::numeric_limits<size_t>::max();
+  return options;
+}
 
 int Run(const MatchingConfig& config) {
   std::map<v1::NeedCategory, double> need_radius_km;
@@ -91,9 +100,10 @@ int Run(const MatchingConfig& config) {
        config.common.kafka_properties},
       [&directory](const kafka::ConsumedMessage& m) {
         absl::Status s = ApplyDirectoryRecord(m, directory);
-        if (s.code() == absl::StatusCode::kInvalidArgument) {
-          spdlog::error("skipping unreadable directory record {}@{}: {}", m.partition, m.offset,
-                        s.ToString());
+        if (kafka::IsPoison(s.code())) {
+          // Group signpost-matching-directory puts it on the dead-letter topic, once.
+          spdlog::warn("skipping unreadable directory record {}@{}: {}", m.partition, m.offset,
+                       s.ToString());
           return absl::OkStatus();
         }
         return s;
@@ -154,6 +164,7 @@ int Run(const MatchingConfig& config) {
   }
 
   CaseloadHandler caseloads(directory, registry);  // outlives the consumer threads below
+  auto check_directory = kafka::PerMessage(CheckDirectoryRecord);  // likewise
   ConsumerThreads consumers;
   if (absl::Status s = consumers.Start(
           ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kMatching, &registry), handler,
@@ -165,6 +176,15 @@ int Run(const MatchingConfig& config) {
   if (absl::Status s = consumers.Start(
           ConsumerOptionsFor(config.common, kafka::ConsumerGroup::kMatchingCaseloads, &registry),
           caseloads, **producer);
+      !s.ok()) {
+    spdlog::critical("{}", s.ToString());
+    return 1;
+  }
+  // Unreadable directory records to the dead-letter topic, once (one member per instance).
+  if (absl::Status s =
+          consumers.Start(WithoutSizeLimit(ConsumerOptionsFor(
+                              config.common, kafka::ConsumerGroup::kMatchingDirectory, &registry)),
+                          *check_directory, **producer);
       !s.ok()) {
     spdlog::critical("{}", s.ToString());
     return 1;

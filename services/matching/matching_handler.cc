@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
+#include "common/kafka/retry_policy.h"
 #include "common/kafka/topics.h"
 #include "services/matching/match_reading.h"
 #include "services/matching/match_recording.h"
@@ -35,7 +36,7 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   for (size_t i = 0; i < batch.size(); ++i) {
     auto event = events::ParseEvent(batch[i]);
     if (!event.ok()) {
-      settled[i] = kafka::Outcome::DeadLetter(std::string(event.status().message()));
+      settled[i] = kafka::OutcomeOf(event.status());
       continue;
     }
     events[i] = *std::move(event);
@@ -44,8 +45,8 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
       continue;
     }
     if (events[i].envelope().referral_id().empty()) {
-      settled[i] = kafka::Outcome::DeadLetter(
-          absl::InvalidArgumentError("received event has no referral id").ToString());
+      settled[i] =
+          kafka::OutcomeOf(absl::InvalidArgumentError("received event has no referral id"));
       continue;
     }
     to_read.push_back(
@@ -71,14 +72,9 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
     if (s.ok()) {
       matched[i] = true;
       settled[i] = kafka::Outcome::Done();
-    } else if (s.code() == absl::StatusCode::kUnavailable ||
-               s.code() == absl::StatusCode::kResourceExhausted ||
-               s.code() == absl::StatusCode::kAborted) {
+    } else {  // Redis full, read-only or away: retried, never set aside
       matches[i].clear();
-      settled[i] = kafka::Outcome::Retry(std::string(s.message()));
-    } else {
-      matches[i].clear();
-      settled[i] = kafka::Outcome::DeadLetter(s.ToString());
+      settled[i] = kafka::OutcomeOf(s);
     }
   }
   // Each referral's share of the batch's reading, matching and recording.

@@ -9,9 +9,33 @@
 #include "common/events/timestamp.h"
 #include "common/events/unrouted.h"
 #include "common/kafka/topics.h"
+#include "services/monitor/bounded_label.h"
 
 namespace signpost::monitor {
 namespace {
+
+// Distinct (source, reason) pairs counted for dead letters, and for rejections: far more than a
+// region's topics, systems and broken rules. Past it a new pair counts under ("(other)",
+// "(other)"), so the figures stay bounded for the life of the process whatever records arrive.
+constexpr size_t kCountedPairs = 500;
+constexpr char kOther[] = "(other)";
+// The longest text kept from a record to count or show it by.
+constexpr size_t kLabelBytes = 200;
+
+using Counts = std::map<std::pair<std::string, std::string>, int64_t>;
+
+void CountUnder(Counts& counts, std::pair<std::string, std::string> key) {
+  if (counts.size() >= kCountedPairs && !counts.contains(key)) key = {kOther, kOther};
+  counts[key] += 1;
+}
+
+// What a rejection is counted under: its first broken rule's field path without indices, not
+// its reason text (which names values and differs for every referral).
+std::string RejectionCategory(const v1::ReferralRejected& rejected) {
+  if (rejected.violations().empty()) return "(no field named)";
+  std::string field = FieldPathWithoutIndices(rejected.violations(0).field());
+  return field.empty() ? "(the submission as a whole)" : BoundedLabel(field, kLabelBytes);
+}
 
 // Enough to see the oldest waiting message of any healthy group; older ones are reported as not
 // seen rather than kept without bound.
@@ -67,7 +91,7 @@ void FlowStats::ObserveDeadLetter(const kafka::ConsumedMessage& message) {
   v1::DeadLetter letter;
   std::string source = Header(message, kafka::kHeaderDeadLetterTopic);
   if (absl::StartsWith(source, prefix_)) source = source.substr(prefix_.size());
-  letter.set_source_topic(source);
+  letter.set_source_topic(BoundedLabel(source, kLabelBytes));
   int32_t partition = 0;
   int64_t offset = 0;
   (void)absl::SimpleAtoi(Header(message, kafka::kHeaderDeadLetterPartition), &partition);
@@ -76,13 +100,13 @@ void FlowStats::ObserveDeadLetter(const kafka::ConsumedMessage& message) {
   letter.set_source_offset(offset);
   std::string group = Header(message, kafka::kHeaderDeadLetterGroup);
   if (absl::StartsWith(group, prefix_)) group = group.substr(prefix_.size());
-  letter.set_group(group);
-  letter.set_reason(Header(message, kafka::kHeaderDeadLetterReason));
-  letter.set_key(message.key);
+  letter.set_group(BoundedLabel(group, kLabelBytes));
+  letter.set_reason(BoundedLabel(Header(message, kafka::kHeaderDeadLetterReason), kLabelBytes));
+  letter.set_key(BoundedLabel(message.key, kLabelBytes));
   *letter.mutable_at() = events::ToTimestamp(absl::FromUnixMillis(message.timestamp_ms));
   letter.set_partition(message.partition);
   letter.set_offset(message.offset);
-  dead_letters_[{letter.source_topic(), letter.reason()}] += 1;
+  CountUnder(dead_letters_, {letter.source_topic(), letter.reason()});
   latest_.push_back(std::move(letter));
   if (latest_.size() > latest_limit_) latest_.erase(latest_.begin());
 }
@@ -104,7 +128,7 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
     personal_data_deliveries_ += 1;
   } else if (event.has_referral_rejected()) {
     const auto& r = event.referral_rejected();
-    rejections_[{r.source_system(), r.reason()}] += 1;
+    CountUnder(rejections_, {BoundedLabel(r.source_system(), kLabelBytes), RejectionCategory(r)});
   } else if (event.has_referral_matched()) {
     if (IsUnroutedMatch(event.referral_matched()) && !event.envelope().referral_id().empty()) {
       ObserveUnrouted(event.envelope().referral_id(), /*matched=*/true, /*routed=*/false);

@@ -17,7 +17,7 @@
 namespace signpost::monitor {
 
 // Everything the monitor learns from the messages it reads: rates per topic, dead letters by
-// source and reason (and the latest few), rejections by source system and reason, SLA alerts,
+// source and reason (and the latest few), rejections by source system and broken field, SLA alerts,
 // unmet needs by area and category. Aggregates only. No I/O: messages and lag figures are handed
 // in; time comes from the messages (so a replay after a restart rebuilds the same figures) and
 // from the caller for the rate window.
@@ -53,6 +53,7 @@ class FlowStats {
   // Per topic (without prefix) and partition: recent (offset, timestamp ms), oldest first.
   std::map<std::pair<std::string, int32_t>, std::deque<std::pair<int64_t, int64_t>>> times_
       ABSL_GUARDED_BY(mu_);
+  // Both bounded: at most a few hundred (source, reason) pairs, each text cut short.
   std::map<std::pair<std::string, std::string>, int64_t> dead_letters_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::DeadLetter> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
   std::map<std::pair<std::string, std::string>, int64_t> rejections_ ABSL_GUARDED_BY(mu_);

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/auth/call_authenticator.h"
@@ -113,6 +114,13 @@ int Run(const MonitorConfig& config) {
       lag_known.store(true);
     } while (!stop.WaitForNotificationWithTimeout(absl::Milliseconds(config.lag_interval_ms)));
   });
+  // Every way out of Run() from here on, a start that fails included, stops and joins the lag
+  // thread first: destroying it joinable would end the process in std::terminate.
+  absl::Cleanup join_lag_thread = [&] {
+    if (!lag_thread.joinable()) return;
+    if (!stop.HasBeenNotified()) stop.Notify();
+    lag_thread.join();
+  };
 
   metrics::HttpEndpoint http(registry, [&]() -> absl::Status {
     return lag_known.load() ? absl::OkStatus()
@@ -190,8 +198,7 @@ int Run(const MonitorConfig& config) {
   int signal = WaitForShutdownSignal();
   spdlog::info("signal {}: stopping", signal);
   (*server)->Shutdown(absl::Seconds(2));
-  stop.Notify();
-  lag_thread.join();
+  std::move(join_lag_thread).Invoke();
   tail.Stop();
   http.Stop();
   return 0;

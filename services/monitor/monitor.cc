@@ -1,19 +1,25 @@
 #include "services/monitor/monitor.h"
 
 #include "common/events/event_factory.h"
+#include "common/kafka/topics.h"
 
 namespace signpost::monitor {
 
 Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration look_back)
-    : flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back), equity_(equity) {}
+    : topic_prefix_(topic_prefix),
+      flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back),
+      equity_(equity) {}
 
 void Monitor::Observe(const kafka::ConsumedMessage& message) {
-  // Everything but the dead-letter topic carries Events (the submitted topic may carry FHIR or
-  // bytes that are not one: then only its rate counts).
-  auto event = events::ParseEvent(message);
-  const v1::Event* parsed =
-      event.ok() && !kafka::FindHeader(message.headers, kafka::kHeaderDeadLetterReason) ? &*event
-                                                                                        : nullptr;
+  // Each topic is read by what it carries (topics.tsv): submissions (protobuf or FHIR JSON) and
+  // dead letters (any bytes) are never parsed as events, where protobuf would take their bytes
+  // for an event's fields and complain of invalid UTF-8; only their rate and headers count.
+  absl::StatusOr<v1::Event> event = absl::InvalidArgumentError("not a topic of events");
+  if (std::optional<kafka::Topic> topic = kafka::TopicFromName(message.topic, topic_prefix_);
+      topic && kafka::SpecOf(*topic).carries_events) {
+    event = events::ParseEvent(message);
+  }
+  const v1::Event* parsed = event.ok() ? &*event : nullptr;
   flows_.Observe(message, parsed);
   if (parsed == nullptr) return;
   stages_.Observe(*parsed);

@@ -26,6 +26,7 @@ class Monitor {
   v1::EquityFunnel EquityFunnel() const { return equity_.Funnel(); }
 
  private:
+  std::string topic_prefix_;
   FlowStats flows_;
   StageLatencies stages_;
   GapReportBook gaps_;

@@ -6,20 +6,23 @@
 #include <fstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "signpost/v1/ops_service.grpc.pb.h"
 
 namespace signpost {
 namespace {
 
-grpc::health::v1::HealthCheckResponse::ServingStatus Check(int port) {
+grpc::health::v1::HealthCheckResponse::ServingStatus Check(int port,
+                                                           const std::string& service = "") {
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   grpc::Status status = stub->Check(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
   return response.status();
 }
 
@@ -42,6 +45,32 @@ TEST(GrpcServerTest, PicksAPortWritesItAndServesHealth) {
   EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::SERVING);
   (*server)->SetServing(false);
   EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
+// Kubernetes gRPC probes and grpc-health-probe -service=... ask by the service's full name.
+TEST(GrpcServerTest, HealthAnswersForEveryRegisteredServiceByItsFullName) {
+  v1::OpsService::CallbackService ops;  // its methods unimplemented: only its name matters here
+  auto server = GrpcServer::Start(GrpcServerOptions{}, {&ops});
+  ASSERT_TRUE(server.ok()) << server.status();
+  int port = (*server)->port();
+  EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check(port, "signpost.v1.OpsService"), grpc::health::v1::HealthCheckResponse::SERVING);
+  {  // a name no service has stays unknown
+    auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("signpost.v1.NoSuchService");
+    grpc::health::v1::HealthCheckResponse response;
+    EXPECT_EQ(stub->Check(&context, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  (*server)->SetServing(false);
+  EXPECT_EQ(Check(port, "signpost.v1.OpsService"),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  (*server)->SetServing(true);
+  EXPECT_EQ(Check(port, "signpost.v1.OpsService"), grpc::health::v1::HealthCheckResponse::SERVING);
   (*server)->Shutdown(absl::Seconds(1));
 }
 

@@ -9,9 +9,10 @@ namespace {
 
 TEST(ConsumerGroupsTest, EveryGroupHasOneNameAndTheTopicsItReads) {
   std::set<absl::string_view> names;
-  for (auto group : {ConsumerGroup::kIntakeSubmissions, ConsumerGroup::kIntakeStatus,
-                     ConsumerGroup::kMatching, ConsumerGroup::kMatchingCaseloads,
-                     ConsumerGroup::kFollowup, ConsumerGroup::kFollowupWithdrawals}) {
+  for (auto group :
+       {ConsumerGroup::kIntakeSubmissions, ConsumerGroup::kIntakeStatus, ConsumerGroup::kMatching,
+        ConsumerGroup::kMatchingCaseloads, ConsumerGroup::kMatchingDirectory,
+        ConsumerGroup::kFollowup, ConsumerGroup::kFollowupWithdrawals}) {
     const ConsumerGroupSpec& spec = SpecOf(group);
     EXPECT_EQ(spec.group, group);
     EXPECT_FALSE(spec.topics.empty()) << spec.name;

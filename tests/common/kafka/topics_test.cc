@@ -31,6 +31,15 @@ TEST(TopicsTest, DirectoryIsCompactedAndKeptLifecycleTopicsAreDeleted) {
             SpecOf(Topic::kReferralReceived).retention_ms);
 }
 
+// What each topic's values are, from topics.tsv: the monitor reads only events as events.
+TEST(TopicsTest, OnlyTopicsOfEventsCarryEvents) {
+  std::set<Topic> not_events;
+  for (const auto& spec : AllTopics()) {
+    if (!spec.carries_events) not_events.insert(spec.topic);
+  }
+  EXPECT_EQ(not_events, (std::set<Topic>{Topic::kReferralSubmitted, Topic::kDeadletter}));
+}
+
 TEST(TopicsTest, PrefixRoundTrips) {
   EXPECT_EQ(TopicName(Topic::kReferralMatched, ""), "signpost.referral.matched");
   EXPECT_EQ(TopicName(Topic::kReferralMatched, "staging."), "staging.signpost.referral.matched");

@@ -933,6 +933,62 @@ TEST_F(FollowUpIntegrationTest, EachConnectionIsItsOwnMessageAndLeavesTheCheckIn
 
 // Withdrawals come by a group of their own (signpost-followup-withdrawals), so one can overtake
 // its referral's match: the match then finds the referral withdrawn and opens nothing.
+// A record that can never be handled (a case stored corrupt: DATA_LOSS) goes to the dead-letter
+// topic with its reason, and the rest of its partition goes on; it does not stall it for ever.
+TEST_F(FollowUpIntegrationTest, ACorruptRecordIsDeadLetteredAndItsPartitionGoesOn) {
+  StartFollowUp();
+  std::vector<std::string> others;
+  for (int i = 0; i < 12; ++i) others.push_back(absl::StrCat("r-next-", i));
+  for (const auto& rid : others) PublishMatched(rid, "lw-1");
+  PublishMatched("r-corrupt", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return Tasks("lw-1").size() == others.size() + 1; }));
+  redis::PoolOptions options;
+  options.address = *ParseRedisAddress(redis_.address());
+  auto pool = redis::RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  ASSERT_TRUE(
+      (*pool)->Execute({"HSET", "fu:case:r-corrupt", "b", std::string("\x0a\xff", 2)}).ok());
+
+  PublishWithdrawn("r-corrupt");
+  for (const auto& rid : others) PublishWithdrawn(rid);
+  // Some of the others share r-corrupt's partition (the partitioner is fixed, so this holds).
+  std::map<std::string, int32_t> partition_of;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferralReceived))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      partition_of[m.key] = m.partition;
+    }
+    return partition_of.size() == others.size() + 1;
+  }));
+  int behind = 0;
+  for (const auto& rid : others) behind += partition_of[rid] == partition_of["r-corrupt"];
+  ASSERT_GT(behind, 0);
+
+  std::string reason;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                                 .value_or(std::vector<kafka::ConsumedMessage>{})) {
+          if (m.key == "r-corrupt") {
+            reason = std::string(
+                kafka::FindHeader(m.headers, kafka::kHeaderDeadLetterReason).value_or(""));
+          }
+        }
+        return !reason.empty();
+      },
+      absl::Seconds(90)));
+  EXPECT_EQ(reason, "unreadable case r-corrupt in Redis");
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& rid : others) {
+          auto c = GetCase("lw-1", rid);
+          if (!c.ok() || c->state() != v1::CASE_STATE_WITHDRAWN) return false;
+        }
+        return true;
+      },
+      absl::Seconds(90)));
+}
+
 TEST_F(FollowUpIntegrationTest, AWithdrawalThatOvertakesItsMatchLeavesNothingToDo) {
   ServiceProcess& followup = StartFollowUp();
   PublishWithdrawn("r1");

@@ -9,6 +9,7 @@
 #include "common/kafka/topics.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 
 #include <grpcpp/grpcpp.h>
@@ -296,6 +297,130 @@ TEST_F(MatchingIntegrationTest, MatchesUnmetNeedsRedeliveryFlushAndRedisOutage) 
   ASSERT_EQ(third.size(), 1u);
   ExpectMatchedAsDesigned(third[0].referral_matched());
   EXPECT_EQ(matching_->Stop(), 0);
+}
+
+// Poison on the directory topic goes to signpost.deadletter with its reason, as on every other
+// topic: once, however many instances follow the topic and however often they restart.
+TEST_F(MatchingIntegrationTest, PoisonOnTheDirectoryTopicIsDeadLetteredOnceWithItsReason) {
+  const std::string directory = env_.Topic(kafka::Topic::kDirectoryResources);
+  auto dead_letters = [&](const std::string& key) {
+    std::vector<kafka::ConsumedMessage> out;
+    for (auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                       .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      if (m.key == key) out.push_back(std::move(m));
+    }
+    return out;
+  };
+  auto header = [](const kafka::ConsumedMessage& m, absl::string_view name) {
+    return std::string(kafka::FindHeader(m.headers, name).value_or(""));
+  };
+  ASSERT_TRUE(producer_->Send({directory, "poison-bytes", std::string("not an event"), {}}).ok());
+  v1::Event stray;  // an event, but none the directory holds
+  stray.mutable_referral_received();
+  events::Seal(stray, "ref-stray", "test", absl::Now());
+  ASSERT_TRUE(producer_->Send(events::ToMessage(stray, directory, "poison-event")).ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return dead_letters("poison-bytes").size() == 1 && dead_letters("poison-event").size() == 1;
+      },
+      absl::Seconds(60)));
+  kafka::ConsumedMessage bytes = dead_letters("poison-bytes")[0];
+  EXPECT_EQ(header(bytes, kafka::kHeaderDeadLetterReason),
+            "value is not a serialized signpost.v1.Event");
+  EXPECT_EQ(header(bytes, kafka::kHeaderDeadLetterTopic), directory);
+  EXPECT_EQ(header(bytes, kafka::kHeaderDeadLetterGroup),
+            env_.Group("signpost-matching-directory"));
+  EXPECT_EQ(bytes.value, std::optional<std::string>("not an event"));  // the original bytes
+  EXPECT_EQ(header(dead_letters("poison-event")[0], kafka::kHeaderDeadLetterReason),
+            "unexpected referral.received on the directory topic");
+
+  // The directory around them is applied and matching goes on.
+  Receive("ref-after-poison");
+  ASSERT_TRUE(
+      WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, "ref-after-poison").empty(); }));
+  ExpectMatchedAsDesigned(
+      On(kafka::Topic::kReferralMatched, "ref-after-poison")[0].referral_matched());
+
+  // A restart reads the whole topic into the cache again: what was set aside is not set aside
+  // twice, and new poison is.
+  EXPECT_EQ(matching_->Stop(), 0);
+  ASSERT_TRUE(matching_->Start().ok());
+  ASSERT_TRUE(producer_->Send({directory, "poison-later", std::string("\x0a\xff", 2), {}}).ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return dead_letters("poison-later").size() == 1; }, absl::Seconds(60)));
+  EXPECT_EQ(dead_letters("poison-bytes").size(), 1u);
+  EXPECT_EQ(dead_letters("poison-event").size(), 1u);
+}
+
+// Redis refusing writes for a while (full under maxmemory, a replica after a failover, a master
+// short of replicas) is a transient fault: every referral waits and is matched once Redis takes
+// writes again; none is set aside on the dead-letter topic.
+TEST_F(MatchingIntegrationTest, ReferralsWaitOutARedisThatRefusesWritesAndAreAllMatched) {
+  Receive("ref-warm");
+  ASSERT_TRUE(WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, "ref-warm").empty(); }));
+  auto times = [&](const std::string& text) {
+    std::string logs = matching_->Logs();
+    size_t n = 0;
+    for (size_t at = logs.find(text); at != std::string::npos; at = logs.find(text, at + 1)) ++n;
+    return n;
+  };
+  struct Fault {
+    const char* refuse;
+    const char* restore;
+    const char* reply;
+  };
+  std::vector<std::string> referrals;
+  for (const Fault& fault : {
+           Fault{"CONFIG SET maxmemory 1", "CONFIG SET maxmemory 0", "OOM command not allowed"},
+           Fault{"CONFIG SET min-replicas-to-write 1", "CONFIG SET min-replicas-to-write 0",
+                 "NOREPLICAS"},
+           Fault{"REPLICAOF 127.0.0.1 1", "REPLICAOF NO ONE", "READONLY"},
+       }) {
+    size_t before = times(fault.reply);
+    RedisCommand(fault.refuse);
+    for (int i = 0; i < 3; ++i) {
+      referrals.push_back(absl::StrCat("ref-refused-", referrals.size()));
+      Receive(referrals.back());
+    }
+    EXPECT_TRUE(WaitUntil([&] { return times(fault.reply) > before; }, absl::Seconds(60)))
+        << fault.refuse;
+    RedisCommand(fault.restore);
+  }
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& id : referrals) {
+          if (On(kafka::Topic::kReferralMatched, id).empty()) return false;
+        }
+        return true;
+      },
+      absl::Seconds(180)));
+  for (const auto& id : referrals) {
+    auto matched = On(kafka::Topic::kReferralMatched, id);
+    EXPECT_EQ(matched.size(), 1u) << id;
+    if (!matched.empty()) ExpectMatchedAsDesigned(matched[0].referral_matched());
+  }
+  for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                           .value_or(std::vector<kafka::ConsumedMessage>{})) {
+    ADD_FAILURE() << "dead-lettered " << m.key << ": "
+                  << kafka::FindHeader(m.headers, kafka::kHeaderDeadLetterReason).value_or("");
+  }
+}
+
+// Kubernetes gRPC probes and grpc-health-probe -service=signpost.v1.DirectoryService ask by name.
+TEST_F(MatchingIntegrationTest, HealthAnswersByTheServiceName) {
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  for (const std::string service : {"", "signpost.v1.DirectoryService"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << "'" << service << "': " << status.error_message();
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << "'" << service << "'";
+  }
 }
 
 TEST_F(MatchingIntegrationTest, DirectoryServiceImportsSearchesAndUpdatesCapacity) {

@@ -1,10 +1,19 @@
 // signpost-monitor as a process against the real broker: lag of a real consumer group, rates,
 // dead letters with reasons, over gRPC and the JSON API.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -13,12 +22,15 @@
 #include "common/kafka/kafka_consumer.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "signpost/v1/ops_service.grpc.pb.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
+
+extern char** environ;
 
 namespace signpost::monitor {
 namespace {
@@ -314,6 +326,192 @@ TEST(MonitorIntegrationTest, OnlyTheOpsRoleSeesTheFlows) {
       EXPECT_EQ(reader->Finish().error_code(), expected);
     }
   }
+}
+
+// A process run to its end: its exit status (as from waitpid) and everything it printed.
+struct Ended {
+  int status = -1;
+  std::string log;
+};
+
+Ended RunToEnd(const std::vector<std::string>& args, absl::Duration timeout) {
+  char pattern[] = "/tmp/signpost-monitor-start-XXXXXX";
+  std::string log = std::string(mkdtemp(pattern)) + "/log";
+  std::vector<std::string> all = {signpost::testing::BinaryPath("signpost-monitor")};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env = {"SIGNPOST_INSECURE=true", "SIGNPOST_NO_AUTH=true"};
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  Ended ended;
+  if (rc != 0) return ended;
+  absl::Time deadline = absl::Now() + timeout;
+  while (waitpid(pid, &ended.status, WNOHANG) != pid) {
+    if (absl::Now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &ended.status, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  std::ifstream in(log);
+  std::stringstream s;
+  s << in.rdbuf();
+  ended.log = s.str();
+  return ended;
+}
+
+// A port some other process already listens on.
+class TakenPort {
+ public:
+  TakenPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) == 0 && listen(fd_, 1) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+  }
+  ~TakenPort() { close(fd_); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A start that fails once the lag thread runs (a listener's port already taken) ends the process
+// with an exit code and a message saying why, not in std::terminate.
+TEST(MonitorIntegrationTest, AFailedStartEndsWithAnExitCodeAndAMessage) {
+  auto env = signpost::testing::MakeKafkaEnv();
+  ASSERT_TRUE(env.ok()) << env.status();
+  TakenPort taken;
+  for (const auto& [option, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--metrics-listen", "cannot bind metrics listener on " + taken.address()},
+           {"--listen", "cannot listen for gRPC on " + taken.address()}}) {
+    std::vector<std::string> args = {"--kafka-bootstrap", env->bootstrap,      "--topic-prefix",
+                                     env->prefix,         "--lag-interval-ms", "100"};
+    if (option == "--listen") args.insert(args.end(), {"--metrics-listen", "127.0.0.1:0"});
+    args.insert(args.end(), {option, taken.address()});
+    Ended ended = RunToEnd(args, absl::Seconds(120));
+    EXPECT_TRUE(WIFEXITED(ended.status))
+        << option << ": ended by signal " << WTERMSIG(ended.status) << "\n"
+        << ended.log;
+    EXPECT_EQ(WIFEXITED(ended.status) ? WEXITSTATUS(ended.status) : -1, 1) << option;
+    EXPECT_NE(ended.log.find(message), std::string::npos) << option << ":\n" << ended.log;
+    EXPECT_EQ(ended.log.find("terminate"), std::string::npos) << option << ":\n" << ended.log;
+  }
+}
+
+// Submissions (a protobuf ReferralSubmission, a FHIR bundle) and dead letters holding them are
+// read by their content type: counted, never parsed as events, so protobuf logs nothing.
+TEST(MonitorIntegrationTest, ReadsSubmissionsAndDeadLettersWithoutProtobufErrors) {
+  auto env = signpost::testing::MakeKafkaEnv();
+  ASSERT_TRUE(env.ok()) << env.status();
+  kafka::ProducerOptions producer_options;
+  producer_options.bootstrap = env->bootstrap;
+  auto producer = *kafka::KafkaProducer::Create(producer_options);
+  v1::ReferralSubmission submission;
+  v1::Referral* r = submission.mutable_referral();
+  r->set_source_system("emis-north");
+  r->set_source_referral_id("S-1");
+  r->mutable_referrer()->set_ods_code("B86001");
+  r->mutable_identity()->set_given_name("Amira");
+  r->mutable_identity()->mutable_date_of_birth()->set_year(1950);
+  r->mutable_identity()->mutable_date_of_birth()->set_month(4);
+  r->mutable_identity()->mutable_date_of_birth()->set_day(2);
+  r->add_needs()->set_category(v1::NEED_CATEGORY_LONELINESS);
+  const std::string submitted = env->Topic(kafka::Topic::kReferralSubmitted);
+  ASSERT_TRUE(producer
+                  ->Send({submitted,
+                          "emis-north/S-1",
+                          submission.SerializeAsString(),
+                          {{"content-type", "application/x-protobuf"}}})
+                  .ok());
+  std::ifstream bundle_file(std::string(SIGNPOST_SOURCE_DIR) +
+                            "/tests/services/intake/data/referral_bundle.json");
+  std::stringstream bundle;
+  bundle << bundle_file.rdbuf();
+  ASSERT_FALSE(bundle.str().empty());
+  ASSERT_TRUE(producer
+                  ->Send({submitted,
+                          "emis-north/S-2",
+                          bundle.str(),
+                          {{"content-type", "application/fhir+json"}}})
+                  .ok());
+  ASSERT_TRUE(producer
+                  ->Send({env->Topic(kafka::Topic::kDeadletter),
+                          "emis-north/S-1",
+                          submission.SerializeAsString(),
+                          {{"dlq-reason", "intake could not read it"},
+                           {"dlq-source-topic", submitted},
+                           {"dlq-consumer-group", env->Group("signpost-intake-submissions")}}})
+                  .ok());
+  signpost::testing::ServiceProcess monitor(
+      signpost::testing::BinaryPath("signpost-monitor"),
+      {"--kafka-bootstrap", env->bootstrap, "--topic-prefix", env->prefix, "--metrics-listen",
+       "127.0.0.1:0", "--lag-interval-ms", "200"});
+  ASSERT_TRUE(monitor.Start().ok());
+  auto stub = v1::OpsService::NewStub(
+      grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext context;
+        v1::FlowSnapshot snapshot;
+        if (!stub->GetFlowSnapshot(&context, v1::GetFlowSnapshotRequest(), &snapshot).ok()) {
+          return false;
+        }
+        int64_t seen = 0;
+        for (const auto& t : snapshot.topics()) {
+          if (t.topic() == "signpost.referral.submitted") seen = t.messages_total();
+        }
+        return seen == 2 && snapshot.dead_letters_size() == 1;
+      },
+      absl::Seconds(60)))
+      << monitor.Logs();
+  absl::SleepFor(absl::Seconds(1));  // the lag thread's snapshots too
+  std::string logs = monitor.Logs();
+  EXPECT_EQ(logs.find("libprotobuf"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("UTF-8"), std::string::npos) << logs;
+  EXPECT_EQ(monitor.Stop(), 0);
+}
+
+// Kubernetes gRPC probes and grpc-health-probe -service=signpost.v1.OpsService ask by name.
+TEST(MonitorIntegrationTest, HealthAnswersByTheServiceName) {
+  auto env = signpost::testing::MakeKafkaEnv();
+  ASSERT_TRUE(env.ok()) << env.status();
+  signpost::testing::ServiceProcess monitor(signpost::testing::BinaryPath("signpost-monitor"),
+                                            {"--kafka-bootstrap", env->bootstrap, "--topic-prefix",
+                                             env->prefix, "--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(monitor.Start().ok());
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
+  for (const std::string service : {"", "signpost.v1.OpsService"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << "'" << service << "': " << status.error_message();
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+        << "'" << service << "'";
+  }
+  EXPECT_EQ(monitor.Stop(), 0);
 }
 
 }  // namespace

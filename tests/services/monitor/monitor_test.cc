@@ -1,9 +1,11 @@
 #include "services/monitor/monitor.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 
 #include "common/events/event_factory.h"
 #include "common/events/timestamp.h"
+#include "services/monitor/bounded_label.h"
 
 namespace signpost::monitor {
 namespace {
@@ -16,6 +18,12 @@ std::map<std::string, v1::FunnelCell> CellsOf(const v1::EquityFunnel& funnel) {
 }
 
 const absl::Time kNow = absl::FromUnixSeconds(1795440000);
+
+// What protobuf logged while a test listened (its log handler is a plain function).
+std::vector<std::string>& ProtobufLog() {
+  static std::vector<std::string> log;
+  return log;
+}
 
 kafka::ConsumedMessage Message(const std::string& topic, absl::Time at, std::string value,
                                kafka::Headers headers = {}) {
@@ -507,6 +515,143 @@ TEST(EquityFunnelTest, EarlyMatchesAreBounded) {
   EXPECT_EQ(cells["all/all"].assigned(), 1);
   EXPECT_EQ(cells["imd_quintile/1 (most deprived)"].referred(), 1);
   EXPECT_EQ(cells["imd_quintile/unknown"].referred(), 1);
+}
+
+// A poison record of the directory topic, set aside by signpost-matching-directory, is counted
+// with its source topic and reason like every other dead letter.
+TEST(MonitorTest, DeadLettersOfTheDirectoryTopicAreCounted) {
+  Monitor monitor("p.");
+  monitor.Observe(Message("signpost.deadletter", kNow, "garbage",
+                          {{"dlq-reason", "value is not a serialized signpost.v1.Event"},
+                           {"dlq-source-topic", "p.signpost.directory.resources"},
+                           {"dlq-source-partition", "1"},
+                           {"dlq-source-offset", "7"},
+                           {"dlq-consumer-group", "p.signpost-matching-directory"}}));
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  ASSERT_EQ(s.dead_letters_size(), 1);
+  EXPECT_EQ(s.dead_letters(0).source_topic(), "signpost.directory.resources");
+  EXPECT_EQ(s.dead_letters(0).reason(), "value is not a serialized signpost.v1.Event");
+  EXPECT_EQ(s.dead_letters(0).count(), 1);
+  ASSERT_EQ(s.latest_dead_letters_size(), 1);
+  EXPECT_EQ(s.latest_dead_letters(0).group(), "signpost-matching-directory");
+}
+
+// Rejections are counted by source system and the field they broke (without indices), not by
+// their reason text, which differs for every referral; dead letters by source and reason, each
+// text cut short and valid UTF-8. However many distinct ones arrive, the counts stay bounded.
+TEST(MonitorTest, RejectionAndDeadLetterCountsStayBoundedWhateverArrives) {
+  Monitor monitor("p.");
+  auto reject = [&](const std::string& system, const std::string& field,
+                    const std::string& reason) {
+    v1::Event e;
+    auto* r = e.mutable_referral_rejected();
+    r->set_source_system(system);
+    r->set_reason(reason);
+    auto* v = r->add_violations();
+    v->set_field(field);
+    v->set_description(reason);
+    monitor.Observe(Message("signpost.referral.rejected", kNow, Event(e)));
+  };
+  for (int i = 0; i < 5000; ++i) {
+    std::string n = std::to_string(i);
+    reject("emis-north", "profile.inclusion_groups[" + n + "]",
+           "profile.inclusion_groups[" + n + "]: 99" + n + " is not a known group");
+  }
+  reject("emis-north", "referrer.ods_code", "referrer.ods_code: XYZ is not an ODS code");
+  reject("emis-north", "", "value is not a serialized signpost.v1.ReferralSubmission");
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  std::map<std::string, int64_t> by_field;
+  for (const auto& c : s.rejections()) {
+    EXPECT_EQ(c.source_system(), "emis-north");
+    by_field[c.reason()] = c.count();
+  }
+  EXPECT_EQ(by_field, (std::map<std::string, int64_t>{{"profile.inclusion_groups[]", 5000},
+                                                      {"referrer.ods_code", 1},
+                                                      {"(the submission as a whole)", 1}}));
+
+  // A flood of distinct source systems (free text, any length) and dead-letter reasons.
+  for (int i = 0; i < 20000; ++i) {
+    std::string n = std::to_string(i);
+    reject("system-" + n + std::string(10000, 'x'), "referrer.ods_code", "bad");
+    monitor.Observe(
+        Message("signpost.deadletter", kNow, "garbage",
+                {{"dlq-reason", "case r-" + n + " kept changing" + std::string(5000, '!')},
+                 {"dlq-source-topic", "p.signpost.referral.received"}}));
+  }
+  monitor.Observe(Message("signpost.deadletter", kNow, "garbage",
+                          {{"dlq-reason", std::string("bad \xff\xfe bytes \xe2\x82", 15)},
+                           {"dlq-source-topic", "p.signpost.referral.received"}}));
+  s = monitor.Snapshot(kNow);
+  EXPECT_LE(s.rejections_size(), 501);
+  EXPECT_LE(s.dead_letters_size(), 501);
+  int64_t rejections = 0, dead = 0, other_rejections = 0, other_dead = 0;
+  for (const auto& c : s.rejections()) {
+    EXPECT_LE(c.source_system().size(), 200u);
+    rejections += c.count();
+    if (c.source_system() == "(other)") other_rejections = c.count();
+  }
+  for (const auto& c : s.dead_letters()) {
+    EXPECT_LE(c.reason().size(), 200u);
+    dead += c.count();
+    if (c.reason() == "(other)") other_dead = c.count();
+  }
+  // Nothing is lost from the totals: what no longer has a pair of its own counts as other.
+  EXPECT_EQ(rejections, 5002 + 20000);
+  EXPECT_EQ(dead, 20001);
+  EXPECT_GT(other_rejections, 19000);
+  EXPECT_GT(other_dead, 19000);
+  // Every text shown is valid UTF-8: the snapshot serialises and reads back as it was.
+  v1::FlowSnapshot again;
+  ASSERT_TRUE(again.ParseFromString(s.SerializeAsString()));
+  EXPECT_EQ(again.latest_dead_letters(0).reason(), "bad ?? bytes ??");
+}
+
+TEST(BoundedLabelTest, CutAtACharacterAndValid) {
+  EXPECT_EQ(BoundedLabel("caf\xc3\xa9 au lait", 4), "caf");  // never half of the é
+  EXPECT_EQ(BoundedLabel("caf\xc3\xa9", 5), "caf\xc3\xa9");
+  EXPECT_EQ(BoundedLabel("\xc0\xaf ok", 10), "?? ok");  // an overlong '/'
+  EXPECT_EQ(BoundedLabel("\xed\xa0\x80", 10), "???");   // a surrogate
+  EXPECT_EQ(FieldPathWithoutIndices("needs[3].options[12].resource_id"),
+            "needs[].options[].resource_id");
+  EXPECT_EQ(FieldPathWithoutIndices("referrer.ods_code"), "referrer.ods_code");
+  EXPECT_EQ(FieldPathWithoutIndices("needs[7"), "needs[]");
+}
+
+// Submissions (protobuf ReferralSubmission or FHIR JSON) and dead letters are not events: the
+// monitor never parses them as one, so protobuf has nothing to complain of, and they count only
+// as messages of their topic.
+TEST(MonitorTest, SubmissionsAndDeadLettersAreNotReadAsEvents) {
+  ProtobufLog().clear();
+  google::protobuf::LogHandler* previous = google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string& message) {
+        ProtobufLog().push_back(message);
+      });
+  Monitor monitor("p.");
+  v1::ReferralSubmission submission;
+  v1::Referral* r = submission.mutable_referral();
+  r->set_source_system("emis-north");
+  r->set_source_referral_id("S-1");
+  r->mutable_identity()->set_given_name("Amira");
+  r->mutable_identity()->mutable_date_of_birth()->set_year(1950);
+  r->mutable_identity()->mutable_date_of_birth()->set_month(4);
+  r->mutable_identity()->mutable_date_of_birth()->set_day(2);
+  monitor.Observe(Message("signpost.referral.submitted", kNow, submission.SerializeAsString(),
+                          {{"content-type", "application/x-protobuf"}}));
+  monitor.Observe(Message("signpost.referral.submitted", kNow,
+                          R"({"resourceType":"Bundle","type":"message","entry":[]})",
+                          {{"content-type", "application/fhir+json"}}));
+  monitor.Observe(Message(
+      "signpost.deadletter", kNow, submission.SerializeAsString(),
+      {{"dlq-reason", "unreadable"}, {"dlq-source-topic", "p.signpost.referral.submitted"}}));
+  google::protobuf::SetLogHandler(previous);
+  EXPECT_TRUE(ProtobufLog().empty()) << ProtobufLog().front();
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  std::map<std::string, int64_t> totals;
+  for (const auto& t : s.topics()) totals[t.topic()] = t.messages_total();
+  EXPECT_EQ(totals["signpost.referral.submitted"], 2);
+  EXPECT_EQ(totals["signpost.deadletter"], 1);
+  EXPECT_EQ(s.rejections_size(), 0);
+  EXPECT_EQ(s.dead_letters_size(), 1);
 }
 
 }  // namespace
