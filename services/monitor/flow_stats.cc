@@ -129,6 +129,7 @@ void FlowStats::ObserveEvent(const v1::Event& event) {
   } else if (event.has_referral_rejected()) {
     const auto& r = event.referral_rejected();
     CountUnder(rejections_, {BoundedLabel(r.source_system(), kLabelBytes), RejectionCategory(r)});
+    if (r.referrer_unreachable()) unreachable_rejections_ += 1;
   } else if (event.has_referral_matched()) {
     if (IsUnroutedMatch(event.referral_matched()) && !event.envelope().referral_id().empty()) {
       ObserveUnrouted(event.envelope().referral_id(), /*matched=*/true, /*routed=*/false);
@@ -243,6 +244,7 @@ v1::FlowSnapshot FlowStats::Snapshot(absl::Time now) const {
   out.set_personal_data_deliveries(personal_data_deliveries_);
   out.set_unrouted_referrals(unrouted_referrals_);
   out.set_unrouted_waiting(unrouted_waiting_);
+  out.set_unreachable_rejections(unreachable_rejections_);
   for (const auto& [key, count] : unmet_) {
     v1::UnmetNeedCount* c = out.add_unmet_needs();
     c->set_postcode_district(key.first);

@@ -81,6 +81,7 @@ class FlowStats {
   std::map<std::string, Unrouted> unrouted_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> unrouted_in_order_ ABSL_GUARDED_BY(mu_);
   int64_t unrouted_referrals_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t unreachable_rejections_ ABSL_GUARDED_BY(mu_) = 0;  // nobody could be told of them
   int64_t unrouted_waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -84,6 +84,9 @@ int Run(const MonitorConfig& config) {
   metrics::Gauge& unrouted_waiting = registry.GetGauge(
       "signpost_monitor_unrouted_referrals_waiting",
       "Unrouted referrals a coordinator has not yet reassigned to a link worker nor closed");
+  metrics::Counter& unreachable_total = registry.GetCounter(
+      "signpost_monitor_unreachable_rejections_total",
+      "Rejected submissions that named no referrer: nobody could be told (follow them up)");
   std::thread lag_thread([&] {
     do {
       {
@@ -91,6 +94,8 @@ int Run(const MonitorConfig& config) {
         unrouted_total.Increment(std::max(
             0.0, static_cast<double>(flows.unrouted_referrals()) - unrouted_total.Value()));
         unrouted_waiting.Set(static_cast<double>(flows.unrouted_waiting()));
+        unreachable_total.Increment(std::max(
+            0.0, static_cast<double>(flows.unreachable_rejections()) - unreachable_total.Value()));
       }
       auto lag = probe.Probe();
       if (!lag.ok()) {

@@ -175,6 +175,21 @@ TEST(MonitorTest, UnroutedReferralsAreCountedAndWaitUntilRouted) {
   EXPECT_EQ(s.unrouted_waiting(), 1);  // r2
 }
 
+// Issue 22, item 3: a rejection nobody could be told of is counted as such.
+TEST(MonitorTest, RejectionsNobodyCouldBeToldOfAreCounted) {
+  Monitor monitor("p.");
+  v1::Event told;
+  told.mutable_referral_rejected()->set_referrer_ods_code("B86001");
+  events::Seal(told, "", "test", kNow);
+  v1::Event untold;
+  untold.mutable_referral_rejected()->set_referrer_unreachable(true);
+  events::Seal(untold, "", "test", kNow);
+  monitor.Observe(Message("signpost.referral.rejected", kNow, told.SerializeAsString()));
+  monitor.Observe(Message("signpost.referral.rejected", kNow, untold.SerializeAsString()));
+  v1::FlowSnapshot s = monitor.Snapshot(kNow);
+  EXPECT_EQ(s.unreachable_rejections(), 1);
+}
+
 TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
   FlowWindow w;
   for (int i = 0; i < 120; ++i) w.Add(kNow - absl::Seconds(90), 10);  // too old by `now`
