@@ -27,7 +27,7 @@ start_redis_aof
 sleep 4
 echo "poison on every input topic"
 poisoned=(signpost.referral.submitted signpost.referral.received signpost.referral.matched
-          signpost.followup.events signpost.referral.rejected)
+          signpost.followup.events signpost.referral.rejected signpost.directory.resources)
 for topic in "${poisoned[@]}"; do
   printf '\x08\x96\x01 not an event' | kcat -P -b "$bootstrap" -t "$topic" -k "poison-$topic" \
     -H content-type=application/x-protobuf
@@ -43,7 +43,7 @@ check_ledger
 # reads the topic, or (for submissions) on the rejected topic, which is where GP systems look.
 kcat -C -b "$bootstrap" -t signpost.deadletter -o beginning -e -q -f '%k|%h\n' >"$work/dead.txt"
 for topic in signpost.referral.received signpost.referral.matched signpost.followup.events \
-  signpost.referral.rejected; do
+  signpost.referral.rejected signpost.directory.resources; do
   grep -q "^poison-$topic|.*dlq-source-topic=$topic" "$work/dead.txt" ||
     { cat "$work/dead.txt"; fail "the poison record on $topic is not on the dead-letter topic"; }
 done
