@@ -64,6 +64,22 @@ std::string NewTraceparent(absl::string_view parent) {
   return absl::StrCat("00-", RandomHex(16), "-", RandomHex(8), "-01");
 }
 
+std::string NameBasedTraceparent(absl::string_view name, absl::string_view parent) {
+  std::vector<absl::string_view> parts = absl::StrSplit(parent, '-');
+  bool child = parts.size() == 4 && parts[0] == "00" && IsHex(parts[1], 32) && IsHex(parts[2], 16);
+  std::string named = absl::StrCat(name, "\n", child ? parts[1] : "");
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(named.data()), named.size(), digest);
+  std::string hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  std::string trace_id = hex.substr(0, 32), span_id = hex.substr(32, 16);
+  // An all-zero id is invalid: as good as impossible from a digest, but cheap to rule out.
+  if (!IsHex(trace_id, 32)) trace_id.back() = '1';
+  if (!IsHex(span_id, 16)) span_id.back() = '1';
+  if (child) return absl::StrCat("00-", parts[1], "-", span_id, "-", parts[3]);
+  return absl::StrCat("00-", trace_id, "-", span_id, "-01");
+}
+
 absl::string_view EventTypeName(const v1::Event& event) {
   switch (event.payload_case()) {
     case v1::Event::kReferralReceived:

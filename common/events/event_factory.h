@@ -27,6 +27,11 @@ std::string NameBasedEventId(absl::string_view name);
 // `parent` when it is a valid traceparent.
 std::string NewTraceparent(absl::string_view parent = "");
 
+// A traceparent named by `name` (e.g. an event id), as NewTraceparent gives but with ids derived
+// from the name (and `parent`): the same every time, so that an event made again (a redelivered
+// input rejected again) carries the same trace and bytes.
+std::string NameBasedTraceparent(absl::string_view name, absl::string_view parent = "");
+
 // The event type name of a payload, e.g. "referral.received"; empty when no payload is set.
 absl::string_view EventTypeName(const v1::Event& event);
 

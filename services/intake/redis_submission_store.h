@@ -7,8 +7,9 @@
 
 namespace signpost::intake {
 
-// Submissions in Redis: one hash per key (fingerprint, referral id, state, owner, lease), kept
-// for `retention` so a resubmission months later is still recognised.
+// Submissions in Redis: one hash per key (fingerprint, referral id, state, owner, lease, and the
+// received event from its recording until it is published), kept for `retention` so a
+// resubmission months later is still recognised.
 class RedisSubmissionStore final : public SubmissionStore {
  public:
   RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention);
@@ -16,6 +17,9 @@ class RedisSubmissionStore final : public SubmissionStore {
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                  const std::string& new_referral_id, const std::string& owner,
                                  absl::Time now, absl::Duration lease) override;
+  absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
+                                                         const std::string& referral_id,
+                                                         std::string event) override;
   absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override;
   absl::Status MarkPublishedMany(
       const std::vector<std::pair<SubmissionKey, std::string>>& keys_and_owners) override;

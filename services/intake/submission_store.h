@@ -36,12 +36,18 @@ struct Claim {
   // kInProgress: until when the other attempt's lease holds it (should that attempt have died,
   // when a retry can take over).
   absl::Time held_until = absl::InfinitePast();
+  // kClaimed: the received event (serialized) an earlier attempt recorded before it sent it, to
+  // publish again byte for byte; empty when none was recorded.
+  std::string recorded_event;
 };
 
 // Remembers submissions so that each (source system, source referral id) yields one referral id
 // and one received event, whatever the path, timing or retries. An attempt claims the key with a
-// lease, publishes, then marks it published; a failed attempt releases it, and a crashed one's
-// lease runs out, so a retry can take over with the same referral id.
+// lease, records the event it is about to send (or takes the one an earlier attempt recorded),
+// publishes it, then marks the submission published, which forgets the event; a failed attempt
+// releases it, and a crashed one's lease runs out, so a retry can take over with the same
+// referral id and publish the same event again. A send that failed may still have reached the
+// broker: every copy under the event id is then the same record.
 class SubmissionStore {
  public:
   virtual ~SubmissionStore() = default;
@@ -50,6 +56,14 @@ class SubmissionStore {
                                          const std::string& new_referral_id,
                                          const std::string& owner, absl::Time now,
                                          absl::Duration lease) = 0;
+  // Records `event` (serialized) as the received event of the submission claimed under
+  // `referral_id`, unless an earlier attempt recorded one: the event to publish, byte for byte,
+  // either way. nullopt when another attempt has published the submission meanwhile (nothing to
+  // send); FAILED_PRECONDITION when the submission is no longer recorded under `referral_id`.
+  virtual absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
+                                                                 const std::string& referral_id,
+                                                                 std::string event) = 0;
+  // Marks the submission published (when `owner` holds it) and forgets its recorded event.
   virtual absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) = 0;
   // Several at once (one round trip where the store allows); the first failure is returned.
   virtual absl::Status MarkPublishedMany(

@@ -29,6 +29,9 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
   std::string traceparent(
       kafka::FindHeader(message.headers, kafka::kHeaderTraceparent).value_or(""));
   bool fhir = absl::StrContains(content_type, "json");
+  // The same on every delivery of this record: a rejection of it is dated by it.
+  absl::Time sent_at =
+      message.timestamp_ms > 0 ? absl::FromUnixMillis(message.timestamp_ms) : absl::InfinitePast();
   auto channel = fhir ? v1::SUBMISSION_CHANNEL_KAFKA_FHIR : v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF;
 
   // Who sent it, by what comes around the referral: a rejection goes back to them.
@@ -56,7 +59,8 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
 
   if (!referral.ok()) {
     return kafka::OutcomeOf(submitter_.RejectUnreadable(message.key, message.value.value_or(""),
-                                                        sender, referral.status(), channel));
+                                                        sender, referral.status(), channel, sent_at,
+                                                        traceparent));
   }
 
   Submission submission;
@@ -64,6 +68,7 @@ kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& messa
   submission.channel = channel;
   submission.traceparent = std::move(traceparent);
   submission.sender = std::move(sender);
+  submission.sent_at = sent_at;
   auto result = submitter_.Submit(std::move(submission));
   if (result.ok()) return kafka::Outcome::Done();
   switch (result.status().code()) {

@@ -72,6 +72,20 @@ v1::Event RejectionEvent(const SenderIdentity& sender, const absl::Status& statu
   return event;
 }
 
+// A rejection's envelope, the same on every delivery of the same input as its id is: dated when
+// the submission was sent (`sent_at`, a Kafka record's timestamp; `now` for a gRPC call, which
+// has none), traced as a span named by its id under the submission's trace, and made by the
+// service (`producer` without its instance: a redelivery may reach another instance).
+void SealRejection(v1::Event& event, absl::string_view input_digest, absl::string_view producer,
+                   absl::Time sent_at, absl::Time now, absl::string_view parent_traceparent) {
+  absl::string_view service = producer.substr(0, producer.find('/'));
+  events::Seal(event, "", service, sent_at == absl::InfinitePast() ? now : sent_at);
+  std::string id = Submitter::RejectedEventId(input_digest, event.referral_rejected());
+  event.mutable_envelope()->mutable_trace()->set_traceparent(
+      events::NameBasedTraceparent(id, parent_traceparent));
+  event.mutable_envelope()->set_event_id(std::move(id));
+}
+
 std::string RejectionKey(const SenderIdentity& sender) {
   if (sender.source_system.empty()) return "unknown";
   return absl::StrCat(sender.source_system, "/", sender.source_referral_id);
@@ -235,7 +249,7 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
     CountRejectedFields(channel, violations);
     Count(channel, labels_.Of(referral.source_system()), "rejected");
     Reject(sender, fingerprint.content, ValidationStatus(violations, unlisted), channel,
-           submission.traceparent, std::move(done));
+           submission.traceparent, submission.sent_at, std::move(done));
     return;
   }
 
@@ -248,6 +262,7 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
   attempt->owner = events::NewEventId();
   attempt->channel = channel;
   attempt->traceparent = std::move(submission.traceparent);
+  attempt->sent_at = submission.sent_at;
   attempt->give_up = std::min(wall_started + options_.in_progress_wait,
                               AnswerBy(wall_started, submission.deadline));
   attempt->done = std::move(done);
@@ -268,9 +283,7 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   attempt->result.referral_id = claim->referral_id;
   switch (claim->kind) {
     case Claim::Kind::kClaimed:
-      Publish(std::move(attempt->referral), std::move(attempt->result), std::move(attempt->key),
-              std::move(attempt->owner), attempt->channel, std::move(attempt->traceparent),
-              std::move(attempt->done));
+      Publish(std::move(attempt), std::move(claim->recorded_event));
       return;
     case Claim::Kind::kDuplicate:
       attempt->result.duplicate = true;
@@ -284,7 +297,7 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
           "' with different content (referral ", claim->referral_id,
           "); submit a change as a new referral, or withdraw the first"));
       Reject(attempt->sender, attempt->fingerprint.content, conflict, attempt->channel,
-             attempt->traceparent, std::move(attempt->done));
+             attempt->traceparent, attempt->sent_at, std::move(attempt->done));
       return;
     }
     case Claim::Kind::kInProgress:
@@ -323,58 +336,99 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   });
 }
 
-void Submitter::Publish(v1::Referral referral, SubmitResult result, SubmissionKey key,
-                        std::string owner, v1::SubmissionChannel channel, std::string traceparent,
-                        Done done) {
+absl::StatusOr<std::string> Submitter::ReceivedEventOf(Attempt& attempt) {
+  v1::Referral referral = std::move(attempt.referral);
+  const SubmitResult& result = attempt.result;
   if (absl::Status sealed = cipher_.Seal(referral, result.referral_id); !sealed.ok()) {
-    // Nothing was published: the claim is released as after a failed send.
-    absl::MutexLock lock(&queue_mu_);
-    queue_.push_back(
-        {false, absl::InternalError(absl::StrCat("referral not accepted: ", sealed.message())),
-         std::move(key), std::move(owner), std::nullopt, channel, std::move(result),
-         std::move(done)});
-    return;
+    return sealed;
   }
   v1::Event event;
   auto* received = event.mutable_referral_received();
   *received->mutable_referral() = std::move(referral);
   received->set_priority(result.priority.urgency);
-  received->set_channel(channel);
+  received->set_channel(attempt.channel);
   for (const auto& reason : result.priority.reasons) received->add_priority_reasons(reason);
-  events::Seal(event, result.referral_id, options_.producer_name, clock_(), traceparent);
+  events::Seal(event, result.referral_id, options_.producer_name, clock_(), attempt.traceparent);
   event.mutable_envelope()->set_event_id(ReceivedEventId(result.referral_id));
-  auto message = events::ToMessage(
-      event, kafka::TopicName(kafka::Topic::kReferralReceived, options_.topic_prefix),
-      result.referral_id);
+  return event.SerializeAsString();
+}
 
-  producer_.SendAsync(
-      std::move(message),
-      [this, event = std::move(event), result = std::move(result), key = std::move(key),
-       owner = std::move(owner), channel, done = std::move(done)](absl::Status sent) mutable {
-        absl::MutexLock lock(&queue_mu_);
-        if (!sent.ok()) {
-          // Nothing was recorded downstream: the claim is released (off this thread) so that
-          // a retry can claim the submission again at once. Only an unreachable broker is
-          // worth retrying as it is; anything else is the internal error it is.
-          absl::Status failure =
-              sent.code() == absl::StatusCode::kUnavailable
-                  ? absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message()))
-                  : absl::InternalError(absl::StrCat("referral not accepted: ", sent.message()));
-          queue_.push_back({false, std::move(failure), std::move(key), std::move(owner),
-                            std::nullopt, channel, std::move(result), std::move(done)});
-          return;
-        }
-        queue_.push_back({true, absl::OkStatus(), std::move(key), std::move(owner),
-                          ProjectStatus(event), channel, std::move(result), std::move(done)});
-      });
+void Submitter::FailAttempt(Attempt& attempt, absl::Status failure) {
+  absl::MutexLock lock(&queue_mu_);
+  queue_.push_back({false, std::move(failure), std::move(attempt.key), std::move(attempt.owner),
+                    std::nullopt, attempt.channel, std::move(attempt.result),
+                    std::move(attempt.done)});
+}
+
+void Submitter::Publish(std::shared_ptr<Attempt> attempt, std::string recorded_event) {
+  const std::string referral_id = attempt->result.referral_id;
+  if (recorded_event.empty()) {
+    // The first attempt to send it: the event is recorded before it can reach the broker, so
+    // that whatever becomes of this send, every later attempt publishes these very bytes.
+    absl::StatusOr<std::string> built = ReceivedEventOf(*attempt);
+    if (!built.ok()) {
+      // Nothing was published: the claim is released as after a failed send.
+      FailAttempt(*attempt, absl::InternalError(
+                                absl::StrCat("referral not accepted: ", built.status().message())));
+      return;
+    }
+    auto recorded = submissions_.RecordEvent(attempt->key, referral_id, *std::move(built));
+    if (!recorded.ok()) {
+      FailAttempt(*attempt, absl::UnavailableError(
+                                absl::StrCat("submission store: ", recorded.status().message())));
+      return;
+    }
+    if (!recorded->has_value()) {  // another attempt published it meanwhile
+      attempt->result.duplicate = true;
+      Count(attempt->channel, labels_.Of(attempt->key.source_system), "duplicate");
+      attempt->done(std::move(attempt->result));
+      return;
+    }
+    recorded_event = **std::move(recorded);
+  }
+  v1::Event event;
+  if (!event.ParseFromString(recorded_event) || !event.has_referral_received() ||
+      event.envelope().referral_id() != referral_id) {
+    FailAttempt(*attempt, absl::DataLossError(
+                              absl::StrCat("the received event recorded for referral ", referral_id,
+                                           " (submission ", attempt->key.source_system, "/",
+                                           attempt->key.source_referral_id, ") is not one")));
+    return;
+  }
+  // The caller hears the priority published, whichever attempt decided it.
+  attempt->result.priority.urgency = event.referral_received().priority();
+  attempt->result.priority.reasons.assign(event.referral_received().priority_reasons().begin(),
+                                          event.referral_received().priority_reasons().end());
+  kafka::OutgoingMessage message = events::ToMessage(
+      event, kafka::TopicName(kafka::Topic::kReferralReceived, options_.topic_prefix), referral_id);
+  message.value = std::move(recorded_event);  // the bytes recorded, not a serialization of them
+
+  producer_.SendAsync(std::move(message), [this, event = std::move(event),
+                                           attempt = std::move(attempt)](absl::Status sent) {
+    if (!sent.ok()) {
+      // The claim is released (off this thread) so that a retry can claim the submission again
+      // at once; it publishes the same event (the send may have reached the broker all the
+      // same). Only an unreachable broker is worth retrying as it is; anything else is the
+      // internal error it is.
+      FailAttempt(
+          *attempt,
+          sent.code() == absl::StatusCode::kUnavailable
+              ? absl::UnavailableError(absl::StrCat("referral not accepted: ", sent.message()))
+              : absl::InternalError(absl::StrCat("referral not accepted: ", sent.message())));
+      return;
+    }
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back({true, absl::OkStatus(), std::move(attempt->key), std::move(attempt->owner),
+                      ProjectStatus(event), attempt->channel, std::move(attempt->result),
+                      std::move(attempt->done)});
+  });
 }
 
 void Submitter::Reject(const SenderIdentity& sender, const std::string& input_digest,
                        absl::Status status, v1::SubmissionChannel channel,
-                       const std::string& traceparent, Done done) {
+                       const std::string& traceparent, absl::Time sent_at, Done done) {
   v1::Event event = RejectionEvent(sender, status, channel);
-  events::Seal(event, "", options_.producer_name, clock_(), traceparent);
-  event.mutable_envelope()->set_event_id(RejectedEventId(input_digest, event.referral_rejected()));
+  SealRejection(event, input_digest, options_.producer_name, sent_at, clock_(), traceparent);
   auto message = events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferralRejected, options_.topic_prefix),
       RejectionKey(sender));
@@ -395,14 +449,14 @@ void Submitter::Reject(const SenderIdentity& sender, const std::string& input_di
 
 absl::Status Submitter::RejectUnreadable(const std::string& kafka_key, const std::string& bytes,
                                          const SenderIdentity& sender, const absl::Status& why,
-                                         v1::SubmissionChannel channel) {
+                                         v1::SubmissionChannel channel, absl::Time sent_at,
+                                         const std::string& traceparent) {
   Count(channel, labels_.Of(sender.source_system), "rejected");
   CountRejectedFields(channel, ViolationsOf(why));
   v1::Event event = RejectionEvent(sender, why, channel);
-  events::Seal(event, "", options_.producer_name, clock_());
   // The message as it came: a redelivery of it is the same rejection.
   std::string input_digest = Sha256Hex(absl::StrCat(kafka_key.size(), ":", kafka_key, bytes));
-  event.mutable_envelope()->set_event_id(RejectedEventId(input_digest, event.referral_rejected()));
+  SealRejection(event, input_digest, options_.producer_name, sent_at, clock_(), traceparent);
   return producer_.Send(events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferralRejected, options_.topic_prefix),
       RejectionKey(sender)));

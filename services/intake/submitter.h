@@ -52,6 +52,10 @@ struct Submission {
   // Who sent it by what came around the referral (the Kafka key, the FHIR MessageHeader): where
   // a rejection goes when the referral itself does not say.
   SenderIdentity sender;
+  // When a Kafka submission was sent (its record's timestamp), the same on every delivery of it:
+  // its rejection is dated then, so that a redelivery publishes the same rejection. A gRPC call
+  // has none (its rejection is dated when it is made).
+  absl::Time sent_at = absl::InfinitePast();
 };
 
 struct SubmitResult {
@@ -65,6 +69,12 @@ struct SubmitResult {
 // `cipher`), record the status. Rejections are published to referral.rejected with the reasons
 // (the first ones, the rest counted), addressed to the sender as far as it can be read, under an
 // event id derived from what was sent, so that a redelivered rejection is the same event.
+//
+// An event id names one content. The received event is recorded with the submission before its
+// first send, and every later attempt (after a failed or timed-out send, whose record may land
+// all the same, or a crashed attempt, on this instance or another) publishes those bytes again
+// rather than sealing and stamping anew. A rejection of a Kafka submission is made the same on
+// every delivery from what the record carries (its timestamp and traceparent).
 //
 // De-duplication compares a fingerprint of what the sender sent: the normalised referral without
 // the age intake derives from the day, so the same referral is the same whenever, and by
@@ -92,9 +102,11 @@ class Submitter {
   // A Kafka submission that could not even be read: publish its rejection to `sender` (as far as
   // known; `kafka_key` and `bytes` are the message as it came, which the rejection's id derives
   // from).
+  // `sent_at` and `traceparent` are the record's (its timestamp and traceparent header).
   absl::Status RejectUnreadable(const std::string& kafka_key, const std::string& bytes,
                                 const SenderIdentity& sender, const absl::Status& why,
-                                v1::SubmissionChannel channel);
+                                v1::SubmissionChannel channel, absl::Time sent_at,
+                                const std::string& traceparent);
 
   // For shutdown: every submission waiting for another attempt's claim is answered UNAVAILABLE
   // now (its caller retries, on another instance), and any that would wait from now on at once.
@@ -122,15 +134,23 @@ class Submitter {
     std::string owner;
     v1::SubmissionChannel channel;
     std::string traceparent;
+    absl::Time sent_at;  // Submission::sent_at
     absl::Time give_up;  // wall clock: still held by another attempt then, UNAVAILABLE
     absl::Duration next_look = absl::Milliseconds(20);
     Done done;
   };
   void TryToClaim(std::shared_ptr<Attempt> attempt);
   void Reject(const SenderIdentity& sender, const std::string& input_digest, absl::Status status,
-              v1::SubmissionChannel channel, const std::string& traceparent, Done done);
-  void Publish(v1::Referral referral, SubmitResult result, SubmissionKey key, std::string owner,
-               v1::SubmissionChannel channel, std::string traceparent, Done done);
+              v1::SubmissionChannel channel, const std::string& traceparent, absl::Time sent_at,
+              Done done);
+  // Publishes the claimed submission's received event: `recorded_event` (an earlier attempt's),
+  // or, when there is none, the one built now and recorded before it is sent.
+  void Publish(std::shared_ptr<Attempt> attempt, std::string recorded_event);
+  // The received event of a claimed submission, serialized: identity and notes sealed, envelope
+  // stamped now.
+  absl::StatusOr<std::string> ReceivedEventOf(Attempt& attempt);
+  // Answers `attempt` with `failure` after releasing its claim (off the calling thread).
+  void FailAttempt(Attempt& attempt, absl::Status failure);
   // `source_label` from labels_, never a source system as it came.
   void Count(v1::SubmissionChannel channel, const std::string& source_label,
              const std::string& result);

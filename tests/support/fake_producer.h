@@ -49,13 +49,14 @@ class FakeProducer final : public kafka::Producer {
   }
 
   // Completes the held sends with `result` (a broker that answers at last, or a delivery that
-  // timed out); acknowledged ones count as sent.
-  void ReleaseHeld(absl::Status result = absl::OkStatus()) {
+  // timed out); acknowledged ones count as sent, and so do failed ones that `landed_anyway` (the
+  // delivery timed out while the broker stalled, and the broker appended the record on resuming).
+  void ReleaseHeld(absl::Status result = absl::OkStatus(), bool landed_anyway = false) {
     std::vector<std::pair<kafka::OutgoingMessage, DeliveryCallback>> held;
     {
       absl::MutexLock lock(&mu_);
       held.swap(held_);
-      if (result.ok()) {
+      if (result.ok() || landed_anyway) {
         for (auto& [message, done] : held) sent_.push_back(message);
       }
     }

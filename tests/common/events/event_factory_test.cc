@@ -32,6 +32,20 @@ TEST(EventFactoryTest, TraceparentContinuesAParentTrace) {
   EXPECT_NE(fresh.substr(3, 32), root.substr(3, 32));
 }
 
+TEST(EventFactoryTest, ANameBasedTraceparentIsTheSameForTheSameNameAndParent) {
+  std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  std::string child = NameBasedTraceparent("event-1", parent);
+  EXPECT_TRUE(std::regex_match(child, std::regex("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$"))) << child;
+  EXPECT_EQ(child, NameBasedTraceparent("event-1", parent));
+  EXPECT_EQ(child.substr(0, 36), parent.substr(0, 36));  // the parent's trace
+  EXPECT_NE(child.substr(36, 16), parent.substr(36, 16));
+  EXPECT_NE(NameBasedTraceparent("event-2", parent), child);
+  std::string own = NameBasedTraceparent("event-1");
+  EXPECT_TRUE(std::regex_match(own, std::regex("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$"))) << own;
+  EXPECT_EQ(own, NameBasedTraceparent("event-1", "garbage-is-no-parent"));
+  EXPECT_NE(own.substr(3, 32), parent.substr(3, 32));
+}
+
 TEST(EventFactoryTest, SealAndToMessageFillEnvelopeAndHeaders) {
   v1::Event event;
   event.mutable_referral_received()->mutable_referral()->set_source_system("emis-test");

@@ -34,7 +34,7 @@ class InMemorySubmissionStore final : public SubmissionStore {
     if (r.lease_until <= now) {
       r.owner = owner;
       r.lease_until = now + lease;
-      return Claim{Claim::Kind::kClaimed, r.referral_id};
+      return Claim{Claim::Kind::kClaimed, r.referral_id, absl::InfinitePast(), r.event};
     }
     return Claim{Claim::Kind::kInProgress, r.referral_id, r.lease_until};
   }
@@ -45,11 +45,33 @@ class InMemorySubmissionStore final : public SubmissionStore {
     records_[Key(key)] = {std::move(fingerprint), std::move(referral_id), published, "planted",
                           lease_until};
   }
+  absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
+                                                         const std::string& referral_id,
+                                                         std::string event) override {
+    absl::MutexLock lock(&mu_);
+    if (!available_) return absl::UnavailableError("redis down");
+    auto it = records_.find(Key(key));
+    if (it == records_.end() || it->second.referral_id != referral_id) {
+      return absl::FailedPreconditionError("no longer recorded under " + referral_id);
+    }
+    if (it->second.published) return std::optional<std::string>();
+    if (it->second.event.empty()) it->second.event = std::move(event);
+    return std::optional<std::string>(it->second.event);
+  }
   absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override {
     absl::MutexLock lock(&mu_);
     auto& r = records_[Key(key)];
-    if (r.owner == owner) r.published = true;
+    if (r.owner == owner) {
+      r.published = true;
+      r.event.clear();
+    }
     return absl::OkStatus();
+  }
+  // The received event recorded for a submission and not yet published (empty: none).
+  std::string RecordedEvent(const SubmissionKey& key) {
+    absl::MutexLock lock(&mu_);
+    auto it = records_.find(Key(key));
+    return it == records_.end() ? "" : it->second.event;
   }
   absl::Status Release(const SubmissionKey& key, const std::string& owner) override {
     absl::MutexLock lock(&mu_);
@@ -74,6 +96,7 @@ class InMemorySubmissionStore final : public SubmissionStore {
     bool published = false;
     std::string owner;
     absl::Time lease_until;
+    std::string event;  // recorded before the first send, until published
   };
   static std::string Key(const SubmissionKey& k) {
     return k.source_system + "|" + k.source_referral_id;

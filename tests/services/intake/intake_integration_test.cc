@@ -57,6 +57,12 @@ std::vector<v1::Event> EventsOn(const std::string& bootstrap, const std::string&
 
 using signpost::testing::WaitUntil;
 
+std::string HeadersText(const kafka::Headers& headers) {
+  std::string out;
+  for (const auto& h : headers) absl::StrAppend(&out, h.key, "=", h.value, "\n");
+  return out;
+}
+
 std::unique_ptr<signpost::testing::ServiceProcess> StartIntake(
     const std::string& bootstrap, const std::string& prefix, const std::string& redis,
     int delivery_timeout_ms = 10000, std::vector<std::string> extra_args = {}) {
@@ -469,6 +475,89 @@ TEST(IntakeBrokerOutageTest, UnavailableWhileDownThenAcceptedExactlyOnce) {
   std::filesystem::remove_all(dir);
 }
 
+// Issue 22: an event id names one content. The broker stalls (its process stopped) longer than
+// intake's delivery timeout: the submission is answered UNAVAILABLE, yet the record lands once the
+// broker resumes. The GP's retry publishes the received event again under the same event id: it
+// must be the very record first published (key, value, headers), not one with a new time, trace
+// and seal. This test runs a Kafka of its own to stall.
+TEST(IntakeBrokerStallTest, TheRetryAfterADeliveryTimeoutRepublishesTheFirstRecord) {
+  std::string dir = ::testing::TempDir() + "/intake-stall-kafka-" + std::to_string(getpid());
+  std::string kafka = signpost::testing::KafkaTool();
+  ASSERT_EQ(std::system((kafka + " start --dir " + dir + " >/dev/null").c_str()), 0);
+  std::string bootstrap, broker_pid;
+  std::ifstream(dir + "/bootstrap") >> bootstrap;
+  std::ifstream(dir + "/node-1/pid") >> broker_pid;
+  ASSERT_FALSE(broker_pid.empty());
+  auto cleanup = [&] {
+    std::system(("kill -CONT " + broker_pid + " 2>/dev/null").c_str());
+    std::system((kafka + " stop --dir " + dir + " >/dev/null").c_str());
+    std::filesystem::remove_all(dir);
+  };
+  signpost::testing::RedisServer redis;
+  ASSERT_TRUE(redis.Start().ok());
+  auto intake = StartIntake(bootstrap, "", redis.address(), /*delivery_timeout_ms=*/3000);
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake->address(), grpc::InsecureChannelCredentials()));
+  auto submit = [&](const std::string& source_referral_id, v1::SubmitReferralResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = testing::ValidReferral();
+    request.mutable_referral()->set_source_referral_id(source_referral_id);
+    return stub->SubmitReferral(&context, request, response);
+  };
+  v1::SubmitReferralResponse response;
+  grpc::Status warm = submit("EMIS-STALL-0", &response);  // the connection to the broker is up
+  if (!warm.ok()) cleanup();
+  ASSERT_TRUE(warm.ok()) << warm.error_message();
+
+  ASSERT_EQ(std::system(("kill -STOP " + broker_pid).c_str()), 0);
+  grpc::Status stalled = submit("EMIS-STALL-1", &response);
+  std::system(("kill -CONT " + broker_pid).c_str());
+  EXPECT_EQ(stalled.error_code(), grpc::UNAVAILABLE) << stalled.error_message();
+  grpc::Status retried;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    retried = submit("EMIS-STALL-1", &response);
+    if (retried.ok()) break;
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  EXPECT_TRUE(retried.ok()) << retried.error_message() << "\n" << intake->Logs();
+
+  // Every copy of the received event for that referral, as the broker holds it.
+  auto copies = [&] {
+    std::vector<kafka::ConsumedMessage> out;
+    for (auto& m : ReadTopic(bootstrap, "signpost.referral.received")
+                       .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (e.ok() && e->has_referral_received() &&
+          e->referral_received().referral().source_referral_id() == "EMIS-STALL-1") {
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  };
+  std::vector<kafka::ConsumedMessage> received;
+  // The stalled send's record lands when the broker resumes; the retry's beside it.
+  WaitUntil([&] {
+    received = copies();
+    return received.size() >= 2;
+  });
+  EXPECT_EQ(received.size(), 2u) << "the timed-out send and the retry each land once";
+  ASSERT_FALSE(received.empty());
+  for (size_t i = 1; i < received.size(); ++i) {
+    EXPECT_EQ(received[i].key, received[0].key);
+    EXPECT_TRUE(received[i].value == received[0].value)
+        << "copy " << i << " of the received event has other bytes than the first";
+    EXPECT_EQ(HeadersText(received[i].headers), HeadersText(received[0].headers));
+  }
+  auto event = events::ParseEvent(received[0]);
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->envelope().referral_id(), response.referral_id());
+  EXPECT_EQ(event->envelope().event_id(), Submitter::ReceivedEventId(response.referral_id()));
+  intake->Stop();
+  cleanup();
+}
+
 // --- Issue 22: nothing falls through ---------------------------------------------------------
 
 nlohmann::json SampleBundle() {
@@ -727,7 +816,8 @@ absl::Status RewindGroup(const std::string& bootstrap, const std::string& group,
 }
 
 // Item 7: a rejection delivered again (intake stopped before its offsets were committed) is the
-// same event: the same event id, so the same REJECTED idempotency key downstream.
+// same event: the same event id, so the same REJECTED idempotency key downstream, and the same
+// record (an event id names one content: the same time, trace and bytes).
 TEST_F(IntakeIntegrationTest, ARedeliveredRejectionIsTheSameEvent) {
   auto producer = TestProducer(env_.bootstrap);
   ASSERT_TRUE(producer);
@@ -748,12 +838,16 @@ TEST_F(IntakeIntegrationTest, ARedeliveredRejectionIsTheSameEvent) {
                           std::string("\x0a\x05garbage"),
                           {{"content-type", std::string(kProtobufSubmissionContentType)}}})
                   .ok());
+  std::map<std::string, std::vector<kafka::ConsumedMessage>> records;  // Kafka key -> records
   auto rejections = [&] {
     std::map<std::string, std::vector<std::string>> ids;  // Kafka key -> event ids
+    records.clear();
     for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferralRejected))
                              .value_or(std::vector<kafka::ConsumedMessage>{})) {
       auto e = events::ParseEvent(m);
-      if (e.ok()) ids[m.key].push_back(e->envelope().event_id());
+      if (!e.ok()) continue;
+      ids[m.key].push_back(e->envelope().event_id());
+      records[m.key].push_back(m);
     }
     return ids;
   };
@@ -782,6 +876,10 @@ TEST_F(IntakeIntegrationTest, ARedeliveredRejectionIsTheSameEvent) {
   for (const auto& [key, event_ids] : ids) {
     ASSERT_EQ(event_ids.size(), 2u) << key;
     EXPECT_EQ(event_ids[0], event_ids[1]) << key << ": the redelivered rejection is a new event";
+    const auto& copies = records[key];
+    EXPECT_TRUE(copies[1].value == copies[0].value)
+        << key << ": the redelivered rejection has other bytes under the same event id";
+    EXPECT_EQ(HeadersText(copies[1].headers), HeadersText(copies[0].headers)) << key;
   }
 }
 

@@ -62,5 +62,51 @@ TEST_F(RedisSubmissionStoreTest, ARecordWithTheEarlierFingerprintIsTheSameConten
   EXPECT_EQ(TryClaim({"fp-other", ""}, "attempt-3")->kind, Claim::Kind::kConflict);
 }
 
+// Issue 22: an event id names one content. The first event recorded for a submission is the one
+// every attempt publishes, whoever takes the submission over after a failed send or a dead
+// attempt; once published it is forgotten (a resubmission is a duplicate, nothing is resent).
+TEST_F(RedisSubmissionStoreTest, TheFirstRecordedEventIsTheOneEveryAttemptPublishes) {
+  const Fingerprint fingerprint{"fp-sent", "fp-old"};
+  auto first = TryClaim(fingerprint, "attempt-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->kind, Claim::Kind::kClaimed);
+  EXPECT_EQ(first->recorded_event, "");
+  auto recorded = store_->RecordEvent(key_, "ref-new", "event-bytes-1");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  EXPECT_EQ(*recorded, "event-bytes-1");
+  // Another attempt that built its own meanwhile publishes the first.
+  EXPECT_EQ(*store_->RecordEvent(key_, "ref-new", "event-bytes-2"), "event-bytes-1");
+
+  // The send failed (or timed out): released, and the retry takes the recorded event.
+  ASSERT_TRUE(store_->Release(key_, "attempt-1").ok());
+  auto retry = TryClaim(fingerprint, "attempt-2");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->kind, Claim::Kind::kClaimed);
+  EXPECT_EQ(retry->referral_id, "ref-new");
+  EXPECT_EQ(retry->recorded_event, "event-bytes-1");
+  // A dead attempt's lease runs out: taken over with the same event.
+  auto taken_over = store_->TryClaim(key_, fingerprint, "ref-other", "attempt-3",
+                                     now_ + absl::Seconds(31), absl::Seconds(30));
+  ASSERT_TRUE(taken_over.ok()) << taken_over.status();
+  EXPECT_EQ(taken_over->kind, Claim::Kind::kClaimed);
+  EXPECT_EQ(taken_over->recorded_event, "event-bytes-1");
+
+  // Only under the submission's own referral id.
+  EXPECT_EQ(store_->RecordEvent(key_, "ref-other", "event-bytes-3").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      store_->RecordEvent({"emis-leeds-north", "EMIS-unknown"}, "ref-new", "x").status().code(),
+      absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(store_->MarkPublished(key_, "attempt-3").ok());
+  auto field = pool_->Execute({"HEXISTS", RedisSubmissionStore::RedisKey(key_), "event"});
+  ASSERT_TRUE(field.ok()) << field.status();
+  EXPECT_EQ(field->integer, 0) << "a published submission's event is kept";
+  auto after = store_->RecordEvent(key_, "ref-new", "event-bytes-4");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->has_value()) << "published already: nothing is to be sent";
+  EXPECT_EQ(TryClaim(fingerprint, "attempt-4")->kind, Claim::Kind::kDuplicate);
+}
+
 }  // namespace
 }  // namespace signpost::intake

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "common/events/event_factory.h"
@@ -178,6 +179,69 @@ TEST_F(SubmitterTest, AnAttemptThatDiedIsTakenOverAfterItsLeaseWithTheSameReferr
   EXPECT_EQ(Published(kafka::Topic::kReferralReceived).size(), 1u);
 }
 
+// Issue 22: an event id names one content. Every copy of the received event, whichever attempt
+// sent it, is the same Kafka record: key, value (envelope time, trace, sealed details) and headers.
+std::string HeadersText(const kafka::Headers& headers) {
+  std::string out;
+  for (const auto& h : headers) absl::StrAppend(&out, h.key, "=", h.value, "\n");
+  return out;
+}
+void ExpectSameRecord(const kafka::OutgoingMessage& first, const kafka::OutgoingMessage& again) {
+  EXPECT_EQ(again.key, first.key);
+  EXPECT_TRUE(again.value == first.value) << "the republished event differs from the first";
+  EXPECT_EQ(HeadersText(again.headers), HeadersText(first.headers));
+}
+
+// A send reported failed (its delivery timed out while the broker stalled) whose record the
+// broker appends all the same once it resumes: the retry, later, by another channel and trace,
+// republishes the first attempt's record, not a new one under the same event id.
+TEST_F(SubmitterTest, ARetryAfterADeliveryTimeoutRepublishesTheFirstAttemptsRecord) {
+  producer_.Hold(true);
+  absl::Notification answered;
+  absl::Status first_answer;
+  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_FHIR,
+                          "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                         [&](absl::StatusOr<SubmitResult> r) {
+                           first_answer = r.status();
+                           answered.Notify();
+                         });
+  producer_.Hold(false);
+  now_ += absl::Seconds(10);
+  producer_.ReleaseHeld(absl::UnavailableError("Local: Message timed out"),
+                        /*landed_anyway=*/true);
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(first_answer.code(), absl::StatusCode::kUnavailable) << first_answer;
+
+  now_ += absl::Seconds(5);
+  auto retried = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_FALSE(retried->duplicate);
+  auto sent = producer_.Sent("t.signpost.referral.received");
+  ASSERT_EQ(sent.size(), 2u);
+  ExpectSameRecord(sent[0], sent[1]);
+  auto again = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->referral_id, retried->referral_id);
+  EXPECT_EQ(producer_.Sent("t.signpost.referral.received").size(), 2u);
+}
+
+// An attempt that died mid-send (or stalled past its lease) and whose record lands after another
+// attempt took the submission over: both copies are the same record.
+TEST_F(SubmitterTest, ATakenOverAttemptRepublishesTheRecordTheFirstAttemptSent) {
+  producer_.Hold(true);
+  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
+                         [](absl::StatusOr<SubmitResult>) {});
+  producer_.Hold(false);
+  now_ += absl::Seconds(31);  // past the 30 s lease
+  auto taken_over = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF);
+  ASSERT_TRUE(taken_over.ok()) << taken_over.status();
+  producer_.ReleaseHeld();  // the first attempt's record lands after all
+  auto sent = producer_.Sent("t.signpost.referral.received");
+  ASSERT_EQ(sent.size(), 2u);
+  ExpectSameRecord(sent[0], sent[1]);
+}
+
 TEST_F(SubmitterTest, WithdrawPublishesAndIsIdempotent) {
   auto submitted = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
   ASSERT_TRUE(submitted.ok());
@@ -268,37 +332,50 @@ TEST_F(SubmitterTest, ASubmissionRecordedByTheEarlierIntakeIsStillRecognised) {
   EXPECT_EQ(later->referral_id, "ref-earlier");
 }
 
-// Item 7: a rejection's id derives from what was sent, so a redelivery is the same event.
+// Item 7: a rejection's id derives from what was sent, so a redelivery is the same event; and an
+// event id names one content: dated by the Kafka record and traced under its traceparent, the
+// redelivered rejection is the same record, byte for byte, whenever it is made again.
 TEST_F(SubmitterTest, TheSameInputRejectedAgainIsTheSameEvent) {
   v1::Referral bad = ValidReferral();
   bad.clear_needs();
-  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  const absl::Time sent_at = now_ - absl::Seconds(3);
+  const std::string trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  auto from_kafka = [&](const v1::Referral& referral) {
+    Submission submission{referral, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF, trace};
+    submission.sent_at = sent_at;
+    return submitter_.Submit(std::move(submission));
+  };
+  ASSERT_FALSE(from_kafka(bad).ok());
   now_ += absl::Minutes(1);
-  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  ASSERT_FALSE(from_kafka(bad).ok());
   bad.set_notes("something else");
-  ASSERT_FALSE(submitter_.Submit(bad, v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF).ok());
+  ASSERT_FALSE(from_kafka(bad).ok());
   auto rejected = Published(kafka::Topic::kReferralRejected);
   ASSERT_EQ(rejected.size(), 3u);
   EXPECT_EQ(rejected[0].envelope().event_id(), rejected[1].envelope().event_id());
   EXPECT_NE(rejected[0].envelope().event_id(), rejected[2].envelope().event_id());
+  EXPECT_EQ(rejected[0].envelope().occurred_at().seconds(), absl::ToUnixSeconds(sent_at));
+  EXPECT_EQ(rejected[0].envelope().trace().traceparent().substr(0, 36), trace.substr(0, 36));
+  auto sent = producer_.Sent("t.signpost.referral.rejected");
+  ExpectSameRecord(sent[0], sent[1]);
 
   SenderIdentity sender = SenderFromKafkaKey("emis-leeds-north/BROKEN-1");
   absl::Status why = InvalidArgumentWithViolations({{"", "not a ReferralSubmission"}});
-  ASSERT_TRUE(submitter_
-                  .RejectUnreadable("emis-leeds-north/BROKEN-1", "garbage", sender, why,
-                                    v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF)
-                  .ok());
-  ASSERT_TRUE(submitter_
-                  .RejectUnreadable("emis-leeds-north/BROKEN-1", "garbage", sender, why,
-                                    v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF)
-                  .ok());
+  for (int delivery = 0; delivery < 2; ++delivery) {
+    ASSERT_TRUE(submitter_
+                    .RejectUnreadable("emis-leeds-north/BROKEN-1", "garbage", sender, why,
+                                      v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF, sent_at, trace)
+                    .ok());
+    now_ += absl::Minutes(1);
+  }
   rejected = Published(kafka::Topic::kReferralRejected);
   ASSERT_EQ(rejected.size(), 5u);
   EXPECT_EQ(rejected[3].envelope().event_id(), rejected[4].envelope().event_id());
   EXPECT_NE(rejected[3].envelope().event_id(), rejected[0].envelope().event_id());
+  sent = producer_.Sent("t.signpost.referral.rejected");
+  ExpectSameRecord(sent[3], sent[4]);
 }
 
-// Item 3: a rejection carries whatever names the sender; with nothing, it says nobody was told.
 TEST_F(SubmitterTest, ARejectionIsAddressedToWhoeverTheSubmissionNames) {
   Submission submission;
   submission.referral = ValidReferral();
@@ -310,9 +387,10 @@ TEST_F(SubmitterTest, ARejectionIsAddressedToWhoeverTheSubmissionNames) {
   EXPECT_EQ(submitter_.Submit(submission).status().code(), absl::StatusCode::kInvalidArgument);
 
   absl::Status why = InvalidArgumentWithViolations({{"", "not valid JSON"}});
-  ASSERT_TRUE(
-      submitter_.RejectUnreadable("", "{", SenderIdentity(), why, v1::SUBMISSION_CHANNEL_KAFKA_FHIR)
-          .ok());
+  ASSERT_TRUE(submitter_
+                  .RejectUnreadable("", "{", SenderIdentity(), why,
+                                    v1::SUBMISSION_CHANNEL_KAFKA_FHIR, absl::InfinitePast(), "")
+                  .ok());
   v1::Referral anonymous = ValidReferral();
   anonymous.clear_source_system();
   anonymous.mutable_referrer()->clear_ods_code();
