@@ -82,10 +82,10 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
   void Deliver(std::vector<v1::TaskUpdate> updates) override {
     absl::MutexLock lock(&mu_);
-    if (finished_) return;
+    if (finishing_) return;
     for (auto& update : updates) pending_.push_back(std::move(update));
     if (pending_.size() > kMaxPending) {
-      pending_.clear();
+      DropPendingLocked();
       FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 "too far behind: reconnect with the last resume token"));
       return;
@@ -96,10 +96,17 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
+    // The message just written: kept until now because gRPC may read it until the write is done.
     if (!pending_.empty()) pending_.pop_front();
     if (!ok) {
       pending_.clear();
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    // An end decided while this write was in flight (expiry, too far behind, cancel) waited for
+    // it: finish now, or the stream would stay open past its token.
+    if (finishing_) {
+      FinishLocked(final_status_);
       return;
     }
     WriteNextLocked();
@@ -107,7 +114,7 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
-    pending_.clear();
+    DropPendingLocked();
     FinishLocked(grpc::Status::CANCELLED);
   }
 
@@ -123,7 +130,7 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   void OnExpiry(bool fired) {
     if (fired) {
       absl::MutexLock lock(&mu_);
-      pending_.clear();
+      DropPendingLocked();
       FinishLocked(TokenExpired());
     }
     Release();
@@ -137,7 +144,7 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || pending_.empty() || finishing_) return;
     if (absl::Now() >= accepted_until_) {
-      pending_.clear();
+      DropPendingLocked();
       FinishLocked(TokenExpired());
       return;
     }
@@ -145,11 +152,18 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
     StartWrite(&pending_.front());
   }
 
-  // Finish waits for a write in flight; OnWriteDone then finishes.
+  // Drops what is still to be written, but not a message being written: StartWrite was given its
+  // address, and OnWriteDone removes it.
+  void DropPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    pending_.erase(writing_ && !pending_.empty() ? pending_.begin() + 1 : pending_.begin(),
+                   pending_.end());
+  }
+
+  // Finish waits for a write in flight; OnWriteDone then finishes with the first status decided.
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
+    if (!finishing_) final_status_ = std::move(status);
     finishing_ = true;
-    final_status_ = std::move(status);
     if (writing_) return;
     finished_ = true;
     Finish(final_status_);

@@ -705,6 +705,51 @@ TEST_F(FollowUpIntegrationTest, AnIdleStreamEndsWhenItsTokenExpires) {
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
 }
 
+// An app that stops reading leaves a write in flight (HTTP/2 flow control holds it): the token's
+// expiry still ends the stream, with UNAUTHENTICATED once the app reads again, and what was
+// still to be sent is not.
+TEST_F(FollowUpIntegrationTest, AStreamWithAWriteInFlightStillEndsWhenItsTokenExpires) {
+  StartFollowUp("", {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()},
+                     {"SIGNPOST_TOKEN_LEEWAY_SECONDS", "0"}});
+  constexpr int kTasks = 300;
+  auto worker = signpost::testing::LinkWorker("lw-1", "pcn-leeds-west");
+  for (int i = 0; i < kTasks; ++i) PublishMatched(absl::StrCat("r", i), "lw-1");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext context;
+        auth::AttachBearerToken(context, signpost::testing::TestToken(worker));
+        v1::ListTasksRequest request;
+        v1::ListTasksResponse response;
+        return Stub().ListTasks(&context, request, &response).ok() &&
+               response.tasks_size() == kTasks;
+      },
+      absl::Seconds(120)));
+
+  // A small receive window, so the snapshot cannot all be buffered while the app is not reading.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
+  auto stub = v1::FollowUpService::NewStub(grpc::CreateCustomChannel(
+      followups_[0]->address(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  auth::AttachBearerToken(context, signpost::testing::TestToken(worker, absl::Seconds(3)));
+  // Far past the token's expiry: a stream still open then ends DEADLINE_EXCEEDED instead.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub->SubscribeTasks(&context, v1::SubscribeTasksRequest());
+  absl::SleepFor(absl::Seconds(6));  // not reading while the token (3 s, no leeway) expires
+  v1::TaskUpdate update;
+  int tasks = 0;
+  bool snapshot_end = false;
+  while (reader->Read(&update)) {
+    tasks += update.has_task();
+    snapshot_end |= update.snapshot_end();
+  }
+  grpc::Status ended = reader->Finish();
+  ASSERT_LT(tasks, kTasks) << "the whole snapshot was buffered: no write was in flight";
+  EXPECT_FALSE(snapshot_end);
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAUTHENTICATED) << ended.error_message();
+}
+
 TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
   StartFollowUp();
   StartFollowUp();
