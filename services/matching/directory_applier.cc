@@ -4,6 +4,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/retry_policy.h"
+#include "common/status/field_violations.h"
+#include "services/matching/resource_validation.h"
 
 namespace signpost::matching {
 
@@ -12,15 +14,26 @@ absl::StatusOr<std::optional<v1::Event>> ReadDirectoryRecord(
   if (!message.value) return std::nullopt;
   auto event = events::ParseEvent(message);
   if (!event.ok()) return event.status();
+  // The checks of the directory's write path (DirectoryService): a record written to the topic
+  // some other way that fails them could fail in the cache's scripts (GEOADD refuses a latitude
+  // beyond 85.05) and hold every follower on it, so it is poison too.
+  std::vector<FieldViolation> violations;
   switch (event->payload_case()) {
     case v1::Event::kResourceUpserted:
+      violations = ValidateResource(event->resource_upserted().resource());
+      break;
     case v1::Event::kLinkWorkerUpserted:
+      violations = ValidateLinkWorker(event->link_worker_upserted().link_worker());
+      break;
     case v1::Event::kNetworkUpserted:
-      return *std::move(event);
+      violations = ValidateNetwork(event->network_upserted().network());
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected ", event->envelope().type(), " on the directory topic"));
   }
+  if (!violations.empty()) return InvalidArgumentWithViolations(violations);
+  return *std::move(event);
 }
 
 kafka::Outcome CheckDirectoryRecord(const kafka::ConsumedMessage& message) {

@@ -12,8 +12,10 @@
 namespace signpost::matching {
 
 // One record of the signpost.directory.resources topic as the cache takes it: an event with a
-// resource, link worker or network upsert, or nullopt for a tombstone. A record that is neither
-// is INVALID_ARGUMENT with what is wrong with it (it can never be applied). Pure.
+// resource, link worker or network upsert, or nullopt for a tombstone. A record that is neither,
+// or an upsert that fails the checks of the directory's write path (ValidateResource,
+// ValidateLinkWorker, ValidateNetwork), is INVALID_ARGUMENT with what is wrong with it, naming the
+// field (it can never be applied). Pure.
 absl::StatusOr<std::optional<v1::Event>> ReadDirectoryRecord(const kafka::ConsumedMessage& message);
 
 // What the directory's checking consumer (group signpost-matching-directory) does with a record:

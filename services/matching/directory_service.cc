@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
-#include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "services/matching/open_referral.h"
@@ -361,12 +360,7 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServe
                                                              v1::LinkWorker* response) {
   auto caller = Allow(*context, DirectoryRpc::kUpsertLinkWorker);
   if (!caller.ok()) return Done(context, caller.status());
-  std::vector<FieldViolation> violations;
-  if (!IsValidDirectoryId(request->id())) violations.push_back({"id", "not a directory id"});
-  if (!IsValidDirectoryId(request->network_id())) {
-    violations.push_back({"network_id", "not a directory id"});
-  }
-  if (request->max_active_cases() < 0) violations.push_back({"max_active_cases", "0 or more"});
+  auto violations = ValidateLinkWorker(*request);
   if (!violations.empty()) return Done(context, InvalidArgumentWithViolations(violations));
   v1::Event event;
   *event.mutable_link_worker_upserted()->mutable_link_worker() = *request;
@@ -381,15 +375,8 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerCo
                                                           v1::Network* response) {
   auto caller = Allow(*context, DirectoryRpc::kUpsertNetwork);
   if (!caller.ok()) return Done(context, caller.status());
-  if (!IsValidDirectoryId(request->id())) {
-    return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
-  }
-  if (request->id() == events::kUnroutedNetworkId) {
-    return Done(context, InvalidArgumentWithViolations(
-                             {{"id", absl::StrCat("'", events::kUnroutedNetworkId,
-                                                  "' is reserved for the regional queue of "
-                                                  "referrals from practices no network lists")}}));
-  }
+  auto violations = ValidateNetwork(*request);
+  if (!violations.empty()) return Done(context, InvalidArgumentWithViolations(violations));
   v1::Event event;
   *event.mutable_network_upserted()->mutable_network() = *request;
   absl::Status s = Publish("network:" + request->id(), event);

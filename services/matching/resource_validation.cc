@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/events/unrouted.h"
 
 namespace signpost::matching {
 
@@ -76,6 +77,24 @@ std::vector<FieldViolation> ValidateResource(const v1::Resource& r) {
     }
   }
   return v;
+}
+
+std::vector<FieldViolation> ValidateLinkWorker(const v1::LinkWorker& w) {
+  std::vector<FieldViolation> v;
+  if (!IsValidDirectoryId(w.id())) v.push_back({"id", "not a directory id"});
+  if (!IsValidDirectoryId(w.network_id())) v.push_back({"network_id", "not a directory id"});
+  if (w.max_active_cases() < 0) v.push_back({"max_active_cases", "0 or more"});
+  return v;
+}
+
+std::vector<FieldViolation> ValidateNetwork(const v1::Network& n) {
+  if (!IsValidDirectoryId(n.id())) return {{"id", "not a directory id"}};
+  if (n.id() == events::kUnroutedNetworkId) {
+    return {{"id", absl::StrCat("'", events::kUnroutedNetworkId,
+                                "' is reserved for the regional queue of referrals from "
+                                "practices no network lists")}};
+  }
+  return {};
 }
 
 }  // namespace signpost::matching

@@ -44,6 +44,11 @@ TEST(SyntheticRegionTest, EverythingIsValidAndEveryNeedIsCovered) {
     if (p.postcode.find(' ') == std::string::npos) continue;  // a district row
     EXPECT_EQ(intake::NormalisePostcode(p.postcode), p.postcode);
   }
+  // What matching's directory followers take from the topic (else they skip it as poison).
+  for (const auto& w : region.link_workers) {
+    EXPECT_TRUE(matching::ValidateLinkWorker(w).empty()) << w.id();
+  }
+  for (const auto& n : region.networks) EXPECT_TRUE(matching::ValidateNetwork(n).empty()) << n.id();
   std::set<std::string> served;
   for (const auto& n : region.networks) {
     for (const auto& ods : n.practice_ods_codes()) {

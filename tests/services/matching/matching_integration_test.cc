@@ -352,6 +352,84 @@ TEST_F(MatchingIntegrationTest, PoisonOnTheDirectoryTopicIsDeadLetteredOnceWithI
   EXPECT_EQ(dead_letters("poison-event").size(), 1u);
 }
 
+// A well-formed directory record with a value the cache cannot take (a latitude GEOADD refuses, a
+// worker with a negative cap) is poison too: dead-lettered once with the field named, and the
+// changes after it still reach the cache, across a restart (it once stalled every instance's
+// follower on it, retried forever).
+TEST_F(MatchingIntegrationTest, AnInvalidDirectoryRecordIsDeadLetteredAndLaterChangesArrive) {
+  const std::string directory = env_.Topic(kafka::Topic::kDirectoryResources);
+  auto dead_letters = [&](const std::string& key) {
+    std::vector<kafka::ConsumedMessage> out;
+    for (auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kDeadletter))
+                       .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      if (m.key == key) out.push_back(std::move(m));
+    }
+    return out;
+  };
+  auto reason = [](const kafka::ConsumedMessage& m) {
+    return std::string(kafka::FindHeader(m.headers, kafka::kHeaderDeadLetterReason).value_or(""));
+  };
+  v1::Event polar;  // latitude 89: outside the UK, and outside what GEOADD accepts
+  *polar.mutable_resource_upserted()->mutable_resource() =
+      Resource("garden-polar", v1::NEED_CATEGORY_GARDENING_AND_NATURE, 89.0, -1.56, true);
+  Upsert("garden-polar", polar);
+  v1::Event overloaded;  // a link worker with a negative cap
+  auto* w = overloaded.mutable_link_worker_upserted()->mutable_link_worker();
+  w->set_id("lw-negative");
+  w->set_network_id("pcn-leeds-west");
+  w->set_max_active_cases(-1);
+  Upsert("link-worker:lw-negative", overloaded);
+  v1::Event garden;  // valid, after them
+  *garden.mutable_resource_upserted()->mutable_resource() =
+      Resource("garden-leeds", v1::NEED_CATEGORY_GARDENING_AND_NATURE, 53.8160, -1.5660, true);
+  Upsert("garden-leeds", garden);
+
+  auto stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  auto gardens = [&] {
+    v1::SearchResourcesRequest request;
+    request.set_postcode("LS6 1BD");
+    request.add_needs(v1::NEED_CATEGORY_GARDENING_AND_NATURE);
+    grpc::ClientContext context;
+    v1::SearchResourcesResponse response;
+    std::vector<std::string> ids;
+    if (!stub->SearchResources(&context, request, &response).ok()) return ids;
+    for (const auto& result : response.results()) {
+      for (const auto& option : result.options()) ids.push_back(option.resource_id());
+    }
+    return ids;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return gardens() == std::vector<std::string>{"garden-leeds"}; },
+                        absl::Seconds(60)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return dead_letters("garden-polar").size() == 1 &&
+               dead_letters("link-worker:lw-negative").size() == 1;
+      },
+      absl::Seconds(60)));
+  EXPECT_THAT(reason(dead_letters("garden-polar")[0]), ::testing::HasSubstr("locations[0].point"));
+  EXPECT_THAT(reason(dead_letters("link-worker:lw-negative")[0]),
+              ::testing::HasSubstr("max_active_cases"));
+  EXPECT_THAT(matching_->Logs(), ::testing::HasSubstr("locations[0].point: not in the UK"));
+
+  // A restart reads the topic past them again, sets neither aside twice, and takes what follows.
+  EXPECT_EQ(matching_->Stop(), 0);
+  ASSERT_TRUE(matching_->Start().ok());
+  stub = v1::DirectoryService::NewStub(
+      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
+  *garden.mutable_resource_upserted()->mutable_resource() =
+      Resource("garden-later", v1::NEED_CATEGORY_GARDENING_AND_NATURE, 53.8165, -1.5665, true);
+  Upsert("garden-later", garden);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return gardens() == std::vector<std::string>{"garden-leeds", "garden-later"} ||
+               gardens() == std::vector<std::string>{"garden-later", "garden-leeds"};
+      },
+      absl::Seconds(60)));
+  EXPECT_EQ(dead_letters("garden-polar").size(), 1u);
+  EXPECT_EQ(dead_letters("link-worker:lw-negative").size(), 1u);
+}
+
 // Redis refusing writes for a while (full under maxmemory, a replica after a failover, a master
 // short of replicas) is a transient fault: every referral waits and is matched once Redis takes
 // writes again; none is set aside on the dead-letter topic.
