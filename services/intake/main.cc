@@ -134,6 +134,7 @@ int Run(const IntakeConfig& config) {
   options.priority = *policy;
   options.lease = absl::Milliseconds(config.delivery_timeout_ms) * 3;
   options.in_progress_wait = options.lease + absl::Seconds(5);
+  options.dedup_retention = absl::Hours(24) * config.dedup_retention_days;
   OffsetClock clock(config.clock_offset_file);
   if (!config.clock_offset_file.empty()) {
     spdlog::warn("clock shifted by the seconds in {}", config.clock_offset_file);

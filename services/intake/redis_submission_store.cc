@@ -7,8 +7,9 @@ namespace signpost::intake {
 namespace {
 
 // KEYS[1] submission; ARGV fingerprint, new referral id, owner, now ms, lease ms, retention s,
-// earlier fingerprint of the same content. Replies {kind, referral id, lease until ms, event}:
-// a claim taken over from an earlier attempt carries the event that attempt recorded, if any.
+// then the earlier fingerprints of the same content (none or several). Replies {kind, referral id,
+// lease until ms, event}: a claim taken over from an earlier attempt carries the event that attempt
+// recorded, if any.
 const redis::LuaScript& ClaimScript() {
   static const redis::LuaScript kScript(R"lua(
 local h = redis.call('HMGET', KEYS[1], 'fp', 'rid', 'state', 'lease_until', 'event')
@@ -20,7 +21,11 @@ if not h[1] then
   return {'claimed', ARGV[2], '0', ''}
 end
 if h[1] ~= ARGV[1] then
-  if ARGV[7] == '' or h[1] ~= ARGV[7] then return {'conflict', h[2], '0', ''} end
+  local earlier = false
+  for i = 7, #ARGV do
+    if ARGV[i] ~= '' and h[1] == ARGV[i] then earlier = true end
+  end
+  if not earlier then return {'conflict', h[2], '0', ''} end
   redis.call('HSET', KEYS[1], 'fp', ARGV[1])
 end
 if h[3] == 'published' then return {'duplicate', h[2], '0', ''} end
@@ -80,11 +85,14 @@ absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
                                                      const std::string& new_referral_id,
                                                      const std::string& owner, absl::Time now,
                                                      absl::Duration lease) {
-  auto reply = ClaimScript().Run(
-      redis_, {RedisKey(key)},
-      {fingerprint.content, new_referral_id, owner, std::to_string(absl::ToUnixMillis(now)),
-       std::to_string(absl::ToInt64Milliseconds(lease)),
-       std::to_string(absl::ToInt64Seconds(retention_)), fingerprint.earlier});
+  std::vector<std::string> args = {fingerprint.content,
+                                   new_referral_id,
+                                   owner,
+                                   std::to_string(absl::ToUnixMillis(now)),
+                                   std::to_string(absl::ToInt64Milliseconds(lease)),
+                                   std::to_string(absl::ToInt64Seconds(retention_))};
+  args.insert(args.end(), fingerprint.earlier.begin(), fingerprint.earlier.end());
+  auto reply = ClaimScript().Run(redis_, {RedisKey(key)}, args);
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() != 4) return absl::InternalError("claim script: unexpected reply");
   const std::string& kind = reply->elements[0].str;

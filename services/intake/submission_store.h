@@ -19,9 +19,11 @@ struct SubmissionKey {
 // What the store compares to tell the same submission from a changed one.
 struct Fingerprint {
   std::string content;  // of what the sender sent (see Submitter)
-  // The same content as intake fingerprinted it before (the normalised referral, age included):
-  // a submission recorded then is recognised by it, and its record takes `content` from then on.
-  std::string earlier;
+  // The same content as intake fingerprinted it before (the normalised referral, age included),
+  // once for each age the person had within the store's retention (that intake put the age on
+  // the day in): a submission recorded then is recognised by any of them, and its record takes
+  // `content` from then on.
+  std::vector<std::string> earlier;
 };
 
 struct Claim {

@@ -37,11 +37,23 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
 
 // Same content, same fingerprint. What the sender sent, in canonical form: the normalised
 // referral without the age intake derives from the day (an identical resubmission after a
-// birthday is the same referral). `earlier` is what intake recorded before it left the age out.
-Fingerprint FingerprintOf(const v1::Referral& normalised) {
+// birthday is the same referral). `earlier` is what intake recorded before it left the age out:
+// the normalised referral with the age on the day it was recorded, which may have been any day
+// within `retention` (`now` - `retention` .. `now`), so with each age the person had meanwhile.
+Fingerprint FingerprintOf(const v1::Referral& normalised, absl::Time now,
+                          absl::Duration retention) {
   v1::Referral sent = normalised;
   sent.mutable_profile()->clear_age_years();
-  return {Sha256Hex(DeterministicBytes(sent)), Sha256Hex(DeterministicBytes(normalised))};
+  Fingerprint fingerprint{Sha256Hex(DeterministicBytes(sent)),
+                          {Sha256Hex(DeterministicBytes(normalised))}};
+  const int age = normalised.profile().age_years();
+  const int age_then = NormaliseReferral(normalised, now - retention).profile().age_years();
+  v1::Referral younger = normalised;
+  for (int earlier_age = age - 1; earlier_age >= std::max(age_then, 0); --earlier_age) {
+    younger.mutable_profile()->set_age_years(earlier_age);
+    fingerprint.earlier.push_back(Sha256Hex(DeterministicBytes(younger)));
+  }
+  return fingerprint;
 }
 
 // How long before the caller's deadline an answer is given, so that it arrives in time.
@@ -241,7 +253,7 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
   };
 
   v1::Referral referral = NormaliseReferral(std::move(submission.referral), started);
-  Fingerprint fingerprint = FingerprintOf(referral);
+  Fingerprint fingerprint = FingerprintOf(referral, started, options_.dedup_retention);
   SenderIdentity sender = FilledFrom(SenderOf(referral), submission.sender);
   int64_t unlisted = 0;
   auto violations = ValidateReferral(referral, started, options_.limits, &unlisted);

@@ -38,6 +38,9 @@ struct SubmitterOptions {
   absl::Duration in_progress_wait = absl::Seconds(40);
   PriorityPolicy priority;
   ValidationLimits limits;
+  // How long the submission store remembers a submission: a record the earlier intake made (its
+  // fingerprint holds the age on that day) may be this old.
+  absl::Duration dedup_retention = absl::Hours(24 * 400);
   // How many source systems the metrics name (those first accepted; the rest are "other").
   size_t max_source_system_labels = 50;
 };

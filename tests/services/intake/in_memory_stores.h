@@ -25,7 +25,8 @@ class InMemorySubmissionStore final : public SubmissionStore {
       return Claim{Claim::Kind::kClaimed, new_referral_id};
     }
     if (r.fingerprint != fingerprint.content) {
-      if (fingerprint.earlier.empty() || r.fingerprint != fingerprint.earlier) {
+      if (std::find(fingerprint.earlier.begin(), fingerprint.earlier.end(), r.fingerprint) ==
+          fingerprint.earlier.end()) {
         return Claim{Claim::Kind::kConflict, r.referral_id};
       }
       r.fingerprint = fingerprint.content;

@@ -32,17 +32,18 @@ class RedisSubmissionStoreTest : public ::testing::Test {
 };
 
 TEST_F(RedisSubmissionStoreTest, AnotherAttemptsHoldIsReportedWithItsEnd) {
-  auto first = TryClaim({"fp-sent", "fp-old"}, "attempt-1");
+  auto first = TryClaim({"fp-sent", {"fp-old"}}, "attempt-1");
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->kind, Claim::Kind::kClaimed);
-  auto second = TryClaim({"fp-sent", "fp-old"}, "attempt-2");
+  auto second = TryClaim({"fp-sent", {"fp-old"}}, "attempt-2");
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->kind, Claim::Kind::kInProgress);
   EXPECT_EQ(second->referral_id, "ref-new");
   EXPECT_EQ(second->held_until, now_ + absl::Seconds(30));
   ASSERT_TRUE(store_->MarkPublished(key_, "attempt-1").ok());
-  EXPECT_EQ(TryClaim({"fp-sent", "fp-old"}, "attempt-3")->kind, Claim::Kind::kDuplicate);
-  EXPECT_EQ(TryClaim({"fp-changed", "fp-changed-old"}, "attempt-4")->kind, Claim::Kind::kConflict);
+  EXPECT_EQ(TryClaim({"fp-sent", {"fp-old"}}, "attempt-3")->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(TryClaim({"fp-changed", {"fp-changed-old"}}, "attempt-4")->kind,
+            Claim::Kind::kConflict);
 }
 
 TEST_F(RedisSubmissionStoreTest, ARecordWithTheEarlierFingerprintIsTheSameContentFromThenOn) {
@@ -51,22 +52,38 @@ TEST_F(RedisSubmissionStoreTest, ARecordWithTheEarlierFingerprintIsTheSameConten
                   ->Execute({"HSET", RedisSubmissionStore::RedisKey(key_), "fp", "fp-old", "rid",
                              "ref-earlier", "state", "published", "owner", "x", "lease_until", "0"})
                   .ok());
-  auto again = TryClaim({"fp-sent", "fp-old"}, "attempt-1");
+  auto again = TryClaim({"fp-sent", {"fp-old"}}, "attempt-1");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->kind, Claim::Kind::kDuplicate);
   EXPECT_EQ(again->referral_id, "ref-earlier");
   // After a birthday the earlier fingerprint no longer matches; the one recorded now does.
-  auto later = TryClaim({"fp-sent", "fp-old-a-year-on"}, "attempt-2");
+  auto later = TryClaim({"fp-sent", {"fp-old-a-year-on"}}, "attempt-2");
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(later->kind, Claim::Kind::kDuplicate);
-  EXPECT_EQ(TryClaim({"fp-other", ""}, "attempt-3")->kind, Claim::Kind::kConflict);
+  EXPECT_EQ(TryClaim({"fp-other", {}}, "attempt-3")->kind, Claim::Kind::kConflict);
+}
+
+// The earlier intake put the age on the day into its fingerprint: a record it made before a
+// birthday matches one of the earlier fingerprints given (the younger age), not the first.
+TEST_F(RedisSubmissionStoreTest, ARecordMatchingAnyOfTheEarlierFingerprintsIsTheSameContent) {
+  ASSERT_TRUE(
+      pool_
+          ->Execute({"HSET", RedisSubmissionStore::RedisKey(key_), "fp", "fp-old-aged-78", "rid",
+                     "ref-earlier", "state", "published", "owner", "x", "lease_until", "0"})
+          .ok());
+  auto again = TryClaim({"fp-sent", {"fp-old-aged-79", "fp-old-aged-78"}}, "attempt-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(again->referral_id, "ref-earlier");
+  EXPECT_EQ(TryClaim({"fp-sent", {}}, "attempt-2")->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(TryClaim({"fp-other", {"fp-old-aged-78"}}, "attempt-3")->kind, Claim::Kind::kConflict);
 }
 
 // Issue 22: an event id names one content. The first event recorded for a submission is the one
 // every attempt publishes, whoever takes the submission over after a failed send or a dead
 // attempt; once published it is forgotten (a resubmission is a duplicate, nothing is resent).
 TEST_F(RedisSubmissionStoreTest, TheFirstRecordedEventIsTheOneEveryAttemptPublishes) {
-  const Fingerprint fingerprint{"fp-sent", "fp-old"};
+  const Fingerprint fingerprint{"fp-sent", {"fp-old"}};
   auto first = TryClaim(fingerprint, "attempt-1");
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->kind, Claim::Kind::kClaimed);

@@ -332,6 +332,38 @@ TEST_F(SubmitterTest, ASubmissionRecordedByTheEarlierIntakeIsStillRecognised) {
   EXPECT_EQ(later->referral_id, "ref-earlier");
 }
 
+// A record the earlier intake made before the person's birthday (its fingerprint holds the age
+// then, one less than today's) is still recognised when the same referral comes after it.
+TEST_F(SubmitterTest, ARecordFromTheEarlierIntakeBeforeABirthdayIsRecognisedAfterIt) {
+  auto earlier_fingerprint = [](const v1::Referral& normalised) {
+    std::string bytes;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream out(&stream);
+      out.SetSerializationDeterministic(true);
+      normalised.SerializeToCodedStream(&out);
+    }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  };
+  // Born 14 March 1948: recorded on 13 March 2027 (aged 78), resubmitted on 15 March (79).
+  const absl::Time recorded_at =
+      absl::FromCivil(absl::CivilSecond(2027, 3, 13, 12, 0, 0), absl::UTCTimeZone());
+  v1::Referral then = NormaliseReferral(ValidReferral(), recorded_at);
+  ASSERT_EQ(then.profile().age_years(), 78);
+  submissions_.Plant({"emis-leeds-north", "EMIS-2026-000123"}, earlier_fingerprint(then),
+                     "ref-before-the-birthday", /*published=*/true, recorded_at);
+  now_ = recorded_at + absl::Hours(48);
+  auto again = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->referral_id, "ref-before-the-birthday");
+  EXPECT_TRUE(Published(kafka::Topic::kReferralRejected).empty());
+  EXPECT_TRUE(Published(kafka::Topic::kReferralReceived).empty());
+}
+
 // Item 7: a rejection's id derives from what was sent, so a redelivery is the same event; and an
 // event id names one content: dated by the Kafka record and traced under its traceparent, the
 // redelivered rejection is the same record, byte for byte, whenever it is made again.
