@@ -136,13 +136,15 @@ std::vector<v1::Event> MatchingHandler::Match(const v1::Event& event, const Matc
                event.envelope().event_id());
   matched.mutable_envelope()->set_event_id(
       events::NameBasedEventId(absl::StrCat("referral.matched:", referral_id)));
-  for (size_t i = 0; i < outcome.unmet.size(); ++i) {
+  for (UnmetNeed& need : outcome.unmet) {
     v1::Event& unmet = out.emplace_back();
-    *unmet.mutable_need_unmet() = std::move(outcome.unmet[i]);
+    *unmet.mutable_need_unmet() = std::move(need.unmet);
     events::Seal(unmet, referral_id, options_.producer_name, now, traceparent,
                  event.envelope().event_id());
+    // Named by the need's position too: a referral may name one category twice, and each unmet
+    // need is its own event. A redelivery names them alike.
     unmet.mutable_envelope()->set_event_id(events::NameBasedEventId(
-        absl::StrCat("need.unmet:", referral_id, ":",
+        absl::StrCat("need.unmet:", referral_id, ":", need.need_index, ":",
                      v1::NeedCategory_Name(unmet.need_unmet().need().category()))));
   }
   return out;

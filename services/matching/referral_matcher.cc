@@ -111,7 +111,7 @@ MatchOutcome MatchReferral(const v1::ReferralReceived& received, const PersonLoc
     if (location.basis == PersonLocation::Basis::kNone) {
       unmet.add_reasons("postcode unknown: only online and phone options were considered");
     }
-    out.unmet.push_back(std::move(unmet));
+    out.unmet.push_back({i, std::move(unmet)});
   }
   return out;
 }

@@ -20,9 +20,16 @@ struct PersonLocation {
   int imd_decile = 0;
 };
 
+// One need left without an option. A referral may name a category twice, so the need is known by
+// its position among the referral's needs (its event's id is built from it).
+struct UnmetNeed {
+  int need_index = 0;
+  v1::NeedUnmet unmet;
+};
+
 struct MatchOutcome {
   v1::ReferralMatched matched;
-  std::vector<v1::NeedUnmet> unmet;
+  std::vector<UnmetNeed> unmet;  // in the referral's order
 };
 
 // Pure: the options for each need (candidates already found near the location, one list per

@@ -430,6 +430,35 @@ TEST_F(MatchingIntegrationTest, AnInvalidDirectoryRecordIsDeadLetteredAndLaterCh
   EXPECT_EQ(dead_letters("link-worker:lw-negative").size(), 1u);
 }
 
+// A referral may name one category twice (intake allows it): each need left without an option is
+// its own need.unmet event with its own id (once both had need.unmet:<referral>:<category>'s).
+TEST_F(MatchingIntegrationTest, TwoUnmetNeedsOfOneCategoryAreTwoEventsWithTheirOwnIds) {
+  v1::Event e;
+  auto* r = e.mutable_referral_received()->mutable_referral();
+  r->set_source_system("emis-test");
+  r->set_source_referral_id("ref-debt-twice");
+  r->mutable_referrer()->set_ods_code("B86001");
+  r->mutable_profile()->set_age_years(50);
+  r->mutable_profile()->set_home_postcode("LS6 1BD");
+  r->mutable_profile()->set_postcode_district("LS6");
+  r->add_needs()->set_category(v1::NEED_CATEGORY_DEBT_AND_MONEY);  // none within reach
+  r->add_needs()->set_category(v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  r->mutable_needs(1)->set_description("benefits letters");
+  events::Seal(e, "ref-debt-twice", "test", absl::Now());
+  ASSERT_TRUE(producer_
+                  ->Send(events::ToMessage(e, env_.Topic(kafka::Topic::kReferralReceived),
+                                           "ref-debt-twice"))
+                  .ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, "ref-debt-twice").empty(); }));
+  auto unmet = On(kafka::Topic::kNeedUnmet, "ref-debt-twice");
+  ASSERT_EQ(unmet.size(), 2u);
+  EXPECT_EQ(unmet[0].need_unmet().need().category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_EQ(unmet[1].need_unmet().need().category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_EQ(unmet[1].need_unmet().need().description(), "benefits letters");
+  EXPECT_NE(unmet[0].envelope().event_id(), unmet[1].envelope().event_id());
+}
+
 // Redis refusing writes for a while (full under maxmemory, a replica after a failover, a master
 // short of replicas) is a transient fault: every referral waits and is matched once Redis takes
 // writes again; none is set aside on the dead-letter topic.

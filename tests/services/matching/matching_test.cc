@@ -340,12 +340,14 @@ TEST(ReferralMatcherTest, OptionsPerNeedAndUnmetNeedsWithWhy) {
   EXPECT_EQ(outcome.matched.link_worker_id(), "lw-1");
   EXPECT_EQ(outcome.matched.location_basis(), "postcode");
   ASSERT_EQ(outcome.unmet.size(), 2u);
-  EXPECT_EQ(outcome.unmet[0].need().category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
-  EXPECT_THAT(outcome.unmet[0].reasons(),
+  EXPECT_EQ(outcome.unmet[0].need_index, 1);
+  EXPECT_EQ(outcome.unmet[0].unmet.need().category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_THAT(outcome.unmet[0].unmet.reasons(),
               ElementsAre("none with the access needed (1 resource excluded)"));
-  EXPECT_EQ(outcome.unmet[0].postcode_district(), "LS6");
-  EXPECT_EQ(outcome.unmet[0].imd_decile(), 2);
-  EXPECT_THAT(outcome.unmet[1].reasons(), ElementsAre("none within reach"));
+  EXPECT_EQ(outcome.unmet[0].unmet.postcode_district(), "LS6");
+  EXPECT_EQ(outcome.unmet[0].unmet.imd_decile(), 2);
+  EXPECT_EQ(outcome.unmet[1].need_index, 2);
+  EXPECT_THAT(outcome.unmet[1].unmet.reasons(), ElementsAre("none within reach"));
 }
 
 // The equity reports read deprivation from the matched referral: a referral that came without a
