@@ -10,10 +10,11 @@
 
 namespace signpost::kafka {
 
-TopicFollower::TopicFollower(Options options, Apply apply,
+TopicFollower::TopicFollower(Options options, std::function<absl::Status()> begin_read, Apply apply,
                              std::function<absl::Status()> on_caught_up,
                              std::function<bool()> still_valid)
     : options_(std::move(options)),
+      begin_read_(std::move(begin_read)),
       apply_(std::move(apply)),
       on_caught_up_(std::move(on_caught_up)),
       still_valid_(std::move(still_valid)) {}
@@ -51,6 +52,7 @@ void TopicFollower::Stop() {
 absl::Status TopicFollower::Rewind() {
   ready_.store(false);
   rewind_pending_ = true;  // until the re-read has really started
+  read_begun_ = false;
   RdKafka::Metadata* raw = nullptr;
   std::string err;
   std::unique_ptr<RdKafka::Topic> handle(
@@ -102,15 +104,23 @@ absl::Status TopicFollower::Rewind() {
 
 void TopicFollower::Run() {
   absl::Time next_check = absl::Now() + options_.validity_check_interval;
-  auto finish_if_caught_up = [this] {
-    if (ready_.load() || rewind_pending_ || !remaining_.empty()) return;
+  absl::Time next_rewind = absl::InfinitePast(), next_begin = absl::InfinitePast();
+  absl::Duration begin_backoff = absl::Milliseconds(100);
+  auto read_again = [this](const absl::Status& why) {
+    spdlog::warn("{}: {}; reading it again from the beginning", options_.topic, why.ToString());
+    rewind_pending_ = true;
+    ready_.store(false);
+  };
+  auto finish_if_caught_up = [&] {
+    if (ready_.load() || rewind_pending_ || !read_begun_ || !remaining_.empty()) return;
     absl::Status done = on_caught_up_ ? on_caught_up_() : absl::OkStatus();
     if (done.ok()) {
       ready_.store(true);
       spdlog::info("{} applied to the end: ready", options_.topic);
+    } else if (absl::IsAborted(done)) {
+      read_again(done);
     }
   };
-  finish_if_caught_up();
   while (!stop_.load()) {
     if (absl::Now() >= next_check) {
       next_check = absl::Now() + options_.validity_check_interval;
@@ -119,12 +129,36 @@ void TopicFollower::Run() {
         rewind_pending_ = true;
         ready_.store(false);
       }
-      if (rewind_pending_) {
-        if (absl::Status s = Rewind(); !s.ok()) {
-          spdlog::error("rewinding {}: {}; trying again", options_.topic, s.ToString());
-        }
-      }
       finish_if_caught_up();
+    }
+    // Nothing is read while a re-read is due but not begun: what is read now would be applied
+    // to a copy that is gone.
+    if (rewind_pending_) {
+      if (absl::Now() < next_rewind) {
+        absl::SleepFor(absl::Milliseconds(50));
+        continue;
+      }
+      if (absl::Status s = Rewind(); !s.ok()) {
+        spdlog::error("rewinding {}: {}; trying again", options_.topic, s.ToString());
+        next_rewind = absl::Now() + options_.validity_check_interval;
+        continue;
+      }
+    }
+    if (!read_begun_) {
+      if (absl::Now() < next_begin) {
+        absl::SleepFor(absl::Milliseconds(50));
+        continue;
+      }
+      absl::Status begun = begin_read_ ? begin_read_() : absl::OkStatus();
+      if (!begun.ok()) {
+        spdlog::warn("beginning to read {}: {}; trying again", options_.topic, begun.ToString());
+        next_begin = absl::Now() + begin_backoff;
+        begin_backoff = std::min(begin_backoff * 2, absl::Seconds(5));
+        continue;
+      }
+      read_begun_ = true;
+      begin_backoff = absl::Milliseconds(100);
+      finish_if_caught_up();  // an empty topic
     }
     std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
     if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
@@ -137,11 +171,16 @@ void TopicFollower::Run() {
     while (!stop_.load()) {
       absl::Status applied = apply_(c);
       if (applied.ok()) break;
+      if (absl::IsAborted(applied)) {
+        read_again(applied);
+        break;
+      }
       spdlog::warn("applying {}/{}@{}: {}; retrying", c.topic, c.partition, c.offset,
                    applied.ToString());
       absl::SleepFor(backoff);
       backoff = std::min(backoff * 2, absl::Seconds(5));
     }
+    if (rewind_pending_) continue;  // this message is applied again in the re-read
     if (auto it = remaining_.find(c.partition);
         it != remaining_.end() && c.offset + 1 >= it->second) {
       remaining_.erase(it);

@@ -40,7 +40,8 @@ kafka::Outcome CheckDirectoryRecord(const kafka::ConsumedMessage& message) {
   return kafka::OutcomeOf(ReadDirectoryRecord(message).status());
 }
 
-absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache) {
+absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache,
+                                  const std::string& load_generation) {
   auto record = ReadDirectoryRecord(message);
   if (!record.ok()) return record.status();
   if (!record->has_value()) {
@@ -48,12 +49,12 @@ absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, Directo
         absl::StartsWith(message.key, "network:")) {
       return absl::OkStatus();  // roster entries are retired by marking them unavailable
     }
-    return cache.RemoveResource(message.key);
+    return cache.RemoveResource(message.key, load_generation);
   }
   const v1::Event* event = &**record;
   switch (event->payload_case()) {
     case v1::Event::kResourceUpserted:
-      return cache.PutResource(event->resource_upserted().resource());
+      return cache.PutResource(event->resource_upserted().resource(), load_generation);
     case v1::Event::kLinkWorkerUpserted:
       return cache.PutLinkWorker(event->link_worker_upserted().link_worker());
     case v1::Event::kNetworkUpserted:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,7 +28,9 @@ kafka::Outcome CheckDirectoryRecord(const kafka::ConsumedMessage& message);
 // Applies one record of the signpost.directory.resources topic to the cache: a resource, link
 // worker or network upsert, or a tombstone (null value) that deletes a resource. A record it
 // cannot read is INVALID_ARGUMENT (ReadDirectoryRecord's status); Redis failures are the cache's
-// (to be retried).
-absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache);
+// (to be retried), and ABORTED when the cache was cleared since the load that began in
+// `load_generation` (DirectoryCache::BeginLoad) did: read the topic again from its beginning.
+absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache,
+                                  const std::string& load_generation);
 
 }  // namespace signpost::matching

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,6 +17,8 @@ namespace signpost::matching {
 namespace {
 
 constexpr char kLoaded[] = "signpost:dir:loaded";
+// The clear under way (kFenceFunctions).
+constexpr char kClearing[] = "signpost:dir:clearing";
 // Bumped whenever the cache's keys change shape: a cache of another layout is cleared and rebuilt
 // from the topic rather than read or written with the wrong types.
 constexpr char kLayoutVersion[] = "3";
@@ -81,6 +84,57 @@ std::string Member(const v1::Resource& r, int location) {
   return absl::StrCat(r.id(), "|", location);
 }
 
+// The cache's fence (DirectoryCache::ClearUnlessLoaded), as Lua functions for the scripts that
+// write the cache. Its generation ("<count>:<server time>", new after a FLUSHALL too) moves when a
+// clear begins, and 'signpost:dir:clearing' names the clear under way until one of the instances
+// clearing has gone through every key. Neither is removed by a clear. While a clear is under way
+// nothing is written, so a clear that goes through every key leaves none.
+constexpr char kFenceFunctions[] = R"lua(
+local function new_generation()
+  local old = redis.call('GET', 'signpost:dir:generation')
+  local n = tonumber(string.match(old or '', '^(%d+):')) or 0
+  local t = redis.call('TIME')
+  local generation = (n + 1) .. ':' .. t[1] .. string.format('%06d', t[2])
+  redis.call('SET', 'signpost:dir:generation', generation)
+  return generation
+end
+-- Why a write for a load begun in `generation` ('' for a write outside a load) may not be made
+-- now, as an error reply; nil when it may.
+local function refusal(generation)
+  if generation ~= '' and redis.call('GET', 'signpost:dir:generation') ~= generation then
+    return redis.error_reply(
+        'STALEGENERATION the directory cache was cleared after this load of it began')
+  end
+  if redis.call('EXISTS', 'signpost:dir:clearing') == 1 then
+    return redis.error_reply('CLEARING the directory cache is being cleared')
+  end
+  return nil
+end
+)lua";
+
+// A script's error reply as a status: the fence's refusals say what the caller does next.
+absl::Status ScriptErrorStatus(const std::string& error) {
+  if (absl::StartsWith(error, "CLEARING ")) {
+    return absl::UnavailableError(absl::StrCat("redis: ", error, ": try again shortly"));
+  }
+  if (absl::StartsWith(error, "STALEGENERATION ")) {
+    return absl::AbortedError(
+        absl::StrCat("redis: ", error, ": read the directory topic again from its beginning"));
+  }
+  return redis::ErrorReplyStatus(error);
+}
+
+// Runs a script that writes the cache under its fence (ScriptErrorStatus).
+absl::StatusOr<redis::Reply> RunFenced(const redis::LuaScript& script, redis::RedisClient& redis,
+                                       const std::vector<std::string>& keys,
+                                       const std::vector<std::string>& args) {
+  auto replies = script.RunMany(redis, {{keys, args}});
+  if (!replies.ok()) return replies.status();
+  redis::Reply& reply = replies->front();
+  if (reply.type == redis::Reply::Type::kError) return ScriptErrorStatus(reply.str);
+  return std::move(reply);
+}
+
 absl::Status FirstError(const absl::StatusOr<std::vector<redis::Reply>>& replies) {
   if (!replies.ok()) return replies.status();
   for (const auto& reply : *replies) {
@@ -105,8 +159,23 @@ local function older(version_key, first)
   local s, n = string.match(v, '^(%-?%d+) (%d+)$')
   s = tonumber(s)
   n = tonumber(n)
+  -- A version that cannot be read is replaced.
+  if not s or not n then return false end
   local ns, nn = tonumber(ARGV[first]), tonumber(ARGV[first + 1])
   return s > ns or (s == ns and n > nn)
+end
+-- A stamp per write, unique across cache rebuilds: "<epoch>.<count>", where the epoch is the
+-- server's time when the counter started. A clear may remove the counter or the epoch without the
+-- other: either way the epoch is new.
+local function next_stamp()
+  local n = redis.call('INCR', 'signpost:dir:stamps')
+  local epoch = redis.call('GET', 'signpost:dir:epoch')
+  if n == 1 or not epoch then
+    local t = redis.call('TIME')
+    epoch = t[1] .. string.format('%06d', t[2])
+    redis.call('SET', 'signpost:dir:epoch', epoch)
+  end
+  return epoch .. '.' .. n
 end
 local function replace_resource(record_key, entries_key, version_key, stamp_key, first)
   if older(version_key, first) then return 0 end
@@ -120,15 +189,9 @@ local function replace_resource(record_key, entries_key, version_key, stamp_key,
     return 1
   end
   redis.call('SET', record_key, ARGV[first + 2])
-  -- A stamp per write, unique across cache rebuilds (the epoch is set when the counter starts).
-  -- It ends every index member ("<id>|<location>|<stamp>", "<id>|<stamp>"), so a search tells
-  -- which record version each hit is and in-process copies know whether they are current.
-  local n = redis.call('INCR', 'signpost:dir:stamps')
-  if n == 1 then
-    local t = redis.call('TIME')
-    redis.call('SET', 'signpost:dir:epoch', t[1] .. t[2])
-  end
-  local stamp = redis.call('GET', 'signpost:dir:epoch') .. '.' .. n
+  -- The stamp ends every index member ("<id>|<location>|<stamp>", "<id>|<stamp>"), so a search
+  -- tells which record version each hit is and in-process copies know whether they are current.
+  local stamp = next_stamp()
   redis.call('SET', stamp_key, stamp)
   if ARGV[first] ~= '' then
     redis.call('SET', version_key, ARGV[first] .. ' ' .. ARGV[first + 1])
@@ -153,10 +216,14 @@ local function replace_resource(record_key, entries_key, version_key, stamp_key,
 end
 )lua";
 
-// KEYS and ARGV as replace_resource's, from ARGV[1].
+// KEYS as replace_resource's. ARGV: the load's generation ('' outside a load), then as
+// replace_resource's.
 const redis::LuaScript& ReplaceScript() {
-  static const redis::LuaScript kScript(absl::StrCat(kReplaceResourceFunctions, R"lua(
-return replace_resource(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 1)
+  static const redis::LuaScript kScript(
+      absl::StrCat(kFenceFunctions, kReplaceResourceFunctions, R"lua(
+local refused = refusal(ARGV[1])
+if refused then return refused end
+return replace_resource(KEYS[1], KEYS[2], KEYS[3], KEYS[4], 2)
 )lua"));
   return kScript;
 }
@@ -190,8 +257,13 @@ std::vector<std::string> DirectoryCache::ReplaceArgs(const v1::Resource& r) {
   return args;
 }
 
-absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
-  auto written = ReplaceScript().Run(redis_, ReplaceKeys(r.id()), ReplaceArgs(r));
+absl::Status DirectoryCache::PutResource(const v1::Resource& r,
+                                         const std::string& load_generation) {
+  std::vector<std::string> args = {load_generation};
+  std::vector<std::string> replace = ReplaceArgs(r);
+  args.insert(args.end(), std::make_move_iterator(replace.begin()),
+              std::make_move_iterator(replace.end()));
+  auto written = RunFenced(ReplaceScript(), redis_, ReplaceKeys(r.id()), args);
   if (!written.ok()) return written.status();
   // This instance will read it back soon (matching follows the topic it writes): keep it parsed.
   if (written->type == redis::Reply::Type::kString) {
@@ -200,8 +272,10 @@ absl::Status DirectoryCache::PutResource(const v1::Resource& r) {
   return absl::OkStatus();
 }
 
-absl::Status DirectoryCache::RemoveResource(const std::string& id) {
-  return ReplaceScript().Run(redis_, ReplaceKeys(id), {"", "", ""}).status();
+absl::Status DirectoryCache::RemoveResource(const std::string& id,
+                                            const std::string& load_generation) {
+  return RunFenced(ReplaceScript(), redis_, ReplaceKeys(id), {load_generation, "", "", ""})
+      .status();
 }
 
 absl::StatusOr<std::optional<v1::Resource>> DirectoryCache::GetResource(const std::string& id) {
@@ -685,36 +759,110 @@ return 1
   return reply->integer == 1;
 }
 
-absl::Status DirectoryCache::MarkLoaded() {
-  return redis_.Execute({"SET", kLoaded, kLayoutVersion}).status();
+namespace {
+
+// Begins a clear unless the cache is complete and of this layout (then nil), or joins the clear
+// under way: the clear's name (a new generation), and no mark of a complete cache.
+// KEYS: the loaded mark, the clear under way. ARGV: this layout.
+const redis::LuaScript& BeginClearScript() {
+  static const redis::LuaScript kScript(absl::StrCat(kFenceFunctions, R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return false end
+local clear = redis.call('GET', KEYS[2])
+if not clear then
+  clear = new_generation()
+  redis.call('SET', KEYS[2], clear)
+end
+redis.call('DEL', KEYS[1])
+return clear
+)lua"));
+  return kScript;
 }
 
-absl::StatusOr<bool> DirectoryCache::IsLoaded() {
-  auto reply = redis_.Execute({"GET", kLoaded});
-  if (!reply.ok()) return reply.status();
-  return !reply->is_nil() && reply->str == kLayoutVersion;
-}
+}  // namespace
 
-absl::StatusOr<int> DirectoryCache::ClearUnlessLoaded() {
-  auto loaded = IsLoaded();
-  if (!loaded.ok()) return loaded.status();
-  if (*loaded) return 0;
-  int removed = 0;
+absl::Status DirectoryCache::FinishClear(const std::string& clear, int& removed) {
+  // Removes a page of keys, the fence's own excepted, while the clear is still under way (else
+  // another instance went through every key: nothing is left to do, and loads may have begun).
+  // KEYS: the clear under way, then the page. ARGV: the clear's name.
+  static const redis::LuaScript kPage(R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local removed = 0
+for i = 2, #KEYS do
+  if KEYS[i] ~= KEYS[1] and KEYS[i] ~= 'signpost:dir:generation' then
+    removed = removed + redis.call('UNLINK', KEYS[i])
+  end
+end
+return removed
+)lua");
+  // Nothing was written since the clear began: going through every key left none.
+  static const redis::LuaScript kEnd(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+)lua");
   std::string cursor = "0";
   do {
     auto page = redis_.Execute({"SCAN", cursor, "MATCH", "signpost:dir:*", "COUNT", "1000"});
     if (!page.ok()) return page.status();
     if (page->elements.size() != 2) return absl::InternalError("unexpected SCAN reply");
     cursor = page->elements[0].str;
-    redis::Command del = {"UNLINK"};
-    for (const auto& key : page->elements[1].elements) del.push_back(key.str);
-    if (del.size() > 1) {
-      auto gone = redis_.Execute(del);
-      if (!gone.ok()) return gone.status();
-      removed += static_cast<int>(gone->integer);
-    }
+    std::vector<std::string> keys = {kClearing};
+    for (const auto& key : page->elements[1].elements) keys.push_back(key.str);
+    if (keys.size() == 1) continue;
+    auto gone = kPage.Run(redis_, keys, {clear});
+    if (!gone.ok()) return gone.status();
+    if (gone->integer < 0) return absl::OkStatus();
+    removed += static_cast<int>(gone->integer);
   } while (cursor != "0");
+  return kEnd.Run(redis_, {kClearing}, {clear}).status();
+}
+
+absl::StatusOr<int> DirectoryCache::ClearUnlessLoaded() {
+  auto clear = BeginClearScript().Run(redis_, {kLoaded, kClearing}, {kLayoutVersion});
+  if (!clear.ok()) return clear.status();
+  if (clear->is_nil()) return 0;
+  int removed = 0;
+  if (absl::Status s = FinishClear(clear->str, removed); !s.ok()) return s;
   return removed;
+}
+
+absl::StatusOr<std::string> DirectoryCache::BeginLoad() {
+  // The generation, or the clear under way.
+  static const redis::LuaScript kScript(absl::StrCat(kFenceFunctions, R"lua(
+local clear = redis.call('GET', KEYS[1])
+if clear then return {'clearing', clear} end
+return {'generation', redis.call('GET', 'signpost:dir:generation') or new_generation()}
+)lua"));
+  // Each turn either begins the load or finishes a clear; only clears begun meanwhile by
+  // instances starting make another turn.
+  constexpr int kTurns = 100;
+  for (int turn = 0; turn < kTurns; ++turn) {
+    auto reply = kScript.Run(redis_, {kClearing}, {});
+    if (!reply.ok()) return reply.status();
+    if (reply->elements.size() != 2) return absl::InternalError("unexpected load reply");
+    if (reply->elements[0].str == "generation") return reply->elements[1].str;
+    int removed = 0;
+    if (absl::Status s = FinishClear(reply->elements[1].str, removed); !s.ok()) return s;
+  }
+  return absl::UnavailableError("the directory cache kept being cleared: try again");
+}
+
+absl::Status DirectoryCache::MarkLoaded(const std::string& load_generation) {
+  if (load_generation.empty()) {
+    return absl::InvalidArgumentError("a load to mark complete needs the generation it began in");
+  }
+  static const redis::LuaScript kScript(absl::StrCat(kFenceFunctions, R"lua(
+local refused = refusal(ARGV[1])
+if refused then return refused end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+)lua"));
+  return RunFenced(kScript, redis_, {kLoaded}, {load_generation, kLayoutVersion}).status();
+}
+
+absl::StatusOr<bool> DirectoryCache::IsLoaded() {
+  auto reply = redis_.Execute({"GET", kLoaded});
+  if (!reply.ok()) return reply.status();
+  return !reply->is_nil() && reply->str == kLayoutVersion;
 }
 
 namespace {
@@ -729,8 +877,11 @@ std::string ReservationsKey(const std::string& id) {
 // ARGV: the referral, the stamp of the record the new one was made from, then as
 // replace_resource's.
 const redis::LuaScript& TakePlaceScript() {
-  static const redis::LuaScript kScript(absl::StrCat(kReplaceResourceFunctions, R"lua(
+  static const redis::LuaScript kScript(
+      absl::StrCat(kFenceFunctions, kReplaceResourceFunctions, R"lua(
 if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return 'earlier' end
+local refused = refusal('')
+if refused then return refused end
 if (redis.call('GET', KEYS[4]) or '') ~= ARGV[2] or older(KEYS[3], 3) then return 'stale' end
 -- Nothing is written before this (a script stopped by an error keeps what it wrote so far).
 redis.call('SADD', KEYS[5], ARGV[1])
@@ -790,7 +941,7 @@ absl::StatusOr<DirectoryCache::TakenPlace> DirectoryCache::TakePlace(const std::
     std::vector<std::string> args = {referral_id, stamp.is_nil() ? "" : stamp.str};
     std::vector<std::string> replace = ReplaceArgs(resource);
     args.insert(args.end(), replace.begin(), replace.end());
-    auto taken = TakePlaceScript().Run(redis_, keys, args);
+    auto taken = RunFenced(TakePlaceScript(), redis_, keys, args);
     if (!taken.ok()) return taken.status();
     if (taken->str == "stale") continue;
     if (taken->str == "earlier") {

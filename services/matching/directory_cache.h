@@ -44,8 +44,11 @@ class DirectoryCache {
   explicit DirectoryCache(redis::RedisClient& redis, size_t memo_records = 100000)
       : redis_(redis), memo_(memo_records) {}
 
-  absl::Status PutResource(const v1::Resource& resource);
-  absl::Status RemoveResource(const std::string& id);
+  // Resource writes. A load of the topic writes with the generation it began in (BeginLoad);
+  // other writes (the directory service's) with none. ABORTED when the cache was cleared since
+  // the load began (read the topic again from its beginning), UNAVAILABLE while it is cleared.
+  absl::Status PutResource(const v1::Resource& resource, const std::string& load_generation = "");
+  absl::Status RemoveResource(const std::string& id, const std::string& load_generation = "");
   absl::StatusOr<std::optional<v1::Resource>> GetResource(const std::string& id);
   absl::Status PutLinkWorker(const v1::LinkWorker& worker);
   absl::Status PutNetwork(const v1::Network& network);
@@ -151,12 +154,25 @@ class DirectoryCache {
   absl::StatusOr<TakenPlace> TakePlace(const std::string& resource_id,
                                        const std::string& referral_id, absl::Time now);
 
-  // Set after the directory topic has been read to its end; gone after FLUSHALL.
-  absl::Status MarkLoaded();
+  // Building the cache from the topic, by any number of instances at once. Each instance, as
+  // it starts, calls ClearUnlessLoaded; each full read of the topic then begins with BeginLoad,
+  // writes with the generation that returned, and ends with MarkLoaded. A clear first moves the
+  // cache to a new generation in one step, so a load begun before it is refused from then on
+  // (ABORTED: read the topic again, from a new BeginLoad), and nothing is written until one of
+  // the instances clearing has gone through every key (other writes are UNAVAILABLE until then).
+  // A clear left unfinished (its instance stopped) is finished by the next BeginLoad.
+
   // Removes every cached directory key unless the cache is complete and of this build's layout,
   // so the rebuild from the topic starts clean (link workers' caseloads and assignments are not
-  // cache and stay). Returns how many keys went.
+  // cache and stay). Returns how many keys went (this instance removed).
   absl::StatusOr<int> ClearUnlessLoaded();
+  // The cache generation a full read of the topic writes under, after finishing any clear under
+  // way.
+  absl::StatusOr<std::string> BeginLoad();
+  // Marks the cache complete after the topic has been read to its end under `load_generation`;
+  // ABORTED when the cache was cleared since that load began. The mark is gone after FLUSHALL or
+  // a clear.
+  absl::Status MarkLoaded(const std::string& load_generation);
   absl::StatusOr<bool> IsLoaded();
 
  private:
@@ -170,6 +186,9 @@ class DirectoryCache {
   // The hits as records, from the memo or fetched.
   absl::StatusOr<std::vector<std::vector<Found>>> Collect(const std::vector<Hits>& hits);
   absl::StatusOr<Lookup> ParseLookup(const redis::Reply& reply, const Locate& locate);
+  // Goes through every cached directory key, removing it, while the clear named `clear` is under
+  // way; ends the clear unless another instance did. Adds to `removed` how many went.
+  absl::Status FinishClear(const std::string& clear, int& removed);
   // The arguments that write a resource and its index entries (ReplaceScript's).
   static std::vector<std::string> ReplaceArgs(const v1::Resource& r);
 

@@ -95,11 +95,19 @@ int Run(const MatchingConfig& config) {
     spdlog::info("cleared {} keys of an incomplete or older directory cache", *cleared);
   }
 
+  // The cache generation the follower's current full read writes under (its thread's alone).
+  std::string load_generation;
   kafka::TopicFollower follower(
       {config.common.kafka_bootstrap, kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
        config.common.kafka_properties},
-      [&directory](const kafka::ConsumedMessage& m) {
-        absl::Status s = ApplyDirectoryRecord(m, directory);
+      [&directory, &load_generation]() -> absl::Status {
+        auto generation = directory.BeginLoad();
+        if (!generation.ok()) return generation.status();
+        load_generation = *std::move(generation);
+        return absl::OkStatus();
+      },
+      [&directory, &load_generation](const kafka::ConsumedMessage& m) {
+        absl::Status s = ApplyDirectoryRecord(m, directory, load_generation);
         if (kafka::IsPoison(s.code())) {
           // Group signpost-matching-directory puts it on the dead-letter topic, once.
           spdlog::warn("skipping unreadable directory record {}@{}: {}", m.partition, m.offset,
@@ -110,7 +118,7 @@ int Run(const MatchingConfig& config) {
       },
       [&] {
         if (absl::Status s = load_postcodes(); !s.ok()) return s;
-        return directory.MarkLoaded();
+        return directory.MarkLoaded(load_generation);
       },
       [&directory] {
         auto loaded = directory.IsLoaded();

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
@@ -69,7 +70,13 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
   virtual std::map<std::string, std::string> MatchingEnv() const { return {}; }
   // signpost-matching on this test's broker prefix and Redis, with `env` as its environment.
   void StartMatching(std::map<std::string, std::string> env = {}) {
-    matching_ = std::make_unique<signpost::testing::ServiceProcess>(
+    matching_ = MatchingProcess(std::move(env));
+    ASSERT_TRUE(matching_->Start().ok());
+  }
+  // signpost-matching as StartMatching starts it, not started yet.
+  std::unique_ptr<signpost::testing::ServiceProcess> MatchingProcess(
+      std::map<std::string, std::string> env = {}) {
+    return std::make_unique<signpost::testing::ServiceProcess>(
         signpost::testing::BinaryPath("signpost-matching"),
         std::vector<std::string>{
             "--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix, "--redis",
@@ -77,7 +84,6 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
             std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/matching/data/postcodes.csv",
             "--imd-edition", "IoD2019", "--priority-imd-deciles", "1,2"},
         std::move(env));
-    ASSERT_TRUE(matching_->Start().ok());
   }
   void TearDown() override {
     if (HasFailure() && matching_) std::cerr << "matching log:\n" << matching_->Logs();
@@ -188,6 +194,15 @@ class MatchingIntegrationTest : public signpost::testing::KafkaRedisTest {
 
   void RedisFlushAll() { RedisCommand("FLUSHALL"); }
 
+  int64_t RedisInteger(const std::string& command) {
+    redisContext* c = redisConnect("127.0.0.1", redis_.port());
+    auto* reply = static_cast<redisReply*>(redisCommand(c, command.c_str()));
+    int64_t out = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+    if (reply) freeReplyObject(reply);
+    redisFree(c);
+    return out;
+  }
+
   void RedisCommand(const char* command) {
     redisContext* c = redisConnect("127.0.0.1", redis_.port());
     freeReplyObject(redisCommand(c, command));
@@ -239,6 +254,58 @@ TEST_F(MatchingIntegrationTest, ACacheOfAnOlderLayoutIsClearedAndRebuilt) {
   ExpectMatchedAsDesigned(
       On(kafka::Topic::kReferralMatched, "ref-old-cache")[0].referral_matched());
   EXPECT_NE(matching_->Logs().find("older directory cache"), std::string::npos);
+}
+
+// Two instances over one Redis, the second started while the first loads the cache: the second
+// finds the cache incomplete and clears it under the first's writes. Both become ready, the cache
+// holds every resource once (a clear racing with a load once left the stamp counter without its
+// epoch, and every later write failed), and referrals are matched.
+TEST_F(MatchingIntegrationTest, AnInstanceStartingWhileAnotherLoadsTheCacheLeavesBothReady) {
+  // (Its exit status is not this test's: librdkafka may abort a close that overtakes a group join.)
+  matching_->Stop();
+  // A directory that takes a while to load: walks far from the referrals (London).
+  constexpr int kWalks = 3000;
+  std::vector<kafka::OutgoingMessage> walks;
+  for (int i = 0; i < kWalks; ++i) {
+    v1::Event e;
+    *e.mutable_resource_upserted()->mutable_resource() =
+        Resource(absl::StrCat("london-walk-", i), v1::NEED_CATEGORY_LONELINESS, 51.50 + 0.00001 * i,
+                 -0.12, true);
+    events::Seal(e, "", "test", absl::Now());
+    walks.push_back(events::ToMessage(e, env_.Topic(kafka::Topic::kDirectoryResources),
+                                      absl::StrCat("london-walk-", i)));
+  }
+  ASSERT_TRUE(producer_->SendAll(walks).ok());
+  auto ready = [](const signpost::testing::ServiceProcess& p) {
+    httplib::Client metrics("127.0.0.1", p.metrics_port());
+    auto res = metrics.Get("/readyz");
+    return res && res->status == 200;
+  };
+  // Where in the clear's scan each key falls varies: a few rounds.
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    RedisFlushAll();
+    RedisCommand("SET signpost:dir:junk left-by-an-older-build");
+    auto first = MatchingProcess(), second = MatchingProcess();
+    ASSERT_TRUE(first->Start().ok());
+    ASSERT_TRUE(WaitUntil([&] { return !RedisGet("signpost:dir:stamps").empty(); }));
+    ASSERT_TRUE(second->Start().ok());
+    bool both_ready = WaitUntil([&] { return ready(*first) && ready(*second); }, absl::Seconds(90));
+    EXPECT_TRUE(both_ready) << "first:\n" << first->Logs() << "\nsecond:\n" << second->Logs();
+    ASSERT_TRUE(both_ready);
+
+    EXPECT_TRUE(RedisGet("signpost:dir:junk").empty());
+    EXPECT_EQ(RedisInteger(absl::StrCat("ZCARD signpost:dir:geo:",
+                                        static_cast<int>(v1::NEED_CATEGORY_LONELINESS))),
+              kWalks + 2);
+    const std::string referral = absl::StrCat("ref-together-", round);
+    Receive(referral);
+    ASSERT_TRUE(WaitUntil([&] { return !On(kafka::Topic::kReferralMatched, referral).empty(); }));
+    ExpectMatchedAsDesigned(On(kafka::Topic::kReferralMatched, referral)[0].referral_matched());
+    first->Stop();
+    second->Stop();
+    if (HasFailure()) return;
+  }
 }
 
 TEST_F(MatchingIntegrationTest, MatchesUnmetNeedsRedeliveryFlushAndRedisOutage) {
