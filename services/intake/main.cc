@@ -135,6 +135,7 @@ int Run(const IntakeConfig& config) {
   options.lease = absl::Milliseconds(config.delivery_timeout_ms) * 3;
   options.in_progress_wait = options.lease + absl::Seconds(5);
   options.dedup_retention = absl::Hours(24) * config.dedup_retention_days;
+  options.max_waiting = static_cast<size_t>(config.queue_limit);
   OffsetClock clock(config.clock_offset_file);
   if (!config.clock_offset_file.empty()) {
     spdlog::warn("clock shifted by the seconds in {}", config.clock_offset_file);
@@ -230,7 +231,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_option("--queue-limit", config.queue_limit,
-                 "Calls that may wait for a worker; beyond them a call is refused "
+                 "Calls that may wait for a worker, and (apart) submissions that may wait on "
+                 "another attempt publishing the same one; beyond them a call is refused "
                  "RESOURCE_EXHAUSTED at once")
       ->envname("SIGNPOST_INTAKE_QUEUE_LIMIT")
       ->check(CLI::Range(1, 100000))

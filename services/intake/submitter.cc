@@ -128,12 +128,15 @@ Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, Sta
       cipher_(cipher),
       metrics_(metrics),
       clock_(std::move(clock)),
-      labels_(options_.max_source_system_labels) {
+      labels_(options_.max_source_system_labels),
+      recheck_workers_(std::make_unique<WorkerPool>(std::max(options_.recheck_threads, 1),
+                                                    std::max<size_t>(options_.max_waiting, 1))) {
   bookkeeper_ = std::thread([this] { Bookkeep(); });
 }
 
 Submitter::~Submitter() {
-  rechecks_.Stop();  // what waits for another attempt is answered while the rest still runs
+  rechecks_.Stop();          // what waits for another attempt is answered while the rest still runs
+  recheck_workers_.reset();  // looks under way finish (their submissions answered already)
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
@@ -317,34 +320,86 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   }
   // Another attempt holds this very submission: most often one publishing it now, which is done
   // in milliseconds; or one that died holding it, whose hold runs out only with its lease. Look
-  // again a little later, from the re-check thread (nothing waits on a worker), until just
-  // before the caller stops waiting.
-  absl::Time now = absl::Now();
-  if (now >= attempt->give_up) {
+  // again a little later, on a re-check thread (nothing waits on a worker), until just before the
+  // caller stops waiting.
+  attempt->held_until_ms.store(absl::ToUnixMillis(claim->held_until));
+  if (absl::Now() >= attempt->give_up) {
     Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
-    std::string when;
-    if (claim->held_until > clock_()) {
-      when =
-          absl::StrCat(" (should that attempt have failed, its hold runs out at ",
-                       absl::FormatTime(absl::RFC3339_sec, claim->held_until, absl::UTCTimeZone()),
-                       ", in ", absl::ToInt64Seconds(claim->held_until - clock_()) + 1, " s)");
-    }
-    attempt->done(absl::UnavailableError(absl::StrCat(
-        "an identical submission (", key.source_system, "/", key.source_referral_id,
-        ") is still being published by another attempt", when,
-        "; nothing new was recorded: retry later with the same content, and the same referral id "
-        "is returned")));
+    attempt->done(StillHeld(key, claim->held_until));
     return;
   }
-  absl::Time next = std::min(now + attempt->next_look, attempt->give_up);
-  attempt->next_look = std::min(attempt->next_look * 2, absl::Milliseconds(500));
-  rechecks_.At(next, [this, attempt](bool stopping) {
+  if (!attempt->answered && !StartWaiting(attempt)) {
+    Count(attempt->channel, labels_.Of(key.source_system), "at_capacity");
+    attempt->done(absl::ResourceExhaustedError(absl::StrCat(
+        "intake is at capacity (", options_.max_waiting,
+        " submissions already wait on other attempts); an identical submission (",
+        key.source_system, "/", key.source_referral_id,
+        ") is being published by another attempt; nothing new was recorded: retry with backoff, "
+        "and the same referral id is returned")));
+    return;
+  }
+  LookAgainLater(attempt);
+}
+
+absl::Status Submitter::StillHeld(const SubmissionKey& key, absl::Time held_until) {
+  std::string when;
+  if (absl::Time now = clock_(); held_until > now) {
+    when = absl::StrCat(" (should that attempt have failed, its hold runs out at ",
+                        absl::FormatTime(absl::RFC3339_sec, held_until, absl::UTCTimeZone()),
+                        ", in ", absl::ToInt64Seconds(held_until - now) + 1, " s)");
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "an identical submission (", key.source_system, "/", key.source_referral_id,
+      ") is still being published by another attempt", when,
+      "; nothing new was recorded: retry later with the same content, and the same referral id "
+      "is returned"));
+}
+
+bool Submitter::StartWaiting(const std::shared_ptr<Attempt>& attempt) {
+  if (waiting_.fetch_add(1) >= options_.max_waiting) {
+    waiting_.fetch_sub(1);
+    return false;
+  }
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  Done done = std::move(attempt->done);
+  // Whichever answers first, a look or the timer, answers; the other is not heard.
+  attempt->done = [this, answered, done](absl::StatusOr<SubmitResult> result) {
+    if (answered->exchange(true)) return;
+    waiting_.fetch_sub(1);
+    done(std::move(result));
+  };
+  attempt->answered = answered;
+  // Given up on at give_up by the timer itself, whatever a look under way is waiting for (a slow
+  // store): the caller hears before its deadline. The timer reads only what no look changes.
+  rechecks_.At(attempt->give_up, [this, answered, done, attempt, key = attempt->key,
+                                  channel = attempt->channel](bool stopping) {
+    if (answered->exchange(true)) return;
+    waiting_.fetch_sub(1);
     if (stopping) {
-      attempt->done(absl::UnavailableError(
+      done(absl::UnavailableError(
           "intake is stopping; nothing new was recorded: retry the submission"));
       return;
     }
-    TryToClaim(attempt);
+    Count(channel, labels_.Of(key.source_system), "unavailable");
+    done(StillHeld(key, absl::FromUnixMillis(attempt->held_until_ms.load())));
+  });
+  return true;
+}
+
+void Submitter::LookAgainLater(const std::shared_ptr<Attempt>& attempt) {
+  absl::Time next = std::min(absl::Now() + attempt->next_look, attempt->give_up);
+  attempt->next_look = std::min(attempt->next_look * 2, absl::Milliseconds(500));
+  rechecks_.At(next, [this, attempt](bool stopping) {
+    // Stopping: the timer answers it. Answered: nothing more to look at.
+    if (stopping || attempt->answered->load()) return;
+    bool queued = recheck_workers_->TrySchedule([this, attempt] {
+      if (!attempt->answered->load()) TryToClaim(attempt);
+    });
+    if (!queued) {
+      attempt->done(absl::UnavailableError(
+          "intake is at capacity (every re-check thread busy); nothing new was recorded: retry "
+          "with backoff, and the same referral id is returned"));
+    }
   });
 }
 

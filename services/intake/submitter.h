@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "common/crypto/personal_details_cipher.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
+#include "common/process/worker_pool.h"
 #include "services/intake/delayed_calls.h"
 #include "services/intake/metric_labels.h"
 #include "services/intake/priority.h"
@@ -36,6 +38,11 @@ struct SubmitterOptions {
   // How long a concurrent duplicate waits for the first attempt before UNAVAILABLE, when its
   // caller's deadline does not say sooner. It waits off the workers, looking again now and then.
   absl::Duration in_progress_wait = absl::Seconds(40);
+  // How many submissions may wait on another attempt's claim at once; beyond them a submission
+  // that would wait is refused RESOURCE_EXHAUSTED at once.
+  size_t max_waiting = 256;
+  // Threads that look at waiting submissions again (each look is a store round trip).
+  int recheck_threads = 4;
   PriorityPolicy priority;
   ValidationLimits limits;
   // How long the submission store remembers a submission: a record the earlier intake made (its
@@ -92,11 +99,12 @@ class Submitter {
   // Finishes the bookkeeping of every submission already acknowledged by the broker.
   ~Submitter();
 
-  // `done` runs once, on this thread, the producer's or the re-check thread, after the received
+  // `done` runs once, on this thread, the producer's or a re-check thread, after the received
   // event is acknowledged (or the rejection is published, or the attempt failed). Nothing waits
   // on the calling thread beyond one look at the submission store: a submission another attempt
-  // is publishing is looked at again from the re-check thread, and answered UNAVAILABLE, with
-  // when to retry, before its deadline.
+  // is publishing waits off it (at most `max_waiting` of them; beyond, RESOURCE_EXHAUSTED at
+  // once), is looked at again on the re-check threads, and if still held is answered
+  // UNAVAILABLE, with when to retry, before its deadline, however long a look takes.
   void SubmitAsync(Submission submission, Done done);
   absl::StatusOr<SubmitResult> Submit(Submission submission);
   absl::StatusOr<SubmitResult> Submit(v1::Referral referral, v1::SubmissionChannel channel,
@@ -140,9 +148,20 @@ class Submitter {
     absl::Time sent_at;  // Submission::sent_at
     absl::Time give_up;  // wall clock: still held by another attempt then, UNAVAILABLE
     absl::Duration next_look = absl::Milliseconds(20);
+    // Until when the other attempt holds it (unix ms), as last seen: read when it is given up on.
+    std::atomic<int64_t> held_until_ms{0};
+    // Set once it waits: whether it has been answered (by a look, or when given up on).
+    std::shared_ptr<std::atomic<bool>> answered;
     Done done;
   };
   void TryToClaim(std::shared_ptr<Attempt> attempt);
+  // Makes `attempt` a waiting submission, answered UNAVAILABLE at its give_up time by the
+  // re-check timer (without a store round trip) unless a look answers it first; false when
+  // `max_waiting` wait already.
+  bool StartWaiting(const std::shared_ptr<Attempt>& attempt);
+  // Looks at a waiting submission again a little later, on a re-check thread.
+  void LookAgainLater(const std::shared_ptr<Attempt>& attempt);
+  absl::Status StillHeld(const SubmissionKey& key, absl::Time held_until);
   void Reject(const SenderIdentity& sender, const std::string& input_digest, absl::Status status,
               v1::SubmissionChannel channel, const std::string& traceparent, absl::Time sent_at,
               Done done);
@@ -189,7 +208,12 @@ class Submitter {
   std::deque<Acknowledged> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   std::thread bookkeeper_;
-  // Stopped first (by the destructor), answering what still waits while the rest is alive.
+  std::atomic<size_t> waiting_{0};  // submissions waiting on another attempt's claim
+  // Where waiting submissions are looked at again, so that one slow look holds up no other.
+  std::unique_ptr<WorkerPool> recheck_workers_;
+  // When to look again, and when to give up. It does no I/O itself, so every waiter is answered
+  // at its give_up time. Stopped first (by the destructor), answering what still waits while the
+  // rest is alive.
   DelayedCalls rechecks_;
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -508,6 +509,96 @@ TEST_F(SubmitterTest, AtShutdownAWaitingSubmissionIsAnsweredAtOnce) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("stopping"));
   auto late = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
+  producer_.Hold(false);
+  producer_.ReleaseHeld();
+}
+
+// A submission store whose claims, once it is slowed, take far longer than any caller waits
+// (Redis stalled): what a waiting submission's looks are held up by.
+class SlowSubmissionStore final : public SubmissionStore {
+ public:
+  explicit SlowSubmissionStore(SubmissionStore& store) : store_(store) {}
+  void SetSlow() { slow_.store(true); }
+  // Every claim held up returns now, and later ones do not wait.
+  void Release() { released_.Notify(); }
+
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
+                                 const std::string& new_referral_id, const std::string& owner,
+                                 absl::Time now, absl::Duration lease) override {
+    if (slow_.load()) released_.WaitForNotificationWithTimeout(absl::Seconds(10));
+    return store_.TryClaim(key, fingerprint, new_referral_id, owner, now, lease);
+  }
+  absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
+                                                         const std::string& referral_id,
+                                                         std::string event) override {
+    return store_.RecordEvent(key, referral_id, std::move(event));
+  }
+  absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override {
+    return store_.MarkPublished(key, owner);
+  }
+  absl::Status Release(const SubmissionKey& key, const std::string& owner) override {
+    return store_.Release(key, owner);
+  }
+  absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) override {
+    return store_.FindReferralId(key);
+  }
+
+ private:
+  SubmissionStore& store_;
+  std::atomic<bool> slow_{false};
+  absl::Notification released_;
+};
+
+// Waiting submissions are bounded (those beyond the bound are refused RESOURCE_EXHAUSTED at
+// once), and a stalled store does not hold any waiter's answer past its caller's deadline.
+TEST_F(SubmitterTest, WaitersBeyondTheBoundAreRefusedAndNoneIsAnsweredAfterItsDeadline) {
+  SlowSubmissionStore slow(submissions_);
+  SubmitterOptions options = Options();
+  options.in_progress_wait = absl::Seconds(60);
+  options.max_waiting = 3;
+  Submitter submitter(options, slow, statuses_, producer_, cipher_, metrics_,
+                      [this] { return now_; });
+  producer_.Hold(true);  // the first attempt claims and sends; its send does not complete
+  submitter.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
+                        [](absl::StatusOr<SubmitResult>) {});
+  ASSERT_EQ(producer_.HeldCount(), 1u);
+
+  struct Answer {
+    absl::Notification given;
+    absl::Status status;
+    absl::Time at;
+  };
+  constexpr int kCalls = 8;
+  std::vector<std::unique_ptr<Answer>> answers;
+  const absl::Time deadline = absl::Now() + absl::Seconds(8);
+  for (int i = 0; i < kCalls; ++i) {
+    answers.push_back(std::make_unique<Answer>());
+    Submission waiting{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
+    waiting.deadline = deadline;
+    submitter.SubmitAsync(waiting, [answer = answers.back().get()](absl::StatusOr<SubmitResult> r) {
+      answer->status = r.status();
+      answer->at = absl::Now();
+      answer->given.Notify();
+    });
+  }
+  int refused = 0;
+  for (const auto& answer : answers) {
+    if (!answer->given.HasBeenNotified()) continue;  // waits
+    ++refused;
+    EXPECT_EQ(answer->status.code(), absl::StatusCode::kResourceExhausted) << answer->status;
+    EXPECT_THAT(std::string(answer->status.message()), HasSubstr("retry"));
+  }
+  EXPECT_EQ(refused, kCalls - 3);
+
+  slow.SetSlow();  // every look from now on takes longer than the callers wait
+  for (const auto& answer : answers) {
+    ASSERT_TRUE(answer->given.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    EXPECT_LT(answer->at, deadline) << answer->status;
+    if (answer->status.code() != absl::StatusCode::kResourceExhausted) {
+      EXPECT_EQ(answer->status.code(), absl::StatusCode::kUnavailable) << answer->status;
+    }
+  }
+  slow.Release();
   producer_.Hold(false);
   producer_.ReleaseHeld();
 }
