@@ -185,6 +185,25 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
 }  // namespace
 
+absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
+                                                            const std::string& queue) {
+  auto snapshot = store.Snapshot(queue);
+  if (!snapshot.ok()) return snapshot.status();
+  std::vector<v1::TaskUpdate> updates;
+  for (auto& task : snapshot->tasks) {
+    v1::TaskUpdate update;
+    *update.mutable_task() = std::move(task);
+    update.set_snapshot(true);
+    updates.push_back(std::move(update));
+  }
+  // Only the end of the snapshot carries a token: resuming from it cannot skip snapshot tasks.
+  v1::TaskUpdate end;
+  end.set_snapshot_end(true);
+  end.set_resume_token(snapshot->token);
+  updates.push_back(std::move(end));
+  return updates;
+}
+
 FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
                                  AccessAudit& audit, const auth::CallAuthenticator& auth)
     : commands_(commands), store_(store), feed_(feed), audit_(audit), auth_(auth) {}
@@ -222,24 +241,13 @@ grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
     stream->Begin({}, queue, request->resume_token());
     return stream;
   }
-  auto snapshot = store_.Snapshot(queue);
-  if (!snapshot.ok()) {
-    stream->Fail(snapshot.status());
+  auto first = SnapshotUpdates(store_, queue);
+  if (!first.ok()) {
+    stream->Fail(first.status());
     return stream;
   }
-  std::vector<v1::TaskUpdate> first;
-  for (auto& task : snapshot->tasks) {
-    v1::TaskUpdate update;
-    *update.mutable_task() = std::move(task);
-    update.set_snapshot(true);
-    first.push_back(std::move(update));
-  }
-  // Only the end of the snapshot carries a token: resuming from it cannot skip snapshot tasks.
-  v1::TaskUpdate end;
-  end.set_snapshot_end(true);
-  end.set_resume_token(snapshot->token);
-  first.push_back(std::move(end));
-  stream->Begin(std::move(first), queue, snapshot->token);
+  std::string token = first->back().resume_token();
+  stream->Begin(*std::move(first), queue, token);
   return stream;
 }
 

@@ -10,6 +10,11 @@
 
 namespace signpost::followup {
 
+// A queue's open tasks as a stream starts with them: snapshot updates, then snapshot_end with
+// the feed's resume token at that moment.
+absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
+                                                            const std::string& queue);
+
 // signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
 class FollowUpService final : public v1::FollowUpService::CallbackService {
  public:

@@ -143,7 +143,8 @@ int Run(const FollowUpConfig& config) {
     places = std::make_unique<GrpcPlaceReserver>(config.directory, *credentials);
   }
   CaseCommands commands(store, workflow, places.get(), now, [&outbox] { outbox.Wake(); });
-  TaskFeed feed(**feed_redis, **redis, keys);
+  TaskFeed feed(**feed_redis, **redis, keys,
+                [&store](const std::string& queue) { return SnapshotUpdates(store, queue); });
   TimerScheduler scheduler(
       store, workflow, now, [&outbox] { outbox.Wake(); }, registry);
   FollowUpHandler handler(commands, **producer, cipher, prefix, workflow_options->producer,

@@ -17,8 +17,12 @@ constexpr absl::Duration kGather = absl::Milliseconds(2);
 
 }  // namespace
 
-TaskFeed::TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys)
-    : blocking_redis_(blocking_redis), redis_(redis), keys_(std::move(keys)) {}
+TaskFeed::TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys,
+                   SnapshotSource snapshot)
+    : blocking_redis_(blocking_redis),
+      redis_(redis),
+      keys_(std::move(keys)),
+      snapshot_(std::move(snapshot)) {}
 
 TaskFeed::~TaskFeed() { Stop(); }
 
@@ -75,6 +79,24 @@ absl::StatusOr<bool> TaskFeed::CanResume(const std::string& queue, const std::st
   return HoldsEverythingAfter(feed, *parsed);
 }
 
+std::map<std::string, std::optional<FeedToken>> TaskFeed::FirstEntries(
+    const std::vector<std::string>& queues) {
+  std::map<std::string, std::optional<FeedToken>> first;
+  for (const auto& queue : queues) {
+    auto reply = blocking_redis_.Execute({"XRANGE", keys_.Feed(queue), "-", "+", "COUNT", "1"});
+    if (!reply.ok()) {
+      spdlog::warn("task feed of {}: {}", queue, reply.status().ToString());
+      continue;  // unknown: no cursor is restarted on a guess
+    }
+    if (reply->elements.empty() || reply->elements[0].elements.empty()) {
+      first[queue] = std::nullopt;
+    } else {
+      first[queue] = FeedToken::Parse(reply->elements[0].elements[0].str);
+    }
+  }
+  return first;
+}
+
 void TaskFeed::Run() {
   for (;;) {
     // The earliest cursor per queue: one XREAD covers every subscriber of that queue.
@@ -110,6 +132,16 @@ void TaskFeed::Run() {
     }
     if (reply->is_nil()) continue;
     absl::Time read_at = absl::Now();
+    // Read after the XREAD: a cursor older than the oldest entry still held may have had entries
+    // after it trimmed away (XADD MAXLEN ~ trims whole nodes), even one CanResume accepted
+    // before the first read. Such a subscriber starts again from a snapshot.
+    std::vector<std::string> read_queues;
+    for (const auto& stream : reply->elements) {
+      if (stream.elements.size() == 2) {
+        read_queues.push_back(stream.elements[0].str.substr(keys_.Feed("").size()));
+      }
+    }
+    std::map<std::string, std::optional<FeedToken>> first = FirstEntries(read_queues);
     // Per queue: its entries, in order.
     std::map<std::string, std::vector<std::pair<FeedToken, v1::TaskUpdate>>> updates;
     for (const auto& stream : reply->elements) {
@@ -127,12 +159,29 @@ void TaskFeed::Run() {
                                     std::move(update));
       }
     }
+    std::map<std::string, absl::StatusOr<std::vector<v1::TaskUpdate>>> snapshots;
     {
       absl::MutexLock lock(&mu_);
       for (auto& [subscriber, cursor] : cursors_) {
         auto it = updates.find(cursor.queue);
         if (it == updates.end()) continue;
         FeedToken at = FeedToken::Parse(cursor.token).value_or(FeedToken{});
+        auto held = first.find(cursor.queue);
+        if (held != first.end() && held->second && at < *held->second) {
+          auto snapshot = snapshots.find(cursor.queue);
+          if (snapshot == snapshots.end()) {
+            snapshot = snapshots.emplace(cursor.queue, snapshot_(cursor.queue)).first;
+          }
+          if (!snapshot->second.ok() || snapshot->second->empty()) {
+            // Tried again on the next read, from the same cursor.
+            spdlog::warn("task feed of {}: no snapshot: {}", cursor.queue,
+                         snapshot->second.status().ToString());
+            continue;
+          }
+          cursor.token = snapshot->second->back().resume_token();
+          subscriber->Deliver(*snapshot->second);
+          continue;
+        }
         std::vector<v1::TaskUpdate> batch;
         for (const auto& [token, update] : it->second) {
           if (token > at) batch.push_back(update);

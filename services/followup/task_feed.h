@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,8 +28,15 @@ class TaskFeed {
     virtual void Deliver(std::vector<v1::TaskUpdate> updates) = 0;
   };
 
+  // A queue's open tasks as snapshot updates, the last (snapshot_end) carrying the feed's token
+  // at that moment.
+  using SnapshotSource =
+      std::function<absl::StatusOr<std::vector<v1::TaskUpdate>>(const std::string& queue)>;
+
   // `blocking_redis` is used by the feed's thread alone; `redis` answers token checks.
-  TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys);
+  // `snapshot` restarts a subscriber whose cursor the feed trimmed away after it was accepted.
+  TaskFeed(redis::RedisClient& blocking_redis, redis::RedisClient& redis, RedisKeys keys,
+           SnapshotSource snapshot);
   ~TaskFeed();
 
   void Start();
@@ -52,10 +60,14 @@ class TaskFeed {
     std::string token;
   };
   void Run();
+  // The oldest entry each queue's feed holds now (none for an empty or missing feed).
+  std::map<std::string, std::optional<FeedToken>> FirstEntries(
+      const std::vector<std::string>& queues);
 
   redis::RedisClient& blocking_redis_;
   redis::RedisClient& redis_;
   RedisKeys keys_;
+  SnapshotSource snapshot_;
   mutable absl::Mutex mu_;
   std::map<Subscriber*, Cursor> cursors_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

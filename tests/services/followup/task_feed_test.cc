@@ -1,0 +1,106 @@
+// The task feed against a real redis-server: a cursor the feed trims away after it was accepted
+// restarts from a snapshot instead of going on after a gap.
+#include "services/followup/task_feed.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
+#include "tests/support/wait_until.h"
+
+namespace signpost::followup {
+namespace {
+
+using signpost::testing::WaitUntil;
+
+class Received final : public TaskFeed::Subscriber {
+ public:
+  void Deliver(std::vector<v1::TaskUpdate> updates) override {
+    absl::MutexLock lock(&mu_);
+    for (auto& u : updates) updates_.push_back(std::move(u));
+  }
+  std::vector<v1::TaskUpdate> Updates() {
+    absl::MutexLock lock(&mu_);
+    return updates_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::TaskUpdate> updates_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(TaskFeedTest, ACursorTrimmedAwayAfterItWasAcceptedRestartsFromASnapshot) {
+  signpost::testing::RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = signpost::testing::PoolFor(server, 2);
+  auto blocking = signpost::testing::PoolFor(server, 1);
+  ASSERT_TRUE(pool && blocking);
+  RedisKeys keys;
+  const std::string feed_key = keys.Feed("lw-1");
+  // As commits add to the feed: trimmed by length, a whole node at a time.
+  auto add = [&](int i, const std::string& maxlen) {
+    v1::Task task;
+    task.set_id(absl::StrCat("r", i, "/first-contact"));
+    auto reply = pool->Execute(
+        {"XADD", feed_key, "MAXLEN", "~", maxlen, "*", "t", task.SerializeAsString()});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? reply->str : "";
+  };
+  std::string token;
+  for (int i = 0; i < 10; ++i) {
+    std::string id = add(i, "100");
+    if (i == 5) token = id;
+  }
+  // The snapshot the feed restarts a trimmed cursor from: marked, with the feed's newest token.
+  int snapshots_taken = 0;
+  TaskFeed feed(*blocking, *pool, keys, [&](const std::string& queue) {
+    ++snapshots_taken;
+    v1::TaskUpdate task, end;
+    task.mutable_task()->set_id("open-task");
+    task.set_snapshot(true);
+    end.set_snapshot_end(true);
+    auto newest = pool->Execute({"XREVRANGE", keys.Feed(queue), "+", "-", "COUNT", "1"});
+    if (!newest.ok()) return absl::StatusOr<std::vector<v1::TaskUpdate>>(newest.status());
+    end.set_resume_token(newest->elements[0].elements[0].str);
+    return absl::StatusOr<std::vector<v1::TaskUpdate>>(std::vector<v1::TaskUpdate>{task, end});
+  });
+  auto can = feed.CanResume("lw-1", token);
+  ASSERT_TRUE(can.ok()) << can.status();
+  ASSERT_TRUE(*can);
+  // Accepted; then, before the feed's first read, the feed moves on by three times its length.
+  Received app;
+  feed.Add(&app, "lw-1", token);
+  for (int i = 10; i < 310; ++i) add(i, "100");
+  auto first = pool->Execute({"XRANGE", feed_key, "-", "+", "COUNT", "1"});
+  ASSERT_TRUE(first.ok());
+  ASSERT_GT(*FeedToken::Parse(first->elements[0].elements[0].str), *FeedToken::Parse(token))
+      << "the token was not trimmed away: the test shows nothing";
+  feed.Start();
+  ASSERT_TRUE(WaitUntil([&] { return !app.Updates().empty(); }));
+  auto updates = app.Updates();
+  EXPECT_TRUE(updates[0].snapshot()) << "went on after a gap, from " << updates[0].resume_token();
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& u : app.Updates()) {
+      if (u.snapshot_end()) return true;
+    }
+    return false;
+  }));
+  // Updates after the snapshot follow on from its token.
+  add(310, "100");
+  ASSERT_TRUE(WaitUntil([&] {
+    auto all = app.Updates();
+    return !all.empty() && all.back().has_task() && all.back().task().id() == "r310/first-contact";
+  }));
+  for (const auto& u : app.Updates()) {
+    EXPECT_TRUE(u.snapshot() || u.snapshot_end() || u.task().id() == "r310/first-contact")
+        << u.ShortDebugString();
+  }
+  EXPECT_EQ(snapshots_taken, 1);
+  feed.Remove(&app);
+  feed.Stop();
+}
+
+}  // namespace
+}  // namespace signpost::followup
