@@ -16,22 +16,30 @@ void DelayedCalls::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void DelayedCalls::At(absl::Time when, Call call) {
+DelayedCalls::Handle DelayedCalls::At(absl::Time when, Call call) {
+  Handle handle;
   {
     absl::MutexLock lock(&mu_);
+    handle = {when, next_id_++};
     if (!stopping_) {
-      calls_.emplace(when, std::move(call));
+      calls_.emplace(handle, std::move(call));
       changed_ = true;
-      return;
+      return handle;
     }
   }
   call(true);
+  return handle;
+}
+
+void DelayedCalls::Cancel(const Handle& handle) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(handle);
 }
 
 void DelayedCalls::Run() {
   mu_.Lock();
   while (!stopping_) {
-    absl::Time next = calls_.empty() ? absl::InfiniteFuture() : calls_.begin()->first;
+    absl::Time next = calls_.empty() ? absl::InfiniteFuture() : calls_.begin()->first.first;
     if (next <= absl::Now()) {
       Call call = std::move(calls_.begin()->second);
       calls_.erase(calls_.begin());

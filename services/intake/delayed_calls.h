@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <thread>
+#include <utility>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -16,6 +18,8 @@ namespace signpost::intake {
 class DelayedCalls {
  public:
   using Call = std::function<void(bool stopping)>;
+  // Names one call, to cancel it.
+  using Handle = std::pair<absl::Time, uint64_t>;
 
   DelayedCalls();
   ~DelayedCalls();
@@ -23,7 +27,9 @@ class DelayedCalls {
   DelayedCalls& operator=(const DelayedCalls&) = delete;
 
   // Once stopping, `call(true)` runs at once on the caller's thread.
-  void At(absl::Time when, Call call);
+  Handle At(absl::Time when, Call call);
+  // The call will not run (nor be kept) if it has not started yet; a no-op otherwise.
+  void Cancel(const Handle& handle);
   // Returns once every call has run. Idempotent.
   void Stop();
 
@@ -31,7 +37,8 @@ class DelayedCalls {
   void Run();
 
   absl::Mutex mu_;
-  std::multimap<absl::Time, Call> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<Handle, Call> calls_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool changed_ ABSL_GUARDED_BY(mu_) = false;  // a call was added: the next one may be sooner
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -362,27 +362,31 @@ bool Submitter::StartWaiting(const std::shared_ptr<Attempt>& attempt) {
   }
   auto answered = std::make_shared<std::atomic<bool>>(false);
   Done done = std::move(attempt->done);
-  // Whichever answers first, a look or the timer, answers; the other is not heard.
-  attempt->done = [this, answered, done](absl::StatusOr<SubmitResult> result) {
-    if (answered->exchange(true)) return;
-    waiting_.fetch_sub(1);
-    done(std::move(result));
-  };
   attempt->answered = answered;
   // Given up on at give_up by the timer itself, whatever a look under way is waiting for (a slow
   // store): the caller hears before its deadline. The timer reads only what no look changes.
-  rechecks_.At(attempt->give_up, [this, answered, done, attempt, key = attempt->key,
-                                  channel = attempt->channel](bool stopping) {
+  attempt->give_up_timer =
+      rechecks_.At(attempt->give_up, [this, answered, done, attempt, key = attempt->key,
+                                      channel = attempt->channel](bool stopping) {
+        if (answered->exchange(true)) return;
+        waiting_.fetch_sub(1);
+        if (stopping) {
+          done(absl::UnavailableError(
+              "intake is stopping; nothing new was recorded: retry the submission"));
+          return;
+        }
+        Count(channel, labels_.Of(key.source_system), "unavailable");
+        done(StillHeld(key, absl::FromUnixMillis(attempt->held_until_ms.load())));
+      });
+  // Whichever answers first, a look or the timer, answers; the other is not heard. A look that
+  // answers takes the timer away, so that only submissions still waiting are kept.
+  attempt->done = [this, answered, done,
+                   timer = attempt->give_up_timer](absl::StatusOr<SubmitResult> result) {
     if (answered->exchange(true)) return;
+    rechecks_.Cancel(timer);
     waiting_.fetch_sub(1);
-    if (stopping) {
-      done(absl::UnavailableError(
-          "intake is stopping; nothing new was recorded: retry the submission"));
-      return;
-    }
-    Count(channel, labels_.Of(key.source_system), "unavailable");
-    done(StillHeld(key, absl::FromUnixMillis(attempt->held_until_ms.load())));
-  });
+    done(std::move(result));
+  };
   return true;
 }
 

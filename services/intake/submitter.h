@@ -152,6 +152,7 @@ class Submitter {
     std::atomic<int64_t> held_until_ms{0};
     // Set once it waits: whether it has been answered (by a look, or when given up on).
     std::shared_ptr<std::atomic<bool>> answered;
+    DelayedCalls::Handle give_up_timer;  // cancelled when a look answers it first
     Done done;
   };
   void TryToClaim(std::shared_ptr<Attempt> attempt);
