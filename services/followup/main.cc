@@ -70,20 +70,6 @@ absl::StatusOr<WorkflowOptions> WorkflowOptionsFrom(const FollowUpConfig& config
   return options;
 }
 
-// The longest a send can wait for the broker: the producer's delivery timeout, as the Kafka
-// properties may set it. The outbox's lease is made to outlast it.
-absl::Duration LongestSend(const kafka::ProducerOptions& options) {
-  absl::Duration longest = options.delivery_timeout;
-  for (const char* name : {"message.timeout.ms", "delivery.timeout.ms"}) {
-    auto it = options.properties.find(name);
-    int64_t millis = 0;
-    if (it != options.properties.end() && absl::SimpleAtoi(it->second, &millis) && millis > 0) {
-      longest = absl::Milliseconds(millis);
-    }
-  }
-  return longest;
-}
-
 int Run(const FollowUpConfig& config) {
   auto workflow_options = WorkflowOptionsFrom(config);
   if (!workflow_options.ok()) {
@@ -115,6 +101,14 @@ int Run(const FollowUpConfig& config) {
   redis_options.size = 1;  // the task feed's blocking reads have a connection of their own
   auto feed_redis = redis::RedisPool::Create(redis_options);
   const kafka::ProducerOptions producer_options = ProducerOptionsFrom(config.common, kService);
+  // The outbox's lease is made to outlast the longest send, or the service does not start.
+  auto longest_send = LongestSend(producer_options.delivery_timeout, producer_options.properties);
+  absl::Status lease_fits =
+      longest_send.ok() ? OutboxLease::For(*longest_send).Check() : longest_send.status();
+  if (!lease_fits.ok()) {
+    spdlog::critical("{}", std::string(lease_fits.message()));
+    return 2;
+  }
   auto producer = kafka::KafkaProducer::Create(producer_options);
   if (!redis.ok() || !feed_redis.ok() || !producer.ok()) {
     spdlog::critical("start-up: {} {} {}", redis.status().ToString(),
@@ -132,7 +126,7 @@ int Run(const FollowUpConfig& config) {
   RedisCaseStore store(**redis, keys, prefix, config.feed_max_length);
   CaseWorkflow workflow(*workflow_options);
   OutboxPublisher outbox(**redis, keys, **producer, instance, registry,
-                         OutboxLease::For(LongestSend(producer_options)));
+                         OutboxLease::For(*longest_send));
   std::unique_ptr<PlaceReserver> places;
   if (!config.directory.empty()) {
     auto credentials = ChannelCredentialsFor(config.common.tls);

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 
@@ -55,6 +57,24 @@ OutboxLease OutboxLease::For(absl::Duration longest_send) {
   lease.ttl = 2 * longest_send;
   lease.renew_every = lease.ttl / 6;
   return lease;
+}
+
+absl::StatusOr<absl::Duration> LongestSend(absl::Duration delivery_timeout,
+                                           const std::map<std::string, std::string>& properties) {
+  std::optional<absl::Duration> longest;
+  for (const char* name : {"delivery.timeout.ms", "message.timeout.ms"}) {
+    auto it = properties.find(name);
+    if (it == properties.end()) continue;
+    int64_t millis = 0;
+    if (!absl::SimpleAtoi(it->second, &millis) || millis <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--kafka-property ", name, "=", it->second,
+          ": must be a positive number of milliseconds (0 means no limit, and the outbox's "
+          "publishing lease must outlast the longest send)"));
+    }
+    longest = std::max(longest.value_or(absl::ZeroDuration()), absl::Milliseconds(millis));
+  }
+  return longest.value_or(delivery_timeout);
 }
 
 absl::Status OutboxLease::Check() const {

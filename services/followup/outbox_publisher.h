@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 #include <thread>
 
@@ -28,6 +29,13 @@ struct OutboxLease {
   // INVALID_ARGUMENT unless ttl > longest_send + 2 * renew_every > 0.
   absl::Status Check() const;
 };
+
+// The longest a send can wait for the broker: `delivery_timeout`, or the librdkafka
+// `properties` (applied after it) delivery.timeout.ms / message.timeout.ms, the longer when both
+// are given. INVALID_ARGUMENT naming the property for one that is not a positive number of
+// milliseconds: 0 means no limit, which no lease can outlast.
+absl::StatusOr<absl::Duration> LongestSend(absl::Duration delivery_timeout,
+                                           const std::map<std::string, std::string>& properties);
 
 // Moves committed events from the Redis outbox to the broker, oldest first, and deletes them
 // once the broker has acknowledged them. One instance at a time publishes, in commit order,

@@ -197,3 +197,31 @@ TEST(OutboxLeaseTest, TheLeaseMustOutlastASendAndTwoRenewals) {
 
 }  // namespace
 }  // namespace signpost::followup
+
+namespace signpost::followup {
+namespace {
+
+// The lease is sized from the longest send the producer settings allow; no limit is refused.
+TEST(LongestSendTest, IsTheLongerOfTheTimeoutsGivenAndNeverUnlimited) {
+  EXPECT_EQ(*LongestSend(absl::Seconds(30), {}), absl::Seconds(30));
+  EXPECT_EQ(*LongestSend(absl::Seconds(30), {{"message.timeout.ms", "5000"}}), absl::Seconds(5));
+  EXPECT_EQ(*LongestSend(absl::Seconds(30),
+                         {{"delivery.timeout.ms", "90000"}, {"message.timeout.ms", "5000"}}),
+            absl::Seconds(90));
+  EXPECT_EQ(*LongestSend(absl::Seconds(30),
+                         {{"delivery.timeout.ms", "5000"}, {"message.timeout.ms", "90000"}}),
+            absl::Seconds(90));
+  for (const char* bad : {"0", "-1", "soon", ""}) {
+    auto longest = LongestSend(absl::Seconds(30), {{"message.timeout.ms", bad}});
+    ASSERT_FALSE(longest.ok()) << bad;
+    EXPECT_EQ(longest.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(longest.status().message().find("message.timeout.ms"), std::string::npos);
+  }
+  // The lease made from it outlasts it.
+  EXPECT_TRUE(OutboxLease::For(*LongestSend(absl::Seconds(30), {})).Check().ok());
+  EXPECT_FALSE(
+      (OutboxLease{.longest_send = absl::Seconds(30), .ttl = absl::Seconds(40)}).Check().ok());
+}
+
+}  // namespace
+}  // namespace signpost::followup
