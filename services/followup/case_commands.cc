@@ -1,5 +1,6 @@
 #include "services/followup/case_commands.h"
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/field_violations.h"
 #include "services/followup/case_access.h"
@@ -74,6 +75,12 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnecti
     auto loaded = LoadFor(request.link_worker_id(), request.referral_id());
     if (!loaded.ok()) return loaded.status();
     auto change = workflow_.RecordConnection(*loaded, request, clock_());
+    // The same connection again (a retry after a lost answer) succeeded the first time: the case
+    // as it is, with no second place, message or timer.
+    if (change.status().code() == absl::StatusCode::kAlreadyExists &&
+        absl::c_linear_search(loaded->kase.connected_resource_ids(), request.resource_id())) {
+      return loaded->kase;
+    }
     if (!change.ok()) return change.status();
     // Reserved once per referral, so redoing after a lost race takes no second place.
     auto reserved = places_->Reserve(request.resource_id(), request.referral_id(), caller_token);
