@@ -18,9 +18,9 @@ namespace signpost::monitor {
 
 // Everything the monitor learns from the messages it reads: rates per topic, dead letters by
 // source and reason (and the latest few), rejections by source system and broken field, SLA alerts,
-// unmet needs by area and category. Aggregates only. No I/O: messages and lag figures are handed
-// in; time comes from the messages (so a replay after a restart rebuilds the same figures) and
-// from the caller for the rate window.
+// unmet needs by area and category, referrals no network serves and how many still wait. Aggregates
+// only. No I/O: messages and lag figures are handed in; time comes from the messages (so a replay
+// after a restart rebuilds the same figures) and from the caller for the rate window.
 class FlowStats {
  public:
   // `repeat_window`: how far back a referral of the same person makes a new one a repeat.
