@@ -79,22 +79,17 @@ absl::StatusOr<bool> TaskFeed::CanResume(const std::string& queue, const std::st
   return HoldsEverythingAfter(feed, *parsed);
 }
 
-std::map<std::string, std::optional<FeedToken>> TaskFeed::FirstEntries(
-    const std::vector<std::string>& queues) {
-  std::map<std::string, std::optional<FeedToken>> first;
+std::map<std::string, FeedBounds> TaskFeed::BoundsOf(const std::vector<std::string>& queues) {
+  std::map<std::string, FeedBounds> bounds;
   for (const auto& queue : queues) {
-    auto reply = blocking_redis_.Execute({"XRANGE", keys_.Feed(queue), "-", "+", "COUNT", "1"});
+    auto reply = blocking_redis_.Execute({"XINFO", "STREAM", keys_.Feed(queue)});
     if (!reply.ok()) {
       spdlog::warn("task feed of {}: {}", queue, reply.status().ToString());
       continue;  // unknown: no cursor is restarted on a guess
     }
-    if (reply->elements.empty() || reply->elements[0].elements.empty()) {
-      first[queue] = std::nullopt;
-    } else {
-      first[queue] = FeedToken::Parse(reply->elements[0].elements[0].str);
-    }
+    bounds[queue] = FeedBounds::FromXinfo(*reply);
   }
-  return first;
+  return bounds;
 }
 
 void TaskFeed::Run() {
@@ -132,16 +127,16 @@ void TaskFeed::Run() {
     }
     if (reply->is_nil()) continue;
     absl::Time read_at = absl::Now();
-    // Read after the XREAD: a cursor older than the oldest entry still held may have had entries
-    // after it trimmed away (XADD MAXLEN ~ trims whole nodes), even one CanResume accepted
-    // before the first read. Such a subscriber starts again from a snapshot.
+    // Read after the XREAD: a cursor the feed no longer holds everything after may have had
+    // entries after it trimmed away (XADD MAXLEN ~ trims whole nodes), even one CanResume
+    // accepted before the first read. Such a subscriber starts again from a snapshot.
     std::vector<std::string> read_queues;
     for (const auto& stream : reply->elements) {
       if (stream.elements.size() == 2) {
         read_queues.push_back(stream.elements[0].str.substr(keys_.Feed("").size()));
       }
     }
-    std::map<std::string, std::optional<FeedToken>> first = FirstEntries(read_queues);
+    std::map<std::string, FeedBounds> bounds = BoundsOf(read_queues);
     // Per queue: its entries, in order.
     std::map<std::string, std::vector<std::pair<FeedToken, v1::TaskUpdate>>> updates;
     for (const auto& stream : reply->elements) {
@@ -166,8 +161,8 @@ void TaskFeed::Run() {
         auto it = updates.find(cursor.queue);
         if (it == updates.end()) continue;
         FeedToken at = FeedToken::Parse(cursor.token).value_or(FeedToken{});
-        auto held = first.find(cursor.queue);
-        if (held != first.end() && held->second && at < *held->second) {
+        auto held = bounds.find(cursor.queue);
+        if (held != bounds.end() && !HoldsEverythingAfter(held->second, at)) {
           auto snapshot = snapshots.find(cursor.queue);
           if (snapshot == snapshots.end()) {
             snapshot = snapshots.emplace(cursor.queue, snapshot_(cursor.queue)).first;

@@ -60,9 +60,8 @@ class TaskFeed {
     std::string token;
   };
   void Run();
-  // The oldest entry each queue's feed holds now (none for an empty or missing feed).
-  std::map<std::string, std::optional<FeedToken>> FirstEntries(
-      const std::vector<std::string>& queues);
+  // What each queue's feed holds now (a queue whose feed could not be read is left out).
+  std::map<std::string, FeedBounds> BoundsOf(const std::vector<std::string>& queues);
 
   redis::RedisClient& blocking_redis_;
   redis::RedisClient& redis_;

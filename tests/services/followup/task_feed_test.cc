@@ -99,6 +99,20 @@ TEST(TaskFeedTest, ACursorTrimmedAwayAfterItWasAcceptedRestartsFromASnapshot) {
   }
   EXPECT_EQ(snapshots_taken, 1);
   feed.Remove(&app);
+
+  // A cursor nothing after which was trimmed (here a new queue's empty-feed token) goes on live.
+  Received other;
+  feed.Add(&other, "lw-2", "0-0");
+  v1::Task task;
+  task.set_id("r-other/first-contact");
+  ASSERT_TRUE(pool->Execute({"XADD", keys.Feed("lw-2"), "MAXLEN", "~", "100", "*", "t",
+                             task.SerializeAsString()})
+                  .ok());
+  ASSERT_TRUE(WaitUntil([&] { return !other.Updates().empty(); }));
+  EXPECT_FALSE(other.Updates()[0].snapshot());
+  EXPECT_EQ(other.Updates()[0].task().id(), "r-other/first-contact");
+  EXPECT_EQ(snapshots_taken, 1);
+  feed.Remove(&other);
   feed.Stop();
 }
 
