@@ -441,9 +441,10 @@ TEST(CaseAccessTest, OnlyTheUnroutedCoordinatorWorksTheUnroutedQueue) {
   EXPECT_EQ(*ActingQueue(signpost::testing::Coordinator("unrouted"), "", kRpc), "team:unrouted");
   EXPECT_EQ(ActingQueue(signpost::testing::Coordinator(""), "", kRpc).status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(
-      ActingQueue(signpost::testing::Coordinator("pcn-north"), "team:unrouted", kRpc).status().code(),
-      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ActingQueue(signpost::testing::Coordinator("pcn-north"), "team:unrouted", kRpc)
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
   v1::Case kase;
   kase.set_referral_id("r1");
   kase.set_network_id("unrouted");
