@@ -941,8 +941,12 @@ TEST_F(IntakeIntegrationTest, HostileSubmissionsGetAPromptCappedAnswerAndLeaveNo
   }
   int64_t final_kb = ResidentKb(intake_->pid());
   ASSERT_GT(settled_kb, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer freed memory is held in its quarantine (256 MB by default), so the
+  // resident size says nothing there; the release build asserts it.
   EXPECT_LT(final_kb - settled_kb, 16 * 1024)
       << settled_kb << " kB after 100 calls, " << final_kb << " kB after 1,000";
+#endif
 
   httplib::Client metrics("127.0.0.1", intake_->metrics_port());
   auto scraped = metrics.Get("/metrics");
