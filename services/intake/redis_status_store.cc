@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/redis/lua_script.h"
+#include "services/intake/apply_status.lua.h"
 
 namespace signpost::intake {
 namespace {
@@ -24,33 +25,9 @@ std::string LegacyEventsKey(const std::string& id) {
   return absl::StrCat("signpost:intake:events:", id);
 }
 
-// KEYS status, legacy events; ARGV event id, state, change bytes, updated ms, then attribute
-// name/value pairs (empty values are skipped). CombineStates in status_projection.cc is the same
-// rule: terminal states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
-// The event's change is a field of the same hash ("h:" and its event id), so one HSET records
-// everything: every write is a command in the append-only file, and this runs for each of a
-// referral's lifecycle events. An event already there changes nothing.
+// The script is apply_status.lua (its comment says what it does and why).
 const redis::LuaScript& ApplyScript() {
-  static const redis::LuaScript kScript(R"lua(
-local seen = 'h:' .. ARGV[1]
-if redis.call('HEXISTS', KEYS[1], seen) == 1 then return 0 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-local cur = tonumber(redis.call('HGET', KEYS[1], 'state') or '0')
-local new = tonumber(ARGV[2])
-local nxt = cur
-if cur < 7 then
-  if new >= 7 or new > cur then nxt = new end
-end
-local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', ARGV[4]}
-for i = 5, #ARGV, 2 do
-  if ARGV[i + 1] ~= '' then
-    fields[#fields + 1] = ARGV[i]
-    fields[#fields + 1] = ARGV[i + 1]
-  end
-end
-redis.call('HSET', KEYS[1], unpack(fields))
-return 1
-)lua");
+  static const redis::LuaScript kScript{std::string(lua::kApplyStatus)};
   return kScript;
 }
 
