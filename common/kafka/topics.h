@@ -9,12 +9,10 @@
 namespace signpost::kafka {
 
 // The Signpost topics. Names, partition counts and policies come from
-// proto/signpost/v1/topics.tsv, the one place they are defined (the build generates the table).
-enum class Topic {
-#define SIGNPOST_TOPIC(id, name, partitions, cleanup, retention_ms, carries_events) id,
-#include "signpost_topics.inc"
-#undef SIGNPOST_TOPIC
-};
+// proto/signpost/v1/topics.tsv, the one place they are defined: configuring the build writes the
+// enum (one enumerator per line, signpost.need.unmet -> kNeedUnmet) and the table of specs into
+// <build>/gen/common/kafka/topic_table.h (cmake/topic_table.cmake), included below.
+enum class Topic : int;
 
 struct TopicSpec {
   Topic topic;
@@ -27,6 +25,12 @@ struct TopicSpec {
   // never be parsed as events.
   bool carries_events;
 };
+
+}  // namespace signpost::kafka
+
+#include "common/kafka/topic_table.h"  // IWYU pragma: export
+
+namespace signpost::kafka {
 
 std::span<const TopicSpec> AllTopics();
 const TopicSpec& SpecOf(Topic topic);

@@ -26,7 +26,9 @@ included) and checks:
     Service and a PodDisruptionBudget that does not block node drains; replicas x consumers per
     pod stay within the partitions of each consumer group's topics, and the monitor runs once;
     kustomization.yaml lists every manifest but the examples (*.example.yaml) and never a Secret;
-  - deploy/README.md names every consumer group of common/kafka/consumer_groups.cc.
+  - deploy/README.md names every consumer group of common/kafka/consumer_groups.cc;
+  - README.md's topics table lists the topics of topics.tsv, in order; the C++ topic table the
+    build wrote from topics.tsv (BUILD_DIR/gen/common/kafka/topic_table.h) has every topic.
 Every problem is reported, each with the file it is in; the exit code is 1 when there is one.
 """
 import os
@@ -112,10 +114,16 @@ class Checker:
 
     def load_groups(self):
         """Consumer groups: name -> topics; and which binary consumes in which group."""
-        def enum_of(topic):  # as common/CMakeLists.txt names them
-            short = topic[len("signpost."):] if topic.startswith("signpost.") else topic
-            return "k" + "".join(w[:1].upper() + w[1:] for w in short.split("."))
-        by_enum = {enum_of(t): t for t in self.topics}
+        # The enumerators as the build wrote them from topics.tsv (cmake/topic_table.cmake).
+        table = os.path.join(self.build, "gen", "common", "kafka", "topic_table.h")
+        try:
+            with open(table, encoding="utf-8") as f:
+                by_enum = dict(re.findall(r"\{Topic::(k\w+), \"([^\"]+)\"", f.read()))
+        except OSError:
+            self.fail(table, "missing: configure the build first (it writes the topic table)")
+            by_enum = {}
+        for name in sorted(set(self.topics) - set(by_enum.values())):
+            self.fail(table, f"has no entry for {name} of topics.tsv: reconfigure the build")
         text = self.read("common", "kafka", "consumer_groups.cc")
         self.groups = {}
         group_enum = {}
@@ -964,6 +972,24 @@ class Checker:
             if f"`{group}`" not in text:
                 self.fail(where, f"does not name the consumer group {group}")
 
+    def check_topics_table(self):
+        """README.md's topics table names the topics of topics.tsv, in its order."""
+        where = "README.md"
+        text = self.read("README.md")
+        m = re.search(r"^#+ Topics\n(.*?)(?=^#)", text, re.M | re.S)
+        if not m:
+            self.fail(where, "no Topics section")
+            return
+        listed = re.findall(r"^\| `(signpost\.[^`]+)` \|", m.group(1), re.M)
+        expected = list(self.topics)
+        if listed != expected:
+            for name in [t for t in expected if t not in listed]:
+                self.fail(where, f"the Topics table does not list {name} of topics.tsv")
+            for name in [t for t in listed if t not in expected]:
+                self.fail(where, f"the Topics table lists {name}, which is not in topics.tsv")
+            if sorted(listed) == sorted(expected):
+                self.fail(where, f"the Topics table's order is not topics.tsv's: {listed}")
+
     # --- all of it ----------------------------------------------------------------------------
 
     def run(self):
@@ -989,6 +1015,7 @@ class Checker:
             self.check_compose(docs_by_file["deploy/compose.yaml"])
         self.check_kubernetes(docs_by_file)
         self.check_readme()
+        self.check_topics_table()
         for note in self.notes:
             print(f"note: {note}")
         if self.problems:
