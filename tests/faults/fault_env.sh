@@ -7,14 +7,13 @@
 nodes=${nodes:-1}
 instances=${instances:-1}
 source "$root/tests/clients/client_test_env.sh"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 "$root/tools/kafka" start --nodes "$nodes" --dir "$work/kafka" >"$work/kafka-start.log" 2>&1 || fail "Kafka did not start"
 stop_kafka() { "$root/tools/kafka" stop --dir "$work/kafka" >/dev/null 2>&1 || true; }
 trap 'stop_kafka; cleanup' EXIT
 bootstrap=$(cat "$work/kafka/bootstrap")
 
-redis_port=$(free_port)
+redis_port=$("$root/tools/free-port")
 mkdir -p "$work/redis"
 start_redis_aof() {
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
@@ -33,7 +32,7 @@ redis_addr="127.0.0.1:$redis_port"
 declare -A port pid
 names=(intake matching followup)
 [ "$instances" -eq 2 ] && names+=(intake-b matching-b followup-b)
-for s in "${names[@]}"; do port[$s]=$(free_port); done
+for s in "${names[@]}"; do port[$s]=$("$root/tools/free-port"); done
 start() { # name: on its fixed port, so clients reconnect to the same address
   local s=$1 extra=()
   case "$s" in
