@@ -9,40 +9,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
+#include "services/followup/acquire_outbox_lease.lua.h"
+#include "services/followup/mark_outbox_sent.lua.h"
+#include "services/followup/release_outbox_lease.lua.h"
+#include "services/followup/renew_outbox_lease.lua.h"
 
 namespace signpost::followup {
 namespace {
-
-// Takes the lease when nobody holds it, under a new fencing token "<instance>#<n>" (n grows with
-// every takeover, so a token names one holding, not one instance). {1, token} when taken,
-// {0, holder} when someone holds it.
-constexpr char kAcquireLua[] = R"lua(
-local holder = redis.call('GET', KEYS[1])
-if holder then return {0, holder} end
-local token = ARGV[1] .. '#' .. redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token, 'PX', ARGV[2])
-return {1, token}
-)lua";
-
-// Renews the lease for the token that holds it; 0 for any other.
-constexpr char kRenewLua[] = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-)lua";
-
-// Deletes sent entries only while the token holds the lease; -1 when it does not (the entries
-// stay for the holder).
-constexpr char kMarkSentLua[] = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if #ARGV < 2 then return 0 end
-return redis.call('XDEL', KEYS[2], unpack(ARGV, 2))
-)lua";
-
-constexpr char kReleaseLua[] = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 0
-)lua";
 
 constexpr int kBatch = 500;
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
@@ -96,10 +69,10 @@ OutboxPublisher::OutboxPublisher(redis::RedisClient& redis, RedisKeys keys,
       producer_(producer),
       instance_(std::move(instance)),
       lease_(lease),
-      acquire_(kAcquireLua),
-      renew_(kRenewLua),
-      mark_sent_(kMarkSentLua),
-      release_(kReleaseLua),
+      acquire_(std::string(lua::kAcquireOutboxLease)),
+      renew_(std::string(lua::kRenewOutboxLease)),
+      mark_sent_(std::string(lua::kMarkOutboxSent)),
+      release_(std::string(lua::kReleaseOutboxLease)),
       published_(metrics.GetCounter("signpost_followup_outbox_published_total",
                                     "Events moved from the outbox to the broker")),
       backlog_(metrics.GetGauge("signpost_followup_outbox_backlog",

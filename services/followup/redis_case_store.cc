@@ -2,89 +2,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/followup/case_access.h"
+#include "services/followup/claim_due_timers.lua.h"
+#include "services/followup/commit_case.lua.h"
+#include "services/followup/snapshot_queue.lua.h"
 
 namespace signpost::followup {
 namespace {
-
-constexpr char kCommitLua[] = R"lua(
-local p = ARGV[1]
-local expected = tonumber(ARGV[3])
-local ck = p .. 'case:' .. ARGV[2]
-local cur = redis.call('HGET', ck, 'v')
-local curv = 0
-if cur then curv = tonumber(cur) end
-if curv ~= expected then return {'conflict', tostring(curv)} end
-local fired = ARGV[5]
-if fired ~= '' and not redis.call('ZSCORE', p .. 'timers', fired) then
-  return {'timer_gone', tostring(curv)}
-end
-redis.call('HSET', ck, 'v', tostring(expected + 1), 'b', ARGV[4])
-local maxlen = ARGV[6]
-local i = 7
-while i <= #ARGV do
-  local op = ARGV[i]
-  if op == 'T' then
-    local id, queue, prev, status, score, bytes =
-        ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
-    redis.call('SET', p .. 'task:' .. id, bytes)
-    if prev ~= '' and prev ~= queue then
-      redis.call('ZREM', p .. 'open:' .. prev, id)
-      redis.call('XADD', p .. 'feed:' .. prev, 'MAXLEN', '~', maxlen, '*', 't', bytes)
-    end
-    if status == 'open' then
-      redis.call('ZADD', p .. 'open:' .. queue, score, id)
-    else
-      redis.call('ZREM', p .. 'open:' .. queue, id)
-    end
-    redis.call('XADD', p .. 'feed:' .. queue, 'MAXLEN', '~', maxlen, '*', 't', bytes)
-    i = i + 7
-  elseif op == 'C' then
-    redis.call('ZREM', p .. 'timers', ARGV[i + 1])
-    redis.call('DEL', p .. 'timer:' .. ARGV[i + 1])
-    i = i + 2
-  elseif op == 'A' then
-    redis.call('SET', p .. 'timer:' .. ARGV[i + 1], ARGV[i + 3])
-    redis.call('ZADD', p .. 'timers', ARGV[i + 2], ARGV[i + 1])
-    i = i + 4
-  elseif op == 'O' then
-    redis.call('XADD', p .. 'outbox', '*', 'topic', ARGV[i + 1], 'key', ARGV[i + 2],
-               'value', ARGV[i + 3])
-    i = i + 4
-  else
-    return redis.error_reply('unknown commit op ' .. op)
-  end
-end
-return {'ok', tostring(expected + 1)}
-)lua";
-
-constexpr char kSnapshotLua[] = R"lua(
-local p = ARGV[1]
-local q = ARGV[2]
-local last = redis.call('XREVRANGE', p .. 'feed:' .. q, '+', '-', 'COUNT', 1)
-local out = {'0-0'}
-if #last > 0 then out[1] = last[1][1] end
-for _, id in ipairs(redis.call('ZRANGE', p .. 'open:' .. q, 0, -1)) do
-  local b = redis.call('GET', p .. 'task:' .. id)
-  if b then table.insert(out, b) end
-end
-return out
-)lua";
-
-constexpr char kClaimLua[] = R"lua(
-local p = ARGV[1]
-local ids = redis.call('ZRANGEBYSCORE', p .. 'timers', '-inf', ARGV[2], 'LIMIT', 0, ARGV[4])
-local out = {}
-for _, id in ipairs(ids) do
-  local b = redis.call('GET', p .. 'timer:' .. id)
-  if b then
-    redis.call('ZADD', p .. 'timers', ARGV[3], id)
-    table.insert(out, b)
-  else
-    redis.call('ZREM', p .. 'timers', id)
-  end
-end
-return out
-)lua";
 
 int64_t Millis(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000 + t.nanos() / 1000000;
@@ -102,12 +25,12 @@ RedisCaseStore::RedisCaseStore(redis::RedisClient& redis, RedisKeys keys, std::s
       keys_(std::move(keys)),
       topic_prefix_(std::move(topic_prefix)),
       feed_max_length_(feed_max_length),
-      commit_(kCommitLua),
-      snapshot_(kSnapshotLua),
-      claim_(kClaimLua) {}
+      commit_(std::string(lua::kCommitCase)),
+      snapshot_(std::string(lua::kSnapshotQueue)),
+      claim_(std::string(lua::kClaimDueTimers)) {}
 
 absl::StatusOr<std::optional<LoadedCase>> RedisCaseStore::Load(const std::string& referral_id) {
-  auto reply = redis_.Execute({"HGET", absl::StrCat(keys_.prefix, "case:", referral_id), "b"});
+  auto reply = redis_.Execute({"HGET", keys_.Case(referral_id), "b"});
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::nullopt;
   LoadedCase loaded;
@@ -115,7 +38,7 @@ absl::StatusOr<std::optional<LoadedCase>> RedisCaseStore::Load(const std::string
   if (loaded.kase.open_task_ids().empty()) return loaded;
   redis::Command mget = {"MGET"};
   for (const auto& id : loaded.kase.open_task_ids()) {
-    mget.push_back(absl::StrCat(keys_.prefix, "task:", id));
+    mget.push_back(keys_.Task(id));
   }
   auto tasks = redis_.Execute(mget);
   if (!tasks.ok()) return tasks.status();
@@ -129,30 +52,38 @@ absl::StatusOr<std::optional<LoadedCase>> RedisCaseStore::Load(const std::string
 }
 
 redis::LuaScript::Call RedisCaseStore::CommitCall(const CaseChange& change) const {
-  std::vector<std::string> args = {keys_.prefix,
-                                   change.after.referral_id(),
-                                   absl::StrCat(change.expected_version),
-                                   change.after.SerializeAsString(),
-                                   change.fired_timer,
+  // commit_case.lua says how the operations and their keys line up.
+  std::vector<std::string> keys = {keys_.Case(change.after.referral_id()), keys_.Timers(),
+                                   keys_.Outbox()};
+  std::vector<std::string> args = {absl::StrCat(change.expected_version),
+                                   change.after.SerializeAsString(), change.fired_timer,
                                    absl::StrCat(feed_max_length_)};
   for (const auto& id : change.timers_to_cancel) {
+    keys.push_back(keys_.Timer(id));
     args.insert(args.end(), {"C", id});
   }
   for (const auto& timer : change.timers_to_add) {
+    keys.push_back(keys_.Timer(timer.id()));
     args.insert(args.end(),
                 {"A", timer.id(), absl::StrCat(Millis(timer.due_at())), timer.SerializeAsString()});
   }
   for (const auto& write : change.tasks) {
-    args.insert(args.end(),
-                {"T", write.task.id(), QueueOf(write.task), write.previous_queue,
-                 write.task.status() == v1::TASK_STATUS_OPEN ? "open" : "ended",
-                 absl::StrCat(Millis(write.task.created_at())), write.task.SerializeAsString()});
+    const std::string queue = QueueOf(write.task);
+    const bool moved = !write.previous_queue.empty() && write.previous_queue != queue;
+    keys.insert(keys.end(), {keys_.Task(write.task.id()), keys_.Open(queue), keys_.Feed(queue)});
+    if (moved) {
+      keys.insert(keys.end(), {keys_.Open(write.previous_queue), keys_.Feed(write.previous_queue)});
+    }
+    args.insert(args.end(), {"T", write.task.id(),
+                             write.task.status() == v1::TASK_STATUS_OPEN ? "open" : "ended",
+                             absl::StrCat(Millis(write.task.created_at())),
+                             write.task.SerializeAsString(), moved ? "1" : ""});
   }
   for (const auto& out : change.events) {
     args.insert(args.end(), {"O", kafka::TopicName(out.topic, topic_prefix_), out.key,
                              out.event.SerializeAsString()});
   }
-  return {{}, std::move(args)};
+  return {std::move(keys), std::move(args)};
 }
 
 absl::Status RedisCaseStore::Commit(const CaseChange& change) {
@@ -198,7 +129,7 @@ absl::StatusOr<std::vector<bool>> RedisCaseStore::Exist(
   std::vector<redis::Command> commands;
   commands.reserve(referral_ids.size());
   for (const auto& id : referral_ids) {
-    commands.push_back({"HEXISTS", absl::StrCat(keys_.prefix, "case:", id), "b"});
+    commands.push_back({"HEXISTS", keys_.Case(id), "b"});
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
@@ -212,7 +143,7 @@ absl::StatusOr<std::vector<bool>> RedisCaseStore::Exist(
 }
 
 absl::StatusOr<std::optional<v1::Task>> RedisCaseStore::GetTask(const std::string& task_id) {
-  auto reply = redis_.Execute({"GET", absl::StrCat(keys_.prefix, "task:", task_id)});
+  auto reply = redis_.Execute({"GET", keys_.Task(task_id)});
   if (!reply.ok()) return reply.status();
   if (reply->is_nil()) return std::nullopt;
   v1::Task task;
@@ -221,7 +152,7 @@ absl::StatusOr<std::optional<v1::Task>> RedisCaseStore::GetTask(const std::strin
 }
 
 absl::StatusOr<CaseStore::QueueSnapshot> RedisCaseStore::Snapshot(const std::string& queue) {
-  auto reply = snapshot_.Run(redis_, {}, {keys_.prefix, queue});
+  auto reply = snapshot_.Run(redis_, {keys_.Feed(queue), keys_.Open(queue)}, {keys_.Task("")});
   if (!reply.ok()) return reply.status();
   if (reply->elements.empty()) return absl::InternalError("unexpected snapshot reply");
   QueueSnapshot snapshot;
@@ -237,11 +168,22 @@ absl::StatusOr<CaseStore::QueueSnapshot> RedisCaseStore::Snapshot(const std::str
 absl::StatusOr<std::vector<v1::FollowUpTimer>> RedisCaseStore::ClaimDueTimers(absl::Time now,
                                                                               absl::Duration lease,
                                                                               int limit) {
-  auto reply = claim_.Run(redis_, {},
-                          {keys_.prefix, absl::StrCat(absl::ToUnixMillis(now)),
-                           absl::StrCat(absl::ToUnixMillis(now + lease)), absl::StrCat(limit)});
-  if (!reply.ok()) return reply.status();
+  const std::string now_ms = absl::StrCat(absl::ToUnixMillis(now));
+  // The due ids first, then a script that claims those still due (another instance may have
+  // claimed some in between), with each timer's key in KEYS.
+  auto due = redis_.Execute(
+      {"ZRANGEBYSCORE", keys_.Timers(), "-inf", now_ms, "LIMIT", "0", absl::StrCat(limit)});
+  if (!due.ok()) return due.status();
   std::vector<v1::FollowUpTimer> timers;
+  if (due->elements.empty()) return timers;
+  std::vector<std::string> keys = {keys_.Timers()};
+  std::vector<std::string> args = {now_ms, absl::StrCat(absl::ToUnixMillis(now + lease))};
+  for (const auto& id : due->elements) {
+    keys.push_back(keys_.Timer(id.str));
+    args.push_back(id.str);
+  }
+  auto reply = claim_.Run(redis_, keys, args);
+  if (!reply.ok()) return reply.status();
   for (const auto& element : reply->elements) {
     v1::FollowUpTimer timer;
     if (!timer.ParseFromString(element.str)) return Unreadable("timer");
@@ -251,8 +193,8 @@ absl::StatusOr<std::vector<v1::FollowUpTimer>> RedisCaseStore::ClaimDueTimers(ab
 }
 
 absl::Status RedisCaseStore::DropTimer(const std::string& timer_id) {
-  auto reply = redis_.Pipeline({{"ZREM", keys_.Timers(), timer_id},
-                                {"DEL", absl::StrCat(keys_.prefix, "timer:", timer_id)}});
+  auto reply =
+      redis_.Pipeline({{"ZREM", keys_.Timers(), timer_id}, {"DEL", keys_.Timer(timer_id)}});
   return reply.status();
 }
 

@@ -6,7 +6,8 @@
 
 namespace signpost::followup {
 
-// The follow-up keys in Redis, all under one prefix ("fu:" by default):
+// The follow-up keys in Redis, all under one prefix ("fu:" by default), written once here; scripts
+// receive them in KEYS:
 //   <p>case:<referral id>  hash {v: version, b: Case}
 //   <p>task:<task id>      Task
 //   <p>open:<queue>        sorted set of open task ids by creation time
@@ -18,7 +19,17 @@ namespace signpost::followup {
 struct RedisKeys {
   std::string prefix = "fu:";
 
+  std::string Case(const std::string& referral_id) const {
+    return absl::StrCat(prefix, "case:", referral_id);
+  }
+  std::string Task(const std::string& task_id) const {
+    return absl::StrCat(prefix, "task:", task_id);
+  }
+  std::string Open(const std::string& queue) const { return absl::StrCat(prefix, "open:", queue); }
   std::string Feed(const std::string& queue) const { return absl::StrCat(prefix, "feed:", queue); }
+  std::string Timer(const std::string& timer_id) const {
+    return absl::StrCat(prefix, "timer:", timer_id);
+  }
   std::string Outbox() const { return absl::StrCat(prefix, "outbox"); }
   std::string OutboxLock() const { return absl::StrCat(prefix, "outbox:lock"); }
   std::string OutboxEpoch() const { return absl::StrCat(prefix, "outbox:epoch"); }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/redis/lua_script.h"
 #include "services/intake/apply_status.lua.h"
+#include "services/intake/redis_keys.h"
 
 namespace signpost::intake {
 namespace {
@@ -14,16 +15,12 @@ namespace {
 // The prefix of an event's field in the status hash; ApplyScript writes it as a literal.
 constexpr char kHistoryField[] = "h:";
 
-std::string StateKey(const std::string& id) { return absl::StrCat("signpost:intake:status:", id); }
+std::string StateKey(const std::string& id) { return redis_keys::Status(id); }
 // Before the history moved into the status hash, it was a list beside it and the applied event
 // ids a set: both are still read, so a referral recorded then keeps its history and is not
 // recorded twice. Nothing writes them any more.
-std::string LegacyHistoryKey(const std::string& id) {
-  return absl::StrCat("signpost:intake:history:", id);
-}
-std::string LegacyEventsKey(const std::string& id) {
-  return absl::StrCat("signpost:intake:events:", id);
-}
+std::string LegacyHistoryKey(const std::string& id) { return redis_keys::LegacyHistory(id); }
+std::string LegacyEventsKey(const std::string& id) { return redis_keys::LegacyEvents(id); }
 
 // The script is apply_status.lua (its comment says what it does and why).
 const redis::LuaScript& ApplyScript() {

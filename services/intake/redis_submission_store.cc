@@ -2,70 +2,27 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/intake/claim_submission.lua.h"
+#include "services/intake/finish_submission.lua.h"
+#include "services/intake/record_submission_event.lua.h"
+#include "services/intake/redis_keys.h"
 
 namespace signpost::intake {
 namespace {
 
-// KEYS[1] submission; ARGV fingerprint, new referral id, owner, now ms, lease ms, retention s,
-// then the earlier fingerprints of the same content (none or several). Replies {kind, referral id,
-// lease until ms, event}: a claim taken over from an earlier attempt carries the event that attempt
-// recorded, if any.
+// Each script's comment (in its .lua file) says what it takes and answers.
 const redis::LuaScript& ClaimScript() {
-  static const redis::LuaScript kScript(R"lua(
-local h = redis.call('HMGET', KEYS[1], 'fp', 'rid', 'state', 'lease_until', 'event')
-local now = tonumber(ARGV[4])
-if not h[1] then
-  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'rid', ARGV[2], 'state', 'pending',
-             'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
-  redis.call('EXPIRE', KEYS[1], ARGV[6])
-  return {'claimed', ARGV[2], '0', ''}
-end
-if h[1] ~= ARGV[1] then
-  local earlier = false
-  for i = 7, #ARGV do
-    if ARGV[i] ~= '' and h[1] == ARGV[i] then earlier = true end
-  end
-  if not earlier then return {'conflict', h[2], '0', ''} end
-  redis.call('HSET', KEYS[1], 'fp', ARGV[1])
-end
-if h[3] == 'published' then return {'duplicate', h[2], '0', ''} end
-if tonumber(h[4]) <= now then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'lease_until', now + tonumber(ARGV[5]))
-  return {'claimed', h[2], '0', h[5] or ''}
-end
-return {'in_progress', h[2], tostring(h[4]), ''}
-)lua");
+  static const redis::LuaScript kScript{std::string(lua::kClaimSubmission)};
   return kScript;
 }
 
-// KEYS[1] submission; ARGV referral id, serialized event. The first event recorded for a
-// submission is the only one ever published for it. Replies {'recorded'}, {'earlier', event},
-// {'published'} (nothing to send), or {'gone'} (not, or no longer, under that referral id).
 const redis::LuaScript& RecordEventScript() {
-  static const redis::LuaScript kScript(R"lua(
-local h = redis.call('HMGET', KEYS[1], 'rid', 'state', 'event')
-if h[1] ~= ARGV[1] then return {'gone'} end
-if h[2] == 'published' then return {'published'} end
-if h[3] then return {'earlier', h[3]} end
-redis.call('HSET', KEYS[1], 'event', ARGV[2])
-return {'recorded'}
-)lua");
+  static const redis::LuaScript kScript{std::string(lua::kRecordSubmissionEvent)};
   return kScript;
 }
 
-// KEYS[1] submission; ARGV owner, new state ('published' or 'released'). Once published, the
-// recorded event is not needed again (a resubmission is a duplicate): it is forgotten.
 const redis::LuaScript& FinishScript() {
-  static const redis::LuaScript kScript(R"lua(
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-if ARGV[2] == 'published' then
-  redis.call('HSET', KEYS[1], 'state', 'published')
-  redis.call('HDEL', KEYS[1], 'event')
-else
-  redis.call('HSET', KEYS[1], 'lease_until', 0)
-end
-return 1
-)lua");
+  static const redis::LuaScript kScript{std::string(lua::kFinishSubmission)};
   return kScript;
 }
 
@@ -75,9 +32,7 @@ RedisSubmissionStore::RedisSubmissionStore(redis::RedisClient& redis, absl::Dura
     : redis_(redis), retention_(retention) {}
 
 std::string RedisSubmissionStore::RedisKey(const SubmissionKey& key) {
-  // Validation keeps '|' out of source referral ids and source systems, so this is unambiguous.
-  return absl::StrCat("signpost:intake:submission:", key.source_system, "|",
-                      key.source_referral_id);
+  return redis_keys::Submission(key.source_system, key.source_referral_id);
 }
 
 absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,

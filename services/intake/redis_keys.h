@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace signpost::intake {
+
+// The intake keys in Redis, written once here; scripts receive them in KEYS.
+//   signpost:intake:submission:<source system>|<source referral id>
+//       hash {fp, rid, state, owner, lease_until, event}: one submission (redis_submission_store)
+//   signpost:intake:status:<referral id>
+//       hash {state, updated_ms, attributes, "h:<event id>": change}: the status view
+//   signpost:intake:history:<referral id>  list of changes (legacy: read, never written)
+//   signpost:intake:events:<referral id>   set of applied event ids (legacy: read, never written)
+namespace redis_keys {
+
+// Validation keeps '|' out of source referral ids and source systems, so this is unambiguous.
+inline std::string Submission(absl::string_view source_system,
+                              absl::string_view source_referral_id) {
+  return absl::StrCat("signpost:intake:submission:", source_system, "|", source_referral_id);
+}
+inline std::string Status(absl::string_view referral_id) {
+  return absl::StrCat("signpost:intake:status:", referral_id);
+}
+inline std::string LegacyHistory(absl::string_view referral_id) {
+  return absl::StrCat("signpost:intake:history:", referral_id);
+}
+inline std::string LegacyEvents(absl::string_view referral_id) {
+  return absl::StrCat("signpost:intake:events:", referral_id);
+}
+
+}  // namespace redis_keys
+}  // namespace signpost::intake
