@@ -85,9 +85,22 @@ absl::Status RedisServer::Start() {
 void RedisServer::Stop(bool crash) {
   if (pid_ <= 0) return;
   kill(pid_, crash ? SIGKILL : SIGTERM);
+  if (suspended_) Resume();  // a stopped process would not act on SIGTERM
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void RedisServer::Suspend() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGSTOP);
+  suspended_ = true;
+}
+
+void RedisServer::Resume() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGCONT);
+  suspended_ = false;
 }
 
 }  // namespace signpost::testing

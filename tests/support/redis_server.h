@@ -21,6 +21,10 @@ class RedisServer {
   absl::Status Start();
   // Stops it (SIGKILL when `crash`, else SIGTERM) and waits for the process to end.
   void Stop(bool crash = false);
+  // Freezes the process (SIGSTOP): connections stay open and nothing is answered, as with a
+  // server stalled on its disk or descheduled. Resume (SIGCONT) lets it go on where it was.
+  void Suspend();
+  void Resume();
 
   int port() const { return port_; }
   std::string address() const;  // "127.0.0.1:port"
@@ -31,6 +35,7 @@ class RedisServer {
   int port_ = 0;
   std::string dir_;
   pid_t pid_ = -1;
+  bool suspended_ = false;
 };
 
 }  // namespace signpost::testing
