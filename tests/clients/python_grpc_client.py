@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
-from google.rpc import error_details_pb2, status_pb2  # noqa: E402
+from grpc_errors import bad_request_fields  # noqa: E402
 from signpost.v1 import common_pb2, intake_service_pb2, intake_service_pb2_grpc, referral_pb2  # noqa: E402
 
 
@@ -39,15 +39,9 @@ def main():
     except grpc.RpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             sys.exit(f"FAIL: expected INVALID_ARGUMENT, got {error.code()}: {error.details()}")
-        details = dict(error.trailing_metadata()).get("grpc-status-details-bin")
-        if details is None:
+        if "grpc-status-details-bin" not in dict(error.trailing_metadata()):
             sys.exit("FAIL: no grpc-status-details-bin trailer")
-        status = status_pb2.Status.FromString(details)
-        fields = []
-        for any_detail in status.details:
-            bad = error_details_pb2.BadRequest()
-            if any_detail.Unpack(bad):
-                fields += [v.field for v in bad.field_violations]
+        fields = bad_request_fields(error)
         if fields != ["identity.nhs_number"]:
             sys.exit(f"FAIL: expected a violation of identity.nhs_number, got {fields}")
         print(f"bad NHS number: INVALID_ARGUMENT, field violations {fields}: {error.details()}")

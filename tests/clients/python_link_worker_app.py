@@ -16,7 +16,7 @@ import uuid
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
-from google.rpc import error_details_pb2, status_pb2  # noqa: E402
+from grpc_errors import bad_request_fields  # noqa: E402
 from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, referral_pb2)
 
@@ -48,16 +48,6 @@ def publish_match():
         # One file, one message: the bytes go as they are.
         subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", prefix + "signpost.referral.matched",
                         "-k", REFERRAL, f.name], check=True, timeout=60)
-
-
-def bad_request_fields(error):
-    for detail in status_pb2.Status.FromString(
-            dict(error.trailing_metadata())["grpc-status-details-bin"]).details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            return [v.field for v in bad.field_violations]
-    return []
 
 
 def main():

@@ -27,7 +27,7 @@ import uuid
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import grpc  # noqa: E402
-from google.rpc import error_details_pb2, status_pb2  # noqa: E402
+from grpc_errors import bad_request_fields  # noqa: E402
 from kafka_and_nhs import read_events  # noqa: E402
 from signpost.v1 import (common_pb2, directory_service_pb2_grpc, events_pb2,  # noqa: E402
                          followup_pb2, followup_service_pb2, followup_service_pb2_grpc,
@@ -55,16 +55,6 @@ def token(role, *flags):
 
 def bearer(value):
     return [("authorization", f"Bearer {value}")]
-
-
-def bad_request_fields(error):
-    details = dict(error.trailing_metadata()).get("grpc-status-details-bin")
-    fields = []
-    for detail in status_pb2.Status.FromString(details).details if details else []:
-        bad = error_details_pb2.BadRequest()
-        if detail.Unpack(bad):
-            fields += [v.field for v in bad.field_violations]
-    return fields
 
 
 def wait_until(what, condition, seconds=60):

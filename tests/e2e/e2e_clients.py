@@ -32,7 +32,7 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
-from google.rpc import error_details_pb2, status_pb2  # noqa: E402
+from grpc_errors import bad_request_fields  # noqa: E402
 from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
                          intake_service_pb2_grpc, referral_pb2)
@@ -246,13 +246,7 @@ for i in range(2):
         check(False, "a referral with a wrong NHS number check digit was accepted")
     except grpc.RpcError as error:
         check(error.code() == grpc.StatusCode.INVALID_ARGUMENT, f"bad NHS number: {error.code()}")
-        details = dict(error.trailing_metadata()).get("grpc-status-details-bin")
-        status = status_pb2.Status.FromString(details)
-        fields = []
-        for detail in status.details:
-            bad_request = error_details_pb2.BadRequest()
-            if detail.Unpack(bad_request):
-                fields += [v.field for v in bad_request.field_violations]
+        fields = bad_request_fields(error)
         check("identity.nhs_number" in fields, f"violations name {fields}")
         refused += 1
 

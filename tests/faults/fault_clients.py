@@ -24,7 +24,8 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
-from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
+from task_feed import follow_tasks  # noqa: E402
+from signpost.v1 import (common_pb2, events_pb2, followup_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
                          intake_service_pb2_grpc, referral_pb2)
 
@@ -47,30 +48,20 @@ resumes = collections.Counter()
 
 
 def subscribe(q):
-    token = ""
-    while not stop.is_set():
-        call = followup.SubscribeTasks(
-            followup_service_pb2.SubscribeTasksRequest(link_worker_id=q, resume_token=token))
-        try:
-            for update in call:
-                if stop.is_set():
-                    call.cancel()
-                    break
-                if update.resume_token:
-                    token = update.resume_token
-                t = update.task
-                if t.id and t.kind == followup_pb2.TASK_KIND_FIRST_CONTACT and \
-                        t.status == followup_pb2.TASK_STATUS_OPEN:
-                    with lock:
-                        tasks_of[t.referral_id].add(t.id)
-                        if not update.snapshot:
-                            deliveries[t.id] += 1
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                token = ""  # a token from before a reset: start again from a snapshot
+    def on_update(update):
+        t = update.task
+        if t.kind == followup_pb2.TASK_KIND_FIRST_CONTACT and \
+                t.status == followup_pb2.TASK_STATUS_OPEN:
             with lock:
-                resumes[q] += 1
-        time.sleep(0.5)
+                tasks_of[t.referral_id].add(t.id)
+                if not update.snapshot:
+                    deliveries[t.id] += 1
+
+    def on_break(reset):
+        with lock:
+            resumes[q] += 1
+
+    follow_tasks([followup], q, stop, on_update, on_break)
 
 
 threads = [threading.Thread(target=subscribe, args=(q,), daemon=True) for q in queues]

@@ -62,6 +62,7 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number  # noqa: E402
+from task_feed import follow_tasks  # noqa: E402
 from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
                          intake_service_pb2_grpc, referral_pb2)
@@ -260,30 +261,14 @@ def on_update(q, update):
 
 
 def subscribe(q, which):
-    token = ""
-    while not stop.is_set():
-        call = followups[which].SubscribeTasks(
-            followup_service_pb2.SubscribeTasksRequest(link_worker_id=q, resume_token=token))
-        try:
-            for update in call:
-                if stop.is_set():
-                    call.cancel()
-                    break
-                if update.resume_token:
-                    token = update.resume_token
-                if update.task.id:
-                    on_update(q, update)
-        except grpc.RpcError as error:
-            if stop.is_set():
-                break
-            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-                token = ""  # the feed no longer reaches back to the token: a fresh snapshot
-                with lock:
-                    token_resets[q] += 1
+    def on_break(reset):
         with lock:
             drops[q] += 1
-        which = 1 - which  # the other follow-up instance
-        time.sleep(0.5)
+            if reset:
+                token_resets[q] += 1
+
+    # After a break, on the other follow-up instance.
+    follow_tasks(followups, q, stop, lambda update: on_update(q, update), on_break, first=which)
 
 
 def with_retries(rid, q, act, done_already):

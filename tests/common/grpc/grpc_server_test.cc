@@ -7,23 +7,16 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "signpost/v1/ops_service.grpc.pb.h"
+#include "tests/support/grpc_health.h"
 
 namespace signpost {
 namespace {
 
 grpc::health::v1::HealthCheckResponse::ServingStatus Check(int port,
                                                            const std::string& service = "") {
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::health::v1::HealthCheckResponse response;
-  grpc::Status status = stub->Check(&context, request, &response);
-  EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
-  return response.status();
+  auto serving = testing::CheckHealth("127.0.0.1:" + std::to_string(port), service);
+  EXPECT_TRUE(serving.ok()) << service << ": " << serving.status();
+  return serving.value_or(grpc::health::v1::HealthCheckResponse::UNKNOWN);
 }
 
 TEST(GrpcServerTest, PicksAPortWritesItAndServesHealth) {
@@ -56,15 +49,11 @@ TEST(GrpcServerTest, HealthAnswersForEveryRegisteredServiceByItsFullName) {
   int port = (*server)->port();
   EXPECT_EQ(Check(port), grpc::health::v1::HealthCheckResponse::SERVING);
   EXPECT_EQ(Check(port, "signpost.v1.OpsService"), grpc::health::v1::HealthCheckResponse::SERVING);
-  {  // a name no service has stays unknown
-    auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service("signpost.v1.NoSuchService");
-    grpc::health::v1::HealthCheckResponse response;
-    EXPECT_EQ(stub->Check(&context, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
-  }
+  // A name no service has stays unknown.
+  EXPECT_EQ(testing::CheckHealth("127.0.0.1:" + std::to_string(port), "signpost.v1.NoSuchService")
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
   (*server)->SetServing(false);
   EXPECT_EQ(Check(port, "signpost.v1.OpsService"),
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);

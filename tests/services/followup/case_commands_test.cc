@@ -58,12 +58,11 @@ class CountingStore final : public CaseStore {
   CaseStore& store_;
 };
 
-class CaseCommandsTest : public ::testing::Test {
+class CaseCommandsTest : public testing::RedisPoolTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
+    RedisPoolTest::SetUp();
+    if (HasFatalFailure()) return;
     redis_store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
     store_ = std::make_unique<CountingStore>(*redis_store_);
     workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
@@ -76,8 +75,6 @@ class CaseCommandsTest : public ::testing::Test {
     return n.ok() ? n->integer : -1;
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   std::unique_ptr<RedisCaseStore> redis_store_;
   std::unique_ptr<CountingStore> store_;
   std::unique_ptr<CaseWorkflow> workflow_;

@@ -32,14 +32,13 @@ kafka::ConsumedMessage On(kafka::Topic topic, int32_t partition, const v1::Event
   return m;
 }
 
-class FollowUpHandlerTest : public ::testing::Test {
+class FollowUpHandlerTest : public testing::RedisPoolTest {
  protected:
   FollowUpHandlerTest() : keys_(signpost::testing::TestDataKeys()), cipher_(keys_) {}
 
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
+    RedisPoolTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
     workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
     commands_ = std::make_unique<CaseCommands>(
@@ -57,8 +56,6 @@ class FollowUpHandlerTest : public ::testing::Test {
 
   crypto::DataKeyring keys_;
   crypto::PersonalDetailsCipher cipher_;
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   std::unique_ptr<RedisCaseStore> store_;
   std::unique_ptr<CaseWorkflow> workflow_;
   std::unique_ptr<CaseCommands> commands_;

@@ -46,13 +46,9 @@ class PartitionedRedis final : public redis::RedisClient {
   redis::RedisClient& real_;
 };
 
-class OutboxPublisherTest : public ::testing::Test {
+class OutboxPublisherTest : public testing::RedisPoolTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_, 4);
-    ASSERT_TRUE(pool_);
-  }
+  OutboxPublisherTest() : RedisPoolTest(4) {}
 
   // As a case commit leaves an event in the outbox.
   void Commit(const std::string& rid) {
@@ -70,8 +66,6 @@ class OutboxPublisherTest : public ::testing::Test {
     return length.ok() ? length->integer : -1;
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   RedisKeys keys_;
   metrics::Registry metrics_;
 };

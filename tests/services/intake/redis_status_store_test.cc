@@ -29,12 +29,11 @@ StatusUpdate Received(const std::string& event_id, int64_t at_seconds) {
   return u;
 }
 
-class RedisStatusStoreTest : public ::testing::Test {
+class RedisStatusStoreTest : public testing::RedisPoolTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
+    RedisPoolTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<RedisStatusStore>(*pool_);
   }
 
@@ -45,8 +44,6 @@ class RedisStatusStoreTest : public ::testing::Test {
     return got.ok() && got->has_value() ? **got : v1::GetReferralResponse();
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   std::unique_ptr<RedisStatusStore> store_;
 };
 

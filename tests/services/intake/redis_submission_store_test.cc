@@ -11,12 +11,11 @@
 namespace signpost::intake {
 namespace {
 
-class RedisSubmissionStoreTest : public ::testing::Test {
+class RedisSubmissionStoreTest : public testing::RedisPoolTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
+    RedisPoolTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<RedisSubmissionStore>(*pool_, absl::Hours(24));
   }
 
@@ -24,8 +23,6 @@ class RedisSubmissionStoreTest : public ::testing::Test {
     return store_->TryClaim(key_, fingerprint, "ref-new", owner, now_, absl::Seconds(30));
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   std::unique_ptr<RedisSubmissionStore> store_;
   const SubmissionKey key_{"emis-leeds-north", "EMIS-1"};
   const absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
