@@ -108,7 +108,7 @@ class Checker:
                 continue
             f = line.split("\t")
             self.topics[f[0]] = {"partitions": int(f[1]), "cleanup.policy": f[2],
-                                 "retention.ms": f[3]}
+                                 "retention.ms": f[3], "key": f[4] if len(f) > 4 else ""}
         if not self.topics:
             self.fail("proto/signpost/v1/topics.tsv", "no topics read")
 
@@ -388,7 +388,7 @@ class Checker:
         # Shell functions that run kafka-topics.sh: a --create line may call one of them.
         runners = {name for name, body in re.findall(r"(\w+)\s*\(\)\s*\{(.*?)\n?\s*\}", joined,
                                                      re.S) if "kafka-topics.sh" in body}
-        created = {}
+        created, lines = {}, {}
         for line in joined.splitlines():
             if "--create" not in line:
                 continue
@@ -415,8 +415,10 @@ class Checker:
             if topic in created:
                 self.fail(where, f"{topic} is created twice")
             created[topic] = (partitions, config)
+            lines[topic] = line.strip()
         for name in sorted(set(self.topics) - set(created)):
-            self.fail(where, f"topic {name} of topics.tsv is not created")
+            self.fail(where, f"topic {name} of topics.tsv is not created; add the line\n"
+                      f"      {self.create_line(name, lines)}")
         for name in sorted(set(created) - set(self.topics)):
             self.fail(where, f"creates {name}, which is not in topics.tsv")
         for name, (partitions, config) in sorted(created.items()):
@@ -430,6 +432,21 @@ class Checker:
                 if config.get(key) != spec[key]:
                     self.fail(where, f"{name}: {key}={config.get(key)}, topics.tsv says {spec[key]}")
         return created
+
+    def create_line(self, name, lines):
+        """The --create line for topic `name` in the style of a script's others (`lines`: topic ->
+        its line), from one with the same cleanup.policy when there is one."""
+        spec = self.topics[name]
+        same = [t for t in lines if self.topics.get(t, {}).get("cleanup.policy") ==
+                spec["cleanup.policy"]]
+        template_topic = (same or sorted(lines) or [None])[0]
+        if template_topic is None:
+            return f"(no --create line to follow: create {name} as topics.tsv says)"
+        line = lines[template_topic].replace(template_topic, name)
+        line = re.sub(r"--partitions \S+", f"--partitions {spec['partitions']}", line)
+        for key in ("cleanup.policy", "retention.ms"):
+            line = re.sub(rf"{re.escape(key)}=\S+", f"{key}={spec[key]}", line)
+        return line
 
     @staticmethod
     def port_of(address):
@@ -984,7 +1001,8 @@ class Checker:
         expected = list(self.topics)
         if listed != expected:
             for name in [t for t in expected if t not in listed]:
-                self.fail(where, f"the Topics table does not list {name} of topics.tsv")
+                self.fail(where, f"the Topics table does not list {name} of topics.tsv; add the "
+                          f"row\n      | `{name}` | {self.topics[name]['key']} | (what it carries) |")
             for name in [t for t in listed if t not in expected]:
                 self.fail(where, f"the Topics table lists {name}, which is not in topics.tsv")
             if sorted(listed) == sorted(expected):
