@@ -26,7 +26,8 @@ included) and checks:
     Service and a PodDisruptionBudget that does not block node drains; replicas x consumers per
     pod stay within the partitions of each consumer group's topics, and the monitor runs once;
     kustomization.yaml lists every manifest but the examples (*.example.yaml) and never a Secret;
-  - deploy/README.md names every consumer group of common/kafka/consumer_groups.cc;
+  - deploy/README.md names every consumer group of common/kafka/consumer_groups.cc, and its
+    groups table gives each group the topics the code does, with topics.tsv's partitions;
   - README.md's topics table lists the topics of topics.tsv, in order; the C++ topic table the
     build wrote from topics.tsv (BUILD_DIR/gen/common/kafka/topic_table.h) has every topic.
 Every problem is reported, each with the file it is in; the exit code is 1 when there is one.
@@ -128,7 +129,8 @@ class Checker:
         self.groups = {}
         group_enum = {}
         for enum, name, topics in re.findall(
-                r"\{\s*ConsumerGroup::(k\w+),\s*\"([^\"]+)\",\s*\{([^}]*)\}\s*\}", text):
+                r"\{\s*ConsumerGroup::(k\w+),\s*\"([^\"]+)\",\s*\{([^}]*)\}"
+                r"\s*(?:,\s*Fetching::k\w+\s*)?\}", text):
             names = []
             for t in re.findall(r"Topic::(k\w+)", topics):
                 if t not in by_enum:
@@ -988,6 +990,29 @@ class Checker:
         for group in sorted(self.groups):
             if f"`{group}`" not in text:
                 self.fail(where, f"does not name the consumer group {group}")
+        # The groups table: each row's topics and their partitions as the code and topics.tsv say.
+        table = re.search(r"^\| consumer group \|.*?\n\n", text, re.M | re.S)
+        if not table:
+            self.fail(where, "no consumer group table (| consumer group | service | topics ...)")
+        rows = re.findall(r"^\| `(signpost-[\w-]+)`[^|]*\|[^|]*\|([^\n]*)\|$",
+                          table.group(0) if table else "", re.M)
+        if table and sorted(g for g, _ in rows) != sorted(self.groups):
+            self.fail(where, f"the consumer group table lists {sorted(g for g, _ in rows)}; "
+                      f"common/kafka/consumer_groups.cc defines {sorted(self.groups)}")
+        for group, cells in rows:
+            if group not in self.groups:
+                self.fail(where, f"the consumer group table names {group}, which "
+                          "common/kafka/consumer_groups.cc does not define")
+                continue
+            listed = re.findall(r"`(signpost\.[\w.]+)` \((\d+)\)", cells)
+            if sorted(t for t, _ in listed) != sorted(self.groups[group]):
+                self.fail(where, f"the consumer group table gives {group} the topics "
+                          f"{sorted(t for t, _ in listed)}; common/kafka/consumer_groups.cc says "
+                          f"{sorted(self.groups[group])}")
+            for topic, partitions in listed:
+                if topic in self.topics and int(partitions) != self.topics[topic]["partitions"]:
+                    self.fail(where, f"the consumer group table gives {topic} {partitions} "
+                              f"partitions, topics.tsv {self.topics[topic]['partitions']}")
 
     def check_topics_table(self):
         """README.md's topics table names the topics of topics.tsv, in its order."""
