@@ -29,16 +29,8 @@ v1::Resource Walk(int i) {
   return r;
 }
 
-class DirectoryCacheStartupTest : public ::testing::Test {
+class DirectoryCacheStartupTest : public testing::RedisPoolTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
-  }
-
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
 };
 
 // What a clear racing with a load could leave: the stamp counter without its epoch. Writes go on,

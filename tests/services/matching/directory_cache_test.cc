@@ -41,22 +41,13 @@ CandidateQuery NearHeadingley() {
   return q;
 }
 
-class DirectoryCacheTest : public ::testing::Test {
+class DirectoryCacheTest : public testing::RedisPoolTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_);
-    ASSERT_TRUE(pool_);
-  }
-
   std::string WriteCsv(const std::string& rows) {
     std::string path = server_.dir() + "/postcodes.csv";
     std::ofstream(path) << "postcode,latitude,longitude,lsoa,imd_decile\n" << rows;
     return path;
   }
-
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
 };
 
 TEST_F(DirectoryCacheTest,

@@ -21,13 +21,9 @@ namespace {
 
 using Recorded = DirectoryCache::RecordedMatch::State;
 
-class MatchRecordingTest : public ::testing::Test {
+class MatchRecordingTest : public testing::RedisPoolTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_, 4);
-    ASSERT_TRUE(pool_);
-  }
+  MatchRecordingTest() : RedisPoolTest(4) {}
 
   // A network serving `practice` with workers of the given maximum caseloads (0: none).
   void Team(DirectoryCache& cache, const std::string& network, const std::string& practice,
@@ -91,9 +87,6 @@ class MatchRecordingTest : public ::testing::Test {
     if (!out[0].ok()) return out[0].status();
     return Matched(*out[0]);
   }
-
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
 };
 
 // Two matchers that know nothing of the practice yet (each process's first referral after a start)

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 #include "common/auth/call_authenticator.h"
+#include "tests/support/grpc_health.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/kafka_redis_test.h"
 #include "tests/support/redis_server.h"
@@ -582,17 +583,11 @@ TEST_F(MatchingIntegrationTest, ReferralsWaitOutARedisThatRefusesWritesAndAreAll
 
 // Kubernetes gRPC probes and grpc-health-probe -service=signpost.v1.DirectoryService ask by name.
 TEST_F(MatchingIntegrationTest, HealthAnswersByTheServiceName) {
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials()));
   for (const std::string service : {"", "signpost.v1.DirectoryService"}) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service(service);
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = health->Check(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << "'" << service << "': " << status.error_message();
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+    auto serving = testing::CheckHealth(matching_->address(), service);
+    EXPECT_TRUE(serving.ok()) << "'" << service << "': " << serving.status();
+    EXPECT_EQ(serving.value_or(grpc::health::v1::HealthCheckResponse::UNKNOWN),
+              grpc::health::v1::HealthCheckResponse::SERVING)
         << "'" << service << "'";
   }
 }

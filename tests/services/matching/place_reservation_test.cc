@@ -19,12 +19,13 @@ namespace {
 
 using signpost::testing::WaitUntil;
 
-class PlaceReservationTest : public ::testing::Test {
+class PlaceReservationTest : public testing::RedisPoolTest {
  protected:
+  PlaceReservationTest() : RedisPoolTest(4) {}
+
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    pool_ = testing::PoolFor(server_, 4);
-    ASSERT_TRUE(pool_);
+    RedisPoolTest::SetUp();
+    if (HasFatalFailure()) return;
     cache_ = std::make_unique<DirectoryCache>(*pool_);
     postcodes_ = std::make_unique<PostcodeLookup>(*pool_);
     service_ = std::make_unique<DirectoryService>(
@@ -66,8 +67,6 @@ class PlaceReservationTest : public ::testing::Test {
     return reply.ok() ? *reply : redis::Reply();
   }
 
-  testing::RedisServer server_;
-  std::unique_ptr<redis::RedisPool> pool_;
   std::unique_ptr<DirectoryCache> cache_;
   std::unique_ptr<PostcodeLookup> postcodes_;
   testing::FakeProducer producer_;

@@ -24,6 +24,7 @@
 #include "common/kafka/topics.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "signpost/v1/ops_service.grpc.pb.h"
+#include "tests/support/grpc_health.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_tokens.h"
@@ -498,17 +499,11 @@ TEST(MonitorIntegrationTest, HealthAnswersByTheServiceName) {
                                             {"--kafka-bootstrap", env->bootstrap, "--topic-prefix",
                                              env->prefix, "--metrics-listen", "127.0.0.1:0"});
   ASSERT_TRUE(monitor.Start().ok());
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(monitor.address(), grpc::InsecureChannelCredentials()));
   for (const std::string service : {"", "signpost.v1.OpsService"}) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service(service);
-    grpc::health::v1::HealthCheckResponse response;
-    grpc::Status status = health->Check(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << "'" << service << "': " << status.error_message();
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+    auto serving = testing::CheckHealth(monitor.address(), service);
+    EXPECT_TRUE(serving.ok()) << "'" << service << "': " << serving.status();
+    EXPECT_EQ(serving.value_or(grpc::health::v1::HealthCheckResponse::UNKNOWN),
+              grpc::health::v1::HealthCheckResponse::SERVING)
         << "'" << service << "'";
   }
   EXPECT_EQ(monitor.Stop(), 0);
