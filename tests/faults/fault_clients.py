@@ -24,10 +24,10 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
+from referrals import loneliness_referral  # noqa: E402
 from task_feed import follow_tasks  # noqa: E402
-from signpost.v1 import (common_pb2, events_pb2, followup_pb2,  # noqa: E402
-                         followup_service_pb2_grpc, intake_service_pb2,
-                         intake_service_pb2_grpc, referral_pb2)
+from signpost.v1 import (events_pb2, followup_pb2, followup_service_pb2_grpc,  # noqa: E402
+                         intake_service_pb2, intake_service_pb2_grpc)
 
 intake_addr, followup_addr, bootstrap, region_dir = sys.argv[2:6]
 load_seconds, rate = float(sys.argv[6]), float(sys.argv[7])
@@ -77,18 +77,8 @@ def nhs_number():
 
 
 def referral(i):
-    r = referral_pb2.Referral(source_system="fault-gp", source_referral_id=f"F-{run}-{i}")
-    r.referrer.ods_code = rng.choice(practices)
-    r.referrer.role = referral_pb2.REFERRER_ROLE_GP
-    r.identity.nhs_number = nhs_number()
-    r.identity.given_name, r.identity.family_name = "Sam", "Example"
-    r.identity.date_of_birth.year, r.identity.date_of_birth.month = 1960, 5
-    r.identity.date_of_birth.day = 20
-    r.identity.postcode = rng.choice(postcodes)
-    r.consent.referral_consent = r.consent.sharing_consent = True
-    r.consent.recorded_at.GetCurrentTime()
-    r.needs.add(category=common_pb2.NEED_CATEGORY_LONELINESS)
-    return r
+    return loneliness_referral("fault-gp", f"F-{run}-{i}", rng.choice(practices), nhs_number(),
+                               rng.choice(postcodes))
 
 
 acknowledged = {}  # source id -> referral id

@@ -62,8 +62,9 @@ sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number  # noqa: E402
+from referrals import loneliness_referral  # noqa: E402
 from task_feed import follow_tasks  # noqa: E402
-from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
+from signpost.v1 import (events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, intake_service_pb2,
                          intake_service_pb2_grpc, referral_pb2)
 
@@ -346,18 +347,9 @@ submit_retries = collections.Counter()
 
 
 def referral(i):
-    r = referral_pb2.Referral(source_system="fault-gp", source_referral_id=f"M-{run}-{i}")
-    r.referrer.ods_code = rng.choice(hot_practices if rng.random() < hot_share else served)
-    r.referrer.role = referral_pb2.REFERRER_ROLE_GP
-    r.identity.nhs_number = test_nhs_number(rng)
-    r.identity.given_name, r.identity.family_name = "Sam", "Example"
-    r.identity.date_of_birth.year, r.identity.date_of_birth.month = 1960, 5
-    r.identity.date_of_birth.day = 20
-    r.identity.postcode = rng.choice(postcodes)
-    r.consent.referral_consent = r.consent.sharing_consent = True
-    r.consent.recorded_at.GetCurrentTime()
-    r.needs.add(category=common_pb2.NEED_CATEGORY_LONELINESS)
-    return r
+    practice = rng.choice(hot_practices if rng.random() < hot_share else served)
+    return loneliness_referral("fault-gp", f"M-{run}-{i}", practice, test_nhs_number(rng),
+                               rng.choice(postcodes))
 
 
 def submit(r, which):
