@@ -1,9 +1,12 @@
-"""Helpers the Python test clients share: reading a topic with kcat, and test NHS numbers.
+"""Helpers the Python test clients share: events read and written with kcat, and test NHS
+numbers.
 
 The caller puts the generated Python modules (signpost.v1) on sys.path first.
 """
 import struct
 import subprocess
+import tempfile
+import uuid
 
 
 def read_events(bootstrap, topic):
@@ -24,6 +27,29 @@ def read_events(bootstrap, topic):
             pass
         at += size
     return events
+
+
+def new_event(event_type, referral_id):
+    """A signpost.v1.Event with its envelope filled in as our services seal one (a fresh id, the
+    type, schema version 1, occurred now); the caller sets its payload."""
+    from signpost.v1 import events_pb2
+    event = events_pb2.Event()
+    event.envelope.event_id = str(uuid.uuid4())
+    event.envelope.type = event_type
+    event.envelope.schema_version = 1
+    event.envelope.referral_id = referral_id
+    event.envelope.occurred_at.GetCurrentTime()
+    return event
+
+
+def publish_event(bootstrap, topic, key, event):
+    """Puts `event` on `topic` under `key` with kcat, its bytes as they are (one file, one
+    message)."""
+    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
+        f.write(event.SerializeToString())
+        f.flush()
+        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-k", key, f.name], check=True,
+                       timeout=60)
 
 
 def nhs_number(rng):

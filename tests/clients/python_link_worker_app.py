@@ -8,16 +8,15 @@ the contact and an ONS4 outcome, and checks that a bad answer is refused with th
 usage: python_link_worker_app.py GENERATED_DIR FOLLOWUP_ADDRESS KAFKA_BOOTSTRAP TOPIC_PREFIX
 """
 import queue
-import subprocess
 import sys
-import tempfile
 import threading
 import uuid
 
 sys.path.insert(0, sys.argv[1])
 import grpc  # noqa: E402
 from grpc_errors import bad_request_fields  # noqa: E402
-from signpost.v1 import (common_pb2, events_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
+from kafka_and_nhs import new_event, publish_event  # noqa: E402
+from signpost.v1 import (common_pb2, followup_pb2, followup_service_pb2,  # noqa: E402
                          followup_service_pb2_grpc, referral_pb2)
 
 address, bootstrap, prefix = sys.argv[2], sys.argv[3], sys.argv[4]
@@ -26,12 +25,7 @@ REFERRAL = "py-" + uuid.uuid4().hex[:12]
 
 
 def publish_match():
-    event = events_pb2.Event()
-    event.envelope.event_id = str(uuid.uuid4())
-    event.envelope.type = "referral.matched"
-    event.envelope.schema_version = 1
-    event.envelope.referral_id = REFERRAL
-    event.envelope.occurred_at.GetCurrentTime()
+    event = new_event("referral.matched", REFERRAL)
     matched = event.referral_matched
     matched.referral.source_system = "python-gp-system"
     matched.referral.source_referral_id = "PY-1"
@@ -42,12 +36,7 @@ def publish_match():
     matched.link_worker_id = WORKER
     matched.network_id = "pcn-python"
     matched.priority = referral_pb2.URGENCY_ROUTINE
-    with tempfile.NamedTemporaryFile(suffix=".bin") as f:
-        f.write(event.SerializeToString())
-        f.flush()
-        # One file, one message: the bytes go as they are.
-        subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", prefix + "signpost.referral.matched",
-                        "-k", REFERRAL, f.name], check=True, timeout=60)
+    publish_event(bootstrap, prefix + "signpost.referral.matched", REFERRAL, event)
 
 
 def main():
