@@ -3,23 +3,39 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 
 namespace signpost::kafka {
 namespace {
 
-TEST(TopicsTest, TheContractTopicsAreAllThere) {
-  std::set<std::string> names;
-  for (const auto& spec : AllTopics()) {
-    names.insert(std::string(spec.name));
-    EXPECT_GT(spec.partitions, 0) << spec.name;
+// The table the build wrote (cmake/topic_table.cmake) is topics.tsv, line for line and in order,
+// and each enumerator indexes its own entry.
+TEST(TopicsTest, TheTableIsTopicsTsv) {
+  std::ifstream tsv(std::string(SIGNPOST_SOURCE_DIR) + "/proto/signpost/v1/topics.tsv");
+  ASSERT_TRUE(tsv) << "cannot read topics.tsv";
+  std::vector<std::vector<std::string>> lines;
+  for (std::string line; std::getline(tsv, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    lines.push_back(absl::StrSplit(line, '\t'));
   }
-  EXPECT_EQ(names,
-            (std::set<std::string>{"signpost.referral.submitted", "signpost.referral.received",
-                                   "signpost.referral.rejected", "signpost.referral.matched",
-                                   "signpost.need.unmet", "signpost.followup.events",
-                                   "signpost.referrer.feedback", "signpost.directory.resources",
-                                   "signpost.deadletter", "signpost.audit.access"}));
+  std::span<const TopicSpec> table = AllTopics();
+  ASSERT_EQ(table.size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::vector<std::string>& f = lines[i];
+    ASSERT_GE(f.size(), 6u) << "line " << i;
+    EXPECT_EQ(table[i].name, f[0]);
+    EXPECT_EQ(std::to_string(table[i].partitions), f[1]) << f[0];
+    EXPECT_EQ(table[i].cleanup_policy, f[2]) << f[0];
+    EXPECT_EQ(std::to_string(table[i].retention_ms), f[3]) << f[0];
+    EXPECT_EQ(table[i].carries_events, absl::StartsWith(f[5], "Event{")) << f[0];
+    EXPECT_EQ(SpecOf(table[i].topic).name, table[i].name);
+  }
 }
 
 TEST(TopicsTest, DirectoryIsCompactedAndKeptLifecycleTopicsAreDeleted) {
