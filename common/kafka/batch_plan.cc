@@ -14,12 +14,11 @@ std::vector<PlannedStep> PlanBatch(std::span<const ConsumedMessage> batch,
                  batch.size());
     std::abort();
   }
-  std::set<std::pair<std::string, int32_t>> stopped;
+  RetriedPartitions retried;
   std::vector<PlannedStep> steps;
   steps.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    auto partition = std::make_pair(batch[i].topic, batch[i].partition);
-    if (stopped.contains(partition)) {
+    if (retried.Stopped(batch[i])) {
       steps.push_back({PlannedStep::Action::kSkip, i, ""});
       continue;
     }
@@ -32,27 +31,33 @@ std::vector<PlannedStep> PlanBatch(std::span<const ConsumedMessage> batch,
         break;
       case Outcome::Kind::kRetry:
         steps.push_back({PlannedStep::Action::kRetryFrom, i, outcomes[i].reason});
-        stopped.insert(partition);
+        retried.Note(batch[i], outcomes[i]);
         break;
     }
   }
   return steps;
 }
 
+bool RetriedPartitions::Stopped(const ConsumedMessage& message) const {
+  return stopped_.contains({message.topic, message.partition});
+}
+
+void RetriedPartitions::Note(const ConsumedMessage& message, const Outcome& outcome) {
+  if (outcome.kind == Outcome::Kind::kRetry) stopped_.insert({message.topic, message.partition});
+}
+
 std::vector<Outcome> MessageHandler::Handle(std::span<const ConsumedMessage> batch) {
   std::vector<Outcome> out;
   out.reserve(batch.size());
-  std::set<std::pair<std::string, int32_t>> stopped;
+  RetriedPartitions retried;
   for (const auto& message : batch) {
     // After a retry in a partition the rest of it comes again: do not handle it twice now.
-    if (stopped.contains({message.topic, message.partition})) {
-      out.push_back(Outcome::Retry("earlier message in partition is retried"));
+    if (retried.Stopped(message)) {
+      out.push_back(RetriedPartitions::Skipped());
       continue;
     }
     out.push_back(HandleMessage(message));
-    if (out.back().kind == Outcome::Kind::kRetry) {
-      stopped.insert({message.topic, message.partition});
-    }
+    retried.Note(message, out.back());
   }
   return out;
 }

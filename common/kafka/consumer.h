@@ -2,8 +2,10 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/kafka/message.h"
@@ -32,6 +34,23 @@ class BatchHandler {
  public:
   virtual ~BatchHandler() = default;
   virtual std::vector<Outcome> Handle(std::span<const ConsumedMessage> batch) = 0;
+};
+
+// The rule every handler keeps after a retry: the rest of that message's partition in the batch
+// is not handled now (it comes again after the retried message, in order); other partitions go
+// on. MessageHandler applies it; a handler that groups messages (follow-up opens consecutive
+// matches together) asks it before handling each one.
+class RetriedPartitions {
+ public:
+  // True when an earlier message of `message`'s partition was retried: answer Skipped() for it.
+  bool Stopped(const ConsumedMessage& message) const;
+  // Records the outcome of `message`: a retry stops its partition.
+  void Note(const ConsumedMessage& message, const Outcome& outcome);
+  // The outcome of a message not handled because of an earlier retry (PlanBatch skips it).
+  static Outcome Skipped() { return Outcome::Retry("earlier message in partition is retried"); }
+
+ private:
+  std::set<std::pair<std::string, int32_t>> stopped_;
 };
 
 // A handler of one message at a time. Batches are taken in order; after a message is retried,

@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <set>
-
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/retry_policy.h"
@@ -30,18 +28,12 @@ FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& produc
 
 std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
   std::vector<kafka::Outcome> out(batch.size());
-  // After a retry in a partition the rest of it comes again: it is not handled now.
-  std::set<std::pair<std::string, int32_t>> stopped;
-  auto is_stopped = [&](size_t i) {
-    return stopped.contains({batch[i].topic, batch[i].partition});
-  };
+  // The consumers' rule: after a retry the rest of its partition comes again, unhandled now.
+  kafka::RetriedPartitions retried;
   auto settle = [&](size_t i, kafka::Outcome outcome) {
-    if (outcome.kind == kafka::Outcome::Kind::kRetry) {
-      stopped.insert({batch[i].topic, batch[i].partition});
-    }
+    retried.Note(batch[i], outcome);
     out[i] = std::move(outcome);
   };
-  const kafka::Outcome kStopped = kafka::Outcome::Retry("earlier message in partition is retried");
   std::vector<v1::Event> events(batch.size());
   // Consecutive matches are opened together, before the next message that is not one.
   std::vector<const v1::Event*> run;
@@ -51,8 +43,8 @@ std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::Consu
     for (size_t k = 0; k < opened.size(); ++k) {
       size_t i = run_at[k];
       // Opened, but after a retried match of its partition: it comes again and finds its case.
-      if (is_stopped(i)) {
-        out[i] = kStopped;
+      if (retried.Stopped(batch[i])) {
+        out[i] = kafka::RetriedPartitions::Skipped();
         continue;
       }
       const absl::Status& s = opened[k];
@@ -67,8 +59,8 @@ std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::Consu
     run_at.clear();
   };
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (is_stopped(i)) {
-      out[i] = kStopped;
+    if (retried.Stopped(batch[i])) {
+      out[i] = kafka::RetriedPartitions::Skipped();
       continue;
     }
     std::optional<kafka::Outcome> outcome;
@@ -88,8 +80,8 @@ std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::Consu
     }
     // The matches before it first: one of them may stop its partition.
     open_run();
-    if (is_stopped(i)) {
-      out[i] = kStopped;
+    if (retried.Stopped(batch[i])) {
+      out[i] = kafka::RetriedPartitions::Skipped();
       continue;
     }
     settle(i, outcome ? *std::move(outcome) : HandleOther(events[i]));

@@ -8,22 +8,7 @@
 
 namespace signpost::intake {
 
-std::vector<kafka::Outcome> SubmissionsHandler::Handle(
-    std::span<const kafka::ConsumedMessage> batch) {
-  std::vector<kafka::Outcome> out;
-  out.reserve(batch.size());
-  for (const auto& message : batch) {
-    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
-      // Unavailable now: the rest of the batch comes again after the backoff.
-      out.push_back(kafka::Outcome::Retry(out.back().reason));
-      continue;
-    }
-    out.push_back(HandleOne(message));
-  }
-  return out;
-}
-
-kafka::Outcome SubmissionsHandler::HandleOne(const kafka::ConsumedMessage& message) {
+kafka::Outcome SubmissionsHandler::HandleMessage(const kafka::ConsumedMessage& message) {
   std::string content_type(
       kafka::FindHeader(message.headers, kafka::kHeaderContentType).value_or(""));
   std::string traceparent(

@@ -13,14 +13,16 @@ inline constexpr absl::string_view kProtobufSubmissionContentType =
 // Consumes signpost.referral.submitted: protobuf or FHIR submissions go through the Submitter;
 // what cannot be read or is invalid is published to signpost.referral.rejected, addressed to the
 // sender the message names anywhere (the referral, the FHIR MessageHeader, the Kafka key); when
-// Kafka or Redis is unavailable the message is retried, never dropped.
-class SubmissionsHandler final : public kafka::BatchHandler {
+// Kafka or Redis is unavailable the message is retried, never dropped (and, as with every
+// MessageHandler, the rest of its partition in the batch comes again after it).
+class SubmissionsHandler final : public kafka::MessageHandler {
  public:
   explicit SubmissionsHandler(Submitter& submitter) : submitter_(submitter) {}
-  std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
+
+ protected:
+  kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
 
  private:
-  kafka::Outcome HandleOne(const kafka::ConsumedMessage& message);
   Submitter& submitter_;
 };
 
