@@ -17,8 +17,14 @@ struct Assignment {
 
 // Who may take a referral, best first: tiers of link workers, each with its caseload cap (0: no
 // cap), ordered by id. The referral goes to the first tier where someone has room, to the one
-// there with the lowest open caseload, the earlier on a tie. Pure. The directory cache applies the
-// same rule inside Redis, where the caseloads are (DirectoryCache::LocateCandidatesAndTeam).
+// there with the lowest open caseload, the earlier on a tie. Pure.
+//
+// The assignment rule lives here only. Redis does not choose: the match read
+// (locate_candidates_and_team.lua) returns the team and its caseloads, AssignLinkWorker chooses on
+// them, and record_match.lua records that choice only while the roster stamp and the worker's
+// caseload are as read and the worker is under their maximum; else the referral is read and
+// decided again (MatchOnce). So the choice is the C++ rule's, and it is atomic where the caseloads
+// are.
 struct AssignmentTier {
   std::vector<std::pair<std::string, int>> workers;  // id, maximum active cases
   bool shares_language = false;  // they speak the person's language (not English)

@@ -6,8 +6,8 @@
 
 namespace signpost::matching {
 
-CaseloadHandler::CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics)
-    : directory_(directory),
+CaseloadHandler::CaseloadHandler(Roster& roster, metrics::Registry& metrics)
+    : roster_(roster),
       released_(metrics.GetCounter("signpost_matching_caseload_releases_total",
                                    "Cases that ended and gave their link worker a place back")),
       moved_(metrics.GetCounter("signpost_matching_caseload_moves_total",
@@ -21,10 +21,10 @@ kafka::Outcome CaseloadHandler::HandleMessage(const kafka::ConsumedMessage& mess
   const std::string& referral_id = event->envelope().referral_id();
   absl::StatusOr<bool> done = false;
   if (!change.reassigned_to().empty()) {
-    done = directory_.MoveAssignment(referral_id, change.reassigned_to());
+    done = roster_.MoveAssignment(referral_id, change.reassigned_to());
     if (done.ok() && *done) moved_.Increment();
   } else if (events::IsCaseEnded(change.to_state()) && change.from_state() != change.to_state()) {
-    done = directory_.ReleaseAssignment(referral_id);
+    done = roster_.ReleaseAssignment(referral_id);
     if (done.ok() && *done) released_.Increment();
   }
   return kafka::OutcomeOf(done.status());

@@ -2,7 +2,7 @@
 
 #include "common/kafka/consumer.h"
 #include "common/metrics/registry.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/roster.h"
 
 namespace signpost::matching {
 
@@ -12,12 +12,12 @@ namespace signpost::matching {
 // replays change nothing. Redis unreachable: retried.
 class CaseloadHandler final : public kafka::MessageHandler {
  public:
-  CaseloadHandler(DirectoryCache& directory, metrics::Registry& metrics);
+  CaseloadHandler(Roster& roster, metrics::Registry& metrics);
 
  private:
   kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
 
-  DirectoryCache& directory_;
+  Roster& roster_;
   metrics::Counter& released_;
   metrics::Counter& moved_;
 };

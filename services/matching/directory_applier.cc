@@ -40,8 +40,8 @@ kafka::Outcome CheckDirectoryRecord(const kafka::ConsumedMessage& message) {
   return kafka::OutcomeOf(ReadDirectoryRecord(message).status());
 }
 
-absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache,
-                                  const std::string& load_generation) {
+absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryIndex& cache,
+                                  Roster& roster, const std::string& load_generation) {
   auto record = ReadDirectoryRecord(message);
   if (!record.ok()) return record.status();
   if (!record->has_value()) {
@@ -56,9 +56,9 @@ absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, Directo
     case v1::Event::kResourceUpserted:
       return cache.PutResource(event->resource_upserted().resource(), load_generation);
     case v1::Event::kLinkWorkerUpserted:
-      return cache.PutLinkWorker(event->link_worker_upserted().link_worker());
+      return roster.PutLinkWorker(event->link_worker_upserted().link_worker());
     case v1::Event::kNetworkUpserted:
-      return cache.PutNetwork(event->network_upserted().network());
+      return roster.PutNetwork(event->network_upserted().network());
     default:
       return absl::InternalError("ReadDirectoryRecord let another payload through");
   }

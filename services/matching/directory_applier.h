@@ -7,7 +7,8 @@
 #include "absl/status/statusor.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/message.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/directory_index.h"
+#include "services/matching/roster.h"
 #include "signpost/v1/events.pb.h"
 
 namespace signpost::matching {
@@ -25,12 +26,12 @@ absl::StatusOr<std::optional<v1::Event>> ReadDirectoryRecord(const kafka::Consum
 // records, so each is dead-lettered once however many instances follow the topic.
 kafka::Outcome CheckDirectoryRecord(const kafka::ConsumedMessage& message);
 
-// Applies one record of the signpost.directory.resources topic to the cache: a resource, link
-// worker or network upsert, or a tombstone (null value) that deletes a resource. A record it
-// cannot read is INVALID_ARGUMENT (ReadDirectoryRecord's status); Redis failures are the cache's
-// (to be retried), and ABORTED when the cache was cleared since the load that began in
-// `load_generation` (DirectoryCache::BeginLoad) did: read the topic again from its beginning.
-absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryCache& cache,
-                                  const std::string& load_generation);
+// Applies one record of the signpost.directory.resources topic to the index and the roster: a
+// resource, link worker or network upsert, or a tombstone (null value) that deletes a resource. A
+// record it cannot read is INVALID_ARGUMENT (ReadDirectoryRecord's status); Redis failures are the
+// cache's (to be retried), and ABORTED when the cache was cleared since the load that began in
+// `load_generation` (DirectoryIndex::BeginLoad) did: read the topic again from its beginning.
+absl::Status ApplyDirectoryRecord(const kafka::ConsumedMessage& message, DirectoryIndex& cache,
+                                  Roster& roster, const std::string& load_generation);
 
 }  // namespace signpost::matching

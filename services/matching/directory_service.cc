@@ -19,11 +19,14 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
 
 }  // namespace
 
-DirectoryService::DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes,
+DirectoryService::DirectoryService(DirectoryIndex& cache, Roster& roster, PlaceReservations& places,
+                                   PostcodeLookup& postcodes,
                                    kafka::Producer& producer, std::string directory_topic,
                                    MatchPolicy policy, std::function<absl::Time()> clock,
                                    const auth::CallAuthenticator& auth)
     : cache_(cache),
+      roster_(roster),
+      places_(places),
       postcodes_(postcodes),
       producer_(producer),
       topic_(std::move(directory_topic)),
@@ -204,9 +207,9 @@ absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
   if (!violations.empty()) return InvalidArgumentWithViolations(violations);
   if (caller.role != auth::Role::kDevelopment) {
     // The case as matching assigned it (moved with reassignments) and the options it offered.
-    auto assigned = cache_.AssignedWorker(request.referral_id());
+    auto assigned = roster_.AssignedWorker(request.referral_id());
     if (!assigned.ok()) return absl::UnavailableError(assigned.status().message());
-    auto matched = cache_.RecordedMatchedEvent(request.referral_id());
+    auto matched = roster_.RecordedMatchedEvent(request.referral_id());
     if (!matched.ok()) return matched.status();
     if (absl::Status s = CanReserveFor(
             caller, *assigned, matched->has_value() ? &(*matched)->referral_matched() : nullptr,
@@ -218,7 +221,7 @@ absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
   // The place and the record that this referral holds it, in one step: a repeated call (after a
   // lost answer, a crash, a failed publish) takes no second place. Published after: the topic is
   // never ahead of the cache, and no lock waits on the broker.
-  auto taken = cache_.TakePlace(request.resource_id(), request.referral_id(), clock_());
+  auto taken = places_.TakePlace(request.resource_id(), request.referral_id(), clock_());
   if (!taken.ok()) {
     switch (taken.status().code()) {
       case absl::StatusCode::kNotFound:
@@ -365,7 +368,7 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServe
   v1::Event event;
   *event.mutable_link_worker_upserted()->mutable_link_worker() = *request;
   absl::Status s = Publish("link-worker:" + request->id(), event);
-  if (s.ok()) s = cache_.PutLinkWorker(*request);
+  if (s.ok()) s = roster_.PutLinkWorker(*request);
   if (s.ok()) *response = *request;
   return Done(context, s);
 }
@@ -380,7 +383,7 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerCo
   v1::Event event;
   *event.mutable_network_upserted()->mutable_network() = *request;
   absl::Status s = Publish("network:" + request->id(), event);
-  if (s.ok()) s = cache_.PutNetwork(*request);
+  if (s.ok()) s = roster_.PutNetwork(*request);
   if (s.ok()) *response = *request;
   return Done(context, s);
 }

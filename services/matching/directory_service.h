@@ -5,9 +5,11 @@
 #include "common/auth/call_authenticator.h"
 #include "common/kafka/producer.h"
 #include "services/matching/directory_access.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/directory_index.h"
 #include "services/matching/match_policy.h"
+#include "services/matching/place_reservations.h"
 #include "services/matching/postcode_lookup.h"
+#include "services/matching/roster.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 
 namespace signpost::matching {
@@ -16,8 +18,8 @@ namespace signpost::matching {
 // applied to the cache, so a read after a write sees it and every matching instance follows.
 class DirectoryService final : public v1::DirectoryService::CallbackService {
  public:
-  DirectoryService(DirectoryCache& cache, PostcodeLookup& postcodes, kafka::Producer& producer,
-                   std::string directory_topic, MatchPolicy policy,
+  DirectoryService(DirectoryIndex& cache, Roster& roster, PlaceReservations& places,
+                   PostcodeLookup& postcodes, kafka::Producer& producer, std::string directory_topic, MatchPolicy policy,
                    std::function<absl::Time()> clock, const auth::CallAuthenticator& auth);
 
   grpc::ServerUnaryReactor* UpsertResource(grpc::CallbackServerContext* context,
@@ -70,7 +72,9 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   absl::StatusOr<auth::Principal> Allow(const grpc::CallbackServerContext& context,
                                         DirectoryRpc rpc) const;
 
-  DirectoryCache& cache_;
+  DirectoryIndex& cache_;
+  Roster& roster_;
+  PlaceReservations& places_;
   PostcodeLookup& postcodes_;
   kafka::Producer& producer_;
   std::string topic_;

@@ -19,6 +19,7 @@
 #include "common/process/shutdown_signal.h"
 #include "common/redis/redis_pool.h"
 #include "services/matching/caseload_handler.h"
+#include "services/matching/directory_cache.h"
 #include "services/matching/directory_applier.h"
 #include "services/matching/directory_service.h"
 #include "services/matching/matching_handler.h"
@@ -107,7 +108,7 @@ int Run(const MatchingConfig& config) {
         return absl::OkStatus();
       },
       [&directory, &load_generation](const kafka::ConsumedMessage& m) {
-        absl::Status s = ApplyDirectoryRecord(m, directory, load_generation);
+        absl::Status s = ApplyDirectoryRecord(m, directory, directory, load_generation);
         if (kafka::IsPoison(s.code())) {
           // Group signpost-matching-directory puts it on the dead-letter topic, once.
           spdlog::warn("skipping unreadable directory record {}@{}: {}", m.partition, m.offset,
@@ -143,7 +144,7 @@ int Run(const MatchingConfig& config) {
   options.policy.priority_imd_deciles = {config.priority_imd_deciles.begin(),
                                          config.priority_imd_deciles.end()};
   MatchingHandler handler(
-      options, directory, **producer, registry, [&follower] { return follower.Ready(); },
+      options, directory, directory, **producer, registry, [&follower] { return follower.Ready(); },
       [] { return absl::Now(); });
 
   metrics::HttpEndpoint http(registry, [&]() -> absl::Status {
@@ -157,7 +158,8 @@ int Run(const MatchingConfig& config) {
   }
 
   DirectoryService directory_service(
-      directory, postcodes, **producer, kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
+      directory, directory, directory, postcodes, **producer,
+      kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
       options.policy, [] { return absl::Now(); }, **authenticator);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {

@@ -16,10 +16,10 @@ std::vector<std::vector<Candidate>> MatchReading::Candidates() const {
 namespace {
 
 // What to read for one referral.
-DirectoryCache::Locate LocateFor(const std::string& referral_id, const v1::Referral& referral,
+DirectoryIndex::Locate LocateFor(const std::string& referral_id, const v1::Referral& referral,
                                  const MatchPolicy& policy) {
   const v1::PersonProfile& person = referral.profile();
-  DirectoryCache::Locate locate;
+  DirectoryIndex::Locate locate;
   locate.postcode = person.home_postcode();
   locate.district = person.postcode_district();
   locate.practice_ods_code = referral.referrer().ods_code();
@@ -39,7 +39,7 @@ using Raised = std::map<std::string, int>;
 // The reading from what was read, with the assignment decided on the caseloads read plus those
 // `raised` by the batch so far (which this one adds to).
 MatchReading FromLookup(const std::string& referral_id, const v1::Referral& referral,
-                        DirectoryCache::Lookup read, Raised& raised) {
+                        DirectoryIndex::Lookup read, Raised& raised) {
   MatchReading out;
   if (!read.recorded.empty()) {
     out.recorded = std::move(read.recorded);
@@ -47,8 +47,8 @@ MatchReading FromLookup(const std::string& referral_id, const v1::Referral& refe
   }
   out.location = std::move(read.location);
   out.found = std::move(read.candidates);
-  DirectoryCache::Team& team = read.team;
-  DirectoryCache::MatchToRecord& record = out.to_record;
+  DirectoryIndex::Team& team = read.team;
+  Roster::MatchToRecord& record = out.to_record;
   record.referral_id = referral_id;
   record.roster_stamp = team.roster_stamp;
   if (read.assigned_earlier) {
@@ -86,20 +86,20 @@ MatchReading FromLookup(const std::string& referral_id, const v1::Referral& refe
 
 }  // namespace
 
-absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
+absl::StatusOr<MatchReading> ReadForMatching(DirectoryIndex& directory,
                                              const std::string& referral_id,
                                              const v1::Referral& referral,
                                              const MatchPolicy& policy) {
   return std::move(ReadForMatchingMany(directory, {{&referral_id, &referral}}, policy).front());
 }
 
-std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& directory,
+std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryIndex& directory,
                                                               const std::vector<ToMatch>& batch,
                                                               const MatchPolicy& policy) {
-  std::vector<DirectoryCache::Locate> locates;
+  std::vector<DirectoryIndex::Locate> locates;
   locates.reserve(batch.size());
   for (const ToMatch& m : batch) locates.push_back(LocateFor(*m.referral_id, *m.referral, policy));
-  std::vector<absl::StatusOr<DirectoryCache::Lookup>> reads =
+  std::vector<absl::StatusOr<DirectoryIndex::Lookup>> reads =
       directory.LocateCandidatesAndTeamMany(locates);
   std::vector<absl::StatusOr<MatchReading>> out;
   out.reserve(batch.size());

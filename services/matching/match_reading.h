@@ -5,9 +5,10 @@
 
 #include "absl/status/statusor.h"
 #include "services/matching/assignment.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/directory_index.h"
 #include "services/matching/match_policy.h"
 #include "services/matching/referral_matcher.h"
+#include "services/matching/roster.h"
 #include "signpost/v1/referral.pb.h"
 
 namespace signpost::matching {
@@ -20,8 +21,8 @@ struct MatchReading {
   std::vector<std::vector<Found>> found;  // per need, in the referral's order
   Assignment assignment;
   // What the assignment was decided on, to record it with the referral's events
-  // (DirectoryCache::RecordMatches; the events are added by whoever builds them).
-  DirectoryCache::MatchToRecord to_record;
+  // (Roster::RecordMatches; the events are added by whoever builds them).
+  Roster::MatchToRecord to_record;
   // The referral's events as first recorded (a redelivery): published again as they are, and
   // nothing above is read or decided.
   std::vector<std::string> recorded;
@@ -31,7 +32,7 @@ struct MatchReading {
 
 // One round trip (two when records changed since they were last read): the reading and the
 // assignment the rule gives on the caseloads read.
-absl::StatusOr<MatchReading> ReadForMatching(DirectoryCache& directory,
+absl::StatusOr<MatchReading> ReadForMatching(DirectoryIndex& directory,
                                              const std::string& referral_id,
                                              const v1::Referral& referral,
                                              const MatchPolicy& policy);
@@ -42,7 +43,7 @@ struct ToMatch {
 };
 // The same for a batch in one round trip, decided in order as one by one: each assignment sees
 // the caseloads the ones before it in the batch will raise once recorded.
-std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryCache& directory,
+std::vector<absl::StatusOr<MatchReading>> ReadForMatchingMany(DirectoryIndex& directory,
                                                               const std::vector<ToMatch>& batch,
                                                               const MatchPolicy& policy);
 

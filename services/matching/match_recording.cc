@@ -13,7 +13,8 @@ constexpr int kAttempts = 8;
 
 }  // namespace
 
-std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryCache& directory,
+std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryIndex& directory,
+                                                                Roster& roster,
                                                                 const std::vector<ToMatch>& batch,
                                                                 const MatchPolicy& policy,
                                                                 const BuildMatchEvents& build) {
@@ -25,7 +26,7 @@ std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryCache& 
     std::vector<ToMatch> round;
     for (size_t i : pending) round.push_back(batch[i]);
     std::vector<absl::StatusOr<MatchReading>> reads = ReadForMatchingMany(directory, round, policy);
-    std::vector<DirectoryCache::MatchToRecord> to_record;
+    std::vector<Roster::MatchToRecord> to_record;
     std::vector<size_t> recording;  // the batch index of each match to record
     for (size_t r = 0; r < round.size(); ++r) {
       const size_t i = pending[r];
@@ -34,7 +35,7 @@ std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryCache& 
       } else if (!reads[r]->recorded.empty()) {
         out[i] = std::move(reads[r]->recorded);
       } else {
-        DirectoryCache::MatchToRecord record = reads[r]->to_record;
+        Roster::MatchToRecord record = reads[r]->to_record;
         for (const v1::Event& event : build(i, *reads[r])) {
           record.events.push_back(event.SerializeAsString());
         }
@@ -43,13 +44,12 @@ std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryCache& 
       }
     }
     pending.clear();
-    std::vector<absl::StatusOr<DirectoryCache::RecordedMatch>> recorded =
-        directory.RecordMatches(to_record);
+    std::vector<absl::StatusOr<Roster::RecordedMatch>> recorded = roster.RecordMatches(to_record);
     for (size_t k = 0; k < recorded.size(); ++k) {
       const size_t i = recording[k];
       if (!recorded[k].ok()) {
         out[i] = recorded[k].status();
-      } else if (recorded[k]->state == DirectoryCache::RecordedMatch::State::kStale) {
+      } else if (recorded[k]->state == Roster::RecordedMatch::State::kStale) {
         pending.push_back(i);
       } else {
         out[i] = std::move(recorded[k]->events);

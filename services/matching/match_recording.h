@@ -6,9 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "common/kafka/message.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/directory_index.h"
 #include "services/matching/match_policy.h"
 #include "services/matching/match_reading.h"
+#include "services/matching/roster.h"
 #include "signpost/v1/events.pb.h"
 
 namespace signpost::matching {
@@ -20,12 +21,13 @@ using BuildMatchEvents =
 
 // Matches each received referral of `batch` once: reads and decides (ReadForMatchingMany), builds
 // its events and records them with its assignment in one atomic step where the caseloads are
-// (DirectoryCache::RecordMatches). Per referral, in order, its events serialized as first
+// (Roster::RecordMatches). Per referral, in order, its events serialized as first
 // recorded: the ones built now for a first match, else the ones recorded before (a redelivery, or
 // another instance that matched it first), so an event id names one content whenever it is
 // published. A decision that went stale before it was recorded (another matcher gave the worker a
 // case meanwhile, the roster moved) is read and made again, a few times; then ABORTED, to retry.
-std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryCache& directory,
+std::vector<absl::StatusOr<std::vector<std::string>>> MatchOnce(DirectoryIndex& directory,
+                                                                Roster& roster,
                                                                 const std::vector<ToMatch>& batch,
                                                                 const MatchPolicy& policy,
                                                                 const BuildMatchEvents& build);

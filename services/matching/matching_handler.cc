@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
+#include "common/kafka/batch_plan.h"
 #include "common/kafka/retry_policy.h"
 #include "common/kafka/topics.h"
 #include "services/matching/match_reading.h"
@@ -12,12 +13,13 @@
 
 namespace signpost::matching {
 
-MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryCache& directory,
+MatchingHandler::MatchingHandler(MatchingOptions options, DirectoryIndex& directory, Roster& roster,
                                  kafka::Producer& producer, metrics::Registry& metrics,
                                  std::function<bool()> directory_ready,
                                  std::function<absl::Time()> clock)
     : options_(std::move(options)),
       directory_(directory),
+      roster_(roster),
       producer_(producer),
       metrics_(metrics),
       directory_ready_(std::move(directory_ready)),
@@ -56,7 +58,7 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   absl::Time started = clock_();
   // Each referral matched once: its events as first recorded (built now, or recorded before).
   std::vector<absl::StatusOr<std::vector<std::string>>> recorded = MatchOnce(
-      directory_, to_read, options_.policy,
+      directory_, roster_, to_read, options_.policy,
       [&](size_t r, const MatchReading& read) { return Match(events[read_for[r]], read); });
   std::vector<std::vector<kafka::OutgoingMessage>> matches(batch.size());
   std::vector<bool> matched(batch.size(), false);
@@ -86,30 +88,31 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
                                         metrics::LatencyBuckets());
   std::vector<kafka::Outcome> out;
   out.reserve(batch.size());
+  for (auto& outcome : settled) out.push_back(*std::move(outcome));
+  // What the consumer will do with each (the common rule): a message after a retried one in its
+  // partition comes again, so it publishes nothing now; one matched already publishes its
+  // recorded events again when it comes back.
   std::vector<kafka::OutgoingMessage> to_publish;
-  std::optional<size_t> first_published;  // the first message whose results wait for the send
+  std::vector<size_t> published;  // the messages whose results wait for the send
   size_t referrals = 0, unmet = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    // After a retried message, the rest of the batch is retried too; one matched already
-    // publishes its recorded events again when it comes back.
-    if (!out.empty() && out.back().kind == kafka::Outcome::Kind::kRetry) {
-      out.push_back(out.back());
+  for (const kafka::PlannedStep& step : kafka::PlanBatch(batch, out)) {
+    const size_t i = step.index;
+    if (step.action == kafka::PlannedStep::Action::kSkip) {
+      out[i] = kafka::Outcome::Retry("earlier message in partition is retried");
       continue;
     }
-    if (matched[i]) {
-      seconds.Observe(absl::ToDoubleSeconds(took));
-      if (!first_published) first_published = out.size();
-      ++referrals;
-      unmet += matches[i].size() - 1;  // the match, then one event per unmet need
-      for (auto& m : matches[i]) to_publish.push_back(std::move(m));
-    }
-    out.push_back(*settled[i]);
+    if (step.action != kafka::PlannedStep::Action::kCommit || !matched[i]) continue;
+    seconds.Observe(absl::ToDoubleSeconds(took));
+    published.push_back(i);
+    ++referrals;
+    unmet += matches[i].size() - 1;  // the match, then one event per unmet need
+    for (auto& m : matches[i]) to_publish.push_back(std::move(m));
   }
   if (!to_publish.empty()) {
     if (absl::Status sent = producer_.SendAll(to_publish); !sent.ok()) {
-      // Nothing from the first published message on is done: it all comes again (the same
-      // recorded events), in order.
-      for (size_t i = *first_published; i < out.size(); ++i) {
+      // None of the published messages is done: each comes again (the same recorded events),
+      // and what follows it in its partition with it.
+      for (size_t i : published) {
         out[i] = kafka::Outcome::Retry(absl::StrCat("publishing the matches: ", sent.message()));
       }
       return out;

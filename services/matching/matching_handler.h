@@ -6,9 +6,10 @@
 #include "common/kafka/consumer.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
-#include "services/matching/directory_cache.h"
+#include "services/matching/directory_index.h"
 #include "services/matching/match_policy.h"
 #include "services/matching/match_reading.h"
+#include "services/matching/roster.h"
 #include "signpost/v1/events.pb.h"
 
 namespace signpost::matching {
@@ -25,14 +26,16 @@ struct MatchingOptions {
 // events are recorded with the assignment, once (MatchOnce), and their ids derive from the
 // referral, so a redelivered event republishes the same events byte for byte and raises no
 // caseload twice. While Redis is unreachable or the directory is being (re)loaded, messages are
-// retried, never skipped. A batch's results are published together and the batch is done once
-// the broker has them all: one wait for acknowledgements per batch, not per referral; and a
-// batch's reads from Redis go in one round trip, its records in another.
+// retried, never skipped, by the one retry policy (kafka::OutcomeOf, and kafka::PlanBatch for
+// what follows a retried message in its partition: it is not published now). A batch's results are
+// published together and the batch is done once the broker has them all: one wait for
+// acknowledgements per batch, not per referral; and a batch's reads from Redis go in one round
+// trip, its records in another.
 class MatchingHandler final : public kafka::BatchHandler {
  public:
-  MatchingHandler(MatchingOptions options, DirectoryCache& directory, kafka::Producer& producer,
-                  metrics::Registry& metrics, std::function<bool()> directory_ready,
-                  std::function<absl::Time()> clock);
+  MatchingHandler(MatchingOptions options, DirectoryIndex& directory, Roster& roster,
+                  kafka::Producer& producer, metrics::Registry& metrics,
+                  std::function<bool()> directory_ready, std::function<absl::Time()> clock);
 
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
@@ -41,7 +44,8 @@ class MatchingHandler final : public kafka::BatchHandler {
   std::vector<v1::Event> Match(const v1::Event& received, const MatchReading& read);
 
   MatchingOptions options_;
-  DirectoryCache& directory_;
+  DirectoryIndex& directory_;
+  Roster& roster_;
   kafka::Producer& producer_;
   metrics::Registry& metrics_;
   std::function<bool()> directory_ready_;

@@ -7,12 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "services/matching/redis_keys.h"
 
 namespace signpost::matching {
 
-std::string PostcodeLookup::KeyOf(const std::string& code) {
-  return absl::StrCat("signpost:postcode:", code);
-}
+std::string PostcodeLookup::KeyOf(const std::string& code) { return keys::Postcode(code); }
 
 absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
   std::ifstream in(path);

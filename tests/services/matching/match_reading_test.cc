@@ -1,6 +1,7 @@
 // Reading a batch of referrals for matching in one round trip, against a real redis-server: the
 // same assignments, caseloads and candidates as reading them one by one.
 #include "services/matching/match_reading.h"
+#include "services/matching/directory_cache.h"
 #include "services/matching/match_recording.h"
 
 #include <gmock/gmock.h>
@@ -135,8 +136,9 @@ std::string Summary(const absl::StatusOr<std::vector<std::string>>& recorded) {
 std::vector<std::string> MatchAll(DirectoryCache& cache, const std::vector<ToMatch>& batch,
                                   const MatchPolicy& policy) {
   std::vector<std::string> out;
-  for (const auto& recorded : MatchOnce(
-           cache, batch, policy, [](size_t, const MatchReading& read) { return Events(read); })) {
+  for (const auto& recorded :
+       MatchOnce(cache, cache, batch, policy,
+                 [](size_t, const MatchReading& read) { return Events(read); })) {
     out.push_back(Summary(recorded));
   }
   return out;

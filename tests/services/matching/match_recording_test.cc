@@ -2,6 +2,7 @@
 // one step, a redelivery given its first record back, and no link worker given a case past their
 // maximum however matchers race (issue 22, items 8 and 9).
 #include "services/matching/match_recording.h"
+#include "services/matching/directory_cache.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -82,7 +83,7 @@ class MatchRecordingTest : public testing::RedisPoolTest {
                                                const v1::Referral& referral,
                                                const std::string& tag = "") {
     std::vector<ToMatch> batch = {{&id, &referral}};
-    auto out = MatchOnce(cache, batch, MatchPolicy(),
+    auto out = MatchOnce(cache, cache, batch, MatchPolicy(),
                          [&](size_t, const MatchReading& read) { return Events(read, tag); });
     if (!out[0].ok()) return out[0].status();
     return Matched(*out[0]);
@@ -144,7 +145,7 @@ TEST_F(MatchRecordingTest, TwoMatchersAtOnceNeverGiveAWorkerACasePastTheirMaximu
         // A batch whose decisions kept going stale is retried, as its consumer would.
         std::vector<absl::StatusOr<std::vector<std::string>>> done;
         for (int attempt = 0; attempt < 20; ++attempt) {
-          done = MatchOnce(cache, batch, MatchPolicy(),
+          done = MatchOnce(cache, cache, batch, MatchPolicy(),
                            [](size_t, const MatchReading& read) { return Events(read, ""); });
           if (std::none_of(done.begin(), done.end(), [](const auto& r) {
                 return r.status().code() == absl::StatusCode::kAborted;

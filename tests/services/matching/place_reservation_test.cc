@@ -29,8 +29,8 @@ class PlaceReservationTest : public testing::RedisPoolTest {
     cache_ = std::make_unique<DirectoryCache>(*pool_);
     postcodes_ = std::make_unique<PostcodeLookup>(*pool_);
     service_ = std::make_unique<DirectoryService>(
-        *cache_, *postcodes_, producer_, "signpost.directory.resources", MatchPolicy(),
-        [] { return absl::Now(); }, auth_);
+        *cache_, *cache_, *cache_, *postcodes_, producer_, "signpost.directory.resources",
+        MatchPolicy(), [] { return absl::Now(); }, auth_);
   }
 
   void PutWalk(int places) {
