@@ -24,19 +24,18 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
   return reactor;
 }
 
+// The call's status; its response filled when OK.
 template <typename T>
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, absl::StatusOr<T> result,
-                                 T* response) {
+absl::Status Fill(absl::StatusOr<T> result, T* response) {
   if (result.ok()) *response = *std::move(result);
-  return Done(context, result.status());
+  return result.status();
 }
 
 // An action's answer: the case as it now is, without the person's details (GetCase gives them,
 // and records that it did).
-grpc::ServerUnaryReactor* AnswerAction(grpc::CallbackServerContext* context,
-                                       absl::StatusOr<v1::Case> result, v1::Case* response) {
+absl::Status FillAction(absl::StatusOr<v1::Case> result, v1::Case* response) {
   if (result.ok()) StripPersonalFields(*result);
-  return Answer(context, std::move(result), response);
+  return Fill(std::move(result), response);
 }
 
 grpc::Status TokenExpired() {
@@ -63,9 +62,12 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
   void Begin(std::vector<v1::TaskUpdate> first, const std::string& queue,
              const std::string& token) {
-    // Runs before the reactor is returned to gRPC, so no callback races with it.
+    // Runs on a worker, maybe while gRPC cancels the call: a stream already ending is not
+    // registered, and OnDone's removal waits for a registration under way (start_mu_).
+    absl::MutexLock start(&start_mu_);
     {
       absl::MutexLock lock(&mu_);
+      if (finishing_) return;
       for (auto& update : first) pending_.push_back(std::move(update));
     }
     registered_ = true;
@@ -119,10 +121,22 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   }
 
   void OnDone() override {
-    if (registered_) feed_.Remove(this);
-    // Its callback still runs (not fired), and releases the alarm's reference.
-    if (expiry_set_) expiry_.Cancel();
+    {
+      absl::MutexLock start(&start_mu_);
+      if (registered_) feed_.Remove(this);
+      // Its callback still runs (not fired), and releases the alarm's reference.
+      if (expiry_set_) expiry_.Cancel();
+    }
     Release();
+  }
+
+  // Work that starts the stream on a worker holds a reference while it runs.
+  void Hold() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+  // gRPC's OnDone, the expiry alarm and the start each hold a reference; the last one deletes
+  // the stream.
+  void Release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
  private:
@@ -134,11 +148,6 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
       FinishLocked(TokenExpired());
     }
     Release();
-  }
-
-  // gRPC's OnDone and the expiry alarm each hold a reference; the last one deletes the stream.
-  void Release() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -171,9 +180,12 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
 
   TaskFeed& feed_;
   absl::Time accepted_until_ = absl::InfiniteFuture();
-  bool registered_ = false;
+  // Orders Begin's registration with OnDone's removal; taken before mu_, never while feed_'s lock
+  // is held (the feed delivers under it, and Deliver takes mu_).
+  absl::Mutex start_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  bool registered_ ABSL_GUARDED_BY(start_mu_) = false;
   grpc::Alarm expiry_;
-  bool expiry_set_ = false;
+  bool expiry_set_ ABSL_GUARDED_BY(start_mu_) = false;
   std::atomic<int> refs_{1};
   absl::Mutex mu_;
   std::deque<v1::TaskUpdate> pending_ ABSL_GUARDED_BY(mu_);
@@ -182,6 +194,32 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
+
+// Starts `stream` where the caller asked: from its resume token while the feed still holds what
+// came after it, else from a snapshot of the queue's open tasks. Reads Redis: runs on a worker.
+void OpenStream(TaskStream& stream, TaskFeed& feed, CaseStore& store, const std::string& queue,
+                const std::string& resume_token) {
+  bool resume = false;
+  if (!resume_token.empty()) {
+    auto can = feed.CanResume(queue, resume_token);
+    if (!can.ok()) {
+      stream.Fail(can.status());
+      return;
+    }
+    resume = *can;
+  }
+  if (resume) {
+    stream.Begin({}, queue, resume_token);
+    return;
+  }
+  auto first = SnapshotUpdates(store, queue);
+  if (!first.ok()) {
+    stream.Fail(first.status());
+    return;
+  }
+  std::string token = first->back().resume_token();
+  stream.Begin(*std::move(first), queue, token);
+}
 
 }  // namespace
 
@@ -205,8 +243,14 @@ absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
 }
 
 FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
-                                 AccessAudit& audit, const auth::CallAuthenticator& auth)
-    : commands_(commands), store_(store), feed_(feed), audit_(audit), auth_(auth) {}
+                                 AccessAudit& audit, const auth::CallAuthenticator& auth,
+                                 WorkerPool& workers)
+    : commands_(commands),
+      store_(store),
+      feed_(feed),
+      audit_(audit),
+      auth_(auth),
+      offload_(workers, "follow-up") {}
 
 absl::StatusOr<FollowUpService::Acting> FollowUpService::Authorise(
     const grpc::CallbackServerContext& context, const std::string& requested_queue,
@@ -226,28 +270,18 @@ grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
     stream->Fail(acting.status());
     return stream;
   }
-  const std::string& queue = acting->queue;
   stream->SetAcceptedUntil(acting->caller.accepted_until);
-  bool resume = false;
-  if (!request->resume_token().empty()) {
-    auto can = feed_.CanResume(queue, request->resume_token());
-    if (!can.ok()) {
-      stream->Fail(can.status());
-      return stream;
-    }
-    resume = *can;
-  }
-  if (resume) {
-    stream->Begin({}, queue, request->resume_token());
-    return stream;
-  }
-  auto first = SnapshotUpdates(store_, queue);
-  if (!first.ok()) {
-    stream->Fail(first.status());
-    return stream;
-  }
-  std::string token = first->back().resume_token();
-  stream->Begin(*std::move(first), queue, token);
+  stream->Hold();
+  offload_.Start(
+      absl::FromChrono(context->deadline()),
+      [this, stream, queue = acting->queue, token = request->resume_token()] {
+        OpenStream(*stream, feed_, store_, queue, token);
+        stream->Release();
+      },
+      [stream](const absl::Status& why) {
+        stream->Fail(why);
+        stream->Release();
+      });
   return stream;
 }
 
@@ -256,10 +290,12 @@ grpc::ServerUnaryReactor* FollowUpService::ListTasks(grpc::CallbackServerContext
                                                      v1::ListTasksResponse* response) {
   auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/ListTasks");
   if (!acting.ok()) return Done(context, acting.status());
-  auto snapshot = store_.Snapshot(acting->queue);
-  if (!snapshot.ok()) return Done(context, snapshot.status());
-  for (auto& task : snapshot->tasks) *response->add_tasks() = std::move(task);
-  return Done(context, absl::OkStatus());
+  return offload_.Answer(context, [this, queue = acting->queue, response]() -> absl::Status {
+    auto snapshot = store_.Snapshot(queue);
+    if (!snapshot.ok()) return snapshot.status();
+    for (auto& task : snapshot->tasks) *response->add_tasks() = std::move(task);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerContext* context,
@@ -269,7 +305,9 @@ grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerCont
   if (!acting.ok()) return Done(context, acting.status());
   v1::CompleteTaskRequest as_queue = *request;
   as_queue.set_link_worker_id(acting->queue);
-  return Answer(context, commands_.CompleteTask(as_queue), response);
+  return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {
+    return Fill(commands_.CompleteTask(as_queue), response);
+  });
 }
 
 grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
@@ -287,14 +325,16 @@ grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* 
                                "a short label of at most 100 characters, e.g. \"first contact "
                                "call\"; no personal details"}}));
   }
-  absl::StatusOr<v1::Case> kase = commands_.GetCase(acting->queue, request->referral_id());
-  if (kase.ok() && !PersonalFields(*kase).empty()) {
-    absl::Status recorded =
-        audit_.Record(kase->referral_id(), acting->queue, "signpost.v1.FollowUpService/GetCase",
-                      request->purpose(), *kase, acting->caller);
-    if (!recorded.ok()) return Done(context, recorded);
-  }
-  return Answer(context, std::move(kase), response);
+  return offload_.Answer(context, [this, acting = *std::move(acting), request, response] {
+    absl::StatusOr<v1::Case> kase = commands_.GetCase(acting.queue, request->referral_id());
+    if (kase.ok() && !PersonalFields(*kase).empty()) {
+      absl::Status recorded =
+          audit_.Record(kase->referral_id(), acting.queue, "signpost.v1.FollowUpService/GetCase",
+                        request->purpose(), *kase, acting.caller);
+      if (!recorded.ok()) return recorded;
+    }
+    return Fill(std::move(kase), response);
+  });
 }
 
 // Each action acts as the caller's queue: the request is taken as if it had named it.
@@ -305,13 +345,14 @@ grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* 
     if (!acting.ok()) return Done(context, acting.status());                                  \
     v1::Request as_queue = *request;                                                          \
     as_queue.set_link_worker_id(acting->queue);                                               \
-    const CaseWorkflow& workflow = commands_.workflow();                                      \
-    return AnswerAction(context,                                                              \
-                        commands_.Act(acting->queue, as_queue.referral_id(),                  \
+    return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {        \
+      const CaseWorkflow& workflow = commands_.workflow();                                    \
+      return FillAction(commands_.Act(as_queue.link_worker_id(), as_queue.referral_id(),      \
                                       [&](const LoadedCase& current, absl::Time now) {        \
                                         return workflow.Rule(current, as_queue, now);         \
                                       }),                                                     \
                         response);                                                            \
+    });                                                                                       \
   }
 
 SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest, RecordContact)
@@ -330,9 +371,12 @@ grpc::ServerUnaryReactor* FollowUpService::RecordConnection(
   if (!acting.ok()) return Done(context, acting.status());
   v1::RecordConnectionRequest as_queue = *request;
   as_queue.set_link_worker_id(acting->queue);
-  // The place is taken at the directory on the caller's behalf, with the caller's token.
-  return AnswerAction(context, commands_.RecordConnection(as_queue, auth::BearerTokenOf(*context)),
-                      response);
+  // The place is taken at the directory on the caller's behalf, with the caller's token; the call
+  // to the directory waits on a worker.
+  return offload_.Answer(context, [this, as_queue = std::move(as_queue),
+                                   token = auth::BearerTokenOf(*context), response] {
+    return FillAction(commands_.RecordConnection(as_queue, token), response);
+  });
 }
 
 }  // namespace signpost::followup

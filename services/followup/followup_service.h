@@ -2,6 +2,8 @@
 
 #include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
+#include "common/grpc/call_offload.h"
+#include "common/process/worker_pool.h"
 #include "services/followup/access_audit.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/case_store.h"
@@ -18,9 +20,11 @@ absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
 // signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
 class FollowUpService final : public v1::FollowUpService::CallbackService {
  public:
-  // Every call is authenticated by `auth` and acts as the queue case_access.h allows.
+  // Every call is authenticated by `auth` and acts as the queue case_access.h allows. What waits
+  // (Redis, the broker, the directory) runs on `workers`, never on gRPC's callback threads
+  // (common/grpc/call_offload.h): a call finding their queue full is refused RESOURCE_EXHAUSTED.
   FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit,
-                  const auth::CallAuthenticator& auth);
+                  const auth::CallAuthenticator& auth, WorkerPool& workers);
 
   grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
       grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
@@ -68,6 +72,7 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
   TaskFeed& feed_;
   AccessAudit& audit_;
   const auth::CallAuthenticator& auth_;
+  CallOffload offload_;
 };
 
 }  // namespace signpost::followup

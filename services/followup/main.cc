@@ -18,6 +18,7 @@
 #include "common/metrics/http_endpoint.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
+#include "common/process/worker_pool.h"
 #include "common/redis/redis_pool.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/followup_handler.h"
@@ -48,6 +49,8 @@ struct FollowUpConfig {
   std::string clock_offset_file;
   std::string redis_key_prefix = "fu:";
   int feed_max_length = 10000;
+  int workers = 16;
+  int queue_limit = 256;
 };
 
 absl::StatusOr<WorkflowOptions> WorkflowOptionsFrom(const FollowUpConfig& config) {
@@ -144,7 +147,8 @@ int Run(const FollowUpConfig& config) {
   FollowUpHandler handler(commands, **producer, cipher, prefix, workflow_options->producer,
                           registry, now);
   AccessAudit audit(**producer, prefix, instance, now);
-  FollowUpService service(commands, store, feed, audit, **authenticator);
+  WorkerPool workers(config.workers, static_cast<size_t>(config.queue_limit));
+  FollowUpService service(commands, store, feed, audit, **authenticator, workers);
   auto& subscribers = registry.GetGauge("signpost_followup_task_subscribers",
                                         "SubscribeTasks streams open on this instance");
 
@@ -252,6 +256,18 @@ int main(int argc, char** argv) {
   app.add_option("--feed-max-length", config.feed_max_length,
                  "Task updates kept per queue for resuming subscribers")
       ->check(CLI::Range(100, 10000000))
+      ->capture_default_str();
+  app.add_option("--workers", config.workers,
+                 "Threads that run calls (they wait on Redis, Kafka and the directory; gRPC "
+                 "threads do not)")
+      ->envname("SIGNPOST_FOLLOWUP_WORKERS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--queue-limit", config.queue_limit,
+                 "Calls that may wait for a worker; beyond them a call is refused "
+                 "RESOURCE_EXHAUSTED at once")
+      ->envname("SIGNPOST_FOLLOWUP_QUEUE_LIMIT")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return signpost::followup::Run(config);

@@ -19,24 +19,6 @@ absl::StatusOr<auth::Principal> IntakeService::Asker(const grpc::CallbackServerC
   return caller;
 }
 
-void IntakeService::Offload(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-                            std::function<void()> work) {
-  absl::Time deadline = absl::FromChrono(context->deadline());
-  bool queued = workers_.TrySchedule([reactor, deadline, work = std::move(work)] {
-    if (absl::Now() >= deadline) {
-      reactor->Finish(ToGrpcStatus(absl::DeadlineExceededError(
-          "the call's deadline passed while it waited for a worker; nothing was done: retry")));
-      return;
-    }
-    work();
-  });
-  if (!queued) {
-    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-        "intake is at capacity (every worker busy and the queue full); nothing was done: retry "
-        "with backoff")));
-  }
-}
-
 grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerContext* context,
                                                         const v1::SubmitReferralRequest* request,
                                                         v1::SubmitReferralResponse* response) {
@@ -60,28 +42,28 @@ grpc::ServerUnaryReactor* IntakeService::SubmitReferral(grpc::CallbackServerCont
     traceparent.assign(it->second.data(), it->second.size());
   }
   absl::Time deadline = absl::FromChrono(context->deadline());
-  Offload(context, reactor,
-          [this, reactor, request, response, deadline, traceparent = std::move(traceparent)] {
-            Submission submission;
-            submission.referral = request->referral();
-            submission.channel = v1::SUBMISSION_CHANNEL_GRPC;
-            submission.traceparent = traceparent;
-            submission.deadline = deadline;
-            submitter_.SubmitAsync(std::move(submission),
-                                   [reactor, response](absl::StatusOr<SubmitResult> result) {
-                                     if (!result.ok()) {
-                                       reactor->Finish(ToGrpcStatus(result.status()));
-                                       return;
-                                     }
-                                     response->set_referral_id(result->referral_id);
-                                     response->set_duplicate(result->duplicate);
-                                     response->set_priority(result->priority.urgency);
-                                     for (const auto& reason : result->priority.reasons) {
-                                       response->add_priority_reasons(reason);
-                                     }
-                                     reactor->Finish(grpc::Status::OK);
-                                   });
-          });
+  offload_.Run(context, reactor,
+               [this, reactor, request, response, deadline, traceparent = std::move(traceparent)] {
+                 Submission submission;
+                 submission.referral = request->referral();
+                 submission.channel = v1::SUBMISSION_CHANNEL_GRPC;
+                 submission.traceparent = traceparent;
+                 submission.deadline = deadline;
+                 submitter_.SubmitAsync(std::move(submission),
+                                        [reactor, response](absl::StatusOr<SubmitResult> result) {
+                                          if (!result.ok()) {
+                                            reactor->Finish(ToGrpcStatus(result.status()));
+                                            return;
+                                          }
+                                          response->set_referral_id(result->referral_id);
+                                          response->set_duplicate(result->duplicate);
+                                          response->set_priority(result->priority.urgency);
+                                          for (const auto& reason : result->priority.reasons) {
+                                            response->add_priority_reasons(reason);
+                                          }
+                                          reactor->Finish(grpc::Status::OK);
+                                        });
+               });
   return reactor;
 }
 
@@ -95,18 +77,19 @@ grpc::ServerUnaryReactor* IntakeService::GetReferral(grpc::CallbackServerContext
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  Offload(context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
-    auto status = submitter_.GetStatus(*request);
-    if (status.ok()) {
-      if (absl::Status allowed = CanSeeReferral(caller, status->referrer_ods_code(), kRpc);
-          !allowed.ok()) {
-        reactor->Finish(ToGrpcStatus(allowed));
-        return;
-      }
-      *response = *std::move(status);
-    }
-    reactor->Finish(ToGrpcStatus(status.status()));
-  });
+  offload_.Run(
+      context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
+        auto status = submitter_.GetStatus(*request);
+        if (status.ok()) {
+          if (absl::Status allowed = CanSeeReferral(caller, status->referrer_ods_code(), kRpc);
+              !allowed.ok()) {
+            reactor->Finish(ToGrpcStatus(allowed));
+            return;
+          }
+          *response = *std::move(status);
+        }
+        reactor->Finish(ToGrpcStatus(status.status()));
+      });
   return reactor;
 }
 
@@ -120,26 +103,28 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  Offload(context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
-    v1::WithdrawReferralRequest as_caller = *request;
-    if (caller.role != auth::Role::kDevelopment) {
-      v1::GetReferralRequest get;
-      get.set_referral_id(request->referral_id());
-      auto current = submitter_.GetStatus(get);
-      absl::Status allowed = current.ok()
-                                 ? CanSeeReferral(caller, current->referrer_ods_code(), kRpc)
-                                 : current.status();
-      if (!allowed.ok()) {
-        reactor->Finish(ToGrpcStatus(allowed));
-        return;
-      }
-      // Who withdrew is who the token says, whatever the request claims.
-      as_caller.set_withdrawn_by(absl::StrCat(auth::RoleName(caller.role), ":", caller.subject));
-    }
-    auto result = submitter_.Withdraw(as_caller);
-    if (result.ok()) *response = *std::move(result);
-    reactor->Finish(ToGrpcStatus(result.status()));
-  });
+  offload_.Run(
+      context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
+        v1::WithdrawReferralRequest as_caller = *request;
+        if (caller.role != auth::Role::kDevelopment) {
+          v1::GetReferralRequest get;
+          get.set_referral_id(request->referral_id());
+          auto current = submitter_.GetStatus(get);
+          absl::Status allowed = current.ok()
+                                     ? CanSeeReferral(caller, current->referrer_ods_code(), kRpc)
+                                     : current.status();
+          if (!allowed.ok()) {
+            reactor->Finish(ToGrpcStatus(allowed));
+            return;
+          }
+          // Who withdrew is who the token says, whatever the request claims.
+          as_caller.set_withdrawn_by(
+              absl::StrCat(auth::RoleName(caller.role), ":", caller.subject));
+        }
+        auto result = submitter_.Withdraw(as_caller);
+        if (result.ok()) *response = *std::move(result);
+        reactor->Finish(ToGrpcStatus(result.status()));
+      });
   return reactor;
 }
 

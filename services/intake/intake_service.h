@@ -1,9 +1,8 @@
 #pragma once
 
-#include <functional>
-
 #include "absl/strings/string_view.h"
 #include "common/auth/call_authenticator.h"
+#include "common/grpc/call_offload.h"
 #include "common/process/worker_pool.h"
 #include "services/intake/submitter.h"
 #include "signpost/v1/intake_service.grpc.pb.h"
@@ -19,7 +18,7 @@ class IntakeService final : public v1::IntakeService::CallbackService {
   // deadline passed while it waited is answered DEADLINE_EXCEEDED without being worked.
   // Every call is authenticated by `auth` and allowed by referral_access.h.
   IntakeService(Submitter& submitter, WorkerPool& workers, const auth::CallAuthenticator& auth)
-      : submitter_(submitter), workers_(workers), auth_(auth) {}
+      : submitter_(submitter), offload_(workers, "intake"), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitReferral(grpc::CallbackServerContext* context,
                                            const v1::SubmitReferralRequest* request,
@@ -36,13 +35,9 @@ class IntakeService final : public v1::IntakeService::CallbackService {
   // (or, without authentication, anyone).
   absl::StatusOr<auth::Principal> Asker(const grpc::CallbackServerContext& context,
                                         absl::string_view rpc) const;
-  // Runs `work` on a worker unless the queue is full or the call's deadline has passed by the
-  // time a worker takes it; in those cases the call is answered here.
-  void Offload(grpc::CallbackServerContext* context, grpc::ServerUnaryReactor* reactor,
-               std::function<void()> work);
 
   Submitter& submitter_;
-  WorkerPool& workers_;
+  CallOffload offload_;
   const auth::CallAuthenticator& auth_;
 };
 

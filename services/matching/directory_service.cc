@@ -20,10 +20,10 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const absl:
 }  // namespace
 
 DirectoryService::DirectoryService(DirectoryIndex& cache, Roster& roster, PlaceReservations& places,
-                                   PostcodeLookup& postcodes,
-                                   kafka::Producer& producer, std::string directory_topic,
-                                   MatchPolicy policy, std::function<absl::Time()> clock,
-                                   const auth::CallAuthenticator& auth)
+                                   PostcodeLookup& postcodes, kafka::Producer& producer,
+                                   std::string directory_topic, MatchPolicy policy,
+                                   std::function<absl::Time()> clock,
+                                   const auth::CallAuthenticator& auth, WorkerPool& workers)
     : cache_(cache),
       roster_(roster),
       places_(places),
@@ -32,7 +32,8 @@ DirectoryService::DirectoryService(DirectoryIndex& cache, Roster& roster, PlaceR
       topic_(std::move(directory_topic)),
       policy_(std::move(policy)),
       clock_(std::move(clock)),
-      auth_(auth) {}
+      auth_(auth),
+      offload_(workers, "the directory") {}
 
 absl::StatusOr<auth::Principal> DirectoryService::Allow(const grpc::CallbackServerContext& context,
                                                         DirectoryRpc rpc) const {
@@ -71,9 +72,11 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertResource(grpc::CallbackServerC
                                                            v1::Resource* response) {
   auto caller = Allow(*context, DirectoryRpc::kUpsertResource);
   if (!caller.ok()) return Done(context, caller.status());
-  absl::Status s = Upsert(request->resource());
-  if (s.ok()) *response = request->resource();
-  return Done(context, s);
+  return offload_.Answer(context, [this, request, response] {
+    absl::Status s = Upsert(request->resource());
+    if (s.ok()) *response = request->resource();
+    return s;
+  });
 }
 
 grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerContext* context,
@@ -84,13 +87,15 @@ grpc::ServerUnaryReactor* DirectoryService::RemoveResource(grpc::CallbackServerC
   if (!IsValidDirectoryId(request->id())) {
     return Done(context, InvalidArgumentWithViolations({{"id", "not a directory id"}}));
   }
-  auto existing = cache_.GetResource(request->id());
-  if (!existing.ok()) return Done(context, absl::UnavailableError(existing.status().message()));
-  response->set_existed(existing->has_value());
-  absl::Status sent = producer_.Send({topic_, request->id(), std::nullopt, {}});
-  if (!sent.ok()) return Done(context, absl::UnavailableError(sent.message()));
-  absl::Status removed = cache_.RemoveResource(request->id());
-  return Done(context, removed.ok() ? absl::OkStatus() : absl::UnavailableError(removed.message()));
+  return offload_.Answer(context, [this, request, response]() -> absl::Status {
+    auto existing = cache_.GetResource(request->id());
+    if (!existing.ok()) return absl::UnavailableError(existing.status().message());
+    response->set_existed(existing->has_value());
+    absl::Status sent = producer_.Send({topic_, request->id(), std::nullopt, {}});
+    if (!sent.ok()) return absl::UnavailableError(sent.message());
+    absl::Status removed = cache_.RemoveResource(request->id());
+    return removed.ok() ? absl::OkStatus() : absl::UnavailableError(removed.message());
+  });
 }
 
 grpc::ServerUnaryReactor* DirectoryService::GetResource(grpc::CallbackServerContext* context,
@@ -98,13 +103,15 @@ grpc::ServerUnaryReactor* DirectoryService::GetResource(grpc::CallbackServerCont
                                                         v1::Resource* response) {
   auto caller = Allow(*context, DirectoryRpc::kGetResource);
   if (!caller.ok()) return Done(context, caller.status());
-  auto found = cache_.GetResource(request->id());
-  if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
-  if (!found->has_value()) {
-    return Done(context, absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'")));
-  }
-  *response = **found;
-  return Done(context, absl::OkStatus());
+  return offload_.Answer(context, [this, request, response]() -> absl::Status {
+    auto found = cache_.GetResource(request->id());
+    if (!found.ok()) return absl::UnavailableError(found.status().message());
+    if (!found->has_value()) {
+      return absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'"));
+    }
+    *response = **found;
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<v1::SearchResourcesResponse> DirectoryService::Search(
@@ -169,9 +176,11 @@ grpc::ServerUnaryReactor* DirectoryService::SearchResources(
     v1::SearchResourcesResponse* response) {
   auto caller = Allow(*context, DirectoryRpc::kSearchResources);
   if (!caller.ok()) return Done(context, caller.status());
-  auto result = Search(*request);
-  if (result.ok()) *response = *std::move(result);
-  return Done(context, result.status());
+  return offload_.Answer(context, [this, request, response] {
+    auto result = Search(*request);
+    if (result.ok()) *response = *std::move(result);
+    return result.status();
+  });
 }
 
 grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerContext* context,
@@ -179,20 +188,22 @@ grpc::ServerUnaryReactor* DirectoryService::UpdateCapacity(grpc::CallbackServerC
                                                            v1::Resource* response) {
   auto caller = Allow(*context, DirectoryRpc::kUpdateCapacity);
   if (!caller.ok()) return Done(context, caller.status());
-  auto found = cache_.GetResource(request->id());
-  if (!found.ok()) return Done(context, absl::UnavailableError(found.status().message()));
-  if (!found->has_value()) {
-    return Done(context, absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'")));
-  }
-  v1::Resource resource = **found;
-  auto* capacity = resource.mutable_capacity();
-  if (request->places_total() > 0) capacity->set_places_total(request->places_total());
-  capacity->set_places_available(request->places_available());
-  capacity->set_waitlist_open(request->waitlist_open());
-  capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(clock_()));
-  absl::Status s = Upsert(resource);
-  if (s.ok()) *response = resource;
-  return Done(context, s);
+  return offload_.Answer(context, [this, request, response]() -> absl::Status {
+    auto found = cache_.GetResource(request->id());
+    if (!found.ok()) return absl::UnavailableError(found.status().message());
+    if (!found->has_value()) {
+      return absl::NotFoundError(absl::StrCat("no resource '", request->id(), "'"));
+    }
+    v1::Resource resource = **found;
+    auto* capacity = resource.mutable_capacity();
+    if (request->places_total() > 0) capacity->set_places_total(request->places_total());
+    capacity->set_places_available(request->places_available());
+    capacity->set_waitlist_open(request->waitlist_open());
+    capacity->mutable_updated_at()->set_seconds(absl::ToUnixSeconds(clock_()));
+    absl::Status s = Upsert(resource);
+    if (s.ok()) *response = resource;
+    return s;
+  });
 }
 
 absl::StatusOr<v1::ReservePlaceResponse> DirectoryService::Reserve(
@@ -264,9 +275,12 @@ grpc::ServerUnaryReactor* DirectoryService::ReservePlace(grpc::CallbackServerCon
                                                          v1::ReservePlaceResponse* response) {
   auto caller = Allow(*context, DirectoryRpc::kReservePlace);
   if (!caller.ok()) return Done(context, caller.status());
-  auto reserved = Reserve(*caller, *request);
-  if (reserved.ok()) *response = *std::move(reserved);
-  return Done(context, reserved.status());
+  // Reserve waits on Redis and on the broker's acknowledgement of the publish.
+  return offload_.Answer(context, [this, caller = *std::move(caller), request, response] {
+    auto reserved = Reserve(caller, *request);
+    if (reserved.ok()) *response = *std::move(reserved);
+    return reserved.status();
+  });
 }
 
 absl::StatusOr<v1::ImportOpenReferralResponse> DirectoryService::Import(
@@ -300,19 +314,24 @@ grpc::ServerUnaryReactor* DirectoryService::ImportOpenReferral(
     v1::ImportOpenReferralResponse* response) {
   auto caller = Allow(*context, DirectoryRpc::kImportOpenReferral);
   if (!caller.ok()) return Done(context, caller.status());
-  auto imported = Import(*request);
-  if (imported.ok()) *response = *std::move(imported);
-  return Done(context, imported.status());
+  return offload_.Answer(context, [this, request, response] {
+    auto imported = Import(*request);
+    if (imported.ok()) *response = *std::move(imported);
+    return imported.status();
+  });
 }
 
 namespace {
 
 // Reads a document, imports it, writes its results, reads the next: one document in flight, so a
-// client sending faster than the directory takes them is held back by gRPC's flow control.
+// client sending faster than the directory takes them is held back by gRPC's flow control. Each
+// import (Redis, the broker) runs on a worker; the reactor lives until Finish, so it may.
 class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralRequest,
                                                      v1::ImportOpenReferralResponse> {
  public:
-  ImportReactor(DirectoryService& service, const absl::Status& allowed) : service_(service) {
+  ImportReactor(DirectoryService& service, const CallOffload& offload, absl::Time deadline,
+                const absl::Status& allowed)
+      : service_(service), offload_(offload), deadline_(deadline) {
     if (!allowed.ok()) {
       Finish(ToGrpcStatus(allowed));
       return;
@@ -325,13 +344,18 @@ class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralReque
       Finish(grpc::Status::OK);
       return;
     }
-    auto imported = service_.Import(request_);
-    if (!imported.ok()) {
-      Finish(ToGrpcStatus(imported.status()));
-      return;
-    }
-    response_ = *std::move(imported);
-    StartWrite(&response_);
+    offload_.Start(
+        deadline_,
+        [this] {
+          auto imported = service_.Import(request_);
+          if (!imported.ok()) {
+            Finish(ToGrpcStatus(imported.status()));
+            return;
+          }
+          response_ = *std::move(imported);
+          StartWrite(&response_);
+        },
+        [this](const absl::Status& why) { Finish(ToGrpcStatus(why)); });
   }
 
   void OnWriteDone(bool ok) override {
@@ -346,6 +370,8 @@ class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralReque
 
  private:
   DirectoryService& service_;
+  const CallOffload& offload_;
+  const absl::Time deadline_;
   v1::ImportOpenReferralRequest request_;
   v1::ImportOpenReferralResponse response_;
 };
@@ -354,7 +380,7 @@ class ImportReactor : public grpc::ServerBidiReactor<v1::ImportOpenReferralReque
 
 grpc::ServerBidiReactor<v1::ImportOpenReferralRequest, v1::ImportOpenReferralResponse>*
 DirectoryService::ImportOpenReferralStream(grpc::CallbackServerContext* context) {
-  return new ImportReactor(*this,
+  return new ImportReactor(*this, offload_, absl::FromChrono(context->deadline()),
                            Allow(*context, DirectoryRpc::kImportOpenReferralStream).status());
 }
 
@@ -365,12 +391,14 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertLinkWorker(grpc::CallbackServe
   if (!caller.ok()) return Done(context, caller.status());
   auto violations = ValidateLinkWorker(*request);
   if (!violations.empty()) return Done(context, InvalidArgumentWithViolations(violations));
-  v1::Event event;
-  *event.mutable_link_worker_upserted()->mutable_link_worker() = *request;
-  absl::Status s = Publish("link-worker:" + request->id(), event);
-  if (s.ok()) s = roster_.PutLinkWorker(*request);
-  if (s.ok()) *response = *request;
-  return Done(context, s);
+  return offload_.Answer(context, [this, request, response] {
+    v1::Event event;
+    *event.mutable_link_worker_upserted()->mutable_link_worker() = *request;
+    absl::Status s = Publish("link-worker:" + request->id(), event);
+    if (s.ok()) s = roster_.PutLinkWorker(*request);
+    if (s.ok()) *response = *request;
+    return s;
+  });
 }
 
 grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerContext* context,
@@ -380,12 +408,14 @@ grpc::ServerUnaryReactor* DirectoryService::UpsertNetwork(grpc::CallbackServerCo
   if (!caller.ok()) return Done(context, caller.status());
   auto violations = ValidateNetwork(*request);
   if (!violations.empty()) return Done(context, InvalidArgumentWithViolations(violations));
-  v1::Event event;
-  *event.mutable_network_upserted()->mutable_network() = *request;
-  absl::Status s = Publish("network:" + request->id(), event);
-  if (s.ok()) s = roster_.PutNetwork(*request);
-  if (s.ok()) *response = *request;
-  return Done(context, s);
+  return offload_.Answer(context, [this, request, response] {
+    v1::Event event;
+    *event.mutable_network_upserted()->mutable_network() = *request;
+    absl::Status s = Publish("network:" + request->id(), event);
+    if (s.ok()) s = roster_.PutNetwork(*request);
+    if (s.ok()) *response = *request;
+    return s;
+  });
 }
 
 }  // namespace signpost::matching

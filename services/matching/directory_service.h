@@ -3,7 +3,9 @@
 #include <functional>
 
 #include "common/auth/call_authenticator.h"
+#include "common/grpc/call_offload.h"
 #include "common/kafka/producer.h"
+#include "common/process/worker_pool.h"
 #include "services/matching/directory_access.h"
 #include "services/matching/directory_index.h"
 #include "services/matching/match_policy.h"
@@ -16,11 +18,15 @@ namespace signpost::matching {
 
 // signpost.v1.DirectoryService. Writes are published to the directory topic (acks=all) and then
 // applied to the cache, so a read after a write sees it and every matching instance follows.
+// What waits (Redis, the broker) runs on `workers`, never on gRPC's callback threads
+// (common/grpc/call_offload.h): a call finding their queue full is refused RESOURCE_EXHAUSTED.
 class DirectoryService final : public v1::DirectoryService::CallbackService {
  public:
   DirectoryService(DirectoryIndex& cache, Roster& roster, PlaceReservations& places,
-                   PostcodeLookup& postcodes, kafka::Producer& producer, std::string directory_topic, MatchPolicy policy,
-                   std::function<absl::Time()> clock, const auth::CallAuthenticator& auth);
+                   PostcodeLookup& postcodes, kafka::Producer& producer,
+                   std::string directory_topic, MatchPolicy policy,
+                   std::function<absl::Time()> clock, const auth::CallAuthenticator& auth,
+                   WorkerPool& workers);
 
   grpc::ServerUnaryReactor* UpsertResource(grpc::CallbackServerContext* context,
                                            const v1::UpsertResourceRequest* request,
@@ -81,6 +87,7 @@ class DirectoryService final : public v1::DirectoryService::CallbackService {
   MatchPolicy policy_;
   std::function<absl::Time()> clock_;
   const auth::CallAuthenticator& auth_;
+  CallOffload offload_;
 };
 
 }  // namespace signpost::matching

@@ -17,10 +17,11 @@
 #include "common/metrics/http_endpoint.h"
 #include "common/process/service_setup.h"
 #include "common/process/shutdown_signal.h"
+#include "common/process/worker_pool.h"
 #include "common/redis/redis_pool.h"
 #include "services/matching/caseload_handler.h"
-#include "services/matching/directory_cache.h"
 #include "services/matching/directory_applier.h"
+#include "services/matching/directory_cache.h"
 #include "services/matching/directory_service.h"
 #include "services/matching/matching_handler.h"
 
@@ -40,6 +41,8 @@ struct MatchingConfig {
   bool exclude_stale = false;
   std::string imd_edition = "IoD2025";
   std::vector<int> priority_imd_deciles = {1, 2};
+  int workers = 16;
+  int queue_limit = 256;
 };
 
 // The directory check's consumer options: the followers apply records of any size, so none is set
@@ -157,10 +160,11 @@ int Run(const MatchingConfig& config) {
     return 1;
   }
 
+  WorkerPool workers(config.workers, static_cast<size_t>(config.queue_limit));
   DirectoryService directory_service(
       directory, directory, directory, postcodes, **producer,
-      kafka::TopicName(kafka::Topic::kDirectoryResources, prefix),
-      options.policy, [] { return absl::Now(); }, **authenticator);
+      kafka::TopicName(kafka::Topic::kDirectoryResources, prefix), options.policy,
+      [] { return absl::Now(); }, **authenticator, workers);
   auto grpc_options = GrpcServerOptionsFrom(config.common);
   if (!grpc_options.ok()) {
     spdlog::critical("{}", grpc_options.status().ToString());
@@ -258,6 +262,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
   app.add_flag("--exclude-stale", config.exclude_stale, "Exclude stale entries instead of marking");
+  app.add_option("--workers", config.workers,
+                 "Threads that run directory calls (they wait on Redis and Kafka; gRPC threads "
+                 "do not)")
+      ->envname("SIGNPOST_MATCHING_WORKERS")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--queue-limit", config.queue_limit,
+                 "Directory calls that may wait for a worker; beyond them a call is refused "
+                 "RESOURCE_EXHAUSTED at once")
+      ->envname("SIGNPOST_MATCHING_QUEUE_LIMIT")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return signpost::matching::Run(config);
 }

@@ -24,6 +24,7 @@
 #include "common/redis/redis_pool.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "tests/support/kafka_env.h"
@@ -1103,6 +1104,118 @@ TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetail
   }
   EXPECT_EQ(everything.find(kName), std::string::npos);
   EXPECT_EQ(everything.find(kNhsNumber), std::string::npos);
+}
+
+// gRPC 1.51 runs callback handlers on a fixed executor: 2 threads a core. A call that needs Redis
+// while Redis is frozen waits for the client's command timeout (2 s); so many of them that they
+// would hold every such thread for minutes must not stop the health service, nor a call that needs
+// no Redis, from being answered, and once Redis goes on each gets an answer.
+TEST_F(FollowUpIntegrationTest, AFrozenRedisHoldsNoCallbackThread) {
+  ServiceProcess& followup = StartFollowUp();
+  auto channel = grpc::CreateChannel(followup.address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::FollowUpService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto served = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    return health->Check(&context, request, &response).ok();
+  };
+  // Refused on its purpose before anything is read.
+  auto refused_without_redis = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::GetCaseRequest request;
+    request.set_link_worker_id("lw-1");
+    request.set_referral_id("r1");
+    request.set_purpose(std::string(200, 'x'));
+    v1::Case response;
+    return stub->GetCase(&context, request, &response).error_code() ==
+           grpc::StatusCode::INVALID_ARGUMENT;
+  };
+  ASSERT_TRUE(WaitUntil(served));
+  ASSERT_TRUE(refused_without_redis());
+
+  redis_.Suspend();
+  // Either kind alone, run on callback threads, would hold all of them for most of a minute.
+  const int calls = 100 * static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  struct Call {
+    grpc::ClientContext context;
+    v1::ListTasksRequest request;
+    v1::ListTasksResponse response;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> listed;
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < calls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+    call->request.set_link_worker_id(absl::StrCat("lw-", i));
+    Call* c = call.get();
+    stub->async()->ListTasks(&c->context, &c->request, &c->response,
+                             [c, &mu, &finished](grpc::Status status) {
+                               absl::MutexLock lock(&mu);
+                               c->status = std::move(status);
+                               ++finished;
+                             });
+    listed.push_back(std::move(call));
+  }
+  std::vector<std::unique_ptr<Subscription>> subscriptions;
+  for (int i = 0; i < calls / 2; ++i) {
+    subscriptions.push_back(std::make_unique<Subscription>(*stub, absl::StrCat("lw-", i)));
+  }
+
+  // Asked again and again while the calls stay parked: the first asks may reach the server before
+  // the calls do.
+  bool health_answered = true;
+  bool others_answered = true;
+  for (int round = 0; round < 10 && health_answered && others_answered; ++round) {
+    absl::SleepFor(absl::Seconds(1));
+    health_answered = WaitUntil(served, absl::Seconds(20));
+    others_answered = WaitUntil(refused_without_redis, absl::Seconds(20));
+  }
+  redis_.Resume();
+  EXPECT_TRUE(health_answered) << "health check not answered while Redis was frozen";
+  EXPECT_TRUE(others_answered) << "a call needing no Redis not answered while Redis was frozen";
+
+  // Every parked call ends: answered, or refused with a status that says why.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return finished == calls;
+      },
+      absl::Seconds(240)));
+  std::map<grpc::StatusCode, int> codes;
+  std::map<grpc::StatusCode, std::string> messages;
+  for (const auto& c : listed) {
+    codes[c->status.error_code()] += 1;
+    messages[c->status.error_code()] = c->status.error_message();
+    if (!c->status.ok()) {
+      EXPECT_FALSE(c->status.error_message().empty());
+    }
+  }
+  std::string summary;
+  for (const auto& [code, n] : codes) {
+    absl::StrAppend(&summary, code, " x", n, " (", messages[code], ") ");
+  }
+  std::cout << "answers once Redis went on: " << summary << "\n";
+  for (const auto& [code, n] : codes) {
+    EXPECT_THAT(code, ::testing::AnyOf(grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE,
+                                       grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                       grpc::StatusCode::DEADLINE_EXCEEDED))
+        << summary;
+  }
+  for (auto& s : subscriptions) {
+    EXPECT_TRUE(
+        WaitUntil([&] { return !s->LastToken().empty() || !s->Ended().ok(); }, absl::Seconds(240)));
+    if (!s->Ended().ok()) {
+      EXPECT_FALSE(s->Ended().message().empty()) << s->Ended();
+    }
+  }
+  subscriptions.clear();
+  EXPECT_TRUE(served());
 }
 
 }  // namespace
