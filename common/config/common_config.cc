@@ -40,6 +40,10 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
   app.add_option("--redis", config.redis, "Redis host:port or unix:/path")
       ->envname("SIGNPOST_REDIS")
       ->capture_default_str();
+  app.add_option("--redis-pool-size", config.redis_pool_size, "Redis connections")
+      ->envname("SIGNPOST_REDIS_POOL_SIZE")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   app.add_option("--listen", config.listen, "gRPC listen address (port 0 picks a free port)")
       ->envname("SIGNPOST_LISTEN")
       ->capture_default_str();
@@ -169,6 +173,7 @@ std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const Comm
       {"kafka_bootstrap", config.kafka_bootstrap},
       {"topic_prefix", config.topic_prefix},
       {"redis", config.redis},
+      {"redis_pool_size", absl::StrCat(config.redis_pool_size)},
       {"listen", config.listen},
       {"metrics_listen", config.metrics_listen},
       {"log_format", config.log_format},

@@ -39,6 +39,8 @@ struct CommonConfig {
   // setting away. Values may be secrets and are never logged.
   std::map<std::string, std::string> kafka_properties;
   std::string redis = "127.0.0.1:6379";
+  // Connections of the service's Redis pool: one setting for every service.
+  int redis_pool_size = 8;
   std::string listen = "127.0.0.1:0";
   std::string metrics_listen = "127.0.0.1:0";
   std::string port_file;          // the bound gRPC port is written here when set
@@ -60,6 +62,7 @@ struct CommonConfig {
 //   --kafka-bootstrap   SIGNPOST_KAFKA_BOOTSTRAP      --topic-prefix   SIGNPOST_TOPIC_PREFIX
 //   --kafka-property    SIGNPOST_KAFKA_PROPERTIES (k=v,k=v)
 //   --redis             SIGNPOST_REDIS                --listen         SIGNPOST_LISTEN
+//   --redis-pool-size   SIGNPOST_REDIS_POOL_SIZE
 //   --metrics-listen    SIGNPOST_METRICS_LISTEN       --port-file      SIGNPOST_PORT_FILE
 //   --metrics-port-file SIGNPOST_METRICS_PORT_FILE    --log-format     SIGNPOST_LOG_FORMAT
 //   --log-level         SIGNPOST_LOG_LEVEL            --instance-id    SIGNPOST_INSTANCE_ID

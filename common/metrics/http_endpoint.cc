@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "common/config/address.h"
 
@@ -74,7 +76,15 @@ absl::StatusOr<int> HttpEndpoint::Start(const std::string& listen, const TlsConf
   } else if (!server_->bind_to_port(address->host, port)) {
     return absl::UnavailableError(absl::StrCat("cannot bind metrics listener on ", listen));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_.store(true);
+  });
+  // httplib's stop() does nothing until the server runs: a Stop() right after Start() would
+  // otherwise leave the thread listening for ever.
+  while (!server_->is_running() && !listen_returned_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return port;
 }
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,7 @@ class HttpEndpoint {
   std::vector<GuardedPage> pages_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
 };
 
 }  // namespace signpost::metrics

@@ -142,12 +142,12 @@ class Checker:
         if not self.groups:
             self.fail("common/kafka/consumer_groups.cc", "no consumer groups read")
         # Per service: its groups, and whether a process runs --consumers members of the group
-        # (ConsumerThreads::Start given config.common.consumers) or one.
+        # (ServiceHost::AddConsumers given config.common.consumers) or one.
         self.service_groups = {}
         for binary in SERVICES:
             main = self.read("services", binary[len("signpost-"):], "main.cc")
             groups = {}
-            for call in re.split(r"consumers\.Start\(", main)[1:]:
+            for call in re.split(r"(?:consumers\.Start|AddConsumers)\(", main)[1:]:
                 call = call.split(";", 1)[0]
                 for e in re.findall(r"ConsumerGroup::(k\w+)", call):
                     if e in group_enum:
@@ -165,8 +165,10 @@ class Checker:
             self.fail("common/metrics/http_endpoint.cc", f"/healthz and /readyz not found in {common}")
         self.paths = {}
         for binary in SERVICES:
-            main = self.read("services", binary[len("signpost-"):], "main.cc")
-            self.paths[binary] = common | set(re.findall(r"AddPage\(\"(/[^\"]*)\"", main))
+            folder = os.path.join(self.source, "services", binary[len("signpost-"):])
+            sources = "".join(self.read("services", binary[len("signpost-"):], name)
+                              for name in sorted(os.listdir(folder)) if name.endswith(".cc"))
+            self.paths[binary] = common | set(re.findall(r"AddPage\(\s*\"(/[^\"]*)\"", sources))
 
     def load_version(self):
         m = re.search(r"project\(\s*signpost\s+VERSION\s+([\d.]+)", self.read("CMakeLists.txt"))

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "common/config/common_config.h"
+#include "services/monitor/equity_funnel.h"
+
+namespace signpost::monitor {
+
+// signpost-monitor's settings: the common ones and its own flags.
+struct MonitorConfig {
+  CommonConfig common;
+  int look_back_hours = 24;
+  int lag_interval_ms = 2000;
+  std::vector<std::string> groups;  // GROUP=TOPIC[+TOPIC...], beside the services' own
+  EquityOptions equity;
+};
+
+// Registers the common flags and the monitor's own on `app`.
+void AddMonitorOptions(CLI::App& app, MonitorConfig& config);
+
+}  // namespace signpost::monitor
