@@ -7,9 +7,9 @@
 
 namespace signpost::followup {
 
-// Cases in Redis (persistent with AOF). A commit is one Lua script: version check, case, tasks
-// with their queues' open sets and feeds, timers, and the events into the outbox, so a change is
-// never half-made and an event is never lost between Redis and the broker.
+// Cases in Redis (persistent with AOF). A commit is one Lua script (commit_case.lua): version
+// check, case, tasks with their queues' open sets and feeds, timers, and the events into the
+// outbox, so a change is never half-made and an event is never lost between Redis and the broker.
 class RedisCaseStore final : public CaseStore {
  public:
   RedisCaseStore(redis::RedisClient& redis, RedisKeys keys, std::string topic_prefix,

@@ -7,7 +7,8 @@
 namespace signpost::followup {
 
 // The follow-up keys in Redis, all under one prefix ("fu:" by default), written once here; scripts
-// receive them in KEYS:
+// receive them in KEYS (but for the tasks snapshot_queue.lua finds in an open set: its comment
+// says why):
 //   <p>case:<referral id>  hash {v: version, b: Case}
 //   <p>task:<task id>      Task
 //   <p>open:<queue>        sorted set of open task ids by creation time
