@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
@@ -862,6 +863,119 @@ TEST_F(MatchingWithTokensTest, APlaceIsReservedOnlyForTheCallersCaseAtItsOptions
     }
   }
   EXPECT_EQ(places(), 0);
+}
+
+// gRPC 1.51 runs callback handlers on a fixed executor (2 threads a core; it does not grow when
+// they block). Directory calls that wait on a frozen Redis (2 s command timeout each) must not hold
+// those threads: the health service and a call that needs no Redis are still answered, and once
+// Redis goes on every parked call is answered.
+TEST_F(MatchingIntegrationTest, AFrozenRedisHoldsNoCallbackThread) {
+  auto channel = grpc::CreateChannel(matching_->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::DirectoryService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto served = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    return health->Check(&context, request, &response).ok();
+  };
+  // Refused on its fields before anything is read or published.
+  auto refused_without_redis = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::LinkWorker request;
+    request.set_id("not an id!");
+    v1::LinkWorker response;
+    return stub->UpsertLinkWorker(&context, request, &response).error_code() ==
+           grpc::StatusCode::INVALID_ARGUMENT;
+  };
+  ASSERT_TRUE(WaitUntil(served));
+  ASSERT_TRUE(refused_without_redis());
+  ASSERT_TRUE(WaitUntil([&] {  // the directory is loaded from its topic
+    grpc::ClientContext context;
+    v1::GetResourceRequest request;
+    request.set_id("walk-stepfree");
+    v1::Resource response;
+    return stub->GetResource(&context, request, &response).ok();
+  }));
+
+  redis_.Suspend();
+  // Run on callback threads, these would hold all of them for most of a minute.
+  const int calls = 100 * static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  struct Call {
+    grpc::ClientContext context;
+    v1::GetResourceRequest get;
+    v1::Resource resource;
+    v1::ReservePlaceRequest reserve;
+    v1::ReservePlaceResponse reserved;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> parked;
+  absl::Mutex mu;
+  int finished = 0;
+  for (int i = 0; i < calls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+    Call* c = call.get();
+    auto done = [c, &mu, &finished](grpc::Status status) {
+      absl::MutexLock lock(&mu);
+      c->status = std::move(status);
+      ++finished;
+    };
+    if (i % 2 == 0) {
+      c->get.set_id("walk-stepfree");
+      stub->async()->GetResource(&c->context, &c->get, &c->resource, done);
+    } else {
+      c->reserve.set_resource_id("walk-stepfree");
+      c->reserve.set_referral_id(absl::StrCat("r-frozen-", i));
+      stub->async()->ReservePlace(&c->context, &c->reserve, &c->reserved, done);
+    }
+    parked.push_back(std::move(call));
+  }
+
+  // Asked again and again while the calls stay parked: the first asks may reach the server before
+  // the calls do.
+  bool health_answered = true;
+  bool others_answered = true;
+  for (int round = 0; round < 10 && health_answered && others_answered; ++round) {
+    absl::SleepFor(absl::Seconds(1));
+    health_answered = WaitUntil(served, absl::Seconds(20));
+    others_answered = WaitUntil(refused_without_redis, absl::Seconds(20));
+  }
+  redis_.Resume();
+  EXPECT_TRUE(health_answered) << "health check not answered while Redis was frozen";
+  EXPECT_TRUE(others_answered) << "a call needing no Redis not answered while Redis was frozen";
+
+  // Every parked call ends: answered, or refused with a status that says why.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::MutexLock lock(&mu);
+        return finished == calls;
+      },
+      absl::Seconds(240)));
+  std::map<grpc::StatusCode, int> codes;
+  std::map<grpc::StatusCode, std::string> messages;
+  for (const auto& c : parked) {
+    codes[c->status.error_code()] += 1;
+    messages[c->status.error_code()] = c->status.error_message();
+    if (!c->status.ok()) {
+      EXPECT_FALSE(c->status.error_message().empty());
+    }
+  }
+  std::string summary;
+  for (const auto& [code, n] : codes) {
+    absl::StrAppend(&summary, code, " x", n, " (", messages[code], ") ");
+  }
+  std::cout << "answers once Redis went on: " << summary << "\n";
+  for (const auto& [code, n] : codes) {
+    // RESOURCE_EXHAUSTED: the workers' queue was full, or the resource had no place left.
+    EXPECT_THAT(code, ::testing::AnyOf(grpc::StatusCode::OK, grpc::StatusCode::UNAVAILABLE,
+                                       grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                       grpc::StatusCode::DEADLINE_EXCEEDED))
+        << summary;
+  }
+  EXPECT_TRUE(served());
 }
 
 }  // namespace
