@@ -98,7 +98,7 @@ std::vector<kafka::Outcome> MatchingHandler::Handle(std::span<const kafka::Consu
   for (const kafka::PlannedStep& step : kafka::PlanBatch(batch, out)) {
     const size_t i = step.index;
     if (step.action == kafka::PlannedStep::Action::kSkip) {
-      out[i] = kafka::Outcome::Retry("earlier message in partition is retried");
+      out[i] = kafka::RetriedPartitions::Skipped();
       continue;
     }
     if (step.action != kafka::PlannedStep::Action::kCommit || !matched[i]) continue;

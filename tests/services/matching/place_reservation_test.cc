@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/auth/call_authenticator.h"
+#include "common/process/worker_pool.h"
 #include "services/matching/directory_cache.h"
 #include "services/matching/directory_service.h"
 #include "services/matching/postcode_lookup.h"
@@ -30,7 +31,7 @@ class PlaceReservationTest : public testing::RedisPoolTest {
     postcodes_ = std::make_unique<PostcodeLookup>(*pool_);
     service_ = std::make_unique<DirectoryService>(
         *cache_, *cache_, *cache_, *postcodes_, producer_, "signpost.directory.resources",
-        MatchPolicy(), [] { return absl::Now(); }, auth_);
+        MatchPolicy(), [] { return absl::Now(); }, auth_, workers_);
   }
 
   void PutWalk(int places) {
@@ -71,6 +72,7 @@ class PlaceReservationTest : public testing::RedisPoolTest {
   std::unique_ptr<PostcodeLookup> postcodes_;
   testing::FakeProducer producer_;
   auth::CallAuthenticator auth_{nullptr};
+  WorkerPool workers_{4};
   std::unique_ptr<DirectoryService> service_;
 };
 
