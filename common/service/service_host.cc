@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/address.h"
 #include "common/grpc/tls_credentials.h"
+#include "common/process/offset_clock.h"
 #include "common/process/shutdown_signal.h"
 
 namespace signpost {
@@ -138,6 +139,19 @@ absl::StatusOr<auth::CallAuthenticator*> ServiceHost::Authenticator() {
   if (!authenticator.ok()) return ConfigurationError(authenticator.status());
   authenticator_ = *std::move(authenticator);
   return authenticator_.get();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ServiceHost::ChannelCredentials() {
+  auto credentials = ChannelCredentialsFor(config_.tls);
+  if (!credentials.ok()) return ConfigurationError(credentials.status());
+  return credentials;
+}
+
+std::function<absl::Time()> ServiceHost::Clock(const std::string& offset_file) {
+  if (offset_file.empty()) return [] { return absl::Now(); };
+  spdlog::warn("clock shifted by the seconds in {}", offset_file);
+  auto& clock = Make<OffsetClock>(offset_file);
+  return [&clock] { return clock.Now(); };
 }
 
 absl::StatusOr<crypto::PersonalDetailsCipher*> ServiceHost::Cipher(const std::string& data_keys) {

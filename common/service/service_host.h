@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -63,6 +64,14 @@ class ServiceHost {
   static int Main(std::string service, const CommonConfig& config, const Wiring& wire,
                   HostOptions options = {});
 
+  // The same for a service's settings `config` holding the common ones in `config.common`.
+  template <typename Config>
+  static int Main(std::string service, const Config& config,
+                  absl::Status (*wire)(ServiceHost&, const Config&)) {
+    return Main(std::move(service), config.common,
+                [&config, wire](ServiceHost& host) { return wire(host, config); });
+  }
+
   ServiceHost(std::string service, const CommonConfig& config, HostOptions options = {});
   ~ServiceHost();
   ServiceHost(const ServiceHost&) = delete;
@@ -85,6 +94,10 @@ class ServiceHost {
   kafka::ProducerOptions& producer_options() { return producer_options_; }
   absl::StatusOr<kafka::KafkaProducer*> Producer();
   absl::StatusOr<auth::CallAuthenticator*> Authenticator();
+  // Credentials for calls to other services, as --tls-ca (or --insecure) says.
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials();
+  // The clock, shifted by the seconds written in `offset_file` when one is named (drills, tests).
+  std::function<absl::Time()> Clock(const std::string& offset_file);
   // The cipher of the keyring named by a service's --data-keys.
   absl::StatusOr<crypto::PersonalDetailsCipher*> Cipher(const std::string& data_keys);
   // The bounded pool gRPC services hand their blocking work to; sized by the first call.
@@ -94,6 +107,21 @@ class ServiceHost {
   // Something with a start and a stop; either may be empty.
   void AddComponent(std::string name, std::function<absl::Status()> start,
                     std::function<void()> stop = nullptr);
+  // An object with Start() (returning void or absl::Status) and Stop().
+  template <typename T>
+  void AddComponent(std::string name, T& component) {
+    AddComponent(
+        std::move(name),
+        [&component]() -> absl::Status {
+          if constexpr (std::is_void_v<decltype(component.Start())>) {
+            component.Start();
+            return absl::OkStatus();
+          } else {
+            return component.Start();
+          }
+        },
+        [&component] { component.Stop(); });
+  }
   // Run first when a stop begins, before consumers and calls are drained.
   void AddDrainStep(std::function<void()> step);
   void AddGrpcService(grpc::Service* service);

@@ -147,7 +147,7 @@ class Checker:
         for binary in SERVICES:
             main = self.read("services", binary[len("signpost-"):], "main.cc")
             groups = {}
-            for call in re.split(r"(?:consumers\.Start|AddConsumers)\(", main)[1:]:
+            for call in re.split(r"AddConsumers\(", main)[1:]:
                 call = call.split(";", 1)[0]
                 for e in re.findall(r"ConsumerGroup::(k\w+)", call):
                     if e in group_enum:
