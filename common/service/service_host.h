@@ -107,17 +107,17 @@ class ServiceHost {
   // Something with a start and a stop; either may be empty.
   void AddComponent(std::string name, std::function<absl::Status()> start,
                     std::function<void()> stop = nullptr);
-  // An object with Start() (returning void or absl::Status) and Stop().
-  template <typename T>
-  void AddComponent(std::string name, T& component) {
+  // An object with Start(start_args...) (returning void or absl::Status) and Stop().
+  template <typename T, typename... Args>
+  void AddComponent(std::string name, T& component, Args... start_args) {
     AddComponent(
         std::move(name),
-        [&component]() -> absl::Status {
-          if constexpr (std::is_void_v<decltype(component.Start())>) {
-            component.Start();
+        [&component, start_args...]() -> absl::Status {
+          if constexpr (std::is_void_v<decltype(component.Start(start_args...))>) {
+            component.Start(start_args...);
             return absl::OkStatus();
           } else {
-            return component.Start();
+            return component.Start(start_args...);
           }
         },
         [&component] { component.Stop(); });

@@ -53,13 +53,7 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
 
   host.AddComponent("outbox", outbox);
   host.AddComponent("task feed", feed);
-  host.AddComponent(
-      "timers",
-      [&timers, every = absl::Milliseconds(config.scheduler_interval_ms)] {
-        timers.Start(every);
-        return absl::OkStatus();
-      },
-      [&timers] { timers.Stop(); });
+  host.AddComponent("timers", timers, absl::Milliseconds(config.scheduler_interval_ms));
   auto& subscribers = host.registry().GetGauge("signpost_followup_task_subscribers",
                                                "SubscribeTasks streams open on this instance");
   host.AddReadinessCheck([&subscribers, &feed] {

@@ -1,9 +1,6 @@
 // signpost-intake: accepts referrals over gRPC and from signpost.referral.submitted, validates,
 // de-duplicates and publishes them; serves their status.
-#include <spdlog/spdlog.h>
-
 #include "common/kafka/admin.h"
-#include "common/process/offset_clock.h"
 #include "common/service/service_host.h"
 #include "services/intake/intake_options.h"
 #include "services/intake/intake_service.h"
@@ -46,12 +43,8 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
   options.in_progress_wait = options.lease + absl::Seconds(5);
   options.dedup_retention = retention;
   options.max_waiting = static_cast<size_t>(config.queue_limit);
-  auto& clock = host.Make<OffsetClock>(config.clock_offset_file);
-  if (!config.clock_offset_file.empty()) {
-    spdlog::warn("clock shifted by the seconds in {}", config.clock_offset_file);
-  }
   auto& submitter = host.Make<Submitter>(options, submissions, statuses, **producer, **cipher,
-                                         host.registry(), [&clock] { return clock.Now(); });
+                                         host.registry(), host.Clock(config.clock_offset_file));
   // A duplicate waiting on another attempt retries elsewhere rather than hold up the stop.
   host.AddDrainStep([&submitter] { submitter.StopWaiting(); });
 
@@ -70,7 +63,5 @@ int main(int argc, char** argv) {
   CLI::App app("signpost-intake: accepts social prescribing referrals");
   signpost::intake::AddIntakeOptions(app, config);
   CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main(
-      "signpost-intake", config.common,
-      [&config](signpost::ServiceHost& host) { return signpost::intake::Wire(host, config); });
+  return signpost::ServiceHost::Main("signpost-intake", config, signpost::intake::Wire);
 }

@@ -32,19 +32,12 @@ absl::Status Wire(ServiceHost& host, const MonitorConfig& config) {
   }
   auto& tail = host.Make<TopicTail>(
       tail_options, [&stats](const kafka::ConsumedMessage& m) { stats.Observe(m); });
-  host.AddComponent(
-      "reading the topics", [&tail] { return tail.Start(); }, [&tail] { tail.Stop(); });
+  host.AddComponent("reading the topics", tail);
   auto& probe = host.Make<LagProbe>(common.kafka_bootstrap, common.kafka_properties,
                                     common.topic_prefix, groups);
   auto& lag = host.Make<LagLoop>(stats, probe, host.registry(),
                                  absl::Milliseconds(config.lag_interval_ms), now);
-  host.AddComponent(
-      "lag loop",
-      [&lag] {
-        lag.Start();
-        return absl::OkStatus();
-      },
-      [&lag] { lag.Stop(); });
+  host.AddComponent("lag loop", lag);
   host.AddReadinessCheck([&lag] { return lag.Readiness(); });
   AddMonitorPages(host, stats, now, **authenticator);
   host.AddGrpcService(&host.Make<OpsService>(stats, now, **authenticator));
@@ -58,7 +51,5 @@ int main(int argc, char** argv) {
   CLI::App app("signpost-monitor: rates, lag, dead letters and alerts of the Signpost flows");
   signpost::monitor::AddMonitorOptions(app, config);
   CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main(
-      "signpost-monitor", config.common,
-      [&config](signpost::ServiceHost& host) { return signpost::monitor::Wire(host, config); });
+  return signpost::ServiceHost::Main("signpost-monitor", config, signpost::monitor::Wire);
 }

@@ -263,6 +263,36 @@ TEST(ServiceHostTest, TheWiringsObjectsOutliveTheStopAndGoInReverse) {
                                                        "destroy service", "destroy store"}));
 }
 
+// Objects with Start (given arguments, returning void or a status) and Stop are components as
+// they are.
+TEST(ServiceHostTest, AnObjectWithStartAndStopIsAComponent) {
+  Journal journal;
+  struct Ticker {
+    Journal& journal;
+    void Start(absl::Duration every) {
+      journal.Add(absl::StrCat("tick every ", absl::FormatDuration(every)));
+    }
+    void Stop() { journal.Add("ticker stopped"); }
+  };
+  struct Refuser {
+    Journal& journal;
+    absl::Status Start() { return absl::UnavailableError("refused"); }
+    void Stop() { journal.Add("refuser stopped"); }
+  };
+  Ticker ticker{journal};
+  Refuser refuser{journal};
+  int code = ServiceHost::Main(
+      "test-service", TestConfig(),
+      [&](ServiceHost& host) {
+        host.AddComponent("ticker", ticker, absl::Seconds(2));
+        host.AddComponent("refuser", refuser);
+        return absl::OkStatus();
+      },
+      StopAtOnce(journal));
+  EXPECT_EQ(code, kExitStartFailed);
+  EXPECT_EQ(journal.entries, (std::vector<std::string>{"tick every 2s", "ticker stopped"}));
+}
+
 TEST(ServiceHostTest, ExitCodes) {
   EXPECT_EQ(ExitCodeFor(absl::OkStatus()), kExitStopped);
   EXPECT_TRUE(ConfigurationError(absl::OkStatus()).ok());
