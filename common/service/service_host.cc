@@ -254,9 +254,13 @@ void ServiceHost::Stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& step : drain_steps_) step();
-  consumers_.StopAll();
+  // Calls before consumers, as every service stopped before the host: the instance stops
+  // answering (callers go to another) while its consumers finish their batches. Stopping the
+  // consumers at once also closes, more often, a member still joining its group, which
+  // librdkafka 2.0.2 does not survive (confluentinc/librdkafka#4312, fixed in 2.3.0).
   if (server_) server_->Shutdown(options_.grace);  // calls in flight get their answer
   workers_.reset();                                // runs what the calls left queued
+  consumers_.StopAll();
   if (http_) http_->Stop();
   while (components_started_ > 0) {
     const Component& component = components_[--components_started_];

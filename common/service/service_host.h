@@ -52,9 +52,10 @@ struct HostOptions {
 // first use from the common configuration) and registers what it adds: gRPC services, consumers,
 // components, readiness checks and pages. The host then starts
 //   components (in registration order), HTTP endpoint, gRPC server, consumers,
-// waits for a stop signal, and stops them in reverse: consumers, gRPC (for the grace period) and
-// its worker pool, HTTP, components (reverse order), and last the producer (flushed). A start that
-// fails stops what had started, in the same reverse order.
+// waits for a stop signal, and stops them: drain steps, gRPC (for the grace period) and its worker
+// pool, consumers, HTTP, components (reverse order), and last the producer (flushed). That is the
+// reverse order but for gRPC, which stops taking calls first (see Stop()). A start that fails
+// stops what had started, in the same order.
 class ServiceHost {
  public:
   using Wiring = std::function<absl::Status(ServiceHost&)>;
