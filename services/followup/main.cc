@@ -1,6 +1,7 @@
 // signpost-followup: the case after matching — link workers' task queues, durable timers,
 // outcomes, and the messages back to the referrer.
 #include "common/service/service_host.h"
+#include "common/service/service_main.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/followup_handler.h"
 #include "services/followup/followup_options.h"
@@ -71,9 +72,7 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
 }  // namespace signpost::followup
 
 int main(int argc, char** argv) {
-  signpost::followup::FollowUpConfig config;
-  CLI::App app("signpost-followup: link workers' task queues, follow-up timers, outcomes");
-  signpost::followup::AddFollowUpOptions(app, config);
-  CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main("signpost-followup", config, signpost::followup::Wire);
+  return signpost::ServiceMain(argc, argv, "signpost-followup",
+                               "link workers' task queues, follow-up timers, outcomes",
+                               signpost::followup::AddFollowUpOptions, signpost::followup::Wire);
 }

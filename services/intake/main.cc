@@ -2,6 +2,7 @@
 // de-duplicates and publishes them; serves their status.
 #include "common/kafka/admin.h"
 #include "common/service/service_host.h"
+#include "common/service/service_main.h"
 #include "services/intake/intake_options.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/redis_status_store.h"
@@ -59,9 +60,7 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
 }  // namespace signpost::intake
 
 int main(int argc, char** argv) {
-  signpost::intake::IntakeConfig config;
-  CLI::App app("signpost-intake: accepts social prescribing referrals");
-  signpost::intake::AddIntakeOptions(app, config);
-  CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main("signpost-intake", config, signpost::intake::Wire);
+  return signpost::ServiceMain(argc, argv, "signpost-intake",
+                               "accepts social prescribing referrals",
+                               signpost::intake::AddIntakeOptions, signpost::intake::Wire);
 }

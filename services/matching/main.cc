@@ -4,6 +4,7 @@
 
 #include "common/kafka/topics.h"
 #include "common/service/service_host.h"
+#include "common/service/service_main.h"
 #include "services/matching/caseload_handler.h"
 #include "services/matching/directory_applier.h"
 #include "services/matching/directory_cache.h"
@@ -62,9 +63,7 @@ absl::Status Wire(ServiceHost& host, const MatchingConfig& config) {
 }  // namespace signpost::matching
 
 int main(int argc, char** argv) {
-  signpost::matching::MatchingConfig config;
-  CLI::App app("signpost-matching: matches referrals to community resources and link workers");
-  signpost::matching::AddMatchingOptions(app, config);
-  CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main("signpost-matching", config, signpost::matching::Wire);
+  return signpost::ServiceMain(argc, argv, "signpost-matching",
+                               "matches referrals to community resources and link workers",
+                               signpost::matching::AddMatchingOptions, signpost::matching::Wire);
 }

@@ -3,6 +3,7 @@
 // consumer group, so it is never in a service's way and rebuilds its figures after a restart.
 #include "common/kafka/topics.h"
 #include "common/service/service_host.h"
+#include "common/service/service_main.h"
 #include "services/monitor/lag_loop.h"
 #include "services/monitor/monitor_api.h"
 #include "services/monitor/monitor_options.h"
@@ -47,9 +48,7 @@ absl::Status Wire(ServiceHost& host, const MonitorConfig& config) {
 }  // namespace signpost::monitor
 
 int main(int argc, char** argv) {
-  signpost::monitor::MonitorConfig config;
-  CLI::App app("signpost-monitor: rates, lag, dead letters and alerts of the Signpost flows");
-  signpost::monitor::AddMonitorOptions(app, config);
-  CLI11_PARSE(app, argc, argv);
-  return signpost::ServiceHost::Main("signpost-monitor", config, signpost::monitor::Wire);
+  return signpost::ServiceMain(argc, argv, "signpost-monitor",
+                               "rates, lag, dead letters and alerts of the Signpost flows",
+                               signpost::monitor::AddMonitorOptions, signpost::monitor::Wire);
 }
