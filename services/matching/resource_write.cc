@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/redis/lua_script.h"
 #include "services/matching/candidate_filter.h"
 #include "services/matching/redis_keys.h"
@@ -29,6 +30,9 @@ double RemoteQuality(const v1::Resource& r) {
   }
   return q;
 }
+
+// The start of write_resource.lua's refusal of an index key it was not given in KEYS.
+constexpr absl::string_view kUndeclaredIndexKey = "index key ";
 
 // The script's keys: the resource's own, the fence's, then every index key an entry may name,
 // old or new: each need category's (the directory's checks refuse a category outside the enum)
@@ -96,12 +100,28 @@ absl::Status ScriptErrorStatus(const std::string& error) {
 
 absl::StatusOr<redis::Reply> WriteResource(redis::RedisClient& redis, const ResourceWrite& write) {
   static const redis::LuaScript kScript{std::string(lua::kWriteResource)};
-  auto replies =
-      kScript.RunMany(redis, {{WriteKeys(write.resource_id, write.record), WriteArgs(write)}});
-  if (!replies.ok()) return replies.status();
-  redis::Reply& reply = replies->front();
-  if (reply.type == redis::Reply::Type::kError) return ScriptErrorStatus(reply.str);
-  return std::move(reply);
+  std::vector<std::string> keys = WriteKeys(write.resource_id, write.record);
+  const std::vector<std::string> args = WriteArgs(write);
+  // The cached record's entries may name an index this build does not know (a need category of a
+  // newer version, during a rolling upgrade): the script refuses before writing anything, and is
+  // run again with the keys its entries name, read now. A few turns, in case they change between.
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    auto replies = kScript.RunMany(redis, {{keys, args}});
+    if (!replies.ok()) return replies.status();
+    redis::Reply& reply = replies->front();
+    if (reply.type != redis::Reply::Type::kError) return std::move(reply);
+    if (!absl::StartsWith(reply.str, kUndeclaredIndexKey) || attempt == kAttempts) {
+      return ScriptErrorStatus(reply.str);
+    }
+    auto entries = redis.Execute({"SMEMBERS", keys::Entries(write.resource_id)});
+    if (!entries.ok()) return entries.status();
+    for (const redis::Reply& entry : entries->elements) {
+      // "g|r\t<index key>\t<member>"
+      std::vector<absl::string_view> parts = absl::StrSplit(entry.str, absl::MaxSplits('\t', 2));
+      if (parts.size() == 3) keys.emplace_back(parts[1]);
+    }
+  }
 }
 
 }  // namespace signpost::matching

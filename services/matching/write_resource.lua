@@ -12,7 +12,9 @@
 --
 -- KEYS: 1 the record, 2 its index entries (a set), 3 its version, 4 its stamp, 5 the resource's
 --       reservations (a set), 6 the cache's generation, 7 the clear under way, 8 the stamp counter,
---       9 the stamp epoch, 10.. every index key an entry may name (the old entries' and the new).
+--       9 the stamp epoch, 10.. every index key an entry may name (the old entries' and the new;
+--       an old entry's key not among them is refused before anything is written, and the caller
+--       runs this again with the keys the entries name).
 -- ARGV: 1 the load's generation ('' outside a load), 2 the referral taking a place ('' for a
 --       write), 3 the stamp of the record the new one was made from (taking a place), 4 and 5 the
 --       version's seconds and nanos ('' for none), 6 the record's bytes ('' to remove), then the

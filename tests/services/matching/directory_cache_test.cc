@@ -144,6 +144,43 @@ TEST_F(DirectoryCacheTest, ARecordThisInstanceWroteIsReadFromProcessUntilItsStam
   EXPECT_EQ((*read)[0][0].resource->name(), "Riverside walk");
 }
 
+// A need category this build does not know (a newer version's, written to the shared cache or
+// read from the topic during a rolling upgrade): its index entries are replaced and removed like
+// any other, as they were before the script declared every key in KEYS.
+TEST_F(DirectoryCacheTest, IndexEntriesOfANeedThisBuildDoesNotKnowAreReplacedAndRemoved) {
+  constexpr int kNewerNeed = 999;
+  ASSERT_EQ(v1::NeedCategory_descriptor()->FindValueByNumber(kNewerNeed), nullptr);
+  DirectoryCache cache(*pool_);
+  v1::Resource newer = Walking("res-1", "Park walk");
+  newer.add_need_categories(static_cast<v1::NeedCategory>(kNewerNeed));
+  newer.mutable_updated_at()->set_seconds(100);
+  ASSERT_TRUE(cache.PutResource(newer).ok());
+  auto indexed = pool_->Execute({"ZCARD", absl::StrCat("signpost:dir:geo:", kNewerNeed)});
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  ASSERT_EQ(indexed->integer, 1);
+
+  // A later version without that need: its entry goes.
+  v1::Resource later = Walking("res-1", "Park walk");
+  later.mutable_updated_at()->set_seconds(200);
+  absl::Status put = cache.PutResource(later);
+  ASSERT_TRUE(put.ok()) << put;
+  indexed = pool_->Execute({"ZCARD", absl::StrCat("signpost:dir:geo:", kNewerNeed)});
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  EXPECT_EQ(indexed->integer, 0);
+
+  // And a removal of a record that has one.
+  newer.mutable_updated_at()->set_seconds(300);
+  ASSERT_TRUE(cache.PutResource(newer).ok());
+  absl::Status removed = cache.RemoveResource("res-1");
+  ASSERT_TRUE(removed.ok()) << removed;
+  indexed = pool_->Execute({"ZCARD", absl::StrCat("signpost:dir:geo:", kNewerNeed)});
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  EXPECT_EQ(indexed->integer, 0);
+  auto gone = cache.GetResource("res-1");
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_FALSE(gone->has_value());
+}
+
 TEST_F(DirectoryCacheTest, PostcodesAreRememberedButAReloadOrANewPostcodeIsSeenAtOnce) {
   PostcodeLookup postcodes(*pool_);
   ASSERT_TRUE(postcodes.LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,3\n")).ok());
