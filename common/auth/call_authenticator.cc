@@ -68,16 +68,6 @@ absl::StatusOr<std::unique_ptr<CallAuthenticator>> CallAuthenticatorFrom(const A
   return std::make_unique<CallAuthenticator>(*std::move(verifier));
 }
 
-absl::Status RequireRole(const Principal& caller, std::initializer_list<Role> roles,
-                         absl::string_view rpc) {
-  if (caller.role == Role::kDevelopment) return absl::OkStatus();
-  for (Role role : roles) {
-    if (caller.role == role) return absl::OkStatus();
-  }
-  return absl::PermissionDeniedError(
-      absl::StrCat("the ", RoleName(caller.role), " role may not call ", rpc));
-}
-
 void AttachBearerToken(grpc::ClientContext& context, absl::string_view token) {
   if (!token.empty()) context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
 }

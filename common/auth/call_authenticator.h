@@ -40,10 +40,7 @@ class CallAuthenticator {
 // call through with --no-auth.
 absl::StatusOr<std::unique_ptr<CallAuthenticator>> CallAuthenticatorFrom(const AuthConfig& config);
 
-// PERMISSION_DENIED naming the role and the RPC (nothing about the data asked for) unless the
-// caller has one of `roles`; a development caller always passes.
-absl::Status RequireRole(const Principal& caller, std::initializer_list<Role> roles,
-                         absl::string_view rpc);
+// RequireRole (what role a call needs) is in common/auth/principal.h, included above.
 
 // The bearer token a call carries, empty when none: what a service passes on when it calls
 // another on its caller's behalf.

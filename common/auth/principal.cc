@@ -51,4 +51,14 @@ absl::StatusOr<Role> RoleFromName(absl::string_view name) {
       "role '", name, "' is not one of referrer, link_worker, coordinator, directory_admin, ops"));
 }
 
+absl::Status RequireRole(const Principal& caller, std::initializer_list<Role> roles,
+                         absl::string_view rpc) {
+  if (caller.role == Role::kDevelopment) return absl::OkStatus();
+  for (Role role : roles) {
+    if (caller.role == role) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("the ", RoleName(caller.role), " role may not call ", rpc));
+}
+
 }  // namespace signpost::auth

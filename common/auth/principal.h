@@ -1,8 +1,10 @@
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -50,5 +52,10 @@ absl::string_view RoleName(Role role);
 // INVALID_ARGUMENT naming the roles there are when `name` is none of them (nor "development",
 // which no token may carry).
 absl::StatusOr<Role> RoleFromName(absl::string_view name);
+
+// PERMISSION_DENIED naming the role and the RPC (nothing about the data asked for) unless the
+// caller has one of `roles`; a development caller always passes.
+absl::Status RequireRole(const Principal& caller, std::initializer_list<Role> roles,
+                         absl::string_view rpc);
 
 }  // namespace signpost::auth

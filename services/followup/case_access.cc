@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/auth/call_authenticator.h"
+#include "common/auth/principal.h"
 #include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
-#include "common/events/event_factory.h"
+#include "common/events/event_envelope.h"
 #include "common/events/timestamp.h"
 #include "common/events/unrouted.h"
 #include "common/status/field_violations.h"
