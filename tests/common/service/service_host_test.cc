@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "signpost/v1/ops_service.grpc.pb.h"
+#include "tests/support/taken_port.h"
 
 namespace signpost {
 namespace {
@@ -55,27 +56,7 @@ HostOptions StopAtOnce(Journal& journal) {
   return options;
 }
 
-// Holds a port so a listener asked for it fails.
-class TakenPort {
- public:
-  TakenPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    listen(fd_, 1);
-    socklen_t length = sizeof(address);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~TakenPort() { close(fd_); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using ::signpost::testing::TakenPort;
 
 TEST(ServiceHostTest, StartsComponentsThenHttpThenGrpcAndStopsInReverse) {
   Journal journal;

@@ -27,6 +27,7 @@
 #include "tests/support/grpc_health.h"
 #include "tests/support/kafka_env.h"
 #include "tests/support/service_process.h"
+#include "tests/support/taken_port.h"
 #include "tests/support/test_tokens.h"
 #include "tests/support/topic_reader.h"
 #include "tests/support/wait_until.h"
@@ -373,27 +374,7 @@ Ended RunToEnd(const std::vector<std::string>& args, absl::Duration timeout) {
   return ended;
 }
 
-// A port some other process already listens on.
-class TakenPort {
- public:
-  TakenPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), length) == 0 && listen(fd_, 1) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      port_ = ntohs(address.sin_port);
-    }
-  }
-  ~TakenPort() { close(fd_); }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using ::signpost::testing::TakenPort;
 
 // A start that fails once the lag thread runs (a listener's port already taken) ends the process
 // with an exit code and a message saying why, not in std::terminate.
