@@ -7,19 +7,71 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include <hiredis/hiredis.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "tests/support/free_port.h"
 
 extern char** environ;
 
 namespace signpost::testing {
+namespace {
 
-RedisServer::RedisServer(bool append_only) : append_only_(append_only) {
+redisReply* SendArgv(redisContext* context, const std::vector<std::string>& command) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const auto& arg : command) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  return static_cast<redisReply*>(
+      redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+}
+
+}  // namespace
+
+absl::StatusOr<redis::Reply> RunRedisCommand(int port, const std::vector<std::string>& command,
+                                             const std::string& username,
+                                             const std::string& password, int timeout_ms) {
+  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, tv);
+  if (!context) return absl::ResourceExhaustedError("cannot allocate a redis connection");
+  if (context->err) {
+    absl::Status status =
+        absl::UnavailableError(absl::StrCat("127.0.0.1:", port, ": ", context->errstr));
+    redisFree(context);
+    return status;
+  }
+  redisSetTimeout(context, tv);
+  if (!password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!username.empty()) auth.push_back(username);
+    auth.push_back(password);
+    redisReply* reply = SendArgv(context, auth);
+    if (reply) freeReplyObject(reply);
+  }
+  redisReply* reply = SendArgv(context, command);
+  if (!reply) {
+    absl::Status status =
+        absl::UnavailableError(absl::StrCat("127.0.0.1:", port, ": ", context->errstr));
+    redisFree(context);
+    return status;
+  }
+  redis::Reply out = redis::Reply::FromHiredis(*reply);
+  freeReplyObject(reply);
+  redisFree(context);
+  return out;
+}
+
+RedisServer::RedisServer(bool append_only)
+    : RedisServer(RedisServerOptions{.append_only = append_only}) {}
+
+RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {
   char pattern[] = "/tmp/signpost-redis-XXXXXX";
   dir_ = mkdtemp(pattern);
 }
@@ -32,25 +84,63 @@ RedisServer::~RedisServer() {
 
 std::string RedisServer::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
+void RedisServer::WriteConfig() const {
+  std::vector<std::string> lines = {
+      absl::StrCat("port ", port_),
+      "bind 127.0.0.1",
+      absl::StrCat("dir ", dir_),
+      absl::StrCat("logfile ", dir_, "/redis.log"),
+      "daemonize no",
+  };
+  if (!options_.sentinel) {
+    lines.push_back("save \"\"");
+    lines.push_back(absl::StrCat("appendonly ", options_.append_only ? "yes" : "no"));
+    lines.push_back("appendfsync always");
+  }
+  if (!options_.password.empty()) {
+    if (options_.username.empty()) {
+      lines.push_back(absl::StrCat("requirepass ", options_.password));
+      if (!options_.replica_of.empty()) {
+        lines.push_back(absl::StrCat("masterauth ", options_.password));
+      }
+    } else {
+      lines.push_back("user default off");
+      lines.push_back(
+          absl::StrCat("user ", options_.username, " on >", options_.password, " ~* &* +@all"));
+    }
+    // Also for a primary: Sentinel may turn any of them into a replica later.
+    if (!options_.sentinel && !options_.username.empty()) {
+      lines.push_back(absl::StrCat("masteruser ", options_.username));
+      lines.push_back(absl::StrCat("masterauth ", options_.password));
+    } else if (!options_.sentinel) {
+      lines.push_back(absl::StrCat("masterauth ", options_.password));
+    }
+  }
+  if (!options_.replica_of.empty()) {
+    std::string host_port = options_.replica_of;
+    const size_t colon = host_port.rfind(':');
+    lines.push_back(
+        absl::StrCat("replicaof ", host_port.substr(0, colon), " ", host_port.substr(colon + 1)));
+  }
+  for (const auto& line : options_.extra_config) lines.push_back(line);
+  std::ofstream(dir_ + "/redis.conf", std::ios::trunc) << absl::StrJoin(lines, "\n") << "\n";
+}
+
+absl::StatusOr<redis::Reply> RedisServer::Run(const std::vector<std::string>& command,
+                                              int timeout_ms) const {
+  return RunRedisCommand(port_, command, options_.username, options_.password, timeout_ms);
+}
+
 absl::Status RedisServer::Start() {
   if (pid_ > 0) return absl::OkStatus();
   for (int attempt = 0; attempt < 5; ++attempt) {
-    if (port_ == 0 || attempt > 0) port_ = FreePort();
-    std::vector<std::string> args = {"redis-server",
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--dir",
-                                     dir_,
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     append_only_ ? "yes" : "no",
-                                     "--appendfsync",
-                                     "always",
-                                     "--logfile",
-                                     dir_ + "/redis.log"};
+    // A restart keeps the port and redis.conf (which Sentinel may have rewritten).
+    if (port_ == 0 || attempt > 0) {
+      port_ = FreePort();
+      WriteConfig();
+    }
+    std::vector<std::string> args = {"redis-server", dir_ + "/redis.conf"};
+    if (options_.sentinel) args.push_back("--sentinel");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -64,20 +154,11 @@ absl::Status RedisServer::Start() {
         pid_ = -1;
         break;
       }
-      timeval tv{0, 200000};
-      redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-      bool up = false;
-      if (c && !c->err) {
-        auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-        up = reply && reply->type == REDIS_REPLY_STATUS;
-        if (reply) freeReplyObject(reply);
-      }
-      if (c) redisFree(c);
-      if (up) return absl::OkStatus();
+      auto reply = Run({"PING"}, 200);
+      if (reply.ok() && reply->type == redis::Reply::Type::kStatus) return absl::OkStatus();
       absl::SleepFor(absl::Milliseconds(20));
     }
     if (pid_ > 0) Stop(true);
-    if (attempt == 0 && port_ != 0) continue;
   }
   return absl::UnavailableError("redis-server did not come up");
 }
