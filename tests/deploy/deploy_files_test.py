@@ -18,6 +18,12 @@ included) and checks:
     container ports, Service ports, probe ports and scrape annotations;
   - health checks and probes use paths the services serve (common/metrics/http_endpoint.cc and
     each service's AddPage);
+  - Redis, in compose and Kubernetes: a primary with a password and AOF, a replica (replicaof)
+    and three sentinels; each service that uses Redis names the declared sentinels
+    (SIGNPOST_REDIS_SENTINELS), the master name they monitor (SIGNPOST_REDIS_MASTER_NAME),
+    a password file from a secret mounted into it and the Redis containers
+    (SIGNPOST_REDIS_PASSWORD_FILE) and at least one, at most the replicas there are,
+    acknowledging replica (SIGNPOST_REDIS_MIN_REPLICAS_ACKED);
   - compose: every depends_on has a condition its target can meet, each service waits for the
     topics, Redis keeps an AOF, follow-up's directory address is matching's gRPC port, the
     region loader is in the profile demo;
@@ -55,6 +61,7 @@ NOT_FOR_THE_BUILD = {
     "libbenchmark-dev",  # no target uses Google Benchmark
     "clang-14", "libclang-rt-14-dev",  # the fuzz targets (tools/test --fuzz), not the images
     "openssl",  # the command: tools/tls makes local certificates; the runtime image has its own
+    "stunnel4",  # TLS to Redis in tests and tools/run (deploy/redis-tls), not in the build
 }
 # Always in debian:12-slim: no need to install them in the runtime stage.
 IN_THE_BASE_IMAGE = {"libc6", "libgcc-s1"}
@@ -584,10 +591,12 @@ class Checker:
             self.fail(where, f"expected one service creating the topics, found {topic_services}")
         for n in topic_services:
             self.check_topic_script(f"{where}: service {n}", self.script_of(services[n]))
-        redis = [n for n, s in services.items() if "redis" in str(s.get("image", ""))]
+        redis = [n for n, s in services.items() if "redis" in str(s.get("image", ""))
+                 and "--sentinel" not in self.script_of(s)]
         for n in redis:
             if "--appendonly yes" not in " ".join(map(str, services[n].get("command") or [])):
                 self.fail(f"{where}: service {n}", "Redis runs without AOF (--appendonly yes)")
+        self.check_compose_redis(where, compose, services)
         region = [n for n, s in services.items() if "signpost-region" in self.script_of(s)
                   or "signpost-region" in str(s.get("entrypoint"))]
         if not region:
@@ -708,6 +717,150 @@ class Checker:
             if host not in services:
                 self.fail(where, f"SIGNPOST_REDIS {env['SIGNPOST_REDIS']} names no service")
 
+    # --- Redis with a replica and Sentinel (compose and Kubernetes alike) ----------------------
+
+    @staticmethod
+    def sentinel_monitors(script):
+        """From a sentinel's start script: {master name: monitored host} and its port."""
+        monitors = dict(re.findall(r"sentinel monitor (\S+) (\S+) \d+ \d+", script))
+        for name, host in monitors.items():
+            if host.startswith("$"):  # a shell variable: the host it falls back to at first start
+                literal = re.findall(rf"\b{re.escape(host[1:])}=([\w.-]+)", script)
+                monitors[name] = literal[-1] if literal else host
+        port = re.search(r"^\s*port (\d+)", script, re.M)
+        return monitors, int(port.group(1)) if port else 26379
+
+    def check_redis_settings(self, where, env, sentinels, replicas_of, password_mounted):
+        """The Redis settings of a service that uses Redis against the Redis declared beside it.
+
+        sentinels: {(host, port): (its where, {master name: monitored host})};
+        replicas_of: {primary host: [replica where]}; password_mounted: path -> bool."""
+        addresses = [a for a in str(env.get("SIGNPOST_REDIS_SENTINELS") or "").split(",") if a]
+        if not addresses:
+            self.fail(where, "no SIGNPOST_REDIS_SENTINELS: Redis runs with a replica and Sentinel")
+            return
+        if len(addresses) < 3:
+            self.fail(where, f"SIGNPOST_REDIS_SENTINELS names {len(addresses)} sentinel(s): a "
+                      "quorum of two needs three")
+        name = env.get("SIGNPOST_REDIS_MASTER_NAME") or "signpost"
+        primaries = set()
+        for address in addresses:
+            host, port = self.port_of(address)
+            found = sentinels.get((host, port))
+            if found is None:
+                self.fail(where, f"SIGNPOST_REDIS_SENTINELS names {address}, which is no sentinel "
+                          f"declared here ({', '.join(f'{h}:{p}' for h, p in sorted(sentinels))})")
+                continue
+            sentinel_where, monitors = found
+            if name not in monitors:
+                self.fail(where, f"master name {name!r}, but the sentinel {address} "
+                          f"({sentinel_where}) monitors {sorted(monitors)}")
+            else:
+                primaries.add(monitors[name])
+        if len(primaries) > 1:
+            self.fail(where, f"the sentinels monitor different primaries as {name!r}: "
+                      f"{sorted(primaries)}")
+        for primary in primaries:
+            if not replicas_of.get(primary.split(".")[0]):
+                self.fail(where, f"the primary {primary} has no replica declared (replicaof)")
+        acked = env.get("SIGNPOST_REDIS_MIN_REPLICAS_ACKED")
+        if acked is None or not str(acked).isdigit() or int(acked) < 1:
+            self.fail(where, f"SIGNPOST_REDIS_MIN_REPLICAS_ACKED={acked}: with a replica, a change "
+                      "is acknowledged once it is on it (1)")
+        elif primaries and int(acked) > min(len(replicas_of.get(p.split(".")[0], []))
+                                            for p in primaries):
+            self.fail(where, f"SIGNPOST_REDIS_MIN_REPLICAS_ACKED={acked}, more than the replicas "
+                      "declared: every change would time out")
+        password = env.get("SIGNPOST_REDIS_PASSWORD_FILE")
+        if not password:
+            self.fail(where, "no SIGNPOST_REDIS_PASSWORD_FILE: Redis requires a password")
+        elif not password_mounted(password):
+            self.fail(where, f"SIGNPOST_REDIS_PASSWORD_FILE={password} is not in a secret mounted "
+                      "into it")
+
+    def check_compose_redis(self, where, compose, services):
+        sentinels, replicas_of, secrets_of_redis = {}, {}, set()
+        for n, svc in services.items():
+            script = self.script_of(svc)
+            if "redis" not in str(svc.get("image", "")):
+                continue
+            secrets_of_redis |= {str(x) for x in svc.get("secrets") or []}
+            if "--sentinel" in script:
+                monitors, port = self.sentinel_monitors(script)
+                host = svc.get("hostname") or n
+                sentinels[(host, port)] = (f"service {n}", monitors)
+                if host != n:
+                    self.fail(f"{where}: service {n}", f"hostname {host} is not its service name")
+                for pw in re.findall(r"sentinel auth-pass \S+ (\S+)", script):
+                    if "/run/secrets/" not in script:
+                        self.fail(f"{where}: service {n}", "the sentinel's auth-pass is not read "
+                                  "from a secret")
+            for primary in re.findall(r"replicaof (\S+) \d+", script):
+                replicas_of.setdefault(primary, []).append(n)
+            if "requirepass" not in script and "--sentinel" not in script:
+                self.fail(f"{where}: service {n}", "Redis requires no password (requirepass)")
+        declared = compose.get("secrets") or {}
+        for n, svc in services.items():
+            env = svc.get("environment") or {}
+            binaries, _ = self.compose_command(f"{where}: service {n}", svc,
+                                               self.image_name(where, svc.get("image", "")))
+            if not any(k.startswith("SIGNPOST_REDIS") for k in env) or not binaries:
+                continue
+            mine = {str(x) for x in svc.get("secrets") or []}
+
+            def mounted(path, mine=mine):
+                secret = path[len("/run/secrets/"):] if path.startswith("/run/secrets/") else None
+                return secret in mine and secret in declared and secret in secrets_of_redis
+            if "SIGNPOST_REDIS_PASSWORD_FILE" in env or "SIGNPOST_REDIS_SENTINELS" in env:
+                self.check_redis_settings(f"{where}: service {n}", env, sentinels, replicas_of,
+                                          mounted)
+
+    def check_kubernetes_redis(self, objects, configmaps):
+        statefulsets = [(f, d) for f, d in objects if d["kind"] == "StatefulSet"]
+        sentinels, replicas_of, redis_secrets = {}, {}, set()
+        for f, d in statefulsets:
+            pod = self.pod_spec(d)
+            script = self.pod_script(d)
+            svc = d["spec"].get("serviceName")
+            secrets = {v["secret"]["secretName"] for v in pod.get("volumes") or [] if "secret" in v}
+            redis_secrets |= secrets
+            pods = [f"{d['metadata']['name']}-{i}" for i in range(d["spec"].get("replicas", 1))]
+            if "--sentinel" in script:
+                monitors, port = self.sentinel_monitors(script)
+                for p in pods:
+                    sentinels[(f"{p}.{svc}", port)] = (f"{f}: StatefulSet {d['metadata']['name']}",
+                                                       monitors)
+            elif "redis-server" in script:
+                if "requirepass" not in script:
+                    self.fail(f, f"StatefulSet {d['metadata']['name']}: Redis requires no password")
+                if "--appendonly yes" not in script:
+                    self.fail(f, f"StatefulSet {d['metadata']['name']}: Redis runs without AOF")
+                if len(pods) > 1 and "replicaof" in script:
+                    replicas_of[pods[0]] = pods[1:]  # pod 0 first, the others its replicas
+        if not sentinels:
+            self.fail("deploy/kubernetes", "no StatefulSet runs Redis Sentinel (--sentinel)")
+        for f, d in objects:
+            if d["kind"] != "Deployment":
+                continue
+            for c in self.pod_spec(d).get("containers", []):
+                env = {}
+                for ref in c.get("envFrom") or []:
+                    env.update(configmaps.get((ref.get("configMapRef") or {}).get("name"), {}))
+                env.update(self.container_env({"spec": {"template": {"spec": {"containers": [c]}}}}))
+                if "SIGNPOST_REDIS_PASSWORD_FILE" not in env:
+                    continue  # a service that keeps nothing in Redis (the monitor)
+                volumes = {v["name"]: v for v in self.pod_spec(d).get("volumes") or []}
+
+                def mounted(path, c=c, volumes=volumes):
+                    for m in c.get("volumeMounts") or []:
+                        secret = (volumes.get(m["name"]) or {}).get("secret", {}).get("secretName")
+                        if secret and path.startswith(m["mountPath"].rstrip("/") + "/") and \
+                                secret in redis_secrets:
+                            return True
+                    return False
+                self.check_redis_settings(f"{f}: Deployment {d['metadata']['name']}", env,
+                                          sentinels, replicas_of, mounted)
+
     # --- Kubernetes ---------------------------------------------------------------------------
 
     def check_kubernetes(self, docs_by_file):
@@ -770,6 +923,7 @@ class Checker:
                 for e in c.get("env") or []:
                     if e["name"].startswith("SIGNPOST_"):
                         self.check_options(f, SERVICES, {e["name"]}, set())
+        self.check_kubernetes_redis(objects, configmaps)
         self.check_kustomization(docs_by_file, objects)
 
     @staticmethod
