@@ -1,10 +1,16 @@
--- KEYS status, legacy events; ARGV event id, state, change bytes, updated ms, then attribute
--- name/value pairs (empty values are skipped). CombineStates in status_projection.cc is the same
--- rule: terminal states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
+-- KEYS status, legacy events, status expiry index; ARGV event id, state, change bytes, updated ms,
+-- expires ms (the service's clock now plus the status retention), referral id (the index's
+-- member), then attribute name/value pairs
+-- (empty values are skipped). CombineStates in status_projection.cc is the same rule: terminal
+-- states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
 -- The event's change is a field of the same hash ("h:" and its event id), so one HSET records
 -- everything: every write is a command in the append-only file, and this runs for each of a
--- referral's lifecycle events. An event already there changes nothing.
+-- referral's lifecycle events. An event already there changes nothing. Every change moves the
+-- view's expiry on (expire_statuses.lua removes it when due). A referral whose view has expired
+-- holds only its tombstone ("gone"): an event for it then (a topic read again) is not recorded, as
+-- a view of only the late events would be a wrong history; the topics keep every event.
 local seen = 'h:' .. ARGV[1]
+if redis.call('HEXISTS', KEYS[1], 'gone') == 1 then return 0 end
 if redis.call('HEXISTS', KEYS[1], seen) == 1 then return 0 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'state') or '0')
@@ -14,11 +20,12 @@ if cur < 7 then
   if new >= 7 or new > cur then nxt = new end
 end
 local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', ARGV[4]}
-for i = 5, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   if ARGV[i + 1] ~= '' then
     fields[#fields + 1] = ARGV[i]
     fields[#fields + 1] = ARGV[i + 1]
   end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
 return 1

@@ -29,6 +29,23 @@ void AddIntakeOptions(CLI::App& app, IntakeConfig& config) {
       ->envname("SIGNPOST_DEDUP_RETENTION_DAYS")
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
+  app.add_option("--status-retention-days", config.status_retention_days,
+                 "How long a referral's status (GetReferral) is held after its last change; "
+                 "then GetReferral answers FAILED_PRECONDITION 'no longer held'")
+      ->envname("SIGNPOST_STATUS_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--status-tombstone-days", config.status_tombstone_days,
+                 "How long after a status expired GetReferral still says 'no longer held' "
+                 "(then NOT_FOUND, as for an id never seen)")
+      ->envname("SIGNPOST_STATUS_TOMBSTONE_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--retention-sweep-seconds", config.retention_sweep_seconds,
+                 "How often expired statuses and tombstones are removed from Redis")
+      ->envname("SIGNPOST_RETENTION_SWEEP_SECONDS")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   app.add_option("--kafka-linger-ms", config.linger_ms,
                  "How long the producer gathers a batch (latency for throughput)")
       ->envname("SIGNPOST_KAFKA_LINGER_MS")

@@ -25,6 +25,10 @@ struct IntakeConfig {
                                               "learning_disability_or_autism"};
   int delivery_timeout_ms = 10000;
   int dedup_retention_days = 400;
+  // status_retention.h says why these defaults.
+  int status_retention_days = 180;
+  int status_tombstone_days = 365;
+  int retention_sweep_seconds = 60;
   bool create_topics = false;
   int linger_ms = 5;
   int workers = 16;

@@ -79,15 +79,9 @@ grpc::ServerUnaryReactor* IntakeService::GetReferral(grpc::CallbackServerContext
   }
   offload_.Run(
       context, reactor, [this, reactor, request, response, caller = *std::move(caller), kRpc] {
-        auto status = submitter_.GetStatus(*request);
-        if (status.ok()) {
-          if (absl::Status allowed = CanSeeReferral(caller, status->referrer_ods_code(), kRpc);
-              !allowed.ok()) {
-            reactor->Finish(ToGrpcStatus(allowed));
-            return;
-          }
-          *response = *std::move(status);
-        }
+        auto status = submitter_.GetStatus(
+            *request, [&](absl::string_view ods) { return CanSeeReferral(caller, ods, kRpc); });
+        if (status.ok()) *response = *std::move(status);
         reactor->Finish(ToGrpcStatus(status.status()));
       });
   return reactor;
@@ -109,12 +103,10 @@ grpc::ServerUnaryReactor* IntakeService::WithdrawReferral(
         if (caller.role != auth::Role::kDevelopment) {
           v1::GetReferralRequest get;
           get.set_referral_id(request->referral_id());
-          auto current = submitter_.GetStatus(get);
-          absl::Status allowed = current.ok()
-                                     ? CanSeeReferral(caller, current->referrer_ods_code(), kRpc)
-                                     : current.status();
-          if (!allowed.ok()) {
-            reactor->Finish(ToGrpcStatus(allowed));
+          auto current = submitter_.GetStatus(
+              get, [&](absl::string_view ods) { return CanSeeReferral(caller, ods, kRpc); });
+          if (!current.ok()) {
+            reactor->Finish(ToGrpcStatus(current.status()));
             return;
           }
           // Who withdrew is who the token says, whatever the request claims.

@@ -8,6 +8,7 @@
 #include "services/intake/redis_status_store.h"
 #include "services/intake/redis_submission_store.h"
 #include "services/intake/status_events_handler.h"
+#include "services/intake/status_expiry_sweeper.h"
 #include "services/intake/submissions_handler.h"
 
 namespace signpost::intake {
@@ -35,7 +36,13 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
 
   const absl::Duration retention = absl::Hours(24) * config.dedup_retention_days;
   auto& submissions = host.Make<RedisSubmissionStore>(**redis, retention);
-  auto& statuses = host.Make<RedisStatusStore>(**redis);
+  auto clock = host.Clock(config.clock_offset_file);
+  StatusRetention status_retention{.status = absl::Hours(24) * config.status_retention_days,
+                                   .tombstone = absl::Hours(24) * config.status_tombstone_days,
+                                   .clock = clock};
+  auto& statuses = host.Make<RedisStatusStore>(**redis, status_retention);
+  host.AddComponent("status expiry", host.Make<StatusExpirySweeper>(
+                                         statuses, absl::Seconds(config.retention_sweep_seconds)));
   SubmitterOptions options;
   options.topic_prefix = config.common.topic_prefix;
   options.producer_name = host.ProducerName();
@@ -43,9 +50,10 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
   options.lease = absl::Milliseconds(config.delivery_timeout_ms) * 3;
   options.in_progress_wait = options.lease + absl::Seconds(5);
   options.dedup_retention = retention;
+  options.status_retention = status_retention.status;
   options.max_waiting = static_cast<size_t>(config.queue_limit);
   auto& submitter = host.Make<Submitter>(options, submissions, statuses, **producer, **cipher,
-                                         host.registry(), host.Clock(config.clock_offset_file));
+                                         host.registry(), clock);
   // A duplicate waiting on another attempt retries elsewhere rather than hold up the stop.
   host.AddDrainStep([&submitter] { submitter.StopWaiting(); });
 

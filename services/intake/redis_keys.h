@@ -11,7 +11,11 @@ namespace signpost::intake {
 //   signpost:intake:submission:<source system>|<source referral id>
 //       hash {fp, rid, state, owner, lease_until, event}: one submission (redis_submission_store)
 //   signpost:intake:status:<referral id>
-//       hash {state, updated_ms, attributes, "h:<event id>": change}: the status view
+//       hash {state, updated_ms, attributes, "h:<event id>": change}: the status view; once it
+//       has expired, a tombstone hash {gone_ms, ods} in its place (status_retention.h)
+//   signpost:intake:status-expiry
+//       sorted set of referral ids by when their status view (or its tombstone) expires, in ms
+//       on the service's clock
 //   signpost:intake:history:<referral id>  list of changes (legacy: read, never written)
 //   signpost:intake:events:<referral id>   set of applied event ids (legacy: read, never written)
 namespace redis_keys {
@@ -24,6 +28,7 @@ inline std::string Submission(absl::string_view source_system,
 inline std::string Status(absl::string_view referral_id) {
   return absl::StrCat("signpost:intake:status:", referral_id);
 }
+inline std::string StatusExpiry() { return "signpost:intake:status-expiry"; }
 inline std::string LegacyHistory(absl::string_view referral_id) {
   return absl::StrCat("signpost:intake:history:", referral_id);
 }

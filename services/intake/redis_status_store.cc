@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/redis/lua_script.h"
 #include "services/intake/apply_status.lua.h"
+#include "services/intake/expire_statuses.lua.h"
 #include "services/intake/redis_keys.h"
 
 namespace signpost::intake {
@@ -28,13 +29,21 @@ const redis::LuaScript& ApplyScript() {
   return kScript;
 }
 
-redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpdate& u) {
+// The script is expire_statuses.lua (its comment says what it does and why).
+const redis::LuaScript& ExpireScript() {
+  static const redis::LuaScript kScript{std::string(lua::kExpireStatuses)};
+  return kScript;
+}
+
+redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpdate& u,
+                                 int64_t expires_ms) {
   int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
   return {
-      {StateKey(referral_id), LegacyEventsKey(referral_id)},
+      {StateKey(referral_id), LegacyEventsKey(referral_id), redis_keys::StatusExpiry()},
       {u.change.event_id(), std::to_string(u.change.state()), u.change.SerializeAsString(),
-       std::to_string(at_ms), "source_system", u.source.source_system(), "source_referral_id",
-       u.source.source_referral_id(), "ods", u.referrer_ods_code, "priority",
+       std::to_string(at_ms), std::to_string(expires_ms), referral_id, "source_system",
+       u.source.source_system(), "source_referral_id", u.source.source_referral_id(), "ods",
+       u.referrer_ods_code, "priority",
        u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "raised_priority",
        u.raised_priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.raised_priority),
        "closure",
@@ -47,7 +56,10 @@ absl::Status CorruptHistory(const std::string& referral_id) {
 
 }  // namespace
 
-RedisStatusStore::RedisStatusStore(redis::RedisClient& redis) : redis_(redis) {}
+RedisStatusStore::RedisStatusStore(redis::RedisClient& redis, StatusRetention retention)
+    : redis_(redis), retention_(std::move(retention)) {}
+
+int64_t RedisStatusStore::NowMs() const { return absl::ToUnixMillis(retention_.clock()); }
 
 absl::Status RedisStatusStore::Apply(const std::string& referral_id, const StatusUpdate& u) {
   return ApplyMany({{referral_id, u}});
@@ -57,7 +69,8 @@ absl::Status RedisStatusStore::ApplyMany(
     const std::vector<std::pair<std::string, StatusUpdate>>& updates) {
   std::vector<redis::LuaScript::Call> calls;
   calls.reserve(updates.size());
-  for (const auto& [id, update] : updates) calls.push_back(ApplyCall(id, update));
+  const int64_t expires_ms = NowMs() + absl::ToInt64Milliseconds(retention_.status);
+  for (const auto& [id, update] : updates) calls.push_back(ApplyCall(id, update, expires_ms));
   auto replies = ApplyScript().RunMany(redis_, calls);
   if (!replies.ok()) return replies.status();
   for (const auto& reply : *replies) {
@@ -68,11 +81,20 @@ absl::Status RedisStatusStore::ApplyMany(
 
 absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
     const std::string& referral_id) {
-  auto replies = redis_.Pipeline(
-      {{"HGETALL", StateKey(referral_id)}, {"LRANGE", LegacyHistoryKey(referral_id), "0", "-1"}});
+  auto replies = redis_.Pipeline({{"HGETALL", StateKey(referral_id)},
+                                  {"LRANGE", LegacyHistoryKey(referral_id), "0", "-1"},
+                                  {"ZSCORE", redis_keys::StatusExpiry(), referral_id}});
   if (!replies.ok()) return replies.status();
   const auto& fields = (*replies)[0].elements;
   if (fields.empty()) return std::optional<v1::GetReferralResponse>();
+  // Expired (a tombstone, or due and not yet swept): Released answers for it.
+  int64_t expires_ms = 0;
+  if (absl::SimpleAtoi((*replies)[2].str, &expires_ms) && expires_ms <= NowMs()) {
+    return std::optional<v1::GetReferralResponse>();
+  }
+  for (size_t i = 0; i < fields.size(); i += 2) {
+    if (fields[i].str == "gone") return std::optional<v1::GetReferralResponse>();
+  }
   v1::GetReferralResponse out;
   out.set_referral_id(referral_id);
   int64_t raised_priority = v1::URGENCY_UNSPECIFIED;
@@ -115,6 +137,38 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
                             std::make_pair(b.at().seconds(), b.at().nanos());
                    });
   return std::optional<v1::GetReferralResponse>(std::move(out));
+}
+
+absl::StatusOr<std::optional<ReleasedStatus>> RedisStatusStore::Released(
+    const std::string& referral_id) {
+  auto replies = redis_.Pipeline({{"HMGET", StateKey(referral_id), "gone", "ods", "state"},
+                                  {"ZSCORE", redis_keys::StatusExpiry(), referral_id}});
+  if (!replies.ok()) return replies.status();
+  const auto& fields = (*replies)[0].elements;
+  if (fields.size() != 3) return absl::InternalError("HMGET answered the wrong number of fields");
+  const bool tombstone = fields[0].type != redis::Reply::Type::kNil;
+  const bool held = fields[2].type != redis::Reply::Type::kNil;
+  int64_t expired_ms = 0;
+  if (tombstone) {
+    if (!absl::SimpleAtoi(fields[0].str, &expired_ms)) {
+      return absl::DataLossError(absl::StrCat("tombstone of ", referral_id, " is corrupt"));
+    }
+  } else if (!held || !absl::SimpleAtoi((*replies)[1].str, &expired_ms) || expired_ms > NowMs()) {
+    return std::optional<ReleasedStatus>();  // never seen, or held
+  }
+  return std::optional<ReleasedStatus>(
+      ReleasedStatus{fields[1].str, absl::FromUnixMillis(expired_ms)});
+}
+
+absl::StatusOr<int64_t> RedisStatusStore::ExpireDue(int batch) {
+  auto reply = ExpireScript().Run(
+      redis_, {redis_keys::StatusExpiry()},
+      {std::to_string(NowMs()), std::to_string(absl::ToInt64Milliseconds(retention_.tombstone)),
+       std::to_string(batch), redis_keys::Status(""), redis_keys::LegacyHistory(""),
+       redis_keys::LegacyEvents("")});
+  if (!reply.ok()) return reply.status();
+  if (reply->type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply->str);
+  return reply->integer;
 }
 
 }  // namespace signpost::intake

@@ -1,23 +1,33 @@
 #pragma once
 
 #include "common/redis/redis_client.h"
+#include "services/intake/status_retention.h"
 #include "services/intake/status_store.h"
 
 namespace signpost::intake {
 
 // The status view in Redis: a hash per referral (state, source, referrer, priority), a list of
-// state changes, and the set of event ids applied (for idempotency). No personal data.
+// state changes, and the set of event ids applied (for idempotency). No personal data. Each view
+// expires `retention.status` after its last change (ExpireDue removes it, leaving a tombstone).
 class RedisStatusStore final : public StatusStore {
  public:
-  explicit RedisStatusStore(redis::RedisClient& redis);
+  explicit RedisStatusStore(redis::RedisClient& redis, StatusRetention retention = {});
 
   absl::Status Apply(const std::string& referral_id, const StatusUpdate& update) override;
   absl::Status ApplyMany(const std::vector<std::pair<std::string, StatusUpdate>>& updates) override;
   absl::StatusOr<std::optional<v1::GetReferralResponse>> Get(
       const std::string& referral_id) override;
+  absl::StatusOr<std::optional<ReleasedStatus>> Released(const std::string& referral_id) override;
+
+  // Replaces each view due by the clock with its tombstone, and forgets each tombstone due, at
+  // most `batch` of them; returns how many were handled (fewer than `batch`: none is left due).
+  absl::StatusOr<int64_t> ExpireDue(int batch);
 
  private:
+  int64_t NowMs() const;
+
   redis::RedisClient& redis_;
+  StatusRetention retention_;
 };
 
 }  // namespace signpost::intake

@@ -533,8 +533,8 @@ absl::Status Submitter::RejectUnreadable(const std::string& kafka_key, const std
       RejectionKey(sender)));
 }
 
-absl::StatusOr<v1::GetReferralResponse> Submitter::GetStatus(
-    const v1::GetReferralRequest& request) {
+absl::StatusOr<v1::GetReferralResponse> Submitter::GetStatus(const v1::GetReferralRequest& request,
+                                                             const MaySee& may_see) {
   std::string referral_id = request.referral_id();
   if (request.has_source()) {
     auto found = submissions_.FindReferralId(
@@ -552,10 +552,30 @@ absl::StatusOr<v1::GetReferralResponse> Submitter::GetStatus(
   }
   auto status = statuses_.Get(referral_id);
   if (!status.ok()) return absl::UnavailableError(status.status().message());
-  if (!status->has_value()) {
+  if (status->has_value()) {
+    if (may_see) {
+      if (absl::Status allowed = may_see((*status)->referrer_ods_code()); !allowed.ok()) {
+        return allowed;
+      }
+    }
+    return **status;
+  }
+  auto released = statuses_.Released(referral_id);
+  if (!released.ok()) return absl::UnavailableError(released.status().message());
+  if (!released->has_value()) {
     return absl::NotFoundError(absl::StrCat("no referral '", referral_id, "'"));
   }
-  return **status;
+  if (may_see) {
+    if (absl::Status allowed = may_see((*released)->referrer_ods_code); !allowed.ok()) {
+      return allowed;
+    }
+  }
+  // Not NOT_FOUND: the id is right, and asking again will not bring the view back.
+  return absl::FailedPreconditionError(absl::StrCat(
+      "referral ", referral_id, " is no longer held: its status expires ",
+      absl::ToInt64Hours(options_.status_retention) / 24, " days after its last change (expired ",
+      absl::FormatTime("%Y-%m-%d", (*released)->expired_at, absl::UTCTimeZone()),
+      "); its events remain on the Signpost topics"));
 }
 
 absl::StatusOr<v1::WithdrawReferralResponse> Submitter::Withdraw(

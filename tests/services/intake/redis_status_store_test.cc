@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/support/redis_server.h"
 #include "tests/support/redis_test_pool.h"
 
@@ -42,6 +44,17 @@ class RedisStatusStoreTest : public testing::RedisPoolTest {
     EXPECT_TRUE(got.ok()) << got.status();
     EXPECT_TRUE(got.ok() && got->has_value()) << "no status for " << id;
     return got.ok() && got->has_value() ? **got : v1::GetReferralResponse();
+  }
+
+  std::vector<std::string> Keys() {
+    auto keys = pool_->Execute({"KEYS", "*"});
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    std::vector<std::string> names;
+    if (keys.ok()) {
+      for (const auto& key : keys->elements) names.push_back(key.str);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   std::unique_ptr<RedisStatusStore> store_;
@@ -123,10 +136,12 @@ TEST_F(RedisStatusStoreTest, AReferralIsOneKeyWhateverItsHistory) {
                                {"ref-4", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)},
                                {"ref-4", Update("e-assigned", v1::REFERRAL_STATE_ASSIGNED, 102)}})
                   .ok());
-  auto keys = pool_->Execute({"KEYS", "*"});
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ASSERT_EQ(keys->elements.size(), 1u);
-  EXPECT_EQ(keys->elements[0].str, "signpost:intake:status:ref-4");
+  // Beside it, one entry in the index every referral's expiry is in.
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"signpost:intake:status-expiry",
+                                              "signpost:intake:status:ref-4"}));
+  auto indexed = pool_->Execute({"ZCARD", "signpost:intake:status-expiry"});
+  ASSERT_TRUE(indexed.ok()) << indexed.status();
+  EXPECT_EQ(indexed->integer, 1);
   EXPECT_EQ(Get("ref-4").history_size(), 3);
 }
 
@@ -153,6 +168,128 @@ TEST_F(RedisStatusStoreTest, AReferralRecordedInTheOlderLayoutKeepsItsHistory) {
   std::vector<std::string> history;
   for (const auto& change : status.history()) history.push_back(change.event_id());
   EXPECT_EQ(history, (std::vector<std::string>{"e-received", "e-matched"}));
+}
+
+}  // namespace
+}  // namespace signpost::intake
+
+namespace signpost::intake {
+namespace {
+
+// A store whose clock the test moves, as --clock-offset-file moves the service's: Redis's own
+// clock (and so a Redis TTL) cannot be moved, so expiry is by this clock.
+class ExpiringStatusStoreTest : public RedisStatusStoreTest {
+ protected:
+  static constexpr absl::Duration kRetention = absl::Hours(24 * 180);
+  static constexpr absl::Duration kTombstone = absl::Hours(24 * 365);
+
+  void SetUp() override {
+    RedisStatusStoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    store_ = std::make_unique<RedisStatusStore>(
+        *pool_, StatusRetention{.status = kRetention, .tombstone = kTombstone, .clock = [this] {
+                                  return now_;
+                                }});
+  }
+
+  bool Held(const std::string& id) {
+    auto got = store_->Get(id);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() && got->has_value();
+  }
+  std::optional<ReleasedStatus> Released(const std::string& id) {
+    auto got = store_->Released(id);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : std::nullopt;
+  }
+  int64_t Sweep() {
+    auto swept = store_->ExpireDue(500);
+    EXPECT_TRUE(swept.ok()) << swept.status();
+    return swept.ok() ? *swept : -1;
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1'750'000'000);
+};
+
+TEST_F(ExpiringStatusStoreTest, AViewExpiresAfterItsLastChangeAndLeavesATombstoneThenNothing) {
+  const absl::Time changed = now_;
+  ASSERT_TRUE(store_->Apply("ref-old", Received("e-received", 100)).ok());
+  now_ = changed + kRetention - absl::Milliseconds(1);
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_TRUE(Held("ref-old"));
+  EXPECT_FALSE(Released("ref-old").has_value());
+
+  // Due: no longer held even before a sweep has removed it.
+  now_ = changed + kRetention;
+  EXPECT_FALSE(Held("ref-old"));
+  ASSERT_TRUE(Released("ref-old").has_value());
+  EXPECT_EQ(Released("ref-old")->referrer_ods_code, "B81010");
+  EXPECT_EQ(Released("ref-old")->expired_at, changed + kRetention);
+
+  // Swept: only the tombstone is left, and it says the same.
+  EXPECT_EQ(Sweep(), 1);
+  auto tombstone = pool_->Execute({"HGETALL", "signpost:intake:status:ref-old"});
+  ASSERT_TRUE(tombstone.ok());
+  EXPECT_EQ(tombstone->elements.size(), 4u);  // gone, ods
+  EXPECT_FALSE(Held("ref-old"));
+  ASSERT_TRUE(Released("ref-old").has_value());
+  EXPECT_EQ(Released("ref-old")->referrer_ods_code, "B81010");
+  EXPECT_EQ(Released("ref-old")->expired_at, changed + kRetention);
+  EXPECT_FALSE(Released("ref-never-seen").has_value());
+
+  // The tombstone goes in its turn: the id is then as unknown as one never seen.
+  now_ = changed + kRetention + kTombstone - absl::Milliseconds(1);
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_TRUE(Released("ref-old").has_value());
+  now_ = changed + kRetention + kTombstone;
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_FALSE(Released("ref-old").has_value());
+  EXPECT_TRUE(Keys().empty());
+}
+
+TEST_F(ExpiringStatusStoreTest, EveryChangeMovesTheExpiryOn) {
+  ASSERT_TRUE(store_->Apply("ref-busy", Received("e-received", 100)).ok());
+  now_ += kRetention - absl::Hours(1);
+  ASSERT_TRUE(store_->Apply("ref-busy", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)).ok());
+  now_ += absl::Hours(2);
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_TRUE(Held("ref-busy"));
+}
+
+TEST_F(ExpiringStatusStoreTest, TheOlderLayoutsKeysGoWithTheView) {
+  ASSERT_TRUE(pool_
+                  ->Pipeline({{"RPUSH", "signpost:intake:history:ref-5", "x"},
+                              {"SADD", "signpost:intake:events:ref-5", "e-legacy"}})
+                  .ok());
+  ASSERT_TRUE(store_->Apply("ref-5", Received("e-received", 100)).ok());
+  now_ += kRetention;
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"signpost:intake:status-expiry",
+                                              "signpost:intake:status:ref-5"}));
+}
+
+TEST_F(ExpiringStatusStoreTest, AnEventReadAgainAfterExpiryDoesNotBringBackAPartialView) {
+  ASSERT_TRUE(store_->Apply("ref-6", Received("e-received", 100)).ok());
+  now_ += kRetention;
+  EXPECT_EQ(Sweep(), 1);
+  ASSERT_TRUE(store_->Apply("ref-6", Update("e-closed", v1::REFERRAL_STATE_CLOSED, 300)).ok());
+  EXPECT_FALSE(Held("ref-6"));
+  EXPECT_TRUE(Released("ref-6").has_value());
+}
+
+TEST_F(ExpiringStatusStoreTest, ASweepTakesTheDueInBatches) {
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(
+        store_->Apply("ref-b" + std::to_string(i), Received("e-" + std::to_string(i), 100)).ok());
+  }
+  now_ += kRetention;
+  auto first = store_->ExpireDue(5);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 5);
+  auto second = store_->ExpireDue(5);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, 2);
+  for (int i = 0; i < 7; ++i) EXPECT_FALSE(Held("ref-b" + std::to_string(i)));
 }
 
 }  // namespace

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <functional>
+
+#include "absl/time/time.h"
+
+namespace signpost::intake {
+
+// How long intake's status view of a referral (what GetReferral reads) is held, and how long its
+// tombstone then says it once was. Redis holds live work, not history: every status event is on
+// the topics, so a view expired here is lost to GetReferral only.
+struct StatusRetention {
+  // After the view's last change (--status-retention-days). 180 days: a case is open about three
+  // months and its quietest stretch (the 6-week check-in) is far shorter, so an open referral's
+  // view does not expire; a closed one stays answerable for about six months after it closed,
+  // longer than a referrer chases one in practice.
+  absl::Duration status = absl::Hours(24) * 180;
+  // After the view expired, GetReferral answers FAILED_PRECONDITION "no longer held" rather than
+  // NOT_FOUND for this long (--status-tombstone-days), then forgets the id. 365 days: a tombstone
+  // is a few hundred bytes, and a year covers the ordinary enquiries about an old referral; the
+  // de-duplication entry of the submission (400 days) goes at about the same time.
+  absl::Duration tombstone = absl::Hours(24) * 365;
+  // The clock expiry is measured by: the service's (shifted by --clock-offset-file in drills and
+  // tests), not Redis's, which nothing can move; so expiry is a sweep, not a Redis TTL.
+  std::function<absl::Time()> clock = [] { return absl::Now(); };
+};
+
+}  // namespace signpost::intake
