@@ -722,13 +722,20 @@ class Checker:
     @staticmethod
     def sentinel_monitors(script):
         """From a sentinel's start script: {master name: monitored host} and its port."""
-        monitors = dict(re.findall(r"sentinel monitor (\S+) (\S+) \d+ \d+", script))
-        for name, host in monitors.items():
-            if host.startswith("$"):  # a shell variable: the host it falls back to at first start
-                literal = re.findall(rf"\b{re.escape(host[1:])}=([\w.-]+)", script)
-                monitors[name] = literal[-1] if literal else host
+        monitors = {name: Checker.first_start_host(host, script) for name, host in
+                    re.findall(r"sentinel monitor (\S+) (\S+) \d+ \d+", script)}
         port = re.search(r"^\s*port (\d+)", script, re.M)
         return monitors, int(port.group(1)) if port else 26379
+
+    @staticmethod
+    def first_start_host(host, script):
+        """A host as a start script names it; for a shell variable ($primary, $$primary in
+        compose), the literal it is given for the first start, or None without one (a server
+        that becomes a replica only after a failover)."""
+        if not host.startswith("$"):
+            return host
+        literal = re.findall(rf"\b{re.escape(host.lstrip('$'))}=([\w.-]+)", script)
+        return literal[-1] if literal else None
 
     def check_redis_settings(self, where, env, sentinels, replicas_of, password_mounted):
         """The Redis settings of a service that uses Redis against the Redis declared beside it.
@@ -796,7 +803,9 @@ class Checker:
                         self.fail(f"{where}: service {n}", "the sentinel's auth-pass is not read "
                                   "from a secret")
             for primary in re.findall(r"replicaof (\S+) \d+", script):
-                replicas_of.setdefault(primary, []).append(n)
+                primary = self.first_start_host(primary, script)
+                if primary and primary != n:
+                    replicas_of.setdefault(primary, []).append(n)
             if "requirepass" not in script and "--sentinel" not in script:
                 self.fail(f"{where}: service {n}", "Redis requires no password (requirepass)")
         declared = compose.get("secrets") or {}
