@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU time used so far by the processes of one benchmark run, by role, as JSON on stdout.
 
-    cpu_snapshot.py --under DIR [--under DIR ...] [--redis HOST:PORT]
+    cpu_snapshot.py --under DIR [--under DIR ...] [--redis HOST:PORT [--redis-password-file F]]
 
 A process counts when its command line names one of the DIRs (the services, the broker and the
 relays are all started with paths under their run's folders) or, for redis-server, when its title
@@ -11,7 +11,8 @@ after each run and reports the difference per referral.
 
 With --redis, the count of Redis's AOF rewrites comes too: a rewrite is a child process that
 serialises the whole dataset on one core for seconds, its CPU is not in any process's own time,
-and it is what a run's worst latencies most often fall on.
+and it is what a run's worst latencies most often fall on. A Redis that requires a password
+(tools/run's: REDIS_PASSWORD_FILE in its endpoints file) is given it with --redis-password-file.
 """
 import argparse
 import json
@@ -44,11 +45,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
-def redis_persistence(address):
-    """Redis's INFO persistence fields (RESP over a plain socket), or {} when it does not answer."""
+def redis_persistence(address, password=""):
+    """Redis's INFO persistence fields (RESP over a plain socket, after AUTH when a password is
+    given), or {} when it does not answer."""
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2) as s:
+            if password:
+                secret = password.encode()
+                s.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret))
+                reply = b""
+                while not reply.endswith(b"\r\n"):
+                    chunk = s.recv(1024)
+                    if not chunk:
+                        return {}
+                    reply += chunk
+                if not reply.startswith(b"+OK"):
+                    return {}
             s.sendall(b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n")
             data = b""
             while b"\r\n" not in data:
@@ -72,7 +85,7 @@ def redis_persistence(address):
     return fields
 
 
-def snapshot(under, redis=""):
+def snapshot(under, redis="", redis_password=""):
     roles = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -93,7 +106,7 @@ def snapshot(under, redis=""):
     busy = sum(cpu) - cpu[3] - (cpu[4] if len(cpu) > 4 else 0)  # all but idle and iowait
     out = {"at": time.time(), "roles": roles, "machine_busy_seconds": busy / TICK,
            "machine_cpus": os.cpu_count()}
-    persistence = redis_persistence(redis) if redis else {}
+    persistence = redis_persistence(redis, redis_password) if redis else {}
     if "aof_rewrites" in persistence:
         # Redis counts a rewrite when it forks it: the run it began in is the one that pays.
         out["redis_aof_rewrites_begun"] = int(persistence["aof_rewrites"])
@@ -104,8 +117,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--under", action="append", default=[])
     parser.add_argument("--redis", default="")
+    parser.add_argument("--redis-password-file", default="")
     args = parser.parse_args()
-    print(json.dumps(snapshot(args.under, args.redis)))
+    password = ""
+    if args.redis_password_file:
+        with open(args.redis_password_file) as f:
+            password = f.read().strip()
+    print(json.dumps(snapshot(args.under, args.redis, password)))
 
 
 if __name__ == "__main__":
