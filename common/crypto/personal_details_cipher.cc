@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -30,6 +31,70 @@ std::string AssociatedData(absl::string_view referral_id, absl::string_view key_
   return absl::StrCat("signpost.v1.PersonalDetails\n", referral_id, "\n", key_id, "\n", person_ref);
 }
 
+// What the tag binds for details kept at rest: the record they belong to and the key. Its label
+// differs from the bus's, so sealed details cannot be moved between an event and a record.
+std::string RecordAssociatedData(absl::string_view record, absl::string_view key_id) {
+  return absl::StrCat("signpost.v1.PersonalDetails.at-rest\n", record, "\n", key_id);
+}
+
+struct Sealed {
+  std::string nonce;
+  std::string ciphertext;  // followed by the tag
+};
+
+// AES-256-GCM with a fresh random nonce.
+absl::StatusOr<Sealed> Encrypt(const DataKey& key, absl::string_view plaintext,
+                               absl::string_view aad) {
+  std::string nonce(kNonceBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceBytes) != 1) {
+    return absl::InternalError("sealing personal details: no random bytes for the nonce");
+  }
+  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  std::string out(plaintext.size() + kTagBytes, '\0');
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  int len = 0, total = 0;
+  bool ok =
+      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) &&
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key.bytes), Bytes(nonce)) &&
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) &&
+      EVP_EncryptUpdate(ctx.get(), dst, &len, Bytes(plaintext), static_cast<int>(plaintext.size()));
+  total = len;
+  ok = ok && EVP_EncryptFinal_ex(ctx.get(), dst + total, &len);
+  total += len;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, dst + total) == 1;
+  if (!ok) return absl::InternalError("sealing personal details: the cipher failed");
+  out.resize(static_cast<size_t>(total) + kTagBytes);
+  return Sealed{std::move(nonce), std::move(out)};
+}
+
+// The plaintext, or nullopt when it does not authenticate (or is malformed).
+std::optional<std::string> Decrypt(const DataKey& key, absl::string_view nonce,
+                                   absl::string_view in, absl::string_view aad) {
+  if (nonce.size() != kNonceBytes || in.size() < kTagBytes) return std::nullopt;
+  size_t body = in.size() - kTagBytes;
+  std::string tag(in.substr(body));
+  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
+  std::string plaintext(body, '\0');
+  auto* dst = reinterpret_cast<unsigned char*>(plaintext.data());
+  int len = 0;
+  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) &&
+            EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key.bytes), Bytes(nonce)) &&
+            EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) &&
+            EVP_DecryptUpdate(ctx.get(), dst, &len, Bytes(in), static_cast<int>(body)) &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) &&
+            EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) > 0;
+  if (!ok) return std::nullopt;
+  return plaintext;
+}
+
+absl::Status MissingKey(absl::string_view key_id) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("personal details sealed with data key '", key_id,
+                   "', which this service's keyring does not hold"));
+}
+
 std::string Compact(absl::string_view s) {
   std::string out;
   for (char c : s) {
@@ -49,34 +114,15 @@ absl::Status PersonalDetailsCipher::Seal(v1::Referral& referral,
   std::string plaintext;
   if (!details.SerializeToString(&plaintext)) return absl::InternalError("serialising details");
 
-  std::string nonce(kNonceBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(nonce.data()), kNonceBytes) != 1) {
-    return absl::InternalError("sealing personal details: no random bytes for the nonce");
-  }
   auto person_ref = PersonRef(referral.identity());
   if (!person_ref.ok()) return person_ref.status();
-  std::string aad = AssociatedData(referral_id, key.id, *person_ref);
-  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  std::string out(plaintext.size() + kTagBytes, '\0');
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
-  int len = 0, total = 0;
-  bool ok =
-      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) &&
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key.bytes), Bytes(nonce)) &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) &&
-      EVP_EncryptUpdate(ctx.get(), dst, &len, Bytes(plaintext), static_cast<int>(plaintext.size()));
-  total = len;
-  ok = ok && EVP_EncryptFinal_ex(ctx.get(), dst + total, &len);
-  total += len;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, dst + total) == 1;
-  if (!ok) return absl::InternalError("sealing personal details: the cipher failed");
-  out.resize(static_cast<size_t>(total) + kTagBytes);
+  auto out = Encrypt(key, plaintext, AssociatedData(referral_id, key.id, *person_ref));
+  if (!out.ok()) return out.status();
 
   v1::SealedPersonalDetails* sealed = referral.mutable_sealed();
   sealed->set_key_id(key.id);
-  sealed->set_nonce(std::move(nonce));
-  sealed->set_ciphertext(std::move(out));
+  sealed->set_nonce(std::move(out->nonce));
+  sealed->set_ciphertext(std::move(out->ciphertext));
   sealed->set_person_ref(*std::move(person_ref));
   referral.clear_identity();
   referral.clear_notes();
@@ -88,32 +134,12 @@ absl::Status PersonalDetailsCipher::Open(v1::Referral& referral,
   if (!referral.has_sealed()) return absl::OkStatus();
   const v1::SealedPersonalDetails& sealed = referral.sealed();
   const DataKey* key = keys_.Find(sealed.key_id());
-  if (key == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("personal details sealed with data key '", sealed.key_id(),
-                     "', which this service's keyring does not hold"));
-  }
-  const std::string& in = sealed.ciphertext();
-  if (sealed.nonce().size() != kNonceBytes || in.size() < kTagBytes) {
-    return absl::DataLossError("sealed personal details are malformed");
-  }
-  size_t body = in.size() - kTagBytes;
-  std::string tag = in.substr(body);
-  std::string aad = AssociatedData(referral_id, key->id, sealed.person_ref());
-  CipherContext ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
-  std::string plaintext(body, '\0');
-  auto* dst = reinterpret_cast<unsigned char*>(plaintext.data());
-  int len = 0;
-  bool ok =
-      ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) &&
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key->bytes), Bytes(sealed.nonce())) &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) &&
-      EVP_DecryptUpdate(ctx.get(), dst, &len, Bytes(in), static_cast<int>(body)) &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) &&
-      EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) > 0;
+  if (key == nullptr) return MissingKey(sealed.key_id());
+  std::optional<std::string> plaintext =
+      Decrypt(*key, sealed.nonce(), sealed.ciphertext(),
+              AssociatedData(referral_id, key->id, sealed.person_ref()));
   v1::PersonalDetails details;
-  if (!ok || !details.ParseFromString(plaintext)) {
+  if (!plaintext || !details.ParseFromString(*plaintext)) {
     return absl::DataLossError(
         "sealed personal details do not authenticate for this referral (altered, or moved from "
         "another one)");
@@ -122,6 +148,35 @@ absl::Status PersonalDetailsCipher::Open(v1::Referral& referral,
   referral.set_notes(std::move(*details.mutable_notes()));
   referral.clear_sealed();
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SealedPersonalDetails> PersonalDetailsCipher::SealRecord(
+    const v1::PersonalDetails& details, absl::string_view record) const {
+  const DataKey& key = keys_.current();
+  std::string plaintext;
+  if (!details.SerializeToString(&plaintext)) return absl::InternalError("serialising details");
+  auto out = Encrypt(key, plaintext, RecordAssociatedData(record, key.id));
+  if (!out.ok()) return out.status();
+  v1::SealedPersonalDetails sealed;
+  sealed.set_key_id(key.id);
+  sealed.set_nonce(std::move(out->nonce));
+  sealed.set_ciphertext(std::move(out->ciphertext));
+  return sealed;
+}
+
+absl::StatusOr<v1::PersonalDetails> PersonalDetailsCipher::OpenRecord(
+    const v1::SealedPersonalDetails& sealed, absl::string_view record) const {
+  const DataKey* key = keys_.Find(sealed.key_id());
+  if (key == nullptr) return MissingKey(sealed.key_id());
+  std::optional<std::string> plaintext =
+      Decrypt(*key, sealed.nonce(), sealed.ciphertext(), RecordAssociatedData(record, key->id));
+  v1::PersonalDetails details;
+  if (!plaintext || !details.ParseFromString(*plaintext)) {
+    return absl::DataLossError(
+        "sealed personal details do not authenticate for this record (altered, or moved from "
+        "another one)");
+  }
+  return details;
 }
 
 absl::StatusOr<std::string> PersonalDetailsCipher::PersonRef(

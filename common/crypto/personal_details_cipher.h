@@ -27,6 +27,17 @@ class PersonalDetailsCipher {
   // referral's). Neither message holds any personal detail.
   absl::Status Open(v1::Referral& referral, absl::string_view referral_id) const;
 
+  // Seals details to be kept at rest (follow-up's case in Redis) with the current key, bound to
+  // `record` (what names the record, e.g. the case's key) and the key id, under a label apart from
+  // the bus's: details sealed for a record cannot pass for an event's, nor for another record's.
+  absl::StatusOr<v1::SealedPersonalDetails> SealRecord(const v1::PersonalDetails& details,
+                                                       absl::string_view record) const;
+  // Opens what SealRecord sealed for `record`, with whichever key of the keyring sealed it.
+  // FAILED_PRECONDITION for a key this keyring lacks (naming the key); DATA_LOSS when the
+  // details do not authenticate for `record`. Neither message holds any personal detail.
+  absl::StatusOr<v1::PersonalDetails> OpenRecord(const v1::SealedPersonalDetails& sealed,
+                                                 absl::string_view record) const;
+
   // HMAC-SHA256 (hex) of the NHS number, or of name + date of birth + postcode when there is
   // none; "" when there is neither.
   absl::StatusOr<std::string> PersonRef(const v1::PersonIdentity& identity) const;

@@ -154,5 +154,67 @@ TEST_F(CipherTest, ThePersonRefRecognisesThePersonWithoutSayingWhoItIs) {
   EXPECT_EQ(*cipher_.PersonRef(v1::PersonIdentity()), "");
 }
 
+v1::PersonalDetails Details() {
+  v1::PersonalDetails details;
+  *details.mutable_identity() = Referral().identity();
+  details.set_notes(Referral().notes());
+  return details;
+}
+
+TEST_F(CipherTest, ARecordsDetailsSealWithTheCurrentKeyAndOpenOnlyForThatRecord) {
+  auto sealed = cipher_.SealRecord(Details(), "fu:case:ref-1");
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->key_id(), "k2");
+  std::string stored = sealed->SerializeAsString();
+  for (const char* planted : {"9434765919", "Amina", "Begum", "07700900123", "husband"}) {
+    EXPECT_EQ(stored.find(planted), std::string::npos) << planted;
+  }
+  auto opened = cipher_.OpenRecord(*sealed, "fu:case:ref-1");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->SerializeAsString(), Details().SerializeAsString());
+
+  // Moved to another record, relabelled with another key, or altered: never opened.
+  EXPECT_EQ(cipher_.OpenRecord(*sealed, "fu:case:ref-2").status().code(),
+            absl::StatusCode::kDataLoss);
+  v1::SealedPersonalDetails relabelled = *sealed;
+  relabelled.set_key_id("k2-copy");
+  EXPECT_EQ(cipher_.OpenRecord(relabelled, "fu:case:ref-1").status().code(),
+            absl::StatusCode::kDataLoss);
+  v1::SealedPersonalDetails altered = *sealed;
+  (*altered.mutable_ciphertext())[0] ^= 1;
+  EXPECT_EQ(cipher_.OpenRecord(altered, "fu:case:ref-1").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CipherTest, ARecordAndAnEventSealedAlikeCannotPassForEachOther) {
+  // A referral's sealed details, taken from the bus, are not a record's, and the other way round.
+  v1::Referral r = Referral();
+  ASSERT_TRUE(cipher_.Seal(r, "ref-1").ok());
+  v1::SealedPersonalDetails from_bus = r.sealed();
+  from_bus.clear_person_ref();
+  EXPECT_EQ(cipher_.OpenRecord(from_bus, "ref-1").status().code(), absl::StatusCode::kDataLoss);
+  v1::Referral carrying = Referral();
+  carrying.clear_identity();
+  *carrying.mutable_sealed() = *cipher_.SealRecord(Details(), "ref-1");
+  EXPECT_EQ(cipher_.Open(carrying, "ref-1").code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CipherTest, ARecordSealedBeforeARotationOpensAfterItAndAMissingKeyIsNamed) {
+  DataKeyring before = Ring(absl::StrCat("data-key k1 ", kOld, "\nperson-hash-key ", kHash));
+  auto sealed = PersonalDetailsCipher(before).SealRecord(Details(), "fu:case:ref-9");
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(sealed->key_id(), "k1");
+  auto opened = cipher_.OpenRecord(*sealed, "fu:case:ref-9");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->identity().nhs_number(), "9434765919");
+  // After the rotation the new first key seals.
+  EXPECT_EQ(cipher_.SealRecord(Details(), "fu:case:ref-9")->key_id(), "k2");
+
+  DataKeyring without_k1 = Ring(absl::StrCat("data-key k2 ", kNew, "\nperson-hash-key ", kHash));
+  auto missing = PersonalDetailsCipher(without_k1).OpenRecord(*sealed, "fu:case:ref-9");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(missing.status().message(), HasSubstr("'k1'"));
+}
+
 }  // namespace
 }  // namespace signpost::crypto
