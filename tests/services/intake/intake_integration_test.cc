@@ -822,6 +822,104 @@ TEST_F(IntakeIntegrationTest, IdenticalResubmissionAcrossTheBirthdayIsTheSameRef
   EXPECT_TRUE(RejectionsOf(env_, "EMIS-BIRTHDAY-1").empty());
 }
 
+// Issue 24, bounded growth: the status view expires --status-retention-days after its last change
+// by the service's clock (moved here with --clock-offset-file, as Redis's own clock cannot be);
+// GetReferral then says the referral is no longer held (FAILED_PRECONDITION, to its own referrer
+// only), distinct from NOT_FOUND for an id never seen; after --status-tombstone-days more even
+// that goes, and Redis holds nothing of the status. The submission's de-duplication entry has a
+// Redis TTL of its own.
+TEST_F(IntakeIntegrationTest, AStatusPastItsRetentionIsNoLongerHeldThenForgotten) {
+  using signpost::testing::Referrer;
+  using signpost::testing::TestToken;
+  const std::string clock_file = redis_.dir() + "/clock-offset";
+  std::ofstream(clock_file) << "0\n";
+  signpost::testing::ServiceProcess intake(
+      signpost::testing::BinaryPath("signpost-intake"),
+      std::vector<std::string>{"--kafka-bootstrap", env_.bootstrap, "--topic-prefix", env_.prefix,
+                               "--redis", redis_.address(), "--metrics-listen", "127.0.0.1:0",
+                               "--clock-offset-file", clock_file, "--status-retention-days", "30",
+                               "--status-tombstone-days", "60", "--retention-sweep-seconds", "1"},
+      {{"SIGNPOST_TOKEN_KEYS", signpost::testing::TestTokenKeysPath()}});
+  ASSERT_TRUE(intake.Start().ok());
+  auto stub = v1::IntakeService::NewStub(
+      grpc::CreateChannel(intake.address(), grpc::InsecureChannelCredentials()));
+  // Tokens that outlive the moved clock.
+  const std::string own = TestToken(Referrer({"B86001"}), absl::Hours(24 * 365));
+  const std::string other = TestToken(Referrer({"C81001"}), absl::Hours(24 * 365));
+  v1::SubmitReferralResponse accepted;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auth::AttachBearerToken(context, own);
+    v1::SubmitReferralRequest request;
+    *request.mutable_referral() = testing::ValidReferral();
+    request.mutable_referral()->set_source_referral_id("EMIS-RETENTION-1");
+    grpc::Status submitted = stub->SubmitReferral(&context, request, &accepted);
+    ASSERT_TRUE(submitted.ok()) << submitted.error_message();
+  }
+  auto get = [&](const std::string& id, const std::string& token) {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, token);
+    v1::GetReferralRequest request;
+    request.set_referral_id(id);
+    v1::GetReferralResponse response;
+    return stub->GetReferral(&context, request, &response);
+  };
+  auto shift_clock_days = [&](int days) {
+    std::ofstream(clock_file) << int64_t{days} * 24 * 3600 << "\n";
+  };
+  const std::string id = accepted.referral_id();
+  const std::string status_key = "signpost:intake:status:" + id;
+  auto redis = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(redis);
+  ASSERT_TRUE(get(id, own).ok());
+  auto dedup_ttl = redis->Execute(
+      {"TTL", "signpost:intake:submission:" + testing::ValidReferral().source_system() +
+                  "|EMIS-RETENTION-1"});
+  ASSERT_TRUE(dedup_ttl.ok()) << dedup_ttl.status();
+  EXPECT_GT(dedup_ttl->integer, 399 * 24 * 3600);  // --dedup-retention-days, 400 by default
+  EXPECT_LE(dedup_ttl->integer, 400 * 24 * 3600);
+
+  shift_clock_days(29);
+  absl::SleepFor(absl::Seconds(2));  // the clock file read again and a sweep run: still held
+  ASSERT_TRUE(get(id, own).ok());
+
+  shift_clock_days(31);
+  grpc::Status gone;
+  ASSERT_TRUE(WaitUntil([&] {
+    gone = get(id, own);
+    return gone.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+  })) << gone.error_code()
+      << " " << gone.error_message();
+  EXPECT_THAT(gone.error_message(),
+              HasSubstr("referral " + id + " is no longer held: its status expires 30 days"));
+  // Only the tombstone is left in Redis, once swept.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto state = redis->Execute({"HEXISTS", status_key, "state"});
+    return state.ok() && state->integer == 0;
+  }));
+  auto tombstone = redis->Execute({"HGET", status_key, "gone"});
+  ASSERT_TRUE(tombstone.ok());
+  EXPECT_FALSE(tombstone->is_nil());
+  EXPECT_EQ(get(id, own).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status unseen = get(id, other);  // another organisation learns nothing more than before
+  EXPECT_EQ(unseen.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(get("00000000-0000-4000-8000-000000000000", own).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  shift_clock_days(31 + 61);
+  grpc::Status forgotten;
+  ASSERT_TRUE(WaitUntil([&] {
+    forgotten = get(id, own);
+    return forgotten.error_code() == grpc::StatusCode::NOT_FOUND;
+  })) << forgotten.error_code()
+      << " " << forgotten.error_message();
+  auto left = redis->Pipeline({{"EXISTS", status_key}, {"ZCARD", "signpost:intake:status-expiry"}});
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ((*left)[0].integer, 0);
+  EXPECT_EQ((*left)[1].integer, 0);
+}
+
 // Puts a consumer group back to the start of a topic, as a crash inside the commit window leaves
 // it: what the group had handled is delivered again. The group must have no members.
 absl::Status RewindGroup(const std::string& bootstrap, const std::string& group,
