@@ -1,6 +1,7 @@
 // signpost-intake: accepts referrals over gRPC and from signpost.referral.submitted, validates,
 // de-duplicates and publishes them; serves their status.
 #include "common/kafka/admin.h"
+#include "common/process/periodic_sweep.h"
 #include "common/service/service_host.h"
 #include "common/service/service_main.h"
 #include "services/intake/intake_options.h"
@@ -8,7 +9,6 @@
 #include "services/intake/redis_status_store.h"
 #include "services/intake/redis_submission_store.h"
 #include "services/intake/status_events_handler.h"
-#include "services/intake/status_expiry_sweeper.h"
 #include "services/intake/submissions_handler.h"
 
 namespace signpost::intake {
@@ -41,8 +41,17 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
                                    .tombstone = absl::Hours(24) * config.status_tombstone_days,
                                    .clock = clock};
   auto& statuses = host.Make<RedisStatusStore>(**redis, status_retention);
-  host.AddComponent("status expiry", host.Make<StatusExpirySweeper>(
-                                         statuses, absl::Seconds(config.retention_sweep_seconds)));
+  // A sweep of 500 ids is a few ms of Redis; several instances may sweep at once (each batch is
+  // one script, and what it handles is no longer due).
+  host.AddComponent(
+      "status expiry",
+      host.Make<PeriodicSweep>("status expiry", absl::Seconds(config.retention_sweep_seconds),
+                               [&statuses]() -> absl::StatusOr<bool> {
+                                 constexpr int kBatch = 500;
+                                 auto handled = statuses.ExpireDue(kBatch);
+                                 if (!handled.ok()) return handled.status();
+                                 return *handled == kBatch;
+                               }));
   SubmitterOptions options;
   options.topic_prefix = config.common.topic_prefix;
   options.producer_name = host.ProducerName();
