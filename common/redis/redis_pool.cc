@@ -1,16 +1,22 @@
 #include "common/redis/redis_pool.h"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cerrno>
 
 #include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace signpost::redis {
 namespace {
+
+// Attempts to connect to the primary within one call: a sentinel's stale answer (the old
+// primary, down or demoted) makes the pool ask again.
+constexpr int kConnectAttempts = 3;
 
 // True when the server has closed the connection (or sent something unasked), which happens
 // when redis-server restarts while the connection sits idle in the pool.
@@ -22,23 +28,21 @@ bool PeerClosed(const redisContext& context) {
   return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 
-std::vector<const char*> ArgvOf(const Command& command, std::vector<size_t>& lengths) {
-  std::vector<const char*> argv;
-  argv.reserve(command.size());
-  lengths.clear();
-  for (const auto& arg : command) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return argv;
+// A write refused by a replica: the server we took for the primary has been demoted. Redis 7
+// gives a script's refused write the same prefix ("READONLY ... script: <sha>").
+bool IsReadOnlyReply(const Reply& reply) {
+  return reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "READONLY");
 }
 
-absl::Status ContextError(const redisContext& context, const RedisAddress& address) {
-  if (context.err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-    return absl::UnavailableError(absl::StrCat("redis at ", address.ToString(), ": timed out"));
-  }
-  return absl::UnavailableError(
-      absl::StrCat("redis at ", address.ToString(), ": ", context.errstr));
+bool IsMasterRole(const Reply& role) {
+  return role.type == Reply::Type::kArray && !role.elements.empty() &&
+         role.elements[0].str == "master";
+}
+
+RedisAddress TcpAddress(const HostPort& host_port) {
+  RedisAddress address;
+  address.tcp = host_port;
+  return address;
 }
 
 }  // namespace
@@ -59,10 +63,15 @@ class RedisPool::Lease {
 
 absl::StatusOr<std::unique_ptr<RedisPool>> RedisPool::Create(const PoolOptions& options) {
   if (options.size == 0) return absl::InvalidArgumentError("redis pool size must be at least 1");
+  if (options.replica_ack.replicas < 0) {
+    return absl::InvalidArgumentError("redis replica acknowledgements must be 0 or more");
+  }
   return std::unique_ptr<RedisPool>(new RedisPool(options));
 }
 
-RedisPool::RedisPool(const PoolOptions& options) : options_(options), slots_(options.size) {}
+RedisPool::RedisPool(const PoolOptions& options) : options_(options), slots_(options.size) {
+  if (uses_sentinel()) resolver_.emplace(options_.sentinel);
+}
 
 RedisPool::~RedisPool() {
   absl::MutexLock lock(&mu_);
@@ -103,29 +112,151 @@ void RedisPool::Release(Slot* slot, bool broken) {
   slot->in_use = false;
 }
 
+absl::StatusOr<RedisPool::Target> RedisPool::CurrentTarget() {
+  if (!uses_sentinel()) return Target{options_.address, 0};
+  absl::MutexLock resolving(&resolve_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (primary_) return Target{TcpAddress(*primary_), generation_};
+  }
+  auto primary = resolver_->Primary();
+  if (!primary.ok()) return primary.status();
+  absl::MutexLock lock(&mu_);
+  spdlog::info("redis: Sentinel names {} as the primary of '{}'", primary->ToString(),
+               options_.sentinel.master_name);
+  primary_ = *primary;
+  return Target{TcpAddress(*primary_), generation_};
+}
+
+void RedisPool::ForgetPrimary(uint64_t generation, const std::string& why) {
+  if (!uses_sentinel()) return;
+  absl::MutexLock lock(&mu_);
+  if (generation != generation_) return;  // already forgotten
+  spdlog::warn("redis: primary {} no longer trusted ({}); asking Sentinel again",
+               primary_ ? primary_->ToString() : std::string("(unknown)"), why);
+  primary_.reset();
+  ++generation_;
+}
+
 absl::Status RedisPool::EnsureConnected(Slot& slot) {
-  if (slot.context && (slot.context->err || PeerClosed(*slot.context))) {
-    redisFree(slot.context);
-    slot.context = nullptr;
+  if (slot.context) {
+    bool stale;
+    {
+      absl::MutexLock lock(&mu_);
+      stale = slot.generation != generation_;
+    }
+    const bool closed = !stale && (slot.context->err || PeerClosed(*slot.context));
+    // A primary that closed our idle connection may have died or been demoted: ask again.
+    if (closed) ForgetPrimary(slot.generation, absl::StrCat(slot.where, " closed a connection"));
+    if (stale || closed) {
+      redisFree(slot.context);
+      slot.context = nullptr;
+    }
   }
   if (slot.context) return absl::OkStatus();
-  timeval connect_timeout = absl::ToTimeval(options_.connect_timeout);
-  redisContext* context =
-      options_.address.unix_socket.empty()
-          ? redisConnectWithTimeout(options_.address.tcp.host.c_str(), options_.address.tcp.port,
-                                    connect_timeout)
-          : redisConnectUnixWithTimeout(options_.address.unix_socket.c_str(), connect_timeout);
-  if (!context) return absl::ResourceExhaustedError("redis: cannot allocate a connection");
-  if (context->err) {
-    absl::Status status = absl::UnavailableError(
-        absl::StrCat("redis at ", options_.address.ToString(), " unreachable: ", context->errstr));
-    redisFree(context);
-    return status;
+  return Connect(slot);
+}
+
+absl::Status RedisPool::Connect(Slot& slot) {
+  ConnectOptions connect;
+  connect.connect_timeout = options_.connect_timeout;
+  connect.command_timeout = options_.command_timeout;
+  if (options_.replica_ack.required()) connect.command_timeout += options_.replica_ack.timeout;
+  connect.credentials = options_.credentials;
+  absl::Status last;
+  for (int attempt = 0; attempt < kConnectAttempts; ++attempt) {
+    if (attempt > 0) absl::SleepFor(absl::Milliseconds(100 * attempt));
+    auto target = CurrentTarget();
+    if (!target.ok()) return target.status();
+    const std::string where = absl::StrCat("redis at ", target->address.ToString());
+    auto context = OpenConnection(target->address, connect);
+    if (!context.ok()) {
+      // Nothing was sent: asking Sentinel again and retrying is safe.
+      if (!uses_sentinel() || context.status().code() == absl::StatusCode::kPermissionDenied) {
+        return context.status();
+      }
+      ForgetPrimary(target->generation, std::string(context.status().message()));
+      last = context.status();
+      continue;
+    }
+    if (uses_sentinel()) {
+      auto role = RoundTrip(**context, {{"ROLE"}}, where);
+      if (!role.ok()) {
+        ForgetPrimary(target->generation, std::string(role.status().message()));
+        last = role.status();
+        continue;
+      }
+      const Reply& reply = role->front();
+      if (absl::Status refused = AuthenticationRefusal(reply, where, options_.credentials);
+          !refused.ok()) {
+        return refused;
+      }
+      if (!IsMasterRole(reply)) {
+        const std::string role_name = reply.elements.empty() ? reply.str : reply.elements[0].str;
+        ForgetPrimary(target->generation, absl::StrCat("ROLE says ", role_name));
+        last = absl::UnavailableError(
+            absl::StrCat(where, ": named by Sentinel but not the primary (ROLE ", role_name, ")"));
+        continue;
+      }
+    }
+    slot.context = context->release();
+    slot.generation = target->generation;
+    slot.where = where;
+    return absl::OkStatus();
   }
-  redisSetTimeout(context, absl::ToTimeval(options_.command_timeout));
-  if (options_.address.unix_socket.empty()) redisEnableKeepAlive(context);
-  slot.context = context;
-  return absl::OkStatus();
+  return last;
+}
+
+absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& commands) {
+  auto slot = Acquire();
+  if (!slot.ok()) return slot.status();
+  Lease lease(*this, *slot);
+  if (absl::Status s = EnsureConnected(**slot); !s.ok()) return s;
+  const Slot& connected = **slot;
+  const ReplicaAck& ack = options_.replica_ack;
+  const Command wait = ack.required() ? WaitCommand(ack) : Command{};
+  auto replies =
+      RoundTrip(*lease.context(), commands, connected.where, ack.required() ? &wait : nullptr);
+  if (!replies.ok()) {
+    lease.MarkBroken();
+    ForgetPrimary(connected.generation, std::string(replies.status().message()));
+    return replies.status();
+  }
+  for (const Reply& reply : *replies) {
+    if (absl::Status refused = AuthenticationRefusal(reply, connected.where, options_.credentials);
+        !refused.ok()) {
+      lease.MarkBroken();
+      return refused;
+    }
+    if (IsReadOnlyReply(reply)) {
+      // Not applied; the caller retries, by then on the primary Sentinel names.
+      lease.MarkBroken();
+      ForgetPrimary(connected.generation, reply.str);
+      return absl::UnavailableError(
+          absl::StrCat(connected.where, ": no longer the primary (", reply.str, ")",
+                       uses_sentinel() ? "; asking Sentinel for the new one" : ""));
+    }
+  }
+  if (ack.required()) {
+    const Reply wait_reply = std::move(replies->back());
+    replies->pop_back();
+    if (wait_reply.type == Reply::Type::kError) {
+      lease.MarkBroken();
+      ForgetPrimary(connected.generation, wait_reply.str);
+    }
+    if (absl::Status s = ReplicaAckStatus(wait_reply, ack, connected.where); !s.ok()) return s;
+  }
+  return replies;
+}
+
+absl::StatusOr<std::vector<Reply>> RedisPool::Pipeline(const std::vector<Command>& commands) {
+  auto replies = Run(commands);
+  // Refused credentials are a start-up error (CheckAccess); a call meeting them later (Redis
+  // reconfigured under us) is an outage to retry, not a verdict on the caller's request.
+  if (replies.status().code() == absl::StatusCode::kPermissionDenied) {
+    return absl::UnavailableError(replies.status().message());
+  }
+  return replies;
 }
 
 absl::StatusOr<Reply> RedisPool::Execute(const Command& command) {
@@ -136,40 +267,12 @@ absl::StatusOr<Reply> RedisPool::Execute(const Command& command) {
   return std::move(reply);
 }
 
-absl::StatusOr<std::vector<Reply>> RedisPool::Pipeline(const std::vector<Command>& commands) {
-  auto slot = Acquire();
-  if (!slot.ok()) return slot.status();
-  Lease lease(*this, *slot);
-  if (absl::Status s = EnsureConnected(**slot); !s.ok()) return s;
-  redisContext* context = lease.context();
-  std::vector<size_t> lengths;
-  for (const auto& command : commands) {
-    auto argv = ArgvOf(command, lengths);
-    if (redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
-                               lengths.data()) != REDIS_OK) {
-      lease.MarkBroken();
-      return ContextError(*context, options_.address);
-    }
-  }
-  std::vector<Reply> replies;
-  replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
-      lease.MarkBroken();
-      return ContextError(*context, options_.address);
-    }
-    auto* reply = static_cast<redisReply*>(raw);
-    replies.push_back(Reply::FromHiredis(*reply));
-    freeReplyObject(reply);
-  }
-  return replies;
-}
-
 absl::Status RedisPool::Ping() {
   auto reply = Execute({"PING"});
   if (!reply.ok()) return reply.status();
   return absl::OkStatus();
 }
+
+absl::Status RedisPool::CheckAccess() { return Run({{"PING"}}).status(); }
 
 }  // namespace signpost::redis

@@ -33,6 +33,16 @@ redisReply* SendArgv(redisContext* context, const std::vector<std::string>& comm
       redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
 }
 
+// `text` as one redis.conf argument, whatever spaces or quotes it holds.
+std::string Quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 absl::StatusOr<redis::Reply> RunRedisCommand(int port, const std::vector<std::string>& command,
@@ -99,21 +109,18 @@ void RedisServer::WriteConfig() const {
   }
   if (!options_.password.empty()) {
     if (options_.username.empty()) {
-      lines.push_back(absl::StrCat("requirepass ", options_.password));
-      if (!options_.replica_of.empty()) {
-        lines.push_back(absl::StrCat("masterauth ", options_.password));
-      }
+      lines.push_back(absl::StrCat("requirepass ", Quoted(options_.password)));
     } else {
       lines.push_back("user default off");
-      lines.push_back(
-          absl::StrCat("user ", options_.username, " on >", options_.password, " ~* &* +@all"));
+      lines.push_back(absl::StrCat("user ", options_.username, " on ",
+                                   Quoted(">" + options_.password), " ~* &* +@all"));
     }
-    // Also for a primary: Sentinel may turn any of them into a replica later.
-    if (!options_.sentinel && !options_.username.empty()) {
-      lines.push_back(absl::StrCat("masteruser ", options_.username));
-      lines.push_back(absl::StrCat("masterauth ", options_.password));
-    } else if (!options_.sentinel) {
-      lines.push_back(absl::StrCat("masterauth ", options_.password));
+    // For a primary too: Sentinel may turn any data server into a replica later.
+    if (!options_.sentinel) {
+      if (!options_.username.empty()) {
+        lines.push_back(absl::StrCat("masteruser ", options_.username));
+      }
+      lines.push_back(absl::StrCat("masterauth ", Quoted(options_.password)));
     }
   }
   if (!options_.replica_of.empty()) {

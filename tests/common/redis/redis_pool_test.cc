@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+
 #include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
 
@@ -102,6 +104,83 @@ TEST(RedisPoolUnreachableTest, NothingListeningIsUnavailable) {
   auto reply = (*pool)->Execute({"PING"});
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(reply.status().message()), HasSubstr("unreachable"));
+}
+
+// A Redis that requires a password: every pooled connection authenticates right after
+// connecting, and refused credentials are a clear error naming Redis and the user.
+class RedisPoolAuthTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<RedisPool> MakePool(const testing::RedisServer& server,
+                                      RedisCredentials credentials, size_t size = 2) {
+    PoolOptions options;
+    options.address = *ParseRedisAddress(server.address());
+    options.size = size;
+    options.credentials = std::move(credentials);
+    auto pool = RedisPool::Create(options);
+    EXPECT_TRUE(pool.ok());
+    return *std::move(pool);
+  }
+};
+
+TEST_F(RedisPoolAuthTest, AclUserAuthenticatesOnEveryConnection) {
+  testing::RedisServer server({.username = "signpost", .password = "s3cret pass"});
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = MakePool(server, {.username = "signpost", .password = "s3cret pass"}, 3);
+  EXPECT_TRUE(pool->CheckAccess().ok()) << pool->CheckAccess();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&pool, i] {
+      auto reply = pool->Execute({"SET", absl::StrCat("k", i), "v"});
+      EXPECT_TRUE(reply.ok()) << reply.status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto who = pool->Execute({"ACL", "WHOAMI"});
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->str, "signpost");
+}
+
+TEST_F(RedisPoolAuthTest, PasswordOnlyAuthenticatesAsTheDefaultUser) {
+  testing::RedisServer server({.password = "only-a-password"});
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = MakePool(server, {.password = "only-a-password"});
+  EXPECT_TRUE(pool->CheckAccess().ok());
+  EXPECT_EQ(pool->Execute({"ACL", "WHOAMI"})->str, "default");
+}
+
+TEST_F(RedisPoolAuthTest, WrongPasswordIsRefusedNamingRedisAndTheUser) {
+  testing::RedisServer server({.username = "signpost", .password = "right"});
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = MakePool(server, {.username = "signpost", .password = "wrong"});
+  absl::Status access = pool->CheckAccess();
+  EXPECT_EQ(access.code(), absl::StatusCode::kPermissionDenied) << access;
+  EXPECT_THAT(std::string(access.message()),
+              HasSubstr(absl::StrCat("redis at ", server.address(),
+                                     ": authentication as user 'signpost' refused: WRONGPASS")));
+  EXPECT_THAT(std::string(access.message()), ::testing::Not(HasSubstr("wrong")));
+  // To a caller it is an outage (retried), with the same explanation.
+  auto reply = pool->Execute({"PING"});
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(reply.status().message()), HasSubstr("refused: WRONGPASS"));
+}
+
+TEST_F(RedisPoolAuthTest, NoPasswordForARedisThatRequiresOneIsRefused) {
+  testing::RedisServer server({.password = "needed"});
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = MakePool(server, {});
+  absl::Status access = pool->CheckAccess();
+  EXPECT_EQ(access.code(), absl::StatusCode::kPermissionDenied) << access;
+  EXPECT_THAT(std::string(access.message()), HasSubstr("requires authentication"));
+  EXPECT_THAT(std::string(access.message()), HasSubstr("--redis-password-file"));
+}
+
+TEST_F(RedisPoolAuthTest, UnreachableRedisIsUnavailableNotRefused) {
+  PoolOptions options;
+  options.address = *ParseRedisAddress("127.0.0.1:" + std::to_string(testing::FreePort()));
+  options.credentials = {.username = "signpost", .password = "x"};
+  auto pool = RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok());
+  EXPECT_EQ((*pool)->CheckAccess().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
