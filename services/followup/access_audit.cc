@@ -72,6 +72,7 @@ std::vector<std::string> PersonalFields(const v1::Case& kase) {
 void StripPersonalFields(v1::Case& kase) {
   kase.clear_identity();
   kase.clear_referral_notes();
+  kase.clear_sealed_details();  // not in clear, but GetCase's business all the same
 }
 
 }  // namespace signpost::followup

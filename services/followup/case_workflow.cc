@@ -313,6 +313,7 @@ absl::StatusOr<CaseChange> CaseWorkflow::Withdraw(const std::optional<LoadedCase
   // Withdrawal ends the service's need for the person's details, whatever the reason.
   kase.clear_identity();
   kase.clear_referral_notes();
+  kase.clear_sealed_details();
   kase.clear_profile();
   kase.clear_plan();
   kase.clear_baseline();

@@ -243,12 +243,13 @@ absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
 }
 
 FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
-                                 AccessAudit& audit, const auth::CallAuthenticator& auth,
-                                 WorkerPool& workers)
+                                 AccessAudit& audit, const CaseDetailsSeal& seal,
+                                 const auth::CallAuthenticator& auth, WorkerPool& workers)
     : commands_(commands),
       store_(store),
       feed_(feed),
       audit_(audit),
+      seal_(seal),
       auth_(auth),
       offload_(workers, "follow-up") {}
 
@@ -327,6 +328,10 @@ grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* 
   }
   return offload_.Answer(context, [this, acting = *std::move(acting), request, response] {
     absl::StatusOr<v1::Case> kase = commands_.GetCase(acting.queue, request->referral_id());
+    // The one place the details kept in Redis are opened: for this caller, recorded first.
+    if (kase.ok()) {
+      if (absl::Status opened = seal_.Open(*kase); !opened.ok()) return opened;
+    }
     if (kase.ok() && !PersonalFields(*kase).empty()) {
       absl::Status recorded =
           audit_.Record(kase->referral_id(), acting.queue, "signpost.v1.FollowUpService/GetCase",

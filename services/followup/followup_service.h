@@ -6,6 +6,7 @@
 #include "common/process/worker_pool.h"
 #include "services/followup/access_audit.h"
 #include "services/followup/case_commands.h"
+#include "services/followup/case_details_seal.h"
 #include "services/followup/case_store.h"
 #include "services/followup/task_feed.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
@@ -23,8 +24,10 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
   // Every call is authenticated by `auth` and acts as the queue case_access.h allows. What waits
   // (Redis, the broker, the directory) runs on `workers`, never on gRPC's callback threads
   // (common/grpc/call_offload.h): a call finding their queue full is refused RESOURCE_EXHAUSTED.
+  // `seal` opens a case's sealed details for GetCase, the one call that delivers them.
   FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit,
-                  const auth::CallAuthenticator& auth, WorkerPool& workers);
+                  const CaseDetailsSeal& seal, const auth::CallAuthenticator& auth,
+                  WorkerPool& workers);
 
   grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
       grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
@@ -71,6 +74,7 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
   CaseStore& store_;
   TaskFeed& feed_;
   AccessAudit& audit_;
+  const CaseDetailsSeal& seal_;
   const auth::CallAuthenticator& auth_;
   CallOffload offload_;
 };

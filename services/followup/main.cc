@@ -7,6 +7,7 @@
 #include "services/followup/followup_options.h"
 #include "services/followup/followup_service.h"
 #include "services/followup/redis_case_store.h"
+#include "services/followup/sealing_case_store.h"
 #include "services/followup/task_feed.h"
 #include "services/followup/timer_scheduler.h"
 
@@ -32,7 +33,11 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   const std::string& prefix = config.common.topic_prefix;
   const std::string instance = InstanceIdOrDefault(config.common);
   RedisKeys keys{config.redis_key_prefix};
-  auto& store = host.Make<RedisCaseStore>(**redis, keys, prefix, config.feed_max_length);
+  // The person's details go into Redis sealed with the data keyring, and come out only for
+  // GetCase.
+  auto& seal = host.Make<CaseDetailsSeal>(**cipher);
+  auto& store = host.Make<SealingCaseStore>(
+      host.Make<RedisCaseStore>(**redis, keys, prefix, config.feed_max_length), seal);
   auto& workflow = host.Make<CaseWorkflow>(*workflow_options);
   auto& outbox =
       host.Make<OutboxPublisher>(**redis, keys, **producer, instance, host.registry(), *lease);
@@ -63,7 +68,7 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   });
   WorkerPool& workers = host.Workers(config.workers, static_cast<size_t>(config.queue_limit));
   host.AddGrpcService(
-      &host.Make<FollowUpService>(commands, store, feed, audit, **authenticator, workers));
+      &host.Make<FollowUpService>(commands, store, feed, audit, seal, **authenticator, workers));
   host.AddConsumers(kafka::ConsumerGroup::kFollowup, handler, config.common.consumers);
   host.AddConsumers(kafka::ConsumerGroup::kFollowupWithdrawals, handler);
   return absl::OkStatus();
