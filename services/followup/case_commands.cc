@@ -32,6 +32,11 @@ absl::Status CaseCommands::CommitNow(const CaseChange& change) {
   return s;
 }
 
+absl::StatusOr<std::optional<absl::Time>> CaseCommands::RemovedAt(const std::string& referral_id) {
+  if (retirement_ == nullptr) return std::optional<absl::Time>();
+  return retirement_->RemovedAt(referral_id);
+}
+
 absl::StatusOr<LoadedCase> CaseCommands::LoadFor(const std::string& queue,
                                                  const std::string& referral_id) {
   if (absl::Status s = CheckQueueName(queue); !s.ok()) return s;
@@ -39,6 +44,9 @@ absl::StatusOr<LoadedCase> CaseCommands::LoadFor(const std::string& queue,
   auto loaded = store_.Load(referral_id);
   if (!loaded.ok()) return loaded.status();
   if (!loaded->has_value()) {
+    auto removed = RemovedAt(referral_id);
+    if (!removed.ok()) return removed.status();
+    if (removed->has_value()) return retirement_->NoLongerHeld(referral_id, **removed);
     return absl::NotFoundError(absl::StrCat("no case for referral ", referral_id));
   }
   if (absl::Status s = CheckCaseAccess(queue, (*loaded)->kase); !s.ok()) return s;
@@ -119,6 +127,9 @@ absl::Status CaseCommands::Open(const v1::Event& matched) {
     auto loaded = store_.Load(matched.envelope().referral_id());
     if (!loaded.ok()) return loaded.status();
     if (loaded->has_value()) return absl::OkStatus();  // opened before, or withdrawn first
+    auto removed = RemovedAt(matched.envelope().referral_id());
+    if (!removed.ok()) return removed.status();
+    if (removed->has_value()) return absl::OkStatus();  // opened, ended and removed since
     auto change = workflow_.Open(matched, clock_());
     if (!change.ok()) return change.status();
     absl::Status s = CommitNow(*change);
@@ -163,6 +174,11 @@ absl::Status CaseCommands::Withdraw(const v1::Event& withdrawn) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = store_.Load(withdrawn.envelope().referral_id());
     if (!loaded.ok()) return loaded.status();
+    if (!loaded->has_value()) {
+      auto removed = RemovedAt(withdrawn.envelope().referral_id());
+      if (!removed.ok()) return removed.status();
+      if (removed->has_value()) return absl::OkStatus();  // ended and removed: nothing to withdraw
+    }
     auto change = workflow_.Withdraw(*loaded, withdrawn, clock_());
     if (change.status().code() == absl::StatusCode::kFailedPrecondition) {
       return absl::OkStatus();  // already ended: withdrawn before, or closed

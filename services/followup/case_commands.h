@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/followup/case_retirement.h"
 #include "services/followup/case_store.h"
 #include "services/followup/case_workflow.h"
 #include "services/followup/place_reserver.h"
@@ -40,15 +41,22 @@ class CaseCommands {
 
   const CaseWorkflow& workflow() const { return workflow_; }
 
+  // Where removed cases are known: GetCase and the actions answer "no longer held" for one, and
+  // its events read again do not open it anew. None: every case is held for ever.
+  void set_retirement(CaseRetirement* retirement) { retirement_ = retirement; }
+
  private:
   absl::StatusOr<LoadedCase> LoadFor(const std::string& queue, const std::string& referral_id);
   absl::Status CommitNow(const CaseChange& change);
+  // When the case (not in the store) was removed after it ended, if it was.
+  absl::StatusOr<std::optional<absl::Time>> RemovedAt(const std::string& referral_id);
 
   CaseStore& store_;
   const CaseWorkflow& workflow_;
   PlaceReserver* places_;
   std::function<absl::Time()> clock_;
   std::function<void()> committed_;
+  CaseRetirement* retirement_ = nullptr;
 };
 
 }  // namespace signpost::followup

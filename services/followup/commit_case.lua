@@ -10,6 +10,10 @@
 --        write a task; KEYS: task, open set, feed of its queue, then when it moved from another
 --        queue: that queue's open set and feed
 --   'O', topic, key, event bytes                   an event to publish (into KEYS[3])
+--   'R', referral id, due ms                       the case has ended: it leaves Redis then
+--                                                  (retire_cases.lua); KEYS: the retention set
+-- Each task's id is also a field of the case ("t:" and the id), so the case's tasks can be removed
+-- with it.
 -- Replies {'ok', new version}, {'conflict', current version} or {'timer_gone', current version}.
 local expected = tonumber(ARGV[1])
 local cur = redis.call('HGET', KEYS[1], 'v')
@@ -32,6 +36,7 @@ while i <= #ARGV do
     local task, open, feed = KEYS[k], KEYS[k + 1], KEYS[k + 2]
     k = k + 3
     redis.call('SET', task, bytes)
+    redis.call('HSET', KEYS[1], 't:' .. id, '')
     if moved == '1' then
       redis.call('ZREM', KEYS[k], id)
       redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', maxlen, '*', 't', bytes)
@@ -54,6 +59,10 @@ while i <= #ARGV do
     redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i + 1])
     k = k + 1
     i = i + 4
+  elseif op == 'R' then
+    redis.call('ZADD', KEYS[k], ARGV[i + 2], ARGV[i + 1])
+    k = k + 1
+    i = i + 3
   elseif op == 'O' then
     redis.call('XADD', KEYS[3], '*', 'topic', ARGV[i + 1], 'key', ARGV[i + 2],
                'value', ARGV[i + 3])

@@ -57,6 +57,24 @@ void AddFollowUpOptions(CLI::App& app, FollowUpConfig& config) {
                  "Task updates kept per queue for resuming subscribers")
       ->check(CLI::Range(100, 10000000))
       ->capture_default_str();
+  app.add_option("--closed-case-retention-days", config.closed_case_retention_days,
+                 "How long an ended case (closed, declined, unable to contact, withdrawn, "
+                 "expired) stays in Redis after its last change; then GetCase answers "
+                 "FAILED_PRECONDITION 'no longer held'")
+      ->envname("SIGNPOST_CLOSED_CASE_RETENTION_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--closed-case-tombstone-days", config.closed_case_tombstone_days,
+                 "How long after a case left GetCase still says 'no longer held' (then "
+                 "NOT_FOUND, as for an id never seen)")
+      ->envname("SIGNPOST_CLOSED_CASE_TOMBSTONE_DAYS")
+      ->check(CLI::Range(1, 3650))
+      ->capture_default_str();
+  app.add_option("--retention-sweep-seconds", config.retention_sweep_seconds,
+                 "How often ended cases past their retention are removed from Redis")
+      ->envname("SIGNPOST_RETENTION_SWEEP_SECONDS")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   app.add_option("--workers", config.workers,
                  "Threads that run calls (they wait on Redis, Kafka and the directory; gRPC "
                  "threads do not)")

@@ -29,6 +29,10 @@ struct FollowUpConfig {
   std::string clock_offset_file;
   std::string redis_key_prefix = "fu:";
   int feed_max_length = 10000;
+  // case_retention.h says why these defaults.
+  int closed_case_retention_days = 30;
+  int closed_case_tombstone_days = 365;
+  int retention_sweep_seconds = 60;
   int workers = 16;
   int queue_limit = 256;
 };

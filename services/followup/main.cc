@@ -1,8 +1,10 @@
 // signpost-followup: the case after matching — link workers' task queues, durable timers,
 // outcomes, and the messages back to the referrer.
+#include "common/process/periodic_sweep.h"
 #include "common/service/service_host.h"
 #include "common/service/service_main.h"
 #include "services/followup/case_commands.h"
+#include "services/followup/case_retirement.h"
 #include "services/followup/followup_handler.h"
 #include "services/followup/followup_options.h"
 #include "services/followup/followup_service.h"
@@ -33,11 +35,14 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   const std::string& prefix = config.common.topic_prefix;
   const std::string instance = InstanceIdOrDefault(config.common);
   RedisKeys keys{config.redis_key_prefix};
+  CaseRetention retention{.closed = absl::Hours(24) * config.closed_case_retention_days,
+                          .tombstone = absl::Hours(24) * config.closed_case_tombstone_days,
+                          .clock = now};
   // The person's details go into Redis sealed with the data keyring, and come out only for
   // GetCase.
   auto& seal = host.Make<CaseDetailsSeal>(**cipher);
   auto& store = host.Make<SealingCaseStore>(
-      host.Make<RedisCaseStore>(**redis, keys, prefix, config.feed_max_length), seal);
+      host.Make<RedisCaseStore>(**redis, keys, prefix, config.feed_max_length, retention), seal);
   auto& workflow = host.Make<CaseWorkflow>(*workflow_options);
   auto& outbox =
       host.Make<OutboxPublisher>(**redis, keys, **producer, instance, host.registry(), *lease);
@@ -49,6 +54,8 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   }
   auto wake_outbox = [&outbox] { outbox.Wake(); };
   auto& commands = host.Make<CaseCommands>(store, workflow, places, now, wake_outbox);
+  auto& retirement = host.Make<CaseRetirement>(**redis, keys, retention);
+  commands.set_retirement(&retirement);
   auto& feed = host.Make<TaskFeed>(**feed_redis, **redis, keys, [&store](const std::string& queue) {
     return SnapshotUpdates(store, queue);
   });
@@ -60,6 +67,17 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   host.AddComponent("outbox", outbox);
   host.AddComponent("task feed", feed);
   host.AddComponent("timers", timers, absl::Milliseconds(config.scheduler_interval_ms));
+  // A sweep of 200 cases is a few ms of Redis; several instances may sweep at once (each batch is
+  // one script, and what it handles is no longer due).
+  host.AddComponent(
+      "case retention",
+      host.Make<PeriodicSweep>("case retention", absl::Seconds(config.retention_sweep_seconds),
+                               [&retirement]() -> absl::StatusOr<bool> {
+                                 constexpr int kBatch = 200;
+                                 auto handled = retirement.RetireDue(kBatch);
+                                 if (!handled.ok()) return handled.status();
+                                 return *handled == kBatch;
+                               }));
   auto& subscribers = host.registry().GetGauge("signpost_followup_task_subscribers",
                                                "SubscribeTasks streams open on this instance");
   host.AddReadinessCheck([&subscribers, &feed] {

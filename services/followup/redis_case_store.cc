@@ -1,6 +1,7 @@
 #include "services/followup/redis_case_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/events/case_states.h"
 #include "services/followup/case_access.h"
 #include "services/followup/claim_due_timers.lua.h"
 #include "services/followup/commit_case.lua.h"
@@ -20,11 +21,12 @@ absl::Status Unreadable(const std::string& what) {
 }  // namespace
 
 RedisCaseStore::RedisCaseStore(redis::RedisClient& redis, RedisKeys keys, std::string topic_prefix,
-                               int feed_max_length)
+                               int feed_max_length, CaseRetention retention)
     : redis_(redis),
       keys_(std::move(keys)),
       topic_prefix_(std::move(topic_prefix)),
       feed_max_length_(feed_max_length),
+      retention_(std::move(retention)),
       commit_(std::string(lua::kCommitCase)),
       snapshot_(std::string(lua::kSnapshotQueue)),
       claim_(std::string(lua::kClaimDueTimers)) {}
@@ -83,6 +85,12 @@ redis::LuaScript::Call RedisCaseStore::CommitCall(const CaseChange& change) cons
     args.insert(args.end(), {"O", kafka::TopicName(out.topic, topic_prefix_), out.key,
                              out.event.SerializeAsString()});
   }
+  if (events::IsCaseEnded(change.after.state())) {
+    keys.push_back(keys_.Retention());
+    args.insert(args.end(),
+                {"R", change.after.referral_id(),
+                 absl::StrCat(absl::ToUnixMillis(retention_.clock() + retention_.closed))});
+  }
   return {std::move(keys), std::move(args)};
 }
 
@@ -130,14 +138,19 @@ absl::StatusOr<std::vector<bool>> RedisCaseStore::Exist(
   commands.reserve(referral_ids.size());
   for (const auto& id : referral_ids) {
     commands.push_back({"HEXISTS", keys_.Case(id), "b"});
+    commands.push_back({"ZSCORE", keys_.Retention(), id});  // ended (and perhaps removed)
   }
   auto replies = redis_.Pipeline(commands);
   if (!replies.ok()) return replies.status();
   std::vector<bool> out;
-  out.reserve(replies->size());
-  for (const auto& reply : *replies) {
-    if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
-    out.push_back(reply.integer == 1);
+  out.reserve(referral_ids.size());
+  for (size_t i = 0; i + 1 < replies->size(); i += 2) {
+    const redis::Reply& held = (*replies)[i];
+    const redis::Reply& ended = (*replies)[i + 1];
+    for (const redis::Reply* reply : {&held, &ended}) {
+      if (reply->type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply->str);
+    }
+    out.push_back(held.integer == 1 || !ended.is_nil());
   }
   return out;
 }
