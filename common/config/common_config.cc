@@ -15,6 +15,18 @@ bool IsSecretProperty(const std::string& key) {
          key.find("key") != std::string::npos || key.find("token") != std::string::npos;
 }
 
+// Who the service authenticates to Redis as, and where the password comes from; never the
+// password itself.
+std::string RedisAuthDescription(const RedisAccessConfig& redis) {
+  if (redis.password_file.empty()) return "none";
+  return absl::StrCat(
+      "user '", redis.username.empty() ? "default" : redis.username, "', password from ",
+      redis.password_file, " (***)",
+      redis.sentinel_password_file.empty()
+          ? ""
+          : absl::StrCat("; Sentinel password from ", redis.sentinel_password_file, " (***)"));
+}
+
 }  // namespace
 
 void AddCommonOptions(CLI::App& app, CommonConfig& config) {
@@ -43,6 +55,31 @@ void AddCommonOptions(CLI::App& app, CommonConfig& config) {
   app.add_option("--redis-pool-size", config.redis_pool_size, "Redis connections")
       ->envname("SIGNPOST_REDIS_POOL_SIZE")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  RedisAccessConfig& redis = config.redis_access;
+  app.add_option("--redis-username", redis.username,
+                 "Redis ACL user to authenticate as (default: the default user)")
+      ->envname("SIGNPOST_REDIS_USERNAME");
+  app.add_option("--redis-password-file", redis.password_file,
+                 "File holding the Redis password (read once at start; never logged)")
+      ->envname("SIGNPOST_REDIS_PASSWORD_FILE");
+  app.add_option("--redis-sentinels", redis.sentinels,
+                 "Redis Sentinels host:port,... that name the primary (then --redis is unused)")
+      ->envname("SIGNPOST_REDIS_SENTINELS");
+  app.add_option("--redis-master-name", redis.master_name,
+                 "The name the Sentinels monitor the primary under")
+      ->envname("SIGNPOST_REDIS_MASTER_NAME")
+      ->capture_default_str();
+  app.add_option("--redis-sentinel-password-file", redis.sentinel_password_file,
+                 "File holding the password the Sentinels require, if they require one")
+      ->envname("SIGNPOST_REDIS_SENTINEL_PASSWORD_FILE");
+  app.add_option("--redis-min-replicas-acked", redis.min_replicas_acked,
+                 "Replicas that must acknowledge every call's writes (Redis WAIT); 0: none")
+      ->envname("SIGNPOST_REDIS_MIN_REPLICAS_ACKED")
+      ->capture_default_str();
+  app.add_option("--redis-replica-ack-timeout-ms", redis.replica_ack_timeout_ms,
+                 "How long a call waits for the replicas before it fails UNAVAILABLE")
+      ->envname("SIGNPOST_REDIS_REPLICA_ACK_TIMEOUT_MS")
       ->capture_default_str();
   app.add_option("--listen", config.listen, "gRPC listen address (port 0 picks a free port)")
       ->envname("SIGNPOST_LISTEN")
@@ -106,6 +143,26 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
   if (auto s = ParseRedisAddress(config.redis); !s.ok()) {
     problems.push_back(absl::StrCat("--redis: ", s.status().message()));
   }
+  const RedisAccessConfig& redis = config.redis_access;
+  if (!redis.sentinels.empty()) {
+    if (auto s = ParseHostPortList(redis.sentinels); !s.ok()) {
+      problems.push_back(absl::StrCat("--redis-sentinels: ", s.status().message()));
+    }
+    if (redis.master_name.empty()) problems.push_back("--redis-master-name: empty");
+  } else if (!redis.sentinel_password_file.empty()) {
+    problems.push_back("--redis-sentinel-password-file: only with --redis-sentinels");
+  }
+  if (!redis.username.empty() && redis.password_file.empty()) {
+    problems.push_back("--redis-username: needs --redis-password-file");
+  }
+  if (redis.min_replicas_acked < 0 || redis.min_replicas_acked > 16) {
+    problems.push_back(
+        absl::StrCat("--redis-min-replicas-acked: ", redis.min_replicas_acked, " is not 0 to 16"));
+  }
+  if (redis.replica_ack_timeout_ms < 1 || redis.replica_ack_timeout_ms > 60000) {
+    problems.push_back(absl::StrCat(
+        "--redis-replica-ack-timeout-ms: ", redis.replica_ack_timeout_ms, " is not 1 to 60000"));
+  }
   if (auto s = ParseHostPort(config.listen, /*allow_port_zero=*/true); !s.ok()) {
     problems.push_back(absl::StrCat("--listen: ", s.status().message()));
   }
@@ -159,7 +216,9 @@ absl::Status ValidateCommonConfig(const CommonConfig& config) {
   for (const auto& [flag, path] :
        {std::pair{"--tls-cert", &config.tls.cert}, std::pair{"--tls-key", &config.tls.key},
         std::pair{"--tls-client-ca", &config.tls.client_ca}, std::pair{"--tls-ca", &config.tls.ca},
-        std::pair{"--token-keys", &config.auth.token_keys}}) {
+        std::pair{"--token-keys", &config.auth.token_keys},
+        std::pair{"--redis-password-file", &config.redis_access.password_file},
+        std::pair{"--redis-sentinel-password-file", &config.redis_access.sentinel_password_file}}) {
     if (!path->empty() && access(path->c_str(), R_OK) != 0) {
       problems.push_back(absl::StrCat(flag, ": cannot read ", *path));
     }
@@ -172,8 +231,14 @@ std::vector<std::pair<std::string, std::string>> DescribeCommonConfig(const Comm
   std::vector<std::pair<std::string, std::string>> out = {
       {"kafka_bootstrap", config.kafka_bootstrap},
       {"topic_prefix", config.topic_prefix},
-      {"redis", config.redis},
+      {"redis", config.redis_access.sentinels.empty()
+                    ? config.redis
+                    : absl::StrCat("the primary of '", config.redis_access.master_name,
+                                   "' named by the Sentinels ", config.redis_access.sentinels)},
       {"redis_pool_size", absl::StrCat(config.redis_pool_size)},
+      {"redis_auth", RedisAuthDescription(config.redis_access)},
+      {"redis_min_replicas_acked", absl::StrCat(config.redis_access.min_replicas_acked, " within ",
+                                                config.redis_access.replica_ack_timeout_ms, " ms")},
       {"listen", config.listen},
       {"metrics_listen", config.metrics_listen},
       {"log_format", config.log_format},

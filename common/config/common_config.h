@@ -30,6 +30,19 @@ struct AuthConfig {
   bool no_auth = false;
 };
 
+// How a service reaches Redis beyond its address: who it authenticates as, the Sentinels that
+// name the primary, and how many replicas must hold a write before a call succeeds.
+struct RedisAccessConfig {
+  std::string username;       // an ACL user; empty: the default user (password only)
+  std::string password_file;  // read once at start; empty: no AUTH
+  // host:port,... of the Sentinels; when set they name the primary and --redis is not used.
+  std::string sentinels;
+  std::string master_name = "signpost";
+  std::string sentinel_password_file;  // what the Sentinels themselves require, if anything
+  int min_replicas_acked = 0;          // WAIT for this many replicas after every call
+  int replica_ack_timeout_ms = 1000;
+};
+
 // Settings every Signpost process shares. Each is a flag and an environment variable
 // (flags win); see AddCommonOptions for the names.
 struct CommonConfig {
@@ -41,6 +54,7 @@ struct CommonConfig {
   std::string redis = "127.0.0.1:6379";
   // Connections of the service's Redis pool: one setting for every service.
   int redis_pool_size = 8;
+  RedisAccessConfig redis_access;
   std::string listen = "127.0.0.1:0";
   std::string metrics_listen = "127.0.0.1:0";
   std::string port_file;          // the bound gRPC port is written here when set
@@ -63,6 +77,11 @@ struct CommonConfig {
 //   --kafka-property    SIGNPOST_KAFKA_PROPERTIES (k=v,k=v)
 //   --redis             SIGNPOST_REDIS                --listen         SIGNPOST_LISTEN
 //   --redis-pool-size   SIGNPOST_REDIS_POOL_SIZE
+//   --redis-username SIGNPOST_REDIS_USERNAME  --redis-password-file SIGNPOST_REDIS_PASSWORD_FILE
+//   --redis-sentinels SIGNPOST_REDIS_SENTINELS  --redis-master-name SIGNPOST_REDIS_MASTER_NAME
+//   --redis-sentinel-password-file SIGNPOST_REDIS_SENTINEL_PASSWORD_FILE
+//   --redis-min-replicas-acked SIGNPOST_REDIS_MIN_REPLICAS_ACKED
+//   --redis-replica-ack-timeout-ms SIGNPOST_REDIS_REPLICA_ACK_TIMEOUT_MS
 //   --metrics-listen    SIGNPOST_METRICS_LISTEN       --port-file      SIGNPOST_PORT_FILE
 //   --metrics-port-file SIGNPOST_METRICS_PORT_FILE    --log-format     SIGNPOST_LOG_FORMAT
 //   --log-level         SIGNPOST_LOG_LEVEL            --instance-id    SIGNPOST_INSTANCE_ID

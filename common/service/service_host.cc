@@ -7,6 +7,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/config/address.h"
+#include "common/config/secret_file.h"
 #include "common/grpc/tls_credentials.h"
 #include "common/process/offset_clock.h"
 #include "common/process/shutdown_signal.h"
@@ -100,29 +101,71 @@ void ServiceHost::Report(const absl::Status& status) const {
                    absl::StatusCodeToString(status.code()));
 }
 
+absl::StatusOr<redis::PoolOptions> ServiceHost::RedisPoolOptions(size_t size) {
+  if (!redis_options_) {
+    const RedisAccessConfig& access = config_.redis_access;
+    redis::PoolOptions options;
+    if (access.sentinels.empty()) {
+      auto address = ParseRedisAddress(config_.redis);
+      if (!address.ok()) return ConfigurationError(Annotate(address.status(), "--redis"));
+      options.address = *address;
+    } else {
+      auto sentinels = ParseHostPortList(access.sentinels);
+      if (!sentinels.ok()) {
+        return ConfigurationError(Annotate(sentinels.status(), "--redis-sentinels"));
+      }
+      options.sentinel.sentinels = *sentinels;
+      options.sentinel.master_name = access.master_name;
+      if (!access.sentinel_password_file.empty()) {
+        auto password =
+            ReadSecretFile(access.sentinel_password_file, "--redis-sentinel-password-file");
+        if (!password.ok()) return ConfigurationError(password.status());
+        options.sentinel.password = *password;
+      }
+    }
+    if (!access.password_file.empty()) {
+      auto password = ReadSecretFile(access.password_file, "--redis-password-file");
+      if (!password.ok()) return ConfigurationError(password.status());
+      options.credentials = {.username = access.username, .password = *password};
+    }
+    options.replica_ack = {.replicas = access.min_replicas_acked,
+                           .timeout = absl::Milliseconds(access.replica_ack_timeout_ms)};
+    redis_options_ = std::move(options);
+  }
+  redis::PoolOptions options = *redis_options_;
+  options.size = size;
+  return options;
+}
+
 absl::StatusOr<redis::RedisPool*> ServiceHost::Redis() {
   if (redis_) return redis_.get();
-  auto address = ParseRedisAddress(config_.redis);
-  if (!address.ok()) return ConfigurationError(Annotate(address.status(), "--redis"));
-  redis::PoolOptions options;
-  options.address = *address;
-  options.size = static_cast<size_t>(config_.redis_pool_size);
-  auto pool = redis::RedisPool::Create(options);
+  auto options = RedisPoolOptions(static_cast<size_t>(config_.redis_pool_size));
+  if (!options.ok()) return options.status();
+  auto pool = redis::RedisPool::Create(*options);
   if (!pool.ok()) return Annotate(pool.status(), "redis");
   redis_ = *std::move(pool);
   return redis_.get();
 }
 
 absl::StatusOr<redis::RedisPool*> ServiceHost::DedicatedRedis(size_t size) {
-  auto address = ParseRedisAddress(config_.redis);
-  if (!address.ok()) return ConfigurationError(Annotate(address.status(), "--redis"));
-  redis::PoolOptions options;
-  options.address = *address;
-  options.size = size;
-  auto pool = redis::RedisPool::Create(options);
+  auto options = RedisPoolOptions(size);
+  if (!options.ok()) return options.status();
+  auto pool = redis::RedisPool::Create(*options);
   if (!pool.ok()) return Annotate(pool.status(), "redis");
   dedicated_redis_.push_back(*std::move(pool));
   return dedicated_redis_.back().get();
+}
+
+absl::Status ServiceHost::CheckRedisAccess() {
+  // The shared pool stands for the dedicated ones: they use the same settings.
+  redis::RedisPool* pool = redis_                     ? redis_.get()
+                           : dedicated_redis_.empty() ? nullptr
+                                                      : dedicated_redis_.front().get();
+  if (!pool) return absl::OkStatus();
+  absl::Status access = pool->CheckAccess();
+  if (access.code() == absl::StatusCode::kPermissionDenied) return access;
+  if (!access.ok()) spdlog::warn("redis not reachable yet: {}", std::string(access.message()));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<kafka::KafkaProducer*> ServiceHost::Producer() {
@@ -196,6 +239,7 @@ void ServiceHost::AddPage(
 }
 
 absl::Status ServiceHost::Start() {
+  if (absl::Status s = CheckRedisAccess(); !s.ok()) return s;
   for (; components_started_ < components_.size(); ++components_started_) {
     const Component& component = components_[components_started_];
     if (!component.start) continue;

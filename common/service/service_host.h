@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -170,6 +171,11 @@ class ServiceHost {
     metrics::HttpEndpoint::Guard allow;
   };
 
+  // The pool settings from the common configuration, the password files read on first use.
+  absl::StatusOr<redis::PoolOptions> RedisPoolOptions(size_t size);
+  // Refused Redis credentials end the start (exit 1, naming Redis and the user); a Redis that
+  // cannot be reached yet does not (readiness reports it until it can).
+  absl::Status CheckRedisAccess();
   absl::Status StartHttp();
   absl::Status StartGrpc();
   absl::Status StartConsumers();
@@ -184,6 +190,7 @@ class ServiceHost {
   // Infrastructure first: destroyed last.
   metrics::Registry registry_;
   kafka::ProducerOptions producer_options_;
+  std::optional<redis::PoolOptions> redis_options_;
   std::unique_ptr<redis::RedisPool> redis_;
   std::vector<std::unique_ptr<redis::RedisPool>> dedicated_redis_;
   std::unique_ptr<kafka::KafkaProducer> producer_;
