@@ -103,5 +103,57 @@ TEST(CommonConfigTest, KafkaPropertiesAreParsedAndSecretsMasked) {
   for (const auto& [name, value] : described) EXPECT_NE(value, "hunter2") << name;
 }
 
+TEST(CommonConfigTest, RedisAccessSettingsComeFromFlagsAndEnvironment) {
+  setenv("SIGNPOST_REDIS_USERNAME", "signpost", 1);
+  setenv("SIGNPOST_REDIS_PASSWORD_FILE", "/etc/hostname", 1);
+  setenv("SIGNPOST_REDIS_SENTINELS", "s1:26379,s2:26379,s3:26379", 1);
+  setenv("SIGNPOST_REDIS_MIN_REPLICAS_ACKED", "1", 1);
+  CommonConfig config = Parse({"--insecure", "--no-auth", "--redis-master-name", "signpost-eu",
+                               "--redis-sentinel-password-file", "/etc/hostname",
+                               "--redis-replica-ack-timeout-ms", "250"});
+  unsetenv("SIGNPOST_REDIS_USERNAME");
+  unsetenv("SIGNPOST_REDIS_PASSWORD_FILE");
+  unsetenv("SIGNPOST_REDIS_SENTINELS");
+  unsetenv("SIGNPOST_REDIS_MIN_REPLICAS_ACKED");
+  const RedisAccessConfig& redis = config.redis_access;
+  EXPECT_EQ(redis.username, "signpost");
+  EXPECT_EQ(redis.password_file, "/etc/hostname");
+  EXPECT_EQ(redis.sentinels, "s1:26379,s2:26379,s3:26379");
+  EXPECT_EQ(redis.master_name, "signpost-eu");
+  EXPECT_EQ(redis.sentinel_password_file, "/etc/hostname");
+  EXPECT_EQ(redis.min_replicas_acked, 1);
+  EXPECT_EQ(redis.replica_ack_timeout_ms, 250);
+  EXPECT_TRUE(ValidateCommonConfig(config).ok()) << ValidateCommonConfig(config);
+  auto described = DescribeCommonConfig(config);
+  EXPECT_THAT(described,
+              Contains(Pair("redis", HasSubstr("'signpost-eu' named by the Sentinels s1:26379"))));
+  EXPECT_THAT(described, Contains(Pair("redis_auth", HasSubstr("user 'signpost'"))));
+  EXPECT_THAT(described, Contains(Pair("redis_min_replicas_acked", "1 within 250 ms")));
+
+  CommonConfig defaults = Parse({"--insecure", "--no-auth"});
+  EXPECT_EQ(defaults.redis_access.master_name, "signpost");
+  EXPECT_EQ(defaults.redis_access.min_replicas_acked, 0);
+  EXPECT_EQ(defaults.redis_access.replica_ack_timeout_ms, 1000);
+  EXPECT_THAT(DescribeCommonConfig(defaults), Contains(Pair("redis_auth", "none")));
+}
+
+TEST(CommonConfigTest, RedisAccessProblemsNameTheirFlags) {
+  absl::Status status = ValidateCommonConfig(Parse(
+      {"--insecure", "--no-auth", "--redis-username", "signpost", "--redis-sentinels", "nohostport",
+       "--redis-min-replicas-acked", "-1", "--redis-replica-ack-timeout-ms", "0"}));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("--redis-username: needs --redis-password-file"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--redis-sentinels"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--redis-min-replicas-acked: -1"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("--redis-replica-ack-timeout-ms: 0"));
+  absl::Status unreadable = ValidateCommonConfig(
+      Parse({"--insecure", "--no-auth", "--redis-password-file", "/nonexistent/redis-password"}));
+  EXPECT_THAT(std::string(unreadable.message()), HasSubstr("--redis-password-file: cannot read"));
+  absl::Status without_sentinels = ValidateCommonConfig(
+      Parse({"--insecure", "--no-auth", "--redis-sentinel-password-file", "/etc/hostname"}));
+  EXPECT_THAT(std::string(without_sentinels.message()),
+              HasSubstr("--redis-sentinel-password-file: only with --redis-sentinels"));
+}
+
 }  // namespace
 }  // namespace signpost
