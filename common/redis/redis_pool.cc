@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <hiredis/hiredis.h>
@@ -214,9 +215,11 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& co
   if (absl::Status s = EnsureConnected(**slot); !s.ok()) return s;
   const Slot& connected = **slot;
   const ReplicaAck& ack = options_.replica_ack;
-  const Command wait = ack.required() ? WaitCommand(ack) : Command{};
+  const bool wait_for_replicas =
+      ack.required() && std::any_of(commands.begin(), commands.end(), MayWrite);
+  const Command wait = wait_for_replicas ? WaitCommand(ack) : Command{};
   auto replies =
-      RoundTrip(*lease.context(), commands, connected.where, ack.required() ? &wait : nullptr);
+      RoundTrip(*lease.context(), commands, connected.where, wait_for_replicas ? &wait : nullptr);
   if (!replies.ok()) {
     lease.MarkBroken();
     ForgetPrimary(connected.generation, std::string(replies.status().message()));
@@ -237,7 +240,7 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& co
                        uses_sentinel() ? "; asking Sentinel for the new one" : ""));
     }
   }
-  if (ack.required()) {
+  if (wait_for_replicas) {
     const Reply wait_reply = std::move(replies->back());
     replies->pop_back();
     if (wait_reply.type == Reply::Type::kError) {

@@ -43,8 +43,9 @@ struct PoolOptions {
 // asks the sentinels for the primary, checks it with ROLE, and forgets it (dropping every
 // connection to it) on a broken connection, a READONLY reply or a ROLE that is not master; the
 // call that saw it fails UNAVAILABLE (it is never re-run here: it may have been applied) and the
-// next call asks Sentinel again. With a replica acknowledgement, every call ends with WAIT on
-// the same connection, and too few replicas make the call UNAVAILABLE.
+// next call asks Sentinel again. With a replica acknowledgement, every call that may write
+// (anything but known reads, see MayWrite) ends with WAIT on the same connection, and too few
+// replicas make the call UNAVAILABLE.
 class RedisPool final : public RedisClient {
  public:
   static absl::StatusOr<std::unique_ptr<RedisPool>> Create(const PoolOptions& options);

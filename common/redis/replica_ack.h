@@ -17,6 +17,13 @@ struct ReplicaAck {
   bool required() const { return replicas > 0; }
 };
 
+// False for the commands known only to read (GET, HGETALL, ZRANGE, XRANGE, PING, EVALSHA_RO,
+// ...); true for every other command, scripts included. A call of reads alone needs no WAIT:
+// Redis 7.0 would still make it wait for the replicas to catch up with the primary's writes
+// (the full timeout while a replica is down), so reads and readiness would fail with the
+// replica although they change nothing.
+bool MayWrite(const Command& command);
+
 // The WAIT sent after a call's commands, on the same connection.
 Command WaitCommand(const ReplicaAck& ack);
 

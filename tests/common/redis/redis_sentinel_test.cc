@@ -136,7 +136,13 @@ TEST_F(RedisSentinelPoolTest, WaitWithTheReplicaFrozenIsUnavailableNamingTheShor
   ASSERT_TRUE(pool->Execute({"SET", "warm", "1"}).ok());
   set_->server(1).Suspend();
   auto written = pool->Execute({"SET", "unacked", "1"});
+  // Reads change nothing and wait for no replica: they, and readiness's PING, still answer.
+  auto read = pool->Execute({"GET", "warm"});
+  absl::Status ping = pool->Ping();
   set_->server(1).Resume();
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->str, "1");
+  EXPECT_TRUE(ping.ok()) << ping;
   EXPECT_EQ(written.status().code(), absl::StatusCode::kUnavailable) << written.status();
   EXPECT_THAT(std::string(written.status().message()),
               HasSubstr("written on the primary but acknowledged by only 0 of 1 replicas within "

@@ -20,6 +20,17 @@ TEST(ReplicaAckTest, WaitCommandCarriesTheCountAndTimeout) {
             (Command{"WAIT", "2", "1500"}));
 }
 
+TEST(ReplicaAckTest, OnlyKnownReadsAreSaidNotToWrite) {
+  EXPECT_FALSE(MayWrite({"GET", "k"}));
+  EXPECT_FALSE(MayWrite({"hgetall", "case:1"}));
+  EXPECT_FALSE(MayWrite({"PING"}));
+  EXPECT_FALSE(MayWrite({"EVALSHA_RO", "abc", "0"}));
+  EXPECT_TRUE(MayWrite({"SET", "k", "v"}));
+  EXPECT_TRUE(MayWrite({"EVALSHA", "abc", "0"}));  // a script may write
+  EXPECT_TRUE(MayWrite({"XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"}));
+  EXPECT_TRUE(MayWrite({"SOMENEWCOMMAND"}));  // unknown: assumed to write
+}
+
 TEST(ReplicaAckTest, EnoughReplicasIsOk) {
   const ReplicaAck ack{.replicas = 1, .timeout = absl::Seconds(1)};
   EXPECT_TRUE(ReplicaAckStatus(Integer(1), ack, "redis at r:6379").ok());
