@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
   const double view_open = per(views_open.used_memory, empty.used_memory);
   const double case_open = per(open.used_memory, views_open.used_memory);
   const double case_closed = per(cases_closed.used_memory, views_open.used_memory);
-  const double view_closed = per(closed.used_memory, cases_closed.used_memory);
+  const double view_closed = view_open + per(closed.used_memory, cases_closed.used_memory);
   // What is left past the tombstones is the queues' task feeds (streams capped at
   // --feed-max-length entries per queue, not per case): counted apart.
   const double feeds = per(forgotten.used_memory, empty.used_memory);
@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
   const double view_open_aof = per(views_open.aof_bytes, empty.aof_bytes);
   const double case_open_aof = per(open.aof_bytes, views_open.aof_bytes);
   const double case_closed_aof = per(cases_closed.aof_bytes, views_open.aof_bytes);
-  const double view_closed_aof = per(closed.aof_bytes, cases_closed.aof_bytes);
+  const double view_closed_aof = view_open_aof + per(closed.aof_bytes, cases_closed.aof_bytes);
   const double tomb_aof = per(retained.aof_bytes, forgotten.aof_bytes);
   // England: 1.3 M referrals a year, each case open ~3 months: 325,000 open cases (and their
   // views). Ended cases are held 30 days (1.3M x 30/365), closed views 180 days (1.3M x
@@ -328,6 +328,7 @@ int main(int argc, char** argv) {
                             year * tomb_aof;
   const double growth = year * (case_closed + view_closed);
   const double growth_aof = year * (case_closed_aof + view_closed_aof);
+  const double steady_open = open_cases * (view_open + case_open);
   auto mb = [](double b) { return b / 1e6; };
   std::printf("referrals: %d (intake's status view; follow-up's case, tasks, timers)\n", n);
   std::printf("%-36s %14s %14s %10s\n", "stage", "used_memory", "AOF rewritten", "keys");
@@ -356,6 +357,9 @@ int main(int argc, char** argv) {
       "England steady state (325k open, %.0fk ended cases, %.0fk closed views, %.0fk tombstones "
       "each): %.0f MB in memory, %.0f MB AOF\n",
       ended_held / 1e3, views_held / 1e3, year / 1e3, mb(steady), mb(steady_aof));
+  std::printf(
+      "of which: open %.0f MB, ended cases %.0f MB, closed views %.0f MB, tombstones %.0f MB\n",
+      mb(steady_open), mb(ended_held * case_closed), mb(views_held * view_closed), mb(year * tomb));
   std::printf("without retention, every year adds %.0f MB in memory, %.0f MB AOF, for ever\n",
               mb(growth), mb(growth_aof));
   if (!json_path.empty()) {
