@@ -18,6 +18,8 @@ namespace {
 // Attempts to connect to the primary within one call: a sentinel's stale answer (the old
 // primary, down or demoted) makes the pool ask again.
 constexpr int kConnectAttempts = 3;
+// How long a failed Sentinel query's answer stands for the callers that waited on it.
+constexpr absl::Duration kShareFailureFor = absl::Milliseconds(250);
 
 // True when the server has closed the connection (or sent something unasked), which happens
 // when redis-server restarts while the connection sits idle in the pool.
@@ -120,8 +122,18 @@ absl::StatusOr<RedisPool::Target> RedisPool::CurrentTarget() {
     absl::MutexLock lock(&mu_);
     if (primary_) return Target{TcpAddress(*primary_), generation_};
   }
+  // Callers that queued behind a query that just failed share its answer rather than each
+  // asking every (perhaps unreachable) sentinel again in turn.
+  if (!last_resolve_failure_.ok() && absl::Now() - last_resolve_failure_at_ < kShareFailureFor) {
+    return last_resolve_failure_;
+  }
   auto primary = resolver_->Primary();
-  if (!primary.ok()) return primary.status();
+  if (!primary.ok()) {
+    last_resolve_failure_ = primary.status();
+    last_resolve_failure_at_ = absl::Now();
+    return primary.status();
+  }
+  last_resolve_failure_ = absl::OkStatus();
   absl::MutexLock lock(&mu_);
   spdlog::info("redis: Sentinel names {} as the primary of '{}'", primary->ToString(),
                options_.sentinel.master_name);

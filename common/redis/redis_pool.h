@@ -91,6 +91,8 @@ class RedisPool final : public RedisClient {
   PoolOptions options_;
   std::optional<SentinelResolver> resolver_;
   absl::Mutex resolve_mu_;  // one Sentinel query at a time
+  absl::Status last_resolve_failure_ ABSL_GUARDED_BY(resolve_mu_);
+  absl::Time last_resolve_failure_at_ ABSL_GUARDED_BY(resolve_mu_);
   absl::Mutex mu_;
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::optional<HostPort> primary_ ABSL_GUARDED_BY(mu_);
