@@ -1192,5 +1192,62 @@ TEST_F(FollowUpIntegrationTest, AFrozenRedisHoldsNoCallbackThread) {
   EXPECT_TRUE(served());
 }
 
+// Issue 24, bounded growth: an ended case leaves Redis --closed-case-retention-days after it ended
+// (the service's clock moved with --clock-offset-file: Redis's own cannot be), with every key it
+// had; its final state is on the topic before that; GetCase then answers FAILED_PRECONDITION "no
+// longer held", distinct from NOT_FOUND; the queue's listing still works and shows the open case.
+TEST_F(FollowUpIntegrationTest, AnEndedCaseLeavesRedisAfterItsRetentionAndIsNoLongerHeld) {
+  StartFollowUp("", {}, {"--closed-case-retention-days", "30", "--retention-sweep-seconds", "1"});
+  PublishMatched("r-ended", "lw-1");
+  PublishMatched("r-open", "lw-1");
+  ASSERT_TRUE(
+      WaitUntil([&] { return GetCase("lw-1", "r-ended").ok() && GetCase("lw-1", "r-open").ok(); }));
+  {
+    grpc::ClientContext context;
+    v1::CloseCaseRequest close;
+    close.set_link_worker_id("lw-1");
+    close.set_referral_id("r-ended");
+    close.set_reason(v1::CLOSURE_REASON_DECLINED);
+    v1::Case after;
+    grpc::Status closed = Stub().CloseCase(&context, close, &after);
+    ASSERT_TRUE(closed.ok()) << closed.error_message();
+  }
+  // Its final state is on the topic.
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& e : On(kafka::Topic::kFollowupEvents, "r-ended")) {
+      if (e.case_event().to_state() == v1::CASE_STATE_DECLINED) return true;
+    }
+    return false;
+  }));
+  auto redis = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(redis);
+  auto keys_of = [&](const std::string& rid) {
+    auto keys = redis->Execute({"KEYS", "fu:*" + rid + "*"});
+    return keys.ok() ? keys->elements.size() : size_t{999};
+  };
+  EXPECT_GT(keys_of("r-ended"), 0u);
+
+  SetClockOffset(absl::Hours(24 * 29));
+  absl::SleepFor(absl::Seconds(2));  // the clock file read again, and a sweep run: still held
+  EXPECT_TRUE(GetCase("lw-1", "r-ended").ok());
+
+  SetClockOffset(absl::Hours(24 * 31));
+  absl::Status gone;
+  ASSERT_TRUE(WaitUntil([&] {
+    gone = GetCase("lw-1", "r-ended").status();
+    return gone.code() == absl::StatusCode::kFailedPrecondition;
+  })) << gone;
+  EXPECT_THAT(std::string(gone.message()),
+              ::testing::HasSubstr("case of referral r-ended is no longer held: a case leaves "
+                                   "follow-up 30 days after it ended"));
+  EXPECT_EQ(keys_of("r-ended"), 0u);
+  EXPECT_EQ(GetCase("lw-1", "r-never-seen").status().code(), absl::StatusCode::kNotFound);
+  // The open case is held, and the queue lists only its task.
+  EXPECT_TRUE(GetCase("lw-1", "r-open").ok());
+  std::vector<v1::Task> tasks = Tasks("lw-1");
+  ASSERT_FALSE(tasks.empty());
+  for (const auto& t : tasks) EXPECT_EQ(t.referral_id(), "r-open");
+}
+
 }  // namespace
 }  // namespace signpost::followup
