@@ -18,8 +18,10 @@ struct CaseRetention {
   absl::Duration closed = absl::Hours(24) * 30;
   // After the case left, GetCase answers FAILED_PRECONDITION "no longer held" rather than
   // NOT_FOUND, and its events read again (a topic replayed) do not open it anew, for this long
-  // (--closed-case-tombstone-days); then the id is forgotten. 365 days: a tombstone is one entry
-  // of a sorted set (about 100 bytes), far longer than any topic's retention.
+  // (--closed-case-tombstone-days); then the id is forgotten. 365 days: with the 30 days before,
+  // longer than the lifecycle topics keep a referral's events (about 13 months), so a topic read
+  // again from its start finds every removed case still known; a tombstone is one entry of a
+  // sorted set (tools/bench retention measures it).
   absl::Duration tombstone = absl::Hours(24) * 365;
   // The service's clock (shifted by --clock-offset-file in drills and tests), not Redis's, which
   // nothing can move; so removal is a sweep by this clock, not a Redis TTL.

@@ -16,9 +16,11 @@ struct StatusRetention {
   // longer than a referrer chases one in practice.
   absl::Duration status = absl::Hours(24) * 180;
   // After the view expired, GetReferral answers FAILED_PRECONDITION "no longer held" rather than
-  // NOT_FOUND for this long (--status-tombstone-days), then forgets the id. 365 days: a tombstone
-  // is a few hundred bytes, and a year covers the ordinary enquiries about an old referral; the
-  // de-duplication entry of the submission (400 days) goes at about the same time.
+  // NOT_FOUND for this long (--status-tombstone-days), then forgets the id. 365 days: a year
+  // covers the ordinary enquiries about an old referral, and with the 180 days before it outlasts
+  // the submission's de-duplication entry (400 days from submission), so a source referral id
+  // that still finds its referral id never meets NOT_FOUND; a tombstone is a few hundred bytes
+  // (tools/bench retention measures it).
   absl::Duration tombstone = absl::Hours(24) * 365;
   // The clock expiry is measured by: the service's (shifted by --clock-offset-file in drills and
   // tests), not Redis's, which nothing can move; so expiry is a sweep, not a Redis TTL.
