@@ -76,9 +76,11 @@ unset REDISCLI_AUTH
 export REDISCLI_AUTH="$password"
 
 generate_python
+bootstrap=$(cat "$kafka_dir/bootstrap")
+prefix="redis-tls-$$-$RANDOM."
 SIGNPOST_REDIS_PASSWORD_FILE="$work/redis-password" start_service signpost-intake \
-  --kafka-bootstrap "$(cat "$kafka_dir/bootstrap")" --topic-prefix "redis-tls-$$-$RANDOM." \
-  --create-topics --redis "127.0.0.1:$tunnel_port"
+  --kafka-bootstrap "$bootstrap" --topic-prefix "$prefix" --create-topics \
+  --redis "127.0.0.1:$tunnel_port"
 /usr/bin/python3 - "$work/gen" "$root/tests/clients" "$service_addr" <<'PY' || fail "the referral through the tunnel"
 import sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
@@ -99,4 +101,13 @@ PY
 keys=$("${tls_cli[@]}" dbsize)
 [ "$keys" -gt 0 ] || fail "no keys in the TLS-only Redis: intake did not write through the tunnel"
 echo "keys written by intake through the tunnel into the TLS-only Redis: $keys"
+# Intake is stopped on exit only once its consumer groups have settled: stopping a consumer
+# still joining its group trips librdkafka 2.0.2's assignor assertion (librdkafka#4312).
+for _ in $(seq 1 60); do
+  groups=$("$root/tools/kafka" cli kafka-consumer-groups --bootstrap-server "$bootstrap" --describe \
+    --state --group "${prefix}signpost-intake-submissions" --group "${prefix}signpost-intake-status" \
+    2>/dev/null || true)
+  [ "$(grep -c Stable <<<"$groups")" -ge 2 ] && break
+  sleep 1
+done
 echo "PASS"
