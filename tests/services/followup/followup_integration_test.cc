@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -30,6 +31,7 @@
 #include "tests/support/kafka_env.h"
 #include "tests/support/parked_calls.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/redis_test_pool.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_data_keys.h"
 #include "tests/support/test_tokens.h"
@@ -291,6 +293,82 @@ class FollowUpIntegrationTest : public ::testing::Test {
     return out;
   }
 
+  // The case record as Redis holds it (fu:case:<rid>, field b).
+  std::optional<v1::Case> RawCase(const std::string& rid) {
+    auto pool = signpost::testing::PoolFor(redis_);
+    if (!pool) return std::nullopt;
+    auto reply = pool->Execute({"HGET", absl::StrCat("fu:case:", rid), "b"});
+    v1::Case kase;
+    if (!reply.ok() || reply->is_nil() || !kase.ParseFromString(reply->str)) return std::nullopt;
+    return kase;
+  }
+
+  // What Redis holds on disk, byte for byte: its AOF as written, and a snapshot SAVEd now without
+  // compression (LZF would hide a value in clear from a search).
+  std::string RedisFiles() {
+    auto pool = signpost::testing::PoolFor(redis_);
+    EXPECT_TRUE(pool);
+    if (!pool) return "";
+    EXPECT_TRUE(pool->Execute({"CONFIG", "SET", "rdbcompression", "no"}).ok());
+    EXPECT_TRUE(pool->Execute({"SAVE"}).ok());
+    std::string bytes;
+    auto read = [&](const std::filesystem::path& path) {
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream content;
+      content << in.rdbuf();
+      bytes += content.str();
+    };
+    for (const auto& entry : std::filesystem::directory_iterator(redis_.dir() + "/appendonlydir")) {
+      read(entry.path());
+    }
+    EXPECT_TRUE(std::filesystem::exists(redis_.dir() + "/dump.rdb"));
+    read(redis_.dir() + "/dump.rdb");
+    return bytes;
+  }
+
+  // A keyring file: the tests' keyring with a new first key `id` (it seals; the old one opens),
+  // or, `without_old`, that same new key alone.
+  std::string RotatedKeysFile(const std::string& id, bool without_old = false) {
+    std::string& rotated_text = rotated_[id];
+    if (rotated_text.empty()) {
+      std::ifstream in(signpost::testing::TestDataKeysPath());
+      std::stringstream text;
+      text << in.rdbuf();
+      rotated_text = *crypto::RotateKeyringText(text.str(), id);
+    }
+    std::string rotated = rotated_text;
+    if (without_old) {
+      std::string old_id = signpost::testing::TestDataKeys().current().id;
+      std::stringstream kept;
+      std::istringstream lines(rotated);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(absl::StrCat("data-key ", old_id, " "), 0) != 0) kept << line << "\n";
+      }
+      rotated = kept.str();
+    }
+    std::string path = absl::StrCat(redis_.dir(), "/keys-", id, without_old ? "-alone" : "");
+    std::ofstream(path) << rotated;
+    return path;
+  }
+
+  // Restarts the one follow-up with `env` (its stub with it).
+  void RestartFollowUp(std::map<std::string, std::string> env) {
+    EXPECT_EQ(followups_[0]->Stop(), 0);
+    StartFollowUp("", std::move(env));
+    stubs_.erase(stubs_.begin());
+    followups_.erase(followups_.begin());
+  }
+
+  absl::Status RecordReached(const std::string& rid) {
+    grpc::ClientContext context;
+    v1::RecordContactRequest contact;
+    contact.set_link_worker_id("lw-1");
+    contact.set_referral_id(rid);
+    contact.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+    v1::Case after;
+    return FromGrpcStatus(Stub().RecordContact(&context, contact, &after));
+  }
+
   std::vector<v1::FeedbackKind> FeedbackKinds(const std::string& rid) {
     std::vector<v1::FeedbackKind> kinds;
     for (const auto& e : On(kafka::Topic::kReferrerFeedback, rid)) {
@@ -309,6 +387,7 @@ class FollowUpIntegrationTest : public ::testing::Test {
   std::unique_ptr<v1::DirectoryService::Stub> directory_;
   const crypto::DataKeyring* sealing_ = nullptr;
   bool tamper_ = false;
+  std::map<std::string, std::string> rotated_;  // keyring text by its new key's id
 };
 
 TEST_F(FollowUpIntegrationTest, AMatchPutsAFirstContactTaskOnTheStreamAndResumingMissesNothing) {
@@ -1040,6 +1119,127 @@ TEST_F(FollowUpIntegrationTest, ACorruptRecordIsDeadLetteredAndItsPartitionGoesO
       absl::Seconds(90)));
 }
 
+// The person's details reach Redis sealed: no value, no byte of the AOF and none of a snapshot
+// holds the NHS number, name, phone, email, address or the referrer's notes; GetCase opens them.
+TEST_F(FollowUpIntegrationTest, NeitherRedisNorItsFilesHoldThePersonsDetailsInClear) {
+  StartFollowUp();
+  const crypto::DataKeyring keys = signpost::testing::TestDataKeys();
+  const std::vector<std::string> planted = {kNhsNumber,
+                                            kName,
+                                            "Plantedsurname",
+                                            "07700 900461",
+                                            "amira@example.org",
+                                            "17 Plantedhouse Lane",
+                                            "Prefers a call after 10am."};
+  auto details = [](v1::ReferralMatched& m) {
+    auto* id = m.mutable_referral()->mutable_identity();
+    id->set_family_name("Plantedsurname");
+    id->set_phone("07700 900461");
+    id->set_email("amira@example.org");
+    id->add_address_lines("17 Plantedhouse Lane");
+  };
+  sealing_ = &keys;
+  PublishMatched("r1", "lw-1", v1::URGENCY_ROUTINE, details);
+  sealing_ = nullptr;
+  // As a referral from before intake sealed them: in clear on the bus, sealed all the same here.
+  PublishMatched("r2", "lw-1", v1::URGENCY_ROUTINE, details);
+  for (const char* rid : {"r1", "r2"}) {
+    absl::StatusOr<v1::Case> kase;
+    ASSERT_TRUE(WaitUntil([&] { return (kase = GetCase("lw-1", rid)).ok(); })) << rid;
+    EXPECT_EQ(kase->identity().nhs_number(), kNhsNumber);
+    EXPECT_EQ(kase->identity().phone(), "07700 900461");
+    EXPECT_FALSE(kase->has_sealed_details());
+    ASSERT_TRUE(RecordReached(rid).ok());
+    std::optional<v1::Case> raw = RawCase(rid);
+    ASSERT_TRUE(raw.has_value()) << rid;
+    EXPECT_FALSE(raw->has_identity());
+    EXPECT_TRUE(raw->referral_notes().empty());
+    EXPECT_EQ(raw->sealed_details().key_id(), keys.current().id);
+    EXPECT_EQ(raw->contact_attempts(), 1);
+  }
+
+  // Every follow-up value in Redis, whatever its type.
+  auto pool = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(pool);
+  auto all = pool->Execute({"KEYS", "fu:*"});
+  ASSERT_TRUE(all.ok());
+  std::string values;
+  std::function<void(const redis::Reply&)> collect = [&](const redis::Reply& r) {
+    values += r.str;
+    for (const auto& e : r.elements) collect(e);
+  };
+  for (const auto& key : all->elements) {
+    auto type = pool->Execute({"TYPE", key.str});
+    ASSERT_TRUE(type.ok());
+    redis::Command read;
+    if (type->str == "string") read = {"GET", key.str};
+    if (type->str == "hash") read = {"HGETALL", key.str};
+    if (type->str == "zset") read = {"ZRANGE", key.str, "0", "-1"};
+    if (type->str == "stream") read = {"XRANGE", key.str, "-", "+"};
+    ASSERT_FALSE(read.empty()) << key.str << " is a " << type->str;
+    auto value = pool->Execute(read);
+    ASSERT_TRUE(value.ok());
+    collect(*value);
+  }
+  const std::string files = RedisFiles();
+  EXPECT_NE(files.find("r1/first-contact"), std::string::npos) << "no case in Redis's files?";
+  for (const auto& detail : planted) {
+    EXPECT_EQ(values.find(detail), std::string::npos) << detail << " in a Redis value";
+    EXPECT_EQ(files.find(detail), std::string::npos) << detail << " in Redis's AOF or snapshot";
+  }
+}
+
+// Key rotation for what Redis holds: a case sealed under the old key opens after a restart with
+// the new key first, an action leaves it so, a new case is sealed with the new key; a keyring
+// that has dropped the old key says which key is missing, and nothing else.
+TEST_F(FollowUpIntegrationTest, CasesSealedUnderAnOldKeyOpenAfterRotationAndTheNewKeySeals) {
+  StartFollowUp();
+  const crypto::DataKeyring old_keys = signpost::testing::TestDataKeys();
+  PublishSealedMatched("r1", "lw-1", old_keys);
+  ASSERT_TRUE(WaitUntil([&] { return GetCase("lw-1", "r1").ok(); }));
+  ASSERT_TRUE(RawCase("r1").has_value());
+  EXPECT_EQ(RawCase("r1")->sealed_details().key_id(), old_keys.current().id);
+
+  RestartFollowUp({{"SIGNPOST_DATA_KEYS", RotatedKeysFile("rotated-b")}});
+  absl::StatusOr<v1::Case> opened;
+  ASSERT_TRUE(WaitUntil([&] { return (opened = GetCase("lw-1", "r1")).ok(); }, absl::Seconds(60)))
+      << opened.status();
+  EXPECT_EQ(opened->identity().nhs_number(), kNhsNumber);
+  EXPECT_EQ(opened->referral_notes(), "Prefers a call after 10am.");
+  ASSERT_TRUE(RecordReached("r1").ok());
+  ASSERT_TRUE(RawCase("r1").has_value());
+  EXPECT_EQ(RawCase("r1")->sealed_details().key_id(), old_keys.current().id);
+  opened = GetCase("lw-1", "r1");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->identity().given_name(), kName);
+
+  // A case opened now is sealed with the new first key, whichever key sealed it on the bus.
+  PublishSealedMatched("r2", "lw-1", old_keys);
+  ASSERT_TRUE(WaitUntil([&] { return GetCase("lw-1", "r2").ok(); }));
+  ASSERT_TRUE(RawCase("r2").has_value());
+  EXPECT_EQ(RawCase("r2")->sealed_details().key_id(), "rotated-b");
+  absl::StatusOr<v1::Case> r2 = GetCase("lw-1", "r2");
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(r2->identity().nhs_number(), kNhsNumber);
+
+  // The old key dropped too soon: its cases are refused naming the key, the others open.
+  RestartFollowUp({{"SIGNPOST_DATA_KEYS", RotatedKeysFile("rotated-b", /*without_old=*/true)}});
+  absl::StatusOr<v1::Case> refused;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        refused = GetCase("lw-1", "r1");
+        return refused.status().code() != absl::StatusCode::kUnavailable;
+      },
+      absl::Seconds(60)));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(old_keys.current().id), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(refused.status().message().find(kNhsNumber), std::string::npos);
+  r2 = GetCase("lw-1", "r2");
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(r2->identity().nhs_number(), kNhsNumber);
+}
+
 TEST_F(FollowUpIntegrationTest, AWithdrawalThatOvertakesItsMatchLeavesNothingToDo) {
   ServiceProcess& followup = StartFollowUp();
   PublishWithdrawn("r1");
@@ -1063,6 +1263,8 @@ TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetail
   StartFollowUp();
   PublishMatched("r1", "lw-1");
   ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  ASSERT_TRUE(RawCase("r1").has_value());
+  EXPECT_TRUE(RawCase("r1")->has_sealed_details());  // kept sealed until the withdrawal
   PublishWithdrawn("r1");
   ASSERT_TRUE(WaitUntil([&] {
     auto c = GetCase("lw-1", "r1");
@@ -1105,6 +1307,12 @@ TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetail
   }
   EXPECT_EQ(everything.find(kName), std::string::npos);
   EXPECT_EQ(everything.find(kNhsNumber), std::string::npos);
+  // Purged, not only out of sight: nothing sealed is left to open either.
+  std::optional<v1::Case> purged = RawCase("r1");
+  ASSERT_TRUE(purged.has_value());
+  EXPECT_FALSE(purged->has_sealed_details());
+  EXPECT_FALSE(purged->has_identity());
+  EXPECT_TRUE(purged->personal_data_purged());
 }
 
 // gRPC 1.51 runs callback handlers on a fixed executor: 2 threads a core. A call that needs Redis
