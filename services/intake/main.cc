@@ -46,8 +46,16 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
   host.AddComponent(
       "status expiry",
       host.Make<PeriodicSweep>("status expiry", absl::Seconds(config.retention_sweep_seconds),
-                               [&statuses]() -> absl::StatusOr<bool> {
+                               [&statuses, cursor = std::string("0"),
+                                indexed = false]() mutable -> absl::StatusOr<bool> {
                                  constexpr int kBatch = 500;
+                                 // First, once per start: views written before they expired.
+                                 if (!indexed) {
+                                   auto done = statuses.IndexOlderViews(cursor, kBatch);
+                                   if (!done.ok()) return done.status();
+                                   indexed = *done;
+                                   return true;
+                                 }
                                  auto handled = statuses.ExpireDue(kBatch);
                                  if (!handled.ok()) return handled.status();
                                  return *handled == kBatch;

@@ -160,6 +160,39 @@ absl::StatusOr<std::optional<ReleasedStatus>> RedisStatusStore::Released(
       ReleasedStatus{fields[1].str, absl::FromUnixMillis(expired_ms)});
 }
 
+absl::StatusOr<bool> RedisStatusStore::IndexOlderViews(std::string& cursor, int batch) {
+  auto scan = redis_.Execute(
+      {"SCAN", cursor, "MATCH", redis_keys::Status("*"), "COUNT", std::to_string(batch)});
+  if (!scan.ok()) return scan.status();
+  if (scan->elements.size() != 2) return absl::InternalError("unexpected SCAN reply");
+  cursor = scan->elements[0].str;
+  const std::string prefix = redis_keys::Status("");
+  std::vector<std::string> ids;
+  std::vector<redis::Command> reads;
+  for (const auto& key : scan->elements[1].elements) {
+    ids.push_back(key.str.substr(prefix.size()));
+    reads.push_back({"HGET", key.str, "updated_ms"});
+  }
+  if (!reads.empty()) {
+    auto updated = redis_.Pipeline(reads);
+    if (!updated.ok()) return updated.status();
+    std::vector<redis::Command> adds;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      int64_t updated_ms = 0;
+      // A tombstone has no updated_ms, and is indexed already.
+      if (!absl::SimpleAtoi((*updated)[i].str, &updated_ms)) continue;
+      adds.push_back({"ZADD", redis_keys::StatusExpiry(), "NX",
+                      std::to_string(updated_ms + absl::ToInt64Milliseconds(retention_.status)),
+                      ids[i]});
+    }
+    if (!adds.empty()) {
+      auto added = redis_.Pipeline(adds);
+      if (!added.ok()) return added.status();
+    }
+  }
+  return cursor == "0";
+}
+
 absl::StatusOr<int64_t> RedisStatusStore::ExpireDue(int batch) {
   auto reply = ExpireScript().Run(
       redis_, {redis_keys::StatusExpiry()},

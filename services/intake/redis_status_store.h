@@ -23,6 +23,11 @@ class RedisStatusStore final : public StatusStore {
   // most `batch` of them; returns how many were handled (fewer than `batch`: none is left due).
   absl::StatusOr<int64_t> ExpireDue(int batch);
 
+  // Views written before they expired have no entry in the expiry index: gives each its expiry
+  // (its last change plus the retention) from where `cursor` (SCAN's, "0" at first) says; answers
+  // whether the whole keyspace has been looked at (then nothing is left unindexed).
+  absl::StatusOr<bool> IndexOlderViews(std::string& cursor, int batch);
+
  private:
   int64_t NowMs() const;
 

@@ -292,5 +292,32 @@ TEST_F(ExpiringStatusStoreTest, ASweepTakesTheDueInBatches) {
   for (int i = 0; i < 7; ++i) EXPECT_FALSE(Held("ref-b" + std::to_string(i)));
 }
 
+TEST_F(ExpiringStatusStoreTest, AViewWrittenBeforeExpiryExistedIsIndexedFromItsLastChange) {
+  const absl::Time changed = now_ - absl::Hours(24 * 10);
+  ASSERT_TRUE(pool_
+                  ->Execute({"HSET", "signpost:intake:status:ref-older", "state", "7", "updated_ms",
+                             std::to_string(absl::ToUnixMillis(changed)), "ods", "B81010"})
+                  .ok());
+  ASSERT_TRUE(store_->Apply("ref-new", Received("e-received", 100)).ok());
+  std::string cursor = "0";
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    auto scanned = store_->IndexOlderViews(cursor, 1);
+    ASSERT_TRUE(scanned.ok()) << scanned.status();
+    done = *scanned;
+  }
+  ASSERT_TRUE(done);
+  auto score = pool_->Execute({"ZSCORE", "signpost:intake:status-expiry", "ref-older"});
+  ASSERT_TRUE(score.ok());
+  EXPECT_EQ(score->str, std::to_string(absl::ToUnixMillis(changed + kRetention)));
+  // The view indexed already keeps its own expiry.
+  auto kept = pool_->Execute({"ZSCORE", "signpost:intake:status-expiry", "ref-new"});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->str, std::to_string(absl::ToUnixMillis(now_ + kRetention)));
+  now_ = changed + kRetention;
+  EXPECT_EQ(Sweep(), 1);
+  EXPECT_TRUE(Released("ref-older").has_value());
+}
+
 }  // namespace
 }  // namespace signpost::intake
