@@ -23,6 +23,12 @@ class CaseRetirement {
   // none is left due).
   absl::StatusOr<int64_t> RetireDue(int batch);
 
+  // For what was written before ended cases left Redis, a step of one pass over the keyspace from
+  // `cursor` (SCAN's, "0" at first; `tasks` says which half of the pass): each ended case gets its
+  // retention from its last change, and each task is named in its case. Answers whether the pass
+  // is over (then nothing older is left unindexed).
+  absl::StatusOr<bool> IndexOlderCases(std::string& cursor, bool& tasks, int batch);
+
   // When the case of `referral_id` left Redis, if it has and its tombstone is kept; none for a
   // case held, or an id never seen (or long forgotten).
   absl::StatusOr<std::optional<absl::Time>> RemovedAt(const std::string& referral_id);
@@ -36,6 +42,7 @@ class CaseRetirement {
   RedisKeys keys_;
   CaseRetention retention_;
   redis::LuaScript retire_;
+  redis::LuaScript index_older_;
 };
 
 }  // namespace signpost::followup

@@ -72,8 +72,16 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   host.AddComponent(
       "case retention",
       host.Make<PeriodicSweep>("case retention", absl::Seconds(config.retention_sweep_seconds),
-                               [&retirement]() -> absl::StatusOr<bool> {
+                               [&retirement, cursor = std::string("0"), tasks = false,
+                                indexed = false]() mutable -> absl::StatusOr<bool> {
                                  constexpr int kBatch = 200;
+                                 // First, once per start: cases written before they could leave.
+                                 if (!indexed) {
+                                   auto done = retirement.IndexOlderCases(cursor, tasks, kBatch);
+                                   if (!done.ok()) return done.status();
+                                   indexed = *done;
+                                   return true;
+                                 }
                                  auto handled = retirement.RetireDue(kBatch);
                                  if (!handled.ok()) return handled.status();
                                  return *handled == kBatch;

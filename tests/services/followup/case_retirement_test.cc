@@ -136,5 +136,39 @@ TEST_F(CaseRetirementTest, AnOpenCaseNeverLeaves) {
   EXPECT_TRUE(commands_->GetCase("lw-1", "ref-long").ok());
 }
 
+TEST_F(CaseRetirementTest, ACaseWrittenBeforeCasesCouldLeaveIsIndexedAndLeavesToo) {
+  ASSERT_TRUE(commands_->Open(Matched("ref-older")).ok());
+  ASSERT_TRUE(commands_->Open(Matched("ref-open")).ok());
+  const absl::Time ended = now_ + absl::Hours(1);
+  now_ = ended;
+  ASSERT_TRUE(commands_->Withdraw(Withdrawn("ref-older")).ok());
+  // As the store wrote it before: no retention entry, its tasks not named in it.
+  ASSERT_TRUE(pool_->Execute({"DEL", "fu:retention"}).ok());
+  auto fields = pool_->Execute({"HKEYS", "fu:case:ref-older"});
+  ASSERT_TRUE(fields.ok());
+  for (const auto& f : fields->elements) {
+    if (f.str.rfind("t:", 0) == 0) {
+      ASSERT_TRUE(pool_->Execute({"HDEL", "fu:case:ref-older", f.str}).ok());
+    }
+  }
+  ASSERT_FALSE(Keys("fu:task:ref-older/*").empty());
+
+  std::string cursor = "0";
+  bool tasks = false;
+  bool done = false;
+  for (int i = 0; i < 100 && !done; ++i) {
+    auto step = retirement_->IndexOlderCases(cursor, tasks, 2);
+    ASSERT_TRUE(step.ok()) << step.status();
+    done = *step;
+  }
+  ASSERT_TRUE(done);
+  now_ = ended + kRetention;
+  EXPECT_EQ(Retire(), 1);
+  EXPECT_TRUE(Keys("fu:*ref-older*").empty());
+  EXPECT_FALSE(Keys("fu:*ref-open*").empty());
+  EXPECT_EQ(commands_->GetCase("lw-1", "ref-older").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace signpost::followup
