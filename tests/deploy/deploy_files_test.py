@@ -737,6 +737,26 @@ class Checker:
         literal = re.findall(rf"\b{re.escape(host.lstrip('$'))}=([\w.-]+)", script)
         return literal[-1] if literal else None
 
+    def check_redis_process(self, where, script, probes):
+        """A Redis server's or sentinel's start script and its probes (each a command line).
+
+        A sentinel requires the password (requirepass): one that does not takes SENTINEL
+        REMOVE/MONITOR/SET from anyone who reaches it, who can then name a server of their own as
+        the primary and be sent the services' password and every write. The process runs with
+        umask 077, as Redis and Sentinel rewrite their config files (the password in them) with
+        the process's umask. Every redis-cli (a sentinel asked for the primary, a probe) gives
+        the password, without which a server or a sentinel answers NOAUTH."""
+        if "--sentinel" in script and "requirepass" not in script:
+            self.fail(where, "the sentinel requires no password (requirepass): anyone who reaches "
+                      "it could name another primary and be sent the services' password")
+        if not re.search(r"umask 0?077[\s\S]*exec (docker-entrypoint\.sh )?redis-server", script):
+            self.fail(where, "redis-server does not run with umask 077: its config rewrites (the "
+                      "password in them) would be readable by others")
+        exported = re.search(r"export REDISCLI_AUTH", script) is not None
+        for line in [l for l in script.splitlines() if "redis-cli" in l] + list(probes):
+            if "redis-cli" in line and "REDISCLI_AUTH" not in line and not exported:
+                self.fail(where, f"redis-cli without the password (REDISCLI_AUTH): {line.strip()}")
+
     def check_redis_settings(self, where, env, sentinels, replicas_of, password_mounted):
         """The Redis settings of a service that uses Redis against the Redis declared beside it.
 
@@ -778,6 +798,13 @@ class Checker:
                                             for p in primaries):
             self.fail(where, f"SIGNPOST_REDIS_MIN_REPLICAS_ACKED={acked}, more than the replicas "
                       "declared: every change would time out")
+        sentinel_password = env.get("SIGNPOST_REDIS_SENTINEL_PASSWORD_FILE")
+        if not sentinel_password:
+            self.fail(where, "no SIGNPOST_REDIS_SENTINEL_PASSWORD_FILE: the sentinels require a "
+                      "password")
+        elif not password_mounted(sentinel_password):
+            self.fail(where, f"SIGNPOST_REDIS_SENTINEL_PASSWORD_FILE={sentinel_password} is not in "
+                      "a secret mounted into it")
         password = env.get("SIGNPOST_REDIS_PASSWORD_FILE")
         if not password:
             self.fail(where, "no SIGNPOST_REDIS_PASSWORD_FILE: Redis requires a password")
@@ -792,6 +819,9 @@ class Checker:
             if "redis" not in str(svc.get("image", "")):
                 continue
             secrets_of_redis |= {str(x) for x in svc.get("secrets") or []}
+            test = (svc.get("healthcheck") or {}).get("test") or []
+            probe = " ".join(map(str, test if isinstance(test, list) else [test]))
+            self.check_redis_process(f"{where}: service {n}", script, [probe] if probe else [])
             if "--sentinel" in script:
                 monitors, port = self.sentinel_monitors(script)
                 host = svc.get("hostname") or n
@@ -834,6 +864,15 @@ class Checker:
             secrets = {v["secret"]["secretName"] for v in pod.get("volumes") or [] if "secret" in v}
             redis_secrets |= secrets
             pods = [f"{d['metadata']['name']}-{i}" for i in range(d["spec"].get("replicas", 1))]
+            if "redis-server" in script:
+                probes = []
+                for c in pod.get("containers", []):
+                    for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+                        command = ((c.get(kind) or {}).get("exec") or {}).get("command")
+                        if command:
+                            probes.append(" ".join(map(str, command)))
+                self.check_redis_process(f"{f}: StatefulSet {d['metadata']['name']}", script,
+                                         probes)
             if "--sentinel" in script:
                 monitors, port = self.sentinel_monitors(script)
                 for p in pods:
