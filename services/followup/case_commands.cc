@@ -3,6 +3,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/field_violations.h"
+#include "services/followup/applied_requests.h"
 #include "services/followup/case_access.h"
 
 namespace signpost::followup {
@@ -62,11 +63,22 @@ absl::StatusOr<v1::Case> CaseCommands::GetCase(const std::string& queue,
 
 absl::StatusOr<v1::Case> CaseCommands::Act(const std::string& queue, const std::string& referral_id,
                                            const Rule& rule) {
+  return Act(queue, referral_id, /*request_id=*/"", rule);
+}
+
+absl::StatusOr<v1::Case> CaseCommands::Act(const std::string& queue, const std::string& referral_id,
+                                           const std::string& request_id, const Rule& rule) {
+  if (absl::Status s = CheckRequestId(request_id); !s.ok()) return s;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = LoadFor(queue, referral_id);
     if (!loaded.ok()) return loaded.status();
+    // Applied before, its answer lost: the case as it is, with no second message or timer.
+    if (AlreadyApplied(loaded->kase, request_id)) return loaded->kase;
     auto change = rule(*loaded, clock_());
     if (!change.ok()) return change.status();
+    // In the same commit, which holds only if the case is still at the version loaded: a retry
+    // racing its first try sees either the id or a lost race, and is then redone from here.
+    RememberApplied(change->after, request_id);
     absl::Status s = CommitNow(*change);
     if (s.ok()) return change->after;
     if (s.code() != absl::StatusCode::kAborted) return s;
@@ -79,9 +91,11 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnecti
   if (places_ == nullptr) {
     return absl::UnavailableError("no directory configured to reserve places (--directory)");
   }
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = LoadFor(request.link_worker_id(), request.referral_id());
     if (!loaded.ok()) return loaded.status();
+    if (AlreadyApplied(loaded->kase, request.request_id())) return loaded->kase;
     auto change = workflow_.RecordConnection(*loaded, request, clock_());
     // The same connection again (a retry after a lost answer) succeeded the first time: the case
     // as it is, with no second place, message or timer.
@@ -93,6 +107,7 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnecti
     // Reserved once per referral, so redoing after a lost race takes no second place.
     auto reserved = places_->Reserve(request.resource_id(), request.referral_id(), caller_token);
     if (!reserved.ok()) return reserved.status();
+    RememberApplied(change->after, request.request_id());
     absl::Status s = CommitNow(*change);
     if (s.ok()) return change->after;
     if (s.code() != absl::StatusCode::kAborted) return s;
@@ -102,6 +117,7 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnecti
 
 absl::StatusOr<v1::Task> CaseCommands::CompleteTask(const v1::CompleteTaskRequest& request) {
   if (request.task_id().empty()) return InvalidArgumentWithViolations({{"task_id", "required"}});
+  if (absl::Status s = CheckRequestId(request.request_id()); !s.ok()) return s;
   if (absl::Status s = CheckQueueName(request.link_worker_id()); !s.ok()) return s;
   auto task = store_.GetTask(request.task_id());
   if (!task.ok()) return task.status();
@@ -112,7 +128,9 @@ absl::StatusOr<v1::Task> CaseCommands::CompleteTask(const v1::CompleteTaskReques
     return absl::PermissionDeniedError(absl::StrCat(
         "task ", request.task_id(), " is not in the queue of ", request.link_worker_id()));
   }
-  auto kase = Act(request.link_worker_id(), (*task)->referral_id(),
+  // A retry of a completion applied before finds the task done and the id applied: answered as
+  // done, not refused as no longer open.
+  auto kase = Act(request.link_worker_id(), (*task)->referral_id(), request.request_id(),
                   [&](const LoadedCase& current, absl::Time now) {
                     return workflow_.CompleteTask(current, request, now);
                   });

@@ -24,11 +24,17 @@ class CaseCommands {
   // An action by `queue` on its case; answers the case after it.
   absl::StatusOr<v1::Case> Act(const std::string& queue, const std::string& referral_id,
                                const Rule& rule);
+  // The same for an action named by the client's `request_id` (empty: unnamed): one the case
+  // applied already (a retry after a lost answer) is answered with the case as it is, and not
+  // applied again; else the id is recorded in the same commit as the action.
+  absl::StatusOr<v1::Case> Act(const std::string& queue, const std::string& referral_id,
+                               const std::string& request_id, const Rule& rule);
   absl::StatusOr<v1::Case> GetCase(const std::string& queue, const std::string& referral_id);
   // Reserves the place through the directory, on behalf of the caller whose bearer token is
-  // `caller_token`, before the connection is committed.
+  // `caller_token`, before the connection is committed. Named by its request id as Act's are.
   absl::StatusOr<v1::Case> RecordConnection(const v1::RecordConnectionRequest& request,
                                             const std::string& caller_token);
+  // Named by its request id as Act's are; a retry of one applied answers the task as done.
   absl::StatusOr<v1::Task> CompleteTask(const v1::CompleteTaskRequest& request);
 
   // From the topics; OK when already done (redelivery).

@@ -31,10 +31,17 @@ absl::Status Fill(absl::StatusOr<T> result, T* response) {
   return result.status();
 }
 
+// What follow-up keeps in a case for itself, out of every answer: the ids of the actions it
+// applied (a client's own ids, which say nothing the case does not).
+void KeepOutOfAnswer(v1::Case& kase) { kase.clear_applied_request_ids(); }
+
 // An action's answer: the case as it now is, without the person's details (GetCase gives them,
 // and records that it did).
 absl::Status FillAction(absl::StatusOr<v1::Case> result, v1::Case* response) {
-  if (result.ok()) StripPersonalFields(*result);
+  if (result.ok()) {
+    StripPersonalFields(*result);
+    KeepOutOfAnswer(*result);
+  }
   return Fill(std::move(result), response);
 }
 
@@ -338,26 +345,28 @@ grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* 
                         request->purpose(), *kase, acting.caller);
       if (!recorded.ok()) return recorded;
     }
+    if (kase.ok()) KeepOutOfAnswer(*kase);
     return Fill(std::move(kase), response);
   });
 }
 
 // Each action acts as the caller's queue: the request is taken as if it had named it.
-#define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                           \
-  grpc::ServerUnaryReactor* FollowUpService::Method(                                          \
-      grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) { \
-    auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/" #Method); \
-    if (!acting.ok()) return Done(context, acting.status());                                  \
-    v1::Request as_queue = *request;                                                          \
-    as_queue.set_link_worker_id(acting->queue);                                               \
-    return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {        \
-      const CaseWorkflow& workflow = commands_.workflow();                                    \
-      return FillAction(commands_.Act(as_queue.link_worker_id(), as_queue.referral_id(),      \
-                                      [&](const LoadedCase& current, absl::Time now) {        \
-                                        return workflow.Rule(current, as_queue, now);         \
-                                      }),                                                     \
-                        response);                                                            \
-    });                                                                                       \
+#define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                               \
+  grpc::ServerUnaryReactor* FollowUpService::Method(                                              \
+      grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) {     \
+    auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/" #Method);     \
+    if (!acting.ok()) return Done(context, acting.status());                                      \
+    v1::Request as_queue = *request;                                                              \
+    as_queue.set_link_worker_id(acting->queue);                                                   \
+    return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {            \
+      const CaseWorkflow& workflow = commands_.workflow();                                        \
+      return FillAction(                                                                          \
+          commands_.Act(as_queue.link_worker_id(), as_queue.referral_id(), as_queue.request_id(), \
+                        [&](const LoadedCase& current, absl::Time now) {                          \
+                          return workflow.Rule(current, as_queue, now);                           \
+                        }),                                                                       \
+          response);                                                                              \
+    });                                                                                           \
   }
 
 SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest, RecordContact)

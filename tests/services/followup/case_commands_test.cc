@@ -1,4 +1,5 @@
-// Opening a batch's cases together, against a real redis-server: each case once, as one by one.
+// Opening a batch's cases together, against a real redis-server: each case once, as one by one;
+// an action retried with its request id, applied once.
 #include "services/followup/case_commands.h"
 
 #include <gmock/gmock.h>
@@ -128,6 +129,51 @@ TEST_F(CaseCommandsTest, ABatchOfMatchesOpensEachCaseOnceAsOneByOneWould) {
   ASSERT_TRUE(one_opening.ok());
   EXPECT_EQ(OutboxLength() - outbox_before, 3 * static_cast<int64_t>(one_opening->events.size()));
   EXPECT_EQ(commits_, commits_before + 1);  // the outbox was woken once for the batch
+}
+
+// A retry with the request id of an action applied before (its answer lost) is answered with the
+// case as it is: no second commit, nothing more in the outbox.
+TEST_F(CaseCommandsTest, AnActionOrTaskCompletionRetriedWithItsRequestIdIsAppliedOnce) {
+  ASSERT_TRUE(commands_->Open(Matched("r-1")).ok());
+  auto contact = [&](const std::string& request_id) {
+    return commands_->Act("lw-1", "r-1", request_id,
+                          [&](const LoadedCase& current, absl::Time now) {
+                            v1::RecordContactRequest request;
+                            request.set_link_worker_id("lw-1");
+                            request.set_referral_id("r-1");
+                            request.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+                            return workflow_->RecordContact(current, request, now);
+                          });
+  };
+  ASSERT_TRUE(contact("call-1").ok());
+  const int64_t outbox_after_first = OutboxLength();
+  store_->commits = 0;
+  auto retried = contact("call-1");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->contact_attempts(), 1);
+  EXPECT_EQ(store_->commits, 0);
+  EXPECT_EQ(OutboxLength(), outbox_after_first);
+  auto second = contact("call-2");  // another call: another attempt
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->contact_attempts(), 2);
+  EXPECT_THAT(second->applied_request_ids(), ::testing::ElementsAre("call-1", "call-2"));
+  EXPECT_EQ(contact(std::string(65, 'x')).status().code(), absl::StatusCode::kInvalidArgument);
+
+  v1::CompleteTaskRequest done;
+  done.set_link_worker_id("lw-1");
+  done.set_task_id("r-1/first-contact");
+  done.set_request_id("done-1");
+  ASSERT_TRUE(commands_->CompleteTask(done).ok());
+  const int64_t outbox_after_done = OutboxLength();
+  store_->commits = 0;
+  auto again = commands_->CompleteTask(done);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status(), v1::TASK_STATUS_DONE);
+  EXPECT_EQ(store_->commits, 0);
+  EXPECT_EQ(OutboxLength(), outbox_after_done);
+  // Without an id a retry cannot be told from a second completion: refused, the task not open.
+  done.clear_request_id();
+  EXPECT_EQ(commands_->CompleteTask(done).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CaseCommandsTest, WithRedisGoneEveryMatchOfTheBatchIsUnavailableAndLaterOpensOnce) {

@@ -859,6 +859,102 @@ TEST_F(FollowUpIntegrationTest, APassedDeadlineFiresOnceWithTwoInstances) {
   EXPECT_EQ(at_risk_alerts, 1);
 }
 
+// A caller that gave up waiting (its answer lost after the commit) retries with the same request
+// id: the action is applied once, with one message, whatever happened to the first answer.
+TEST_F(FollowUpIntegrationTest, ARetryOfAnActionWhoseAnswerWasLostIsNotAppliedAgain) {
+  StartFollowUp();
+  PublishMatched("r1", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  v1::RecordContactRequest contact;
+  contact.set_link_worker_id("lw-1");
+  contact.set_referral_id("r1");
+  contact.set_result(v1::CONTACT_RESULT_REACHED);
+  contact.set_request_id("3f1c9a52-contact");
+
+  // Redis stalls: the call waits in follow-up, and the caller gives up before it is answered.
+  redis_.Suspend();
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    v1::Case lost;
+    EXPECT_EQ(Stub().RecordContact(&context, contact, &lost).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  absl::SleepFor(absl::Milliseconds(200));  // less than follow-up's 2 s Redis command timeout
+  redis_.Resume();
+  // The waiting call goes on and commits: the contact is recorded, its answer lost.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto raw = RawCase("r1");
+    return raw.has_value() && raw->contact_attempts() >= 1;
+  }));
+
+  // The retry, with the same id: the case as it is, not a second attempt.
+  {
+    grpc::ClientContext context;
+    v1::Case after;
+    grpc::Status s = Stub().RecordContact(&context, contact, &after);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(after.contact_attempts(), 1);
+    EXPECT_TRUE(after.applied_request_ids().empty());  // kept in Redis, never in an answer
+  }
+  // The id alone names the action: another action sent with it is taken as that retry too.
+  {
+    grpc::ClientContext context;
+    v1::RecordContactRequest other = contact;
+    other.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+    v1::Case after;
+    ASSERT_TRUE(Stub().RecordContact(&context, other, &after).ok());
+    EXPECT_EQ(after.contact_attempts(), 1);
+  }
+  auto raw = RawCase("r1");
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(raw->contact_attempts(), 1);
+  EXPECT_THAT(raw->applied_request_ids(), ElementsAre("3f1c9a52-contact"));
+
+  // A new action with its own id applies; once its message is out, every earlier one is too.
+  {
+    grpc::ClientContext context;
+    v1::AgreePlanRequest plan;
+    plan.set_link_worker_id("lw-1");
+    plan.set_referral_id("r1");
+    plan.set_plan("Join a walking group");
+    plan.set_request_id("3f1c9a52-plan");
+    v1::Case after;
+    ASSERT_TRUE(Stub().AgreePlan(&context, plan, &after).ok());
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
+      if (e.case_event().to_state() == v1::CASE_STATE_ENGAGED) return true;
+    }
+    return false;
+  }));
+  int contact_events = 0;
+  for (const auto& e : On(kafka::Topic::kFollowupEvents, "r1")) {
+    contact_events += e.case_event().contact_result() != v1::CONTACT_RESULT_UNSPECIFIED;
+  }
+  EXPECT_EQ(contact_events, 1);
+  EXPECT_THAT(FeedbackKinds("r1"), ::testing::Contains(v1::FEEDBACK_KIND_FIRST_CONTACT).Times(1));
+}
+
+TEST_F(FollowUpIntegrationTest, ARequestIdThatIsTooLongOrNotPrintableIsRefusedByName) {
+  StartFollowUp();
+  PublishMatched("r1", "lw-1");
+  ASSERT_TRUE(WaitUntil([&] { return HasOpenTask("lw-1", "r1/first-contact"); }));
+  for (const std::string& id : {std::string(65, 'a'), std::string("retry\n1")}) {
+    grpc::ClientContext context;
+    v1::RecordContactRequest contact;
+    contact.set_link_worker_id("lw-1");
+    contact.set_referral_id("r1");
+    contact.set_result(v1::CONTACT_RESULT_REACHED);
+    contact.set_request_id(id);
+    v1::Case after;
+    grpc::Status s = Stub().RecordContact(&context, contact, &after);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("request_id"), std::string::npos) << s.error_message();
+  }
+  EXPECT_EQ(RawCase("r1")->contact_attempts(), 0);
+}
+
 TEST_F(FollowUpIntegrationTest, RestartingTheServiceAndRedisLosesNoCaseTaskOrTimer) {
   StartFollowUp();
   PublishMatched("r1", "lw-1");
