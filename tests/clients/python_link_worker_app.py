@@ -4,12 +4,14 @@
 A GP-side event is put on signpost.referral.matched with kcat (as another system would); the app
 subscribes to its worker's task queue, sees the first-contact task arrive, completes it, records
 the contact and an ONS4 outcome, and checks that a bad answer is refused with the field named.
+Each action carries a request id, the same on its retries: the contact sent twice counts once.
 
 usage: python_link_worker_app.py GENERATED_DIR FOLLOWUP_ADDRESS KAFKA_BOOTSTRAP TOPIC_PREFIX
 """
 import queue
 import sys
 import threading
+import time
 import uuid
 
 sys.path.insert(0, sys.argv[1])
@@ -39,6 +41,22 @@ def publish_match():
     publish_event(bootstrap, prefix + "signpost.referral.matched", REFERRAL, event)
 
 
+def act(method, request):
+    """A case action as a user makes it: one request id for it (kept if the request has one),
+    sent again on each retry after UNAVAILABLE or a deadline, so a retry whose first answer was
+    lost is not applied a second time."""
+    if not request.request_id:
+        request.request_id = str(uuid.uuid4())
+    for attempt in range(5):
+        try:
+            return method(request, timeout=30)
+        except grpc.RpcError as error:
+            retryable = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            if error.code() not in retryable or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def main():
     stub = followup_service_pb2_grpc.FollowUpServiceStub(grpc.insecure_channel(address))
     updates = queue.Queue()
@@ -62,22 +80,28 @@ def main():
     if not task_update.resume_token:
         sys.exit("FAIL: a live update carries a resume token")
 
-    done = stub.CompleteTask(followup_service_pb2.CompleteTaskRequest(
-        link_worker_id=WORKER, task_id=task.id, note="called, arranged a visit"), timeout=30)
+    done = act(stub.CompleteTask, followup_service_pb2.CompleteTaskRequest(
+        link_worker_id=WORKER, task_id=task.id, note="called, arranged a visit"))
     if done.status != followup_pb2.TASK_STATUS_DONE:
         sys.exit("FAIL: completed task is %s" % done)
     completed = next_update("the completed task on the stream")
     if completed.task.id != task.id or completed.task.status != followup_pb2.TASK_STATUS_DONE:
         sys.exit("FAIL: expected %s done on the stream, got %s" % (task.id, completed))
 
-    case = stub.RecordContact(followup_service_pb2.RecordContactRequest(
-        link_worker_id=WORKER, referral_id=REFERRAL, result=followup_pb2.CONTACT_RESULT_REACHED),
-        timeout=30)
+    contact = followup_service_pb2.RecordContactRequest(
+        link_worker_id=WORKER, referral_id=REFERRAL, result=followup_pb2.CONTACT_RESULT_REACHED)
+    case = act(stub.RecordContact, contact)
     if case.state != followup_pb2.CASE_STATE_CONTACTING:
         sys.exit("FAIL: after a contact the case is %s" % case.state)
+    # The same request again, as a retry whose first answer was lost: applied once.
+    case = stub.RecordContact(contact, timeout=30)
+    if case.contact_attempts != 1:
+        sys.exit("FAIL: a retry with the same request_id was applied again: %d contact attempts"
+                 % case.contact_attempts)
 
     outcome = followup_service_pb2.RecordOutcomeRequest(link_worker_id=WORKER,
-                                                        referral_id=REFERRAL)
+                                                        referral_id=REFERRAL,
+                                                        request_id=str(uuid.uuid4()))
     outcome.measure.ons4.life_satisfaction = 4
     outcome.measure.ons4.worthwhile = 5
     outcome.measure.ons4.happiness = 3
@@ -92,7 +116,7 @@ def main():
             sys.exit("FAIL: expected the field measure.ons4.anxiety, got %s" %
                      bad_request_fields(error))
     outcome.measure.ons4.anxiety = 6
-    case = stub.RecordOutcome(outcome, timeout=30)
+    case = act(stub.RecordOutcome, outcome)
     if not case.baseline.baseline or case.baseline.ons4.happiness != 3:
         sys.exit("FAIL: the first outcome is the baseline: %s" % case.baseline)
 

@@ -4,7 +4,8 @@
 A GP system (grpcio) submits referrals at a steady rate for LOAD_SECONDS, retrying a call that
 fails as unavailable with the same source referral id, as a real one would. Link-worker apps
 follow every queue and record one contact attempt (RecordContact, no answer) on each case whose
-first-contact task they see, retrying the same way. Every call's start, end and outcome is kept.
+first-contact task they see, retrying the same way (with the action's request id, the same on
+every retry). Every call's start, end and outcome is kept.
 
 When the load is over and every acknowledged referral's case action has been answered, the
 ledger: each acknowledged submission readable with GetReferral and on the received topic under
@@ -106,10 +107,13 @@ def subscribe(q):
 def record_contacts():
     while True:
         rid, q = jobs.get()
-        answer = call_until_answered("case action", rid, lambda: followup.RecordContact(
-            followup_service_pb2.RecordContactRequest(
-                link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_NO_ANSWER,
-                note="rang, no answer"), timeout=5))
+        # One id for this one contact attempt, sent again on every retry of it: a retry after an
+        # answer lost past the commit (the primary killed mid-call) is then not a second attempt.
+        request = followup_service_pb2.RecordContactRequest(
+            link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_NO_ANSWER,
+            note="rang, no answer", request_id=str(uuid.uuid4()))
+        answer = call_until_answered("case action", rid,
+                                     lambda: followup.RecordContact(request, timeout=5))
         with lock:
             if answer is None:
                 action_given_up.append(rid)
