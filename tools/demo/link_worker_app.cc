@@ -2,10 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/str_format.h"
 #include "common/auth/call_authenticator.h"
 
 namespace signpost::demo {
 namespace {
+
+// A call that failed this way may have been applied (its answer lost): tried again, with the
+// same request id, so it is applied once.
+bool Retryable(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+constexpr int kTries = 3;
 
 // The journey of a case, one step at a time.
 enum Step {
@@ -36,6 +46,12 @@ void LinkWorkerApp::Authorise(grpc::ClientContext& context) {
   if (token_ != nullptr) auth::AttachBearerToken(context, token_->Current());
 }
 
+std::string LinkWorkerApp::NewRequestId() {
+  absl::MutexLock lock(&mu_);
+  uint64_t high = rng_(), low = rng_();
+  return absl::StrFormat("demo-%016x%016x", high, low);
+}
+
 absl::Time LinkWorkerApp::Later() {
   absl::MutexLock lock(&mu_);
   // Between half and one and a half paces.
@@ -47,11 +63,16 @@ grpc::Status LinkWorkerApp::Act(grpc::Status (v1::FollowUpService::StubInterface
                                     grpc::ClientContext*, const Request&, v1::Case*),
                                 Request request, v1::Case* out) {
   request.set_link_worker_id(queue_);
-  grpc::ClientContext context;
-  Authorise(context);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  request.set_request_id(NewRequestId());  // one per action, the same on each retry of it
   v1::Case response;
-  grpc::Status status = ((*stub_).*method)(&context, request, out ? out : &response);
+  grpc::Status status;
+  for (int i = 0; i < kTries; ++i) {
+    grpc::ClientContext context;
+    Authorise(context);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    status = ((*stub_).*method)(&context, request, out ? out : &response);
+    if (!Retryable(status)) break;
+  }
   if (!status.ok() && status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
     ++counts_.refused;
   }
@@ -107,11 +128,17 @@ void LinkWorkerApp::CompleteTask(const std::string& task_id, const std::string& 
   complete.set_link_worker_id(queue_);
   complete.set_task_id(task_id);
   complete.set_note(note);
-  grpc::ClientContext context;
-  Authorise(context);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  complete.set_request_id(NewRequestId());
   v1::Task ignored;
-  if (!stub_->CompleteTask(&context, complete, &ignored).ok()) ++counts_.refused;
+  grpc::Status status;
+  for (int i = 0; i < kTries; ++i) {
+    grpc::ClientContext context;
+    Authorise(context);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    status = stub_->CompleteTask(&context, complete, &ignored);
+    if (!Retryable(status)) break;
+  }
+  if (!status.ok()) ++counts_.refused;
 }
 
 void LinkWorkerApp::Step(const std::string& referral_id, const std::string& task_id, int step,

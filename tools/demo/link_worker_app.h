@@ -22,7 +22,8 @@ struct LinkWorkerCounts {
 // queue), and works each new case as a link worker would, a step every `pace` or so: first
 // contact (sometimes only at the second try), a plan, a baseline ONS4, a connection to one of the
 // matched options (the next one when a place is gone), attendance, a second ONS4, closure. Some
-// people decline. Other tasks (SLA alerts, check-ins) are acknowledged.
+// people decline. Other tasks (SLA alerts, check-ins) are acknowledged. Each action carries a
+// request id and is retried with it when unavailable, so it is applied once.
 class LinkWorkerApp {
  public:
   // `token` is the queue owner's (a link worker, or the network's coordinator); null when
@@ -39,6 +40,8 @@ class LinkWorkerApp {
   void Step(const std::string& referral_id, const std::string& task_id, int step, int attempt);
   void CompleteTask(const std::string& task_id, const std::string& note);
   absl::Time Later();
+  // A fresh id for one action, sent again on its retries (unavailable, deadline passed).
+  std::string NewRequestId();
   void Authorise(grpc::ClientContext& context);
   template <typename Request>
   grpc::Status Act(grpc::Status (v1::FollowUpService::StubInterface::*method)(grpc::ClientContext*,
