@@ -301,11 +301,13 @@ def get_case(stub, rid, q):
 def record_contact():
     while True:
         rid, q = contact_jobs.get()
+        # One request id per action, the same on every retry of it (on either instance).
+        contact = followup_service_pb2.RecordContactRequest(
+            link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_REACHED,
+            note="called, spoke to the person", request_id=str(uuid.uuid4()))
         failed = with_retries(
             rid, q,
-            lambda stub: stub.RecordContact(followup_service_pb2.RecordContactRequest(
-                link_worker_id=q, referral_id=rid, result=followup_pb2.CONTACT_RESULT_REACHED,
-                note="called, spoke to the person"), timeout=5),
+            lambda stub: stub.RecordContact(contact, timeout=5),
             lambda stub: get_case(stub, rid, q).reached)
         with lock:
             if failed == "gave up":
@@ -317,11 +319,12 @@ def record_contact():
             open_now = len(opened_on[q]) - sum(1 for c in closed.values() if c == q)
             close = not failed and open_now >= cap.get(q, 0) - CLOSE_WITHIN
         if close:
+            closing = followup_service_pb2.CloseCaseRequest(
+                link_worker_id=q, referral_id=rid, reason=followup_pb2.CLOSURE_REASON_DECLINED,
+                note="the person declined", request_id=str(uuid.uuid4()))
             failed = with_retries(
                 rid, q,
-                lambda stub: stub.CloseCase(followup_service_pb2.CloseCaseRequest(
-                    link_worker_id=q, referral_id=rid, reason=followup_pb2.CLOSURE_REASON_DECLINED,
-                    note="the person declined"), timeout=5),
+                lambda stub: stub.CloseCase(closing, timeout=5),
                 lambda stub: get_case(stub, rid, q).state == followup_pb2.CASE_STATE_DECLINED)
             with lock:
                 if failed:
