@@ -22,6 +22,13 @@ class RedisClient {
   // Several commands in one round trip on one connection, replies in order. Error replies stay
   // in the vector as kError; only a connection failure fails the whole call.
   virtual absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<Command>& commands) = 0;
+
+  // Returns once every write Redis has taken so far, by any client, is on the replicas this
+  // client requires (OK at once when it requires none); UNAVAILABLE when too few hold it in
+  // time. For an answer read back from Redis that tells a caller a change has happened (a retry
+  // that finds its first try applied): the first try may have been written on the primary but
+  // refused its replicas, and a call of reads alone waits for none.
+  virtual absl::Status AwaitReplication() { return absl::OkStatus(); }
 };
 
 }  // namespace signpost::redis

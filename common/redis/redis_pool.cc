@@ -282,6 +282,16 @@ absl::StatusOr<Reply> RedisPool::Execute(const Command& command) {
   return std::move(reply);
 }
 
+absl::Status RedisPool::AwaitReplication() {
+  if (!options_.replica_ack.required()) return absl::OkStatus();
+  // PUBLISH is replicated, so the WAIT after it covers every write the primary took before it,
+  // whichever connection made it (a WAIT after reads alone covers them only while Redis counts
+  // from the primary's offset, as 7.0 does). Nobody listens on the channel. A user refused the
+  // channel (an ACL without it) gets an error for the PUBLISH alone: the WAIT still answers.
+  auto replies = Pipeline({{"PUBLISH", "signpost:replication-barrier", ""}});
+  return replies.status();
+}
+
 absl::Status RedisPool::Ping() {
   auto reply = Execute({"PING"});
   if (!reply.ok()) return reply.status();

@@ -53,6 +53,7 @@ class RedisPool final : public RedisClient {
 
   absl::StatusOr<Reply> Execute(const Command& command) override;
   absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<Command>& commands) override;
+  absl::Status AwaitReplication() override;
 
   // PING on one connection; OK when Redis answers.
   absl::Status Ping();

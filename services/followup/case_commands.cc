@@ -33,6 +33,11 @@ absl::Status CaseCommands::CommitNow(const CaseChange& change) {
   return s;
 }
 
+absl::StatusOr<v1::Case> CaseCommands::AsApplied(const v1::Case& kase) {
+  if (absl::Status s = store_.AwaitReplicated(); !s.ok()) return s;
+  return kase;
+}
+
 absl::StatusOr<std::optional<absl::Time>> CaseCommands::RemovedAt(const std::string& referral_id) {
   if (retirement_ == nullptr) return std::optional<absl::Time>();
   return retirement_->RemovedAt(referral_id);
@@ -73,7 +78,7 @@ absl::StatusOr<v1::Case> CaseCommands::Act(const std::string& queue, const std::
     auto loaded = LoadFor(queue, referral_id);
     if (!loaded.ok()) return loaded.status();
     // Applied before, its answer lost: the case as it is, with no second message or timer.
-    if (AlreadyApplied(loaded->kase, request_id)) return loaded->kase;
+    if (AlreadyApplied(loaded->kase, request_id)) return AsApplied(loaded->kase);
     auto change = rule(*loaded, clock_());
     if (!change.ok()) return change.status();
     // In the same commit, which holds only if the case is still at the version loaded: a retry
@@ -95,13 +100,13 @@ absl::StatusOr<v1::Case> CaseCommands::RecordConnection(const v1::RecordConnecti
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = LoadFor(request.link_worker_id(), request.referral_id());
     if (!loaded.ok()) return loaded.status();
-    if (AlreadyApplied(loaded->kase, request.request_id())) return loaded->kase;
+    if (AlreadyApplied(loaded->kase, request.request_id())) return AsApplied(loaded->kase);
     auto change = workflow_.RecordConnection(*loaded, request, clock_());
     // The same connection again (a retry after a lost answer) succeeded the first time: the case
     // as it is, with no second place, message or timer.
     if (change.status().code() == absl::StatusCode::kAlreadyExists &&
         absl::c_linear_search(loaded->kase.connected_resource_ids(), request.resource_id())) {
-      return loaded->kase;
+      return AsApplied(loaded->kase);
     }
     if (!change.ok()) return change.status();
     // Reserved once per referral, so redoing after a lost race takes no second place.

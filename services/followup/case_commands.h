@@ -54,6 +54,10 @@ class CaseCommands {
  private:
   absl::StatusOr<LoadedCase> LoadFor(const std::string& queue, const std::string& referral_id);
   absl::Status CommitNow(const CaseChange& change);
+  // The case as it is, for a retry that finds its action applied already, once the store holds
+  // it as safely as a commit would (the first try's commit may have been refused its replicas,
+  // and an answer read back waits for none by itself).
+  absl::StatusOr<v1::Case> AsApplied(const v1::Case& kase);
   // When the case (not in the store) was removed after it ended, if it was.
   absl::StatusOr<std::optional<absl::Time>> RemovedAt(const std::string& referral_id);
 

@@ -43,6 +43,12 @@ class CaseStore {
                                                                         absl::Duration lease,
                                                                         int limit) = 0;
   virtual absl::Status DropTimer(const std::string& timer_id) = 0;
+
+  // Returns once what the store holds now is as safe as a commit's (on the replicas a commit
+  // waits for); UNAVAILABLE when it is not in time. An answer that tells a caller a change has
+  // happened, read back rather than committed (a retry finding its first try applied), waits for
+  // this first: the first try's commit may have been refused its replicas.
+  virtual absl::Status AwaitReplicated() = 0;
 };
 
 }  // namespace signpost::followup

@@ -29,6 +29,7 @@ class RedisCaseStore final : public CaseStore {
                                                                 absl::Duration lease,
                                                                 int limit) override;
   absl::Status DropTimer(const std::string& timer_id) override;
+  absl::Status AwaitReplicated() override { return redis_.AwaitReplication(); }
 
  private:
   redis::LuaScript::Call CommitCall(const CaseChange& change) const;

@@ -37,6 +37,7 @@ class SealingCaseStore final : public CaseStore {
   absl::Status DropTimer(const std::string& timer_id) override {
     return sealed_.DropTimer(timer_id);
   }
+  absl::Status AwaitReplicated() override { return sealed_.AwaitReplicated(); }
 
  private:
   CaseStore& sealed_;

@@ -8,10 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "common/redis/redis_pool.h"
+#include "services/followup/place_reserver.h"
 #include "services/followup/redis_case_store.h"
 #include "tests/services/followup/batch_events.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/redis_test_pool.h"
+#include "tests/support/wait_until.h"
 
 namespace signpost::followup {
 namespace {
@@ -52,6 +54,7 @@ class CountingStore final : public CaseStore {
     return store_.ClaimDueTimers(now, lease, limit);
   }
   absl::Status DropTimer(const std::string& id) override { return store_.DropTimer(id); }
+  absl::Status AwaitReplicated() override { return store_.AwaitReplicated(); }
 
   int loads = 0, commits = 0, exists = 0, commit_manys = 0;
 
@@ -189,6 +192,115 @@ TEST_F(CaseCommandsTest, WithRedisGoneEveryMatchOfTheBatchIsUnavailableAndLaterO
   auto version = pool_->Execute({"HGET", "fu:case:r-2", "v"});
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(version->str, "1");
+}
+
+// A place is always there to take (the directory is not what these tests are about).
+class AnyPlace final : public PlaceReserver {
+ public:
+  absl::StatusOr<v1::ReservePlaceResponse> Reserve(const std::string&, const std::string&,
+                                                   const std::string&) override {
+    return v1::ReservePlaceResponse();
+  }
+};
+
+// Follow-up against a primary with a replica, wanting the replica to acknowledge every change.
+class ReplicatedCaseCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(primary_.Start().ok());
+    replica_ = std::make_unique<testing::RedisServer>(
+        testing::RedisServerOptions{.replica_of = primary_.address()});
+    ASSERT_TRUE(replica_->Start().ok());
+    ASSERT_TRUE(testing::WaitUntil([&] {
+      auto acked = primary_.Run({"WAIT", "1", "1000"});
+      return acked.ok() && acked->integer == 1;
+    }));
+    redis::PoolOptions options;
+    options.address = *ParseRedisAddress(primary_.address());
+    options.replica_ack = {.replicas = 1, .timeout = absl::Milliseconds(300)};
+    auto pool = redis::RedisPool::Create(options);
+    ASSERT_TRUE(pool.ok()) << pool.status();
+    pool_ = *std::move(pool);
+    redis_store_ = std::make_unique<RedisCaseStore>(*pool_, RedisKeys{}, "");
+    workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
+    commands_ = std::make_unique<CaseCommands>(
+        *redis_store_, *workflow_, &places_, [] { return kMonday; }, nullptr);
+  }
+
+  testing::RedisServer primary_;
+  std::unique_ptr<testing::RedisServer> replica_;
+  std::unique_ptr<redis::RedisPool> pool_;
+  std::unique_ptr<RedisCaseStore> redis_store_;
+  std::unique_ptr<CaseWorkflow> workflow_;
+  AnyPlace places_;
+  std::unique_ptr<CaseCommands> commands_;
+};
+
+// A connection whose commit no replica acknowledged is UNAVAILABLE; the caller's retry finds it
+// recorded on the primary, and must not be told it is done until a replica holds it too (else a
+// failover then loses a connection the caller was told about).
+TEST_F(ReplicatedCaseCommandsTest, ARetryFindingAnUnacknowledgedConnectionWaitsForTheReplica) {
+  v1::Event matched = Matched("r-1");
+  auto* option = matched.mutable_referral_matched()->mutable_needs(0)->add_options();
+  option->set_resource_id("res-1");
+  option->set_resource_name("Walking group");
+  ASSERT_TRUE(commands_->Open(matched).ok());
+  auto engaged = commands_->Act("lw-1", "r-1", [](const LoadedCase& current, absl::Time) {
+    CaseChange change;
+    change.expected_version = current.kase.version();
+    change.after = current.kase;
+    change.after.set_version(change.expected_version + 1);
+    change.after.set_state(v1::CASE_STATE_ENGAGED);
+    return absl::StatusOr<CaseChange>(std::move(change));
+  });
+  ASSERT_TRUE(engaged.ok()) << engaged.status();
+
+  v1::RecordConnectionRequest request;
+  request.set_link_worker_id("lw-1");
+  request.set_referral_id("r-1");
+  request.set_resource_id("res-1");
+  replica_->Suspend();
+  auto first = commands_->RecordConnection(request, "");
+  auto retried = commands_->RecordConnection(request, "");
+  replica_->Resume();
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable) << first.status();
+  EXPECT_EQ(retried.status().code(), absl::StatusCode::kUnavailable) << retried.status();
+  // With the replica back, the retry is answered with the case as the first call left it.
+  absl::StatusOr<v1::Case> settled;
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    settled = commands_->RecordConnection(request, "");
+    return settled.ok();
+  }));
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  EXPECT_EQ(settled->state(), v1::CASE_STATE_CONNECTED);
+  EXPECT_EQ(settled->connected_resource_ids_size(), 1);
+}
+
+// The same for an action retried with its request id.
+TEST_F(ReplicatedCaseCommandsTest, ARetryByRequestIdOfAnUnacknowledgedActionWaitsForTheReplica) {
+  ASSERT_TRUE(commands_->Open(Matched("r-2")).ok());
+  auto contact = [&] {
+    return commands_->Act("lw-1", "r-2", "call-1", [&](const LoadedCase& current, absl::Time now) {
+      v1::RecordContactRequest request;
+      request.set_link_worker_id("lw-1");
+      request.set_referral_id("r-2");
+      request.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+      return workflow_->RecordContact(current, request, now);
+    });
+  };
+  replica_->Suspend();
+  auto first = contact();
+  auto retried = contact();
+  replica_->Resume();
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable) << first.status();
+  EXPECT_EQ(retried.status().code(), absl::StatusCode::kUnavailable) << retried.status();
+  absl::StatusOr<v1::Case> settled;
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    settled = contact();
+    return settled.ok();
+  }));
+  ASSERT_TRUE(settled.ok()) << settled.status();
+  EXPECT_EQ(settled->contact_attempts(), 1);  // applied once, by the first try
 }
 
 }  // namespace

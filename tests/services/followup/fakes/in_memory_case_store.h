@@ -102,6 +102,12 @@ class InMemoryCaseStore final : public CaseStore {
     return absl::OkStatus();
   }
 
+  // Nothing to replicate; unreachable as every other call is.
+  absl::Status AwaitReplicated() override {
+    absl::MutexLock lock(&mu_);
+    return Reachable();
+  }
+
   // While unreachable, every call fails UNAVAILABLE, as RedisCaseStore does when Redis is down.
   void SetReachable(bool reachable) {
     absl::MutexLock lock(&mu_);
