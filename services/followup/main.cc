@@ -1,5 +1,7 @@
 // signpost-followup: the case after matching — link workers' task queues, durable timers,
 // outcomes, and the messages back to the referrer.
+#include <spdlog/spdlog.h>
+
 #include "common/process/periodic_sweep.h"
 #include "common/service/service_host.h"
 #include "common/service/service_main.h"
@@ -8,6 +10,7 @@
 #include "services/followup/followup_handler.h"
 #include "services/followup/followup_options.h"
 #include "services/followup/followup_service.h"
+#include "services/followup/older_case_sealing.h"
 #include "services/followup/redis_case_store.h"
 #include "services/followup/sealing_case_store.h"
 #include "services/followup/task_feed.h"
@@ -86,6 +89,26 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
                                  if (!handled.ok()) return handled.status();
                                  return *handled == kBatch;
                                }));
+  // Once per start: cases an older follow-up wrote with the details in clear are sealed in place
+  // (then the sweep has nothing left to do until the next start).
+  host.AddComponent(
+      "older cases sealed",
+      host.Make<PeriodicSweep>(
+          "older cases sealed", absl::Seconds(config.retention_sweep_seconds),
+          [sealing = &host.Make<OlderCaseSealing>(**redis, keys, seal), cursor = std::string("0"),
+           done = false]() mutable -> absl::StatusOr<bool> {
+            if (done) return false;
+            auto over = sealing->SealStep(cursor, 200);
+            if (!over.ok()) return over.status();
+            done = *over;
+            if (done && sealing->sealed() > 0) {
+              spdlog::info(
+                  "sealed the personal details of {} case(s) written in clear before "
+                  "follow-up sealed them (a rewrite of the AOF drops the clear copies)",
+                  sealing->sealed());
+            }
+            return !done;
+          }));
   auto& subscribers = host.registry().GetGauge("signpost_followup_task_subscribers",
                                                "SubscribeTasks streams open on this instance");
   host.AddReadinessCheck([&subscribers, &feed] {

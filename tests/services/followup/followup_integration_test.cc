@@ -1336,6 +1336,56 @@ TEST_F(FollowUpIntegrationTest, CasesSealedUnderAnOldKeyOpenAfterRotationAndTheN
   EXPECT_EQ(r2->identity().nhs_number(), kNhsNumber);
 }
 
+// A case an older follow-up wrote with the person's details in clear, and that nothing acts on,
+// is sealed once follow-up starts: Redis then holds none of its details, its version is the same
+// (nothing about the case changed), and GetCase opens them as before.
+TEST_F(FollowUpIntegrationTest, ACaseWrittenInClearBeforeSealingIsSealedWhenFollowUpStarts) {
+  v1::Case old;
+  old.set_referral_id("r-old");
+  old.set_state(v1::CASE_STATE_ASSIGNED);
+  old.set_link_worker_id("lw-1");
+  old.set_network_id("net-1");
+  old.mutable_identity()->set_nhs_number(kNhsNumber);
+  old.mutable_identity()->set_given_name(kName);
+  old.mutable_identity()->set_phone("07700 900462");
+  old.set_referral_notes("Planted note: call the daughter first.");
+  old.set_version(3);
+  {
+    auto pool = signpost::testing::PoolFor(redis_);
+    ASSERT_TRUE(pool);
+    ASSERT_TRUE(
+        pool->Execute({"HSET", "fu:case:r-old", "v", "3", "b", old.SerializeAsString()}).ok());
+  }
+  StartFollowUp();
+  std::optional<v1::Case> raw;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        raw = RawCase("r-old");
+        return raw.has_value() && raw->has_sealed_details();
+      },
+      absl::Seconds(60)))
+      << "the case is still in clear in Redis";
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_FALSE(raw->has_identity());
+  EXPECT_TRUE(raw->referral_notes().empty());
+  EXPECT_EQ(raw->version(), 3);
+  auto pool = signpost::testing::PoolFor(redis_);
+  ASSERT_TRUE(pool);
+  auto version = pool->Execute({"HGET", "fu:case:r-old", "v"});
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(version->str, "3");
+  auto bytes = pool->Execute({"HGET", "fu:case:r-old", "b"});
+  ASSERT_TRUE(bytes.ok());
+  for (const std::string detail : {kNhsNumber, kName, "07700 900462", "call the daughter"}) {
+    EXPECT_EQ(bytes->str.find(detail), std::string::npos) << detail;
+  }
+  absl::StatusOr<v1::Case> opened;
+  ASSERT_TRUE(WaitUntil([&] { return (opened = GetCase("lw-1", "r-old")).ok(); }))
+      << opened.status();
+  EXPECT_EQ(opened->identity().nhs_number(), kNhsNumber);
+  EXPECT_EQ(opened->referral_notes(), "Planted note: call the daughter first.");
+}
+
 TEST_F(FollowUpIntegrationTest, AWithdrawalThatOvertakesItsMatchLeavesNothingToDo) {
   ServiceProcess& followup = StartFollowUp();
   PublishWithdrawn("r1");
