@@ -4,7 +4,8 @@
 # (its addresses and paths replaced by this run's) as the client-side tunnel, and a real
 # signpost-intake (with the test run's Kafka) takes a referral through it: the referral is
 # acknowledged, read back, and its keys are in that Redis. Also: a plaintext client is refused by
-# the TLS port, and stunnel given another CA does not connect (the certificate is verified).
+# the TLS port, and stunnel given another CA, or expecting another host name than the certificate
+# names, does not connect (the certificate's chain and name are verified).
 # usage: redis_tls_test.sh KAFKA_DIR BUILD_DIR
 set -euo pipefail
 kafka_dir=$1
@@ -41,17 +42,19 @@ fi
 echo "plaintext PING to the TLS port: refused ($(echo $out))"
 
 # stunnel from deploy/redis-tls/stunnel.conf with this run's addresses and certificates.
-start_stunnel() { # name ca-dir: sets tunnel_port
-  local name=$1 ca=$2
+start_stunnel() { # name ca-dir [host name expected]: sets tunnel_port
+  local name=$1 ca=$2 host=${3:-localhost}
   tunnel_port=$("$root/tools/free-port")
   sed -e "s|^accept = .*|accept = 127.0.0.1:$tunnel_port|" \
     -e "s|^connect = .*|connect = 127.0.0.1:$tls_port|" \
-    -e "s|^checkHost = .*|checkHost = localhost|" \
+    -e "s|^checkHost = .*|checkHost = $host|" \
     -e "s|^CAfile = .*|CAfile = $ca/ca.pem|" \
     -e "s|^cert = .*|cert = $work/tls/client.pem|" \
     -e "s|^key = .*|key = $work/tls/client.key|" \
     "$root/deploy/redis-tls/stunnel.conf" >"$work/$name.conf"
   grep -q "^verifyChain = yes" "$work/$name.conf" || fail "stunnel.conf does not verify the server"
+  grep -q "^checkHost = $host\$" "$work/$name.conf" ||
+    fail "stunnel.conf does not check the server's name (checkHost)"
   stunnel4 "$work/$name.conf" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do
@@ -68,6 +71,17 @@ fi
 grep -q "CERT: Verification error\|certificate verify failed\|Rejected by CERT" "$work/stunnel-other-ca.log" ||
   fail "stunnel with another CA did not report a verification failure"
 echo "stunnel trusting another CA: not connected (certificate verification failed)"
+
+# The right CA, but a certificate that does not name the host stunnel connects to (another server
+# of the same CA): refused too.
+start_stunnel stunnel-other-host "$work/tls" redis.other.example
+if out=$(redis-cli -p "$tunnel_port" ping 2>&1) && [ "$out" = PONG ]; then
+  fail "stunnel expecting another host name reached Redis: the certificate's name is not checked"
+fi
+grep -q "CERT: Verification error\|certificate verify failed\|Rejected by CERT\|hostname mismatch\|No matching host name" \
+  "$work/stunnel-other-host.log" ||
+  fail "stunnel expecting another host name did not report a verification failure"
+echo "stunnel expecting another host name: not connected (the certificate's name is checked)"
 
 start_stunnel stunnel "$work/tls"
 [ "$(redis-cli -p "$tunnel_port" ping 2>&1)" = PONG ] || fail "no PONG through the tunnel"
