@@ -20,6 +20,8 @@ namespace {
 constexpr int kConnectAttempts = 3;
 // How long a failed Sentinel query's answer stands for the callers that waited on it.
 constexpr absl::Duration kShareFailureFor = absl::Milliseconds(250);
+// How often a primary short of replicas makes the pool ask Sentinel whether it is still the one.
+constexpr absl::Duration kRecheckEvery = absl::Seconds(1);
 
 // True when the server has closed the connection (or sent something unasked), which happens
 // when redis-server restarts while the connection sits idle in the pool.
@@ -37,6 +39,12 @@ bool IsReadOnlyReply(const Reply& reply) {
   return reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "READONLY");
 }
 
+// A write refused for want of replicas (min-replicas-to-write); a script's refused write has
+// the same prefix.
+bool IsNoReplicasReply(const Reply& reply) {
+  return reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "NOREPLICAS");
+}
+
 bool IsMasterRole(const Reply& role) {
   return role.type == Reply::Type::kArray && !role.elements.empty() &&
          role.elements[0].str == "master";
@@ -46,6 +54,11 @@ RedisAddress TcpAddress(const HostPort& host_port) {
   RedisAddress address;
   address.tcp = host_port;
   return address;
+}
+
+// How a connection's `where` names the primary at `primary`.
+std::string Where(const HostPort& primary) {
+  return absl::StrCat("redis at ", TcpAddress(primary).ToString());
 }
 
 }  // namespace
@@ -151,6 +164,17 @@ void RedisPool::ForgetPrimary(uint64_t generation, const std::string& why) {
   ++generation_;
 }
 
+void RedisPool::RecheckPrimary(uint64_t generation, const std::string& where) {
+  if (!uses_sentinel()) return;
+  absl::MutexLock resolving(&resolve_mu_);
+  if (absl::Now() - last_recheck_at_ < kRecheckEvery) return;
+  last_recheck_at_ = absl::Now();
+  auto named = resolver_->Primary();
+  if (!named.ok() || Where(*named) == where) return;
+  ForgetPrimary(generation,
+                absl::StrCat("short of replicas, and Sentinel now names ", named->ToString()));
+}
+
 absl::Status RedisPool::EnsureConnected(Slot& slot) {
   if (slot.context) {
     bool stale;
@@ -251,6 +275,7 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& co
           absl::StrCat(connected.where, ": no longer the primary (", reply.str, ")",
                        uses_sentinel() ? "; asking Sentinel for the new one" : ""));
     }
+    if (IsNoReplicasReply(reply)) RecheckPrimary(connected.generation, connected.where);
   }
   if (wait_for_replicas) {
     const Reply wait_reply = std::move(replies->back());
@@ -259,7 +284,10 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& co
       lease.MarkBroken();
       ForgetPrimary(connected.generation, wait_reply.str);
     }
-    if (absl::Status s = ReplicaAckStatus(wait_reply, ack, connected.where); !s.ok()) return s;
+    if (absl::Status s = ReplicaAckStatus(wait_reply, ack, connected.where); !s.ok()) {
+      RecheckPrimary(connected.generation, connected.where);
+      return s;
+    }
   }
   return replies;
 }

@@ -84,6 +84,11 @@ class RedisPool final : public RedisClient {
   // Sentinel only: the primary of `generation` is no longer trusted; connections to it are
   // dropped as they are next used, and the next connection asks Sentinel again.
   void ForgetPrimary(uint64_t generation, const std::string& why);
+  // Sentinel only: the primary at `where` (of `generation`) took a write no replica acknowledged
+  // or refused one for want of replicas, as a primary cut off from Sentinel and its replicas
+  // does while Sentinel promotes another (nothing closes our connections to it then). Asks
+  // Sentinel, at most once a second, and forgets the primary when Sentinel names another.
+  void RecheckPrimary(uint64_t generation, const std::string& where);
   // The pipeline with the raw statuses (PERMISSION_DENIED kept); Pipeline() turns those into
   // UNAVAILABLE for callers, who retry UNAVAILABLE.
   absl::StatusOr<std::vector<Reply>> Run(const std::vector<Command>& commands);
@@ -94,6 +99,7 @@ class RedisPool final : public RedisClient {
   absl::Mutex resolve_mu_;  // one Sentinel query at a time
   absl::Status last_resolve_failure_ ABSL_GUARDED_BY(resolve_mu_);
   absl::Time last_resolve_failure_at_ ABSL_GUARDED_BY(resolve_mu_);
+  absl::Time last_recheck_at_ ABSL_GUARDED_BY(resolve_mu_) = absl::InfinitePast();
   absl::Mutex mu_;
   std::vector<Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::optional<HostPort> primary_ ABSL_GUARDED_BY(mu_);

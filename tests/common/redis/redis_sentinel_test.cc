@@ -188,6 +188,56 @@ TEST(RedisSentinelFailoverTest, ReadOnlyReplyLeadsBackToSentinel) {
   EXPECT_EQ(set.server(1).Run({"GET", "k"})->str, "on the new primary");
 }
 
+// The primary the pool uses still says master, but the sentinels have moved on (a partition cut
+// it off from them and from its replica, and they promoted the replica): it takes writes no
+// replica acknowledges, or refuses them (NOREPLICAS, with min-replicas-to-write). Nothing closes
+// the pool's connections to it, so the pool asks Sentinel again itself, and moves.
+TEST(RedisSentinelFailoverTest, APrimaryThatCannotReplicateIsLeftOnceSentinelNamesAnother) {
+  testing::RedisSentinelSet set(SetOptions());
+  ASSERT_TRUE(set.Start().ok());
+  auto plain = MakePool(SentinelPoolOptions(set, /*size=*/1));
+  PoolOptions acked_options = SentinelPoolOptions(set, /*size=*/1);
+  acked_options.replica_ack = {.replicas = 1, .timeout = absl::Milliseconds(300)};
+  auto acked = MakePool(acked_options);
+  ASSERT_TRUE(plain && acked);
+  ASSERT_TRUE(plain->Execute({"SET", "k", "on the first primary"}).ok());
+  ASSERT_TRUE(acked->Execute({"SET", "k", "on the first primary"}).ok());
+
+  const std::string name = set.master_name();
+  for (int i = 0; i < 3; ++i) {
+    testing::RedisServer& sentinel = set.sentinel(i);
+    ASSERT_EQ(sentinel.Run({"SENTINEL", "REMOVE", name})->type, Reply::Type::kStatus);
+    auto monitor = sentinel.Run(
+        {"SENTINEL", "MONITOR", name, "127.0.0.1", absl::StrCat(set.server(1).port()), "2"});
+    ASSERT_EQ(monitor->type, Reply::Type::kStatus) << monitor->str;
+    ASSERT_EQ(
+        sentinel.Run({"SENTINEL", "SET", name, "auth-user", kUser, "auth-pass", kPassword})->type,
+        Reply::Type::kStatus);
+  }
+  ASSERT_EQ(set.server(1).Run({"REPLICAOF", "NO", "ONE"})->type, Reply::Type::kStatus);
+
+  // WAIT finds no replica on the old primary: the pool moves to the one Sentinel names (which
+  // has no replica either, so the call is still UNAVAILABLE, but it is written there).
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        auto reply = acked->Execute({"SET", "acked", "on the new primary"});
+        EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable) << reply.status();
+        auto there = set.server(1).Run({"GET", "acked"});
+        return there.ok() && there->str == "on the new primary";
+      },
+      absl::Seconds(20)));
+
+  // The old primary refuses writes without a replica: the pool moves too.
+  ASSERT_EQ(set.server(0).Run({"CONFIG", "SET", "min-replicas-to-write", "1"})->type,
+            Reply::Type::kStatus);
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        return plain->Execute({"SET", "k", "on the new primary"}).ok();
+      },
+      absl::Seconds(20)));
+  EXPECT_EQ(set.server(1).Run({"GET", "k"})->str, "on the new primary");
+}
+
 // kill -9 of the primary: Sentinel promotes the replica and the same pool serves writes there
 // without a restart; every call that failed meanwhile failed UNAVAILABLE.
 TEST(RedisSentinelFailoverTest, ServesWritesOnThePromotedReplicaAfterThePrimaryIsKilled) {
