@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fault suite, Redis failover (issue 24): Redis as production runs it, a primary, a replica and
-# three sentinels (redis-server --sentinel, quorum 2) on loopback, all with a password;
+# three sentinels (redis-server --sentinel, quorum 2) on loopback, all with a password (the
+# sentinels too: requirepass, as deploy/ runs them);
 # signpost-intake, -matching and -followup find the primary through the sentinels and acknowledge
 # a change only once one replica has it (--redis-min-replicas-acked 1). Under a steady load of
 # submissions (gRPC) and case actions (RecordContact on every first-contact task), the primary is
@@ -68,6 +69,7 @@ for i in 1 2 3; do
 port $p
 bind 127.0.0.1
 dir $work/sentinel-$i
+requirepass $password
 sentinel monitor signpost 127.0.0.1 $primary_port 2
 sentinel auth-pass signpost $password
 sentinel down-after-milliseconds signpost 1000
@@ -96,7 +98,8 @@ echo "Redis: primary :$primary_port, replica :$replica_port, sentinels $sentinel
 "$build/bin/signpost-region" --out "$work/region" --kafka-bootstrap "$bootstrap" \
   >"$work/signpost-region.log" 2>&1 || fail "the region was not loaded"
 redis_flags=(--redis-sentinels "$sentinels" --redis-master-name signpost
-  --redis-password-file "$work/redis-password" --redis-min-replicas-acked 1)
+  --redis-password-file "$work/redis-password" --redis-sentinel-password-file "$work/redis-password"
+  --redis-min-replicas-acked 1)
 declare -A port
 for s in intake matching followup; do port[$s]=$("$root/tools/free-port"); done
 for s in matching intake followup; do
