@@ -9,6 +9,8 @@
 #    services would send it their Redis password and every write.
 #  - With the password it names the primary, and the services (which find the primary through the
 #    sentinels) answer.
+#  - A failover by hand (kill -9 of the primary) still goes through: the replica promoted, the old
+#    primary started again by tools/run as its replica, every config file still mode 600.
 # usage: run_redis_replica_test.sh KAFKA_DIR BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -95,6 +97,35 @@ intake_metrics=$(sed -n 's/^INTAKE_METRICS_URL=//p' "$state/endpoints.env")
 ca=$(sed -n 's/^TLS_CA=//p' "$state/endpoints.env")
 curl -fsS ${ca:+--cacert "$ca"} "${intake_metrics%/metrics}/readyz" >/dev/null ||
   fail "signpost-intake is not ready with the sentinels requiring a password"
+
+# 4. A failover by hand still works with the sentinels requiring the password: kill -9 of the
+# primary, the sentinels promote the replica, and tools/run (asking them, with the password) starts
+# the old primary again as the new one's replica.
+replica=$(sed -n 's/^REDIS_REPLICA_ADDR=.*://p' "$state/endpoints.env")
+primary_pid=$(sed -n 's/.*kill -9 \([0-9][0-9]*\) (the primary).*/\1/p' "$work/run.log")
+[ -n "$primary_pid" ] || { cat "$work/run.log"; fail "tools/run did not say the primary's pid"; }
+kill -9 "$primary_pid"
+for _ in $(seq 1 600); do
+  now=$(REDISCLI_AUTH="$password" redis-cli -h "${first_sentinel%:*}" -p "${first_sentinel##*:}" \
+    sentinel get-master-addr-by-name signpost 2>/dev/null | sed -n 2p)
+  [ "$now" = "$replica" ] && break
+  sleep 0.1
+done
+[ "$now" = "$replica" ] || fail "the sentinels did not promote the replica (:$replica)"
+for _ in $(seq 1 600); do
+  grep -q "starting it again as the replica of port $replica" "$work/run.log" &&
+    REDISCLI_AUTH="$password" redis-cli -p "$replica" info replication | grep -q "^connected_slaves:1" &&
+    break
+  sleep 0.1
+done
+grep -q "starting it again as the replica of port $replica" "$work/run.log" ||
+  { cat "$work/run.log"; fail "tools/run did not start the killed primary again"; }
+REDISCLI_AUTH="$password" redis-cli -p "$replica" info replication | grep -q "^connected_slaves:1" ||
+  fail "the old primary did not come back as the new primary's replica"
+# Sentinel's rewrites during the failover kept the files private too.
+for f in "$state"/redis*/*.conf; do
+  [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f") after the failover"
+done
 
 stop_run
 echo "PASS"
