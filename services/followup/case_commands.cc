@@ -149,10 +149,12 @@ absl::Status CaseCommands::Open(const v1::Event& matched) {
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto loaded = store_.Load(matched.envelope().referral_id());
     if (!loaded.ok()) return loaded.status();
-    if (loaded->has_value()) return absl::OkStatus();  // opened before, or withdrawn first
+    // Opened before, or withdrawn first; or opened, ended and removed since. Done, once that is
+    // replicated (the event may be here again because its commit was refused its replicas).
+    if (loaded->has_value()) return store_.AwaitReplicated();
     auto removed = RemovedAt(matched.envelope().referral_id());
     if (!removed.ok()) return removed.status();
-    if (removed->has_value()) return absl::OkStatus();  // opened, ended and removed since
+    if (removed->has_value()) return store_.AwaitReplicated();
     auto change = workflow_.Open(matched, clock_());
     if (!change.ok()) return change.status();
     absl::Status s = CommitNow(*change);
@@ -171,6 +173,13 @@ std::vector<absl::Status> CaseCommands::OpenMany(const std::vector<const v1::Eve
   std::vector<CaseChange> changes;
   std::vector<size_t> change_of;  // the event of each change
   absl::Time now = clock_();
+  // Those opened before (or withdrawn first) are done once that is replicated, as in Open.
+  if (absl::c_linear_search(*exist, true)) {
+    const absl::Status replicated = store_.AwaitReplicated();
+    for (size_t i = 0; i < matched.size(); ++i) {
+      if ((*exist)[i]) out[i] = replicated;
+    }
+  }
   for (size_t i = 0; i < matched.size(); ++i) {
     if ((*exist)[i]) continue;  // opened before, or withdrawn first
     auto change = workflow_.Open(*matched[i], now);
@@ -200,11 +209,13 @@ absl::Status CaseCommands::Withdraw(const v1::Event& withdrawn) {
     if (!loaded->has_value()) {
       auto removed = RemovedAt(withdrawn.envelope().referral_id());
       if (!removed.ok()) return removed.status();
-      if (removed->has_value()) return absl::OkStatus();  // ended and removed: nothing to withdraw
+      // Ended and removed: nothing to withdraw.
+      if (removed->has_value()) return store_.AwaitReplicated();
     }
     auto change = workflow_.Withdraw(*loaded, withdrawn, clock_());
     if (change.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return absl::OkStatus();  // already ended: withdrawn before, or closed
+      // Already ended (withdrawn before, or closed): done once that is replicated, as in Open.
+      return store_.AwaitReplicated();
     }
     if (!change.ok()) return change.status();
     absl::Status s = CommitNow(*change);

@@ -303,5 +303,30 @@ TEST_F(ReplicatedCaseCommandsTest, ARetryByRequestIdOfAnUnacknowledgedActionWait
   EXPECT_EQ(settled->contact_attempts(), 1);  // applied once, by the first try
 }
 
+// The same for a matched or withdrawn event delivered again after its commit was refused its
+// replicas: the case found opened (or ended) is not taken as done, and the event not let go,
+// until a replica holds it.
+TEST_F(ReplicatedCaseCommandsTest,
+       AnEventRedeliveredAfterAnUnacknowledgedCommitWaitsForTheReplica) {
+  std::vector<v1::Event> batch = {Matched("r-3")};
+  const std::vector<const v1::Event*> pointers = {&batch[0]};
+  v1::Event withdrawn = Withdrawn("r-4");
+  replica_->Suspend();
+  const absl::Status opened = commands_->OpenMany(pointers).front();
+  const absl::Status reopened = commands_->OpenMany(pointers).front();
+  const absl::Status opened_alone = commands_->Open(batch[0]);
+  const absl::Status withdrew = commands_->Withdraw(withdrawn);
+  const absl::Status withdrew_again = commands_->Withdraw(withdrawn);
+  replica_->Resume();
+  EXPECT_EQ(opened.code(), absl::StatusCode::kUnavailable) << opened;
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kUnavailable) << reopened;
+  EXPECT_EQ(opened_alone.code(), absl::StatusCode::kUnavailable) << opened_alone;
+  EXPECT_EQ(withdrew.code(), absl::StatusCode::kUnavailable) << withdrew;
+  EXPECT_EQ(withdrew_again.code(), absl::StatusCode::kUnavailable) << withdrew_again;
+  EXPECT_TRUE(testing::WaitUntil([&] {
+    return commands_->OpenMany(pointers).front().ok() && commands_->Withdraw(withdrawn).ok();
+  }));
+}
+
 }  // namespace
 }  // namespace signpost::followup
