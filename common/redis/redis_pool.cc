@@ -228,6 +228,15 @@ absl::Status RedisPool::Connect(Slot& slot) {
           !refused.ok()) {
         return refused;
       }
+      // An ACL that does not let the user run ROLE: a setting to change, not an outage to wait
+      // out (each Sentinel answer would be refused in turn, for ever).
+      if (reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "NOPERM")) {
+        return absl::PermissionDeniedError(absl::StrCat(where, ": user '",
+                                                        options_.credentials.user(),
+                                                        "' may not run ROLE, which checks the "
+                                                        "primary Sentinel names: ",
+                                                        reply.str));
+      }
       if (!IsMasterRole(reply)) {
         const std::string role_name = reply.elements.empty() ? reply.str : reply.elements[0].str;
         ForgetPrimary(target->generation, absl::StrCat("ROLE says ", role_name));

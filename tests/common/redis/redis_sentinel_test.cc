@@ -115,6 +115,24 @@ TEST_F(RedisSentinelPoolTest, WrongRedisPasswordBehindSentinelIsRefusedNamingThe
                                      ": authentication as user 'signpost' refused: WRONGPASS")));
 }
 
+// A user without ROLE cannot have its primary checked: a start-up error naming the user and
+// the command, not UNAVAILABLE (which callers retry for ever).
+TEST_F(RedisSentinelPoolTest, AUserNotAllowedRoleIsRefusedNamingTheUserAndRole) {
+  for (int i = 0; i < 2; ++i) {
+    auto added = set_->server(i).Run(
+        {"ACL", "SETUSER", "no-role", "on", ">no-role-secret", "~*", "&*", "+@all", "-role"});
+    ASSERT_TRUE(added.ok() && added->type == Reply::Type::kStatus) << added->str;
+  }
+  PoolOptions options = SentinelPoolOptions(*set_);
+  options.credentials = {.username = "no-role", .password = "no-role-secret"};
+  auto pool = MakePool(options);
+  ASSERT_TRUE(pool);
+  absl::Status access = pool->CheckAccess();
+  EXPECT_EQ(access.code(), absl::StatusCode::kPermissionDenied) << access;
+  EXPECT_THAT(std::string(access.message()), HasSubstr("user 'no-role'"));
+  EXPECT_THAT(std::string(access.message()), HasSubstr("ROLE"));
+}
+
 TEST_F(RedisSentinelPoolTest, WaitForOneReplicaSucceedsWithTheWriteOnTheReplica) {
   PoolOptions options = SentinelPoolOptions(*set_);
   options.replica_ack = {.replicas = 1, .timeout = absl::Seconds(1)};
