@@ -5,8 +5,11 @@
 -- states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
 -- The event's change is a field of the same hash ("h:" and its event id), so one HSET records
 -- everything: every write is a command in the append-only file, and this runs for each of a
--- referral's lifecycle events. An event already there changes nothing. Every change moves the
--- view's expiry on (expire_statuses.lua removes it when due). A referral whose view has expired
+-- referral's lifecycle events. An event already there changes nothing. Only a view in a final
+-- state expires (expire_statuses.lua removes it when due), the retention counted from the change
+-- that made it final: an open referral may sit unchanged for months (connected, its case idle)
+-- and must still show its closure when that comes. A view not final is taken out of the index
+-- (an entry the former rule, which indexed every view, gave it). A referral whose view has expired
 -- holds only its tombstone ("gone"): an event for it then (a topic read again) is not recorded, as
 -- a view of only the late events would be a wrong history; the topics keep every event.
 local seen = 'h:' .. ARGV[1]
@@ -27,5 +30,11 @@ for i = 7, #ARGV, 2 do
   end
 end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+if nxt < 7 then
+  redis.call('ZREM', KEYS[3], ARGV[6])
+elseif cur < 7 then
+  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+else
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+end
 return 1

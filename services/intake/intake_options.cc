@@ -30,8 +30,9 @@ void AddIntakeOptions(CLI::App& app, IntakeConfig& config) {
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();
   app.add_option("--status-retention-days", config.status_retention_days,
-                 "How long a referral's status (GetReferral) is held after its last change; "
-                 "then GetReferral answers FAILED_PRECONDITION 'no longer held'")
+                 "How long a referral's status (GetReferral) is held after it reached a final "
+                 "state (closed, withdrawn, rejected; an open referral's never expires); then "
+                 "GetReferral answers FAILED_PRECONDITION 'no longer held'")
       ->envname("SIGNPOST_STATUS_RETENTION_DAYS")
       ->check(CLI::Range(1, 3650))
       ->capture_default_str();

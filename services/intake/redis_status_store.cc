@@ -9,12 +9,22 @@
 #include "services/intake/apply_status.lua.h"
 #include "services/intake/expire_statuses.lua.h"
 #include "services/intake/redis_keys.h"
+#include "services/intake/status_projection.h"
 
 namespace signpost::intake {
 namespace {
 
 // The prefix of an event's field in the status hash; ApplyScript writes it as a literal.
 constexpr char kHistoryField[] = "h:";
+
+// A view's state field: only a final one (closed, withdrawn, rejected) expires. An entry in the
+// expiry index for a view not final is one the former rule (every view expired) left there.
+bool FinalState(const redis::Reply& state) {
+  int64_t number = 0;
+  return absl::SimpleAtoi(state.str, &number) &&
+         v1::ReferralState_IsValid(static_cast<int>(number)) &&
+         IsTerminal(static_cast<v1::ReferralState>(number));
+}
 
 std::string StateKey(const std::string& id) { return redis_keys::Status(id); }
 // Before the history moved into the status hash, it was a list beside it and the applied event
@@ -87,13 +97,14 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
   if (!replies.ok()) return replies.status();
   const auto& fields = (*replies)[0].elements;
   if (fields.empty()) return std::optional<v1::GetReferralResponse>();
-  // Expired (a tombstone, or due and not yet swept): Released answers for it.
+  // Expired (a tombstone, or final, due and not yet swept): Released answers for it.
   int64_t expires_ms = 0;
-  if (absl::SimpleAtoi((*replies)[2].str, &expires_ms) && expires_ms <= NowMs()) {
-    return std::optional<v1::GetReferralResponse>();
-  }
-  for (size_t i = 0; i < fields.size(); i += 2) {
+  bool due = absl::SimpleAtoi((*replies)[2].str, &expires_ms) && expires_ms <= NowMs();
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     if (fields[i].str == "gone") return std::optional<v1::GetReferralResponse>();
+    if (fields[i].str == "state" && due && FinalState(fields[i + 1])) {
+      return std::optional<v1::GetReferralResponse>();
+    }
   }
   v1::GetReferralResponse out;
   out.set_referral_id(referral_id);
@@ -153,7 +164,8 @@ absl::StatusOr<std::optional<ReleasedStatus>> RedisStatusStore::Released(
     if (!absl::SimpleAtoi(fields[0].str, &expired_ms)) {
       return absl::DataLossError(absl::StrCat("tombstone of ", referral_id, " is corrupt"));
     }
-  } else if (!held || !absl::SimpleAtoi((*replies)[1].str, &expired_ms) || expired_ms > NowMs()) {
+  } else if (!held || !FinalState(fields[2]) || !absl::SimpleAtoi((*replies)[1].str, &expired_ms) ||
+             expired_ms > NowMs()) {
     return std::optional<ReleasedStatus>();  // never seen, or held
   }
   return std::optional<ReleasedStatus>(
@@ -171,16 +183,24 @@ absl::StatusOr<bool> RedisStatusStore::IndexOlderViews(std::string& cursor, int 
   std::vector<redis::Command> reads;
   for (const auto& key : scan->elements[1].elements) {
     ids.push_back(key.str.substr(prefix.size()));
-    reads.push_back({"HGET", key.str, "updated_ms"});
+    reads.push_back({"HMGET", key.str, "updated_ms", "state"});
   }
   if (!reads.empty()) {
     auto updated = redis_.Pipeline(reads);
     if (!updated.ok()) return updated.status();
     std::vector<redis::Command> adds;
     for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& fields = (*updated)[i].elements;
+      if (fields.size() != 2)
+        return absl::InternalError("HMGET answered the wrong number of fields");
       int64_t updated_ms = 0;
       // A tombstone has no updated_ms, and is indexed already.
-      if (!absl::SimpleAtoi((*updated)[i].str, &updated_ms)) continue;
+      if (!absl::SimpleAtoi(fields[0].str, &updated_ms)) continue;
+      // A view not final never expires: out of the index, where the former rule may have put it.
+      if (!FinalState(fields[1])) {
+        adds.push_back({"ZREM", redis_keys::StatusExpiry(), ids[i]});
+        continue;
+      }
       adds.push_back({"ZADD", redis_keys::StatusExpiry(), "NX",
                       std::to_string(updated_ms + absl::ToInt64Milliseconds(retention_.status)),
                       ids[i]});

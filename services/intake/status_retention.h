@@ -10,10 +10,11 @@ namespace signpost::intake {
 // tombstone then says it once was. Redis holds live work, not history: every status event is on
 // the topics, so a view expired here is lost to GetReferral only.
 struct StatusRetention {
-  // After the view's last change (--status-retention-days). 180 days: a case is open about three
-  // months and its quietest stretch (the 6-week check-in) is far shorter, so an open referral's
-  // view does not expire; a closed one stays answerable for about six months after it closed,
-  // longer than a referrer chases one in practice.
+  // After the view reached a final state: closed, withdrawn or rejected (--status-retention-days).
+  // A view of a referral still open never expires, however long it goes unchanged (a case idle
+  // past its check-ins), so its closure is shown when it comes. 180 days: a closed referral stays
+  // answerable for about six months after it closed, longer than a referrer chases one in
+  // practice.
   absl::Duration status = absl::Hours(24) * 180;
   // After the view expired, GetReferral answers FAILED_PRECONDITION "no longer held" rather than
   // NOT_FOUND for this long (--status-tombstone-days), then forgets the id. 365 days: a year

@@ -571,11 +571,12 @@ absl::StatusOr<v1::GetReferralResponse> Submitter::GetStatus(const v1::GetReferr
     }
   }
   // Not NOT_FOUND: the id is right, and asking again will not bring the view back.
-  return absl::FailedPreconditionError(absl::StrCat(
-      "referral ", referral_id, " is no longer held: its status expires ",
-      absl::ToInt64Hours(options_.status_retention) / 24, " days after its last change (expired ",
-      absl::FormatTime("%Y-%m-%d", (*released)->expired_at, absl::UTCTimeZone()),
-      "); its events remain on the Signpost topics"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("referral ", referral_id, " is no longer held: its status expires ",
+                   absl::ToInt64Hours(options_.status_retention) / 24,
+                   " days after the referral was closed, withdrawn or rejected (expired ",
+                   absl::FormatTime("%Y-%m-%d", (*released)->expired_at, absl::UTCTimeZone()),
+                   "); its events remain on the Signpost topics"));
 }
 
 absl::StatusOr<v1::WithdrawReferralResponse> Submitter::Withdraw(

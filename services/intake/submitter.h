@@ -49,8 +49,8 @@ struct SubmitterOptions {
   // How long the submission store remembers a submission: a record the earlier intake made (its
   // fingerprint holds the age on that day) may be this old.
   absl::Duration dedup_retention = absl::Hours(24 * 400);
-  // How long the status store holds a referral's view after its last change: what GetStatus's
-  // "no longer held" answer says.
+  // How long the status store holds a referral's view after it reached a final state: what
+  // GetStatus's "no longer held" answer says.
   absl::Duration status_retention = StatusRetention{}.status;
   // How many source systems the metrics name (those first accepted; the rest are "other").
   size_t max_source_system_labels = 50;
@@ -131,8 +131,8 @@ class Submitter {
   // Who may be told about a referral, by the organisation that made it: OK, or the refusal.
   using MaySee = std::function<absl::Status(absl::string_view referrer_ods_code)>;
   // The referral's status view: NOT_FOUND for an id never seen; FAILED_PRECONDITION "no longer
-  // held" once its view has expired (options.status_retention after its last change); the refusal
-  // of `may_see` (when given) for a caller who may not see it, whether held or expired.
+  // held" once its view has expired (options.status_retention after it reached a final state); the
+  // refusal of `may_see` (when given) for a caller who may not see it, whether held or expired.
   absl::StatusOr<v1::GetReferralResponse> GetStatus(const v1::GetReferralRequest& request,
                                                     const MaySee& may_see = nullptr);
 

@@ -134,15 +134,16 @@ TEST_F(RedisStatusStoreTest, AReferralIsOneKeyWhateverItsHistory) {
   ASSERT_TRUE(store_
                   ->ApplyMany({{"ref-4", Received("e-received", 100)},
                                {"ref-4", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)},
-                               {"ref-4", Update("e-assigned", v1::REFERRAL_STATE_ASSIGNED, 102)}})
+                               {"ref-4", Update("e-assigned", v1::REFERRAL_STATE_ASSIGNED, 102)},
+                               {"ref-4", Update("e-closed", v1::REFERRAL_STATE_CLOSED, 103)}})
                   .ok());
-  // Beside it, one entry in the index every referral's expiry is in.
+  // Beside it, once closed, one entry in the index every final referral's expiry is in.
   EXPECT_EQ(Keys(), (std::vector<std::string>{"signpost:intake:status-expiry",
                                               "signpost:intake:status:ref-4"}));
   auto indexed = pool_->Execute({"ZCARD", "signpost:intake:status-expiry"});
   ASSERT_TRUE(indexed.ok()) << indexed.status();
   EXPECT_EQ(indexed->integer, 1);
-  EXPECT_EQ(Get("ref-4").history_size(), 3);
+  EXPECT_EQ(Get("ref-4").history_size(), 4);
 }
 
 TEST_F(RedisStatusStoreTest, AReferralRecordedInTheOlderLayoutKeepsItsHistory) {
@@ -208,12 +209,18 @@ class ExpiringStatusStoreTest : public RedisStatusStoreTest {
     return swept.ok() ? *swept : -1;
   }
 
+  // A referral received and then closed: its view is in a final state.
+  void ApplyClosed(const std::string& id) {
+    ASSERT_TRUE(store_->Apply(id, Received("e-received-" + id, 100)).ok());
+    ASSERT_TRUE(store_->Apply(id, Update("e-closed-" + id, v1::REFERRAL_STATE_CLOSED, 200)).ok());
+  }
+
   absl::Time now_ = absl::FromUnixSeconds(1'750'000'000);
 };
 
-TEST_F(ExpiringStatusStoreTest, AViewExpiresAfterItsLastChangeAndLeavesATombstoneThenNothing) {
+TEST_F(ExpiringStatusStoreTest, AViewExpiresAfterItsFinalChangeAndLeavesATombstoneThenNothing) {
   const absl::Time changed = now_;
-  ASSERT_TRUE(store_->Apply("ref-old", Received("e-received", 100)).ok());
+  ApplyClosed("ref-old");
   now_ = changed + kRetention - absl::Milliseconds(1);
   EXPECT_EQ(Sweep(), 0);
   EXPECT_TRUE(Held("ref-old"));
@@ -247,13 +254,41 @@ TEST_F(ExpiringStatusStoreTest, AViewExpiresAfterItsLastChangeAndLeavesATombston
   EXPECT_TRUE(Keys().empty());
 }
 
-TEST_F(ExpiringStatusStoreTest, EveryChangeMovesTheExpiryOn) {
-  ASSERT_TRUE(store_->Apply("ref-busy", Received("e-received", 100)).ok());
-  now_ += kRetention - absl::Hours(1);
-  ASSERT_TRUE(store_->Apply("ref-busy", Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101)).ok());
-  now_ += absl::Hours(2);
+// A referral still open (connected, its case idle past its check-ins) keeps its view however long
+// it goes unchanged: its closure, whenever it comes, is then shown, and expiry counts from it.
+TEST_F(ExpiringStatusStoreTest, AnOpenViewNeverExpiresAndExpiresFromItsClosure) {
+  ASSERT_TRUE(store_->Apply("ref-open", Received("e-received", 100)).ok());
+  ASSERT_TRUE(
+      store_->Apply("ref-open", Update("e-connected", v1::REFERRAL_STATE_CONNECTED, 101)).ok());
+  now_ += kRetention * 3;
   EXPECT_EQ(Sweep(), 0);
-  EXPECT_TRUE(Held("ref-busy"));
+  EXPECT_TRUE(Held("ref-open"));
+  EXPECT_FALSE(Released("ref-open").has_value());
+
+  const absl::Time closed = now_;
+  ASSERT_TRUE(store_->Apply("ref-open", Update("e-closed", v1::REFERRAL_STATE_CLOSED, 300)).ok());
+  EXPECT_EQ(Get("ref-open").state(), v1::REFERRAL_STATE_CLOSED);
+  // An event after the final one (another topic, late) does not move the expiry on.
+  now_ = closed + kRetention - absl::Hours(1);
+  ASSERT_TRUE(
+      store_->Apply("ref-open", Update("e-in-contact", v1::REFERRAL_STATE_IN_CONTACT, 102)).ok());
+  EXPECT_EQ(Sweep(), 0);
+  EXPECT_TRUE(Held("ref-open"));
+  now_ = closed + kRetention;
+  EXPECT_EQ(Sweep(), 1);
+  ASSERT_TRUE(Released("ref-open").has_value());
+  EXPECT_EQ(Released("ref-open")->expired_at, closed + kRetention);
+}
+
+TEST_F(ExpiringStatusStoreTest, WithdrawnAndRejectedViewsExpireToo) {
+  ASSERT_TRUE(store_->Apply("ref-w", Received("e-received-w", 100)).ok());
+  ASSERT_TRUE(
+      store_->Apply("ref-w", Update("e-withdrawn", v1::REFERRAL_STATE_WITHDRAWN, 101)).ok());
+  ASSERT_TRUE(store_->Apply("ref-r", Update("e-rejected", v1::REFERRAL_STATE_REJECTED, 100)).ok());
+  now_ += kRetention;
+  EXPECT_EQ(Sweep(), 2);
+  EXPECT_TRUE(Released("ref-w").has_value());
+  EXPECT_TRUE(Released("ref-r").has_value());
 }
 
 TEST_F(ExpiringStatusStoreTest, TheOlderLayoutsKeysGoWithTheView) {
@@ -261,7 +296,7 @@ TEST_F(ExpiringStatusStoreTest, TheOlderLayoutsKeysGoWithTheView) {
                   ->Pipeline({{"RPUSH", "signpost:intake:history:ref-5", "x"},
                               {"SADD", "signpost:intake:events:ref-5", "e-legacy"}})
                   .ok());
-  ASSERT_TRUE(store_->Apply("ref-5", Received("e-received", 100)).ok());
+  ApplyClosed("ref-5");
   now_ += kRetention;
   EXPECT_EQ(Sweep(), 1);
   EXPECT_EQ(Keys(), (std::vector<std::string>{"signpost:intake:status-expiry",
@@ -270,6 +305,8 @@ TEST_F(ExpiringStatusStoreTest, TheOlderLayoutsKeysGoWithTheView) {
 
 TEST_F(ExpiringStatusStoreTest, AnEventReadAgainAfterExpiryDoesNotBringBackAPartialView) {
   ASSERT_TRUE(store_->Apply("ref-6", Received("e-received", 100)).ok());
+  ASSERT_TRUE(
+      store_->Apply("ref-6", Update("e-withdrawn", v1::REFERRAL_STATE_WITHDRAWN, 200)).ok());
   now_ += kRetention;
   EXPECT_EQ(Sweep(), 1);
   ASSERT_TRUE(store_->Apply("ref-6", Update("e-closed", v1::REFERRAL_STATE_CLOSED, 300)).ok());
@@ -279,8 +316,10 @@ TEST_F(ExpiringStatusStoreTest, AnEventReadAgainAfterExpiryDoesNotBringBackAPart
 
 TEST_F(ExpiringStatusStoreTest, ASweepTakesTheDueInBatches) {
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(
-        store_->Apply("ref-b" + std::to_string(i), Received("e-" + std::to_string(i), 100)).ok());
+    ASSERT_TRUE(store_
+                    ->Apply("ref-b" + std::to_string(i),
+                            Update("e-" + std::to_string(i), v1::REFERRAL_STATE_CLOSED, 100))
+                    .ok());
   }
   now_ += kRetention;
   auto first = store_->ExpireDue(5);
@@ -292,13 +331,24 @@ TEST_F(ExpiringStatusStoreTest, ASweepTakesTheDueInBatches) {
   for (int i = 0; i < 7; ++i) EXPECT_FALSE(Held("ref-b" + std::to_string(i)));
 }
 
-TEST_F(ExpiringStatusStoreTest, AViewWrittenBeforeExpiryExistedIsIndexedFromItsLastChange) {
+TEST_F(ExpiringStatusStoreTest, AFinalViewWrittenBeforeExpiryExistedIsIndexedFromItsLastChange) {
   const absl::Time changed = now_ - absl::Hours(24 * 10);
   ASSERT_TRUE(pool_
                   ->Execute({"HSET", "signpost:intake:status:ref-older", "state", "7", "updated_ms",
                              std::to_string(absl::ToUnixMillis(changed)), "ods", "B81010"})
                   .ok());
-  ASSERT_TRUE(store_->Apply("ref-new", Received("e-received", 100)).ok());
+  // An open view is not indexed; one the former rule (every view, open or not) indexed is taken
+  // out of the index.
+  ASSERT_TRUE(pool_
+                  ->Pipeline({{"HSET", "signpost:intake:status:ref-older-open", "state", "6",
+                               "updated_ms", std::to_string(absl::ToUnixMillis(changed))},
+                              {"HSET", "signpost:intake:status:ref-indexed-open", "state", "4",
+                               "updated_ms", std::to_string(absl::ToUnixMillis(changed))},
+                              {"ZADD", "signpost:intake:status-expiry",
+                               std::to_string(absl::ToUnixMillis(changed + kRetention)),
+                               "ref-indexed-open"}})
+                  .ok());
+  ApplyClosed("ref-new");
   std::string cursor = "0";
   bool done = false;
   for (int i = 0; i < 100 && !done; ++i) {
@@ -317,6 +367,15 @@ TEST_F(ExpiringStatusStoreTest, AViewWrittenBeforeExpiryExistedIsIndexedFromItsL
   now_ = changed + kRetention;
   EXPECT_EQ(Sweep(), 1);
   EXPECT_TRUE(Released("ref-older").has_value());
+  auto open = pool_->Pipeline({{"ZSCORE", "signpost:intake:status-expiry", "ref-older-open"},
+                               {"ZSCORE", "signpost:intake:status-expiry", "ref-indexed-open"}});
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE((*open)[0].is_nil());
+  EXPECT_TRUE((*open)[1].is_nil());
+  now_ += kRetention * 3;
+  EXPECT_EQ(Sweep(), 2);  // ref-new, and ref-older's tombstone
+  EXPECT_TRUE(Held("ref-older-open"));
+  EXPECT_TRUE(Held("ref-indexed-open"));
 }
 
 }  // namespace
