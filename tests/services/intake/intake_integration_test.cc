@@ -822,12 +822,12 @@ TEST_F(IntakeIntegrationTest, IdenticalResubmissionAcrossTheBirthdayIsTheSameRef
   EXPECT_TRUE(RejectionsOf(env_, "EMIS-BIRTHDAY-1").empty());
 }
 
-// Issue 24, bounded growth: the status view expires --status-retention-days after its last change
-// by the service's clock (moved here with --clock-offset-file, as Redis's own clock cannot be);
-// GetReferral then says the referral is no longer held (FAILED_PRECONDITION, to its own referrer
-// only), distinct from NOT_FOUND for an id never seen; after --status-tombstone-days more even
-// that goes, and Redis holds nothing of the status. The submission's de-duplication entry has a
-// Redis TTL of its own.
+// Issue 24, bounded growth: the status view expires --status-retention-days after the referral
+// reached a final state (here withdrawn), never while it is open, by the service's clock (moved
+// here with --clock-offset-file, as Redis's own clock cannot be); GetReferral then says the
+// referral is no longer held (FAILED_PRECONDITION, to its own referrer only), distinct from
+// NOT_FOUND for an id never seen; after --status-tombstone-days more even that goes, and Redis
+// holds nothing of the status. The submission's de-duplication entry has a Redis TTL of its own.
 TEST_F(IntakeIntegrationTest, AStatusPastItsRetentionIsNoLongerHeldThenForgotten) {
   using signpost::testing::Referrer;
   using signpost::testing::TestToken;
@@ -880,11 +880,37 @@ TEST_F(IntakeIntegrationTest, AStatusPastItsRetentionIsNoLongerHeldThenForgotten
   EXPECT_GT(dedup_ttl->integer, 399 * 24 * 3600);  // --dedup-retention-days, 400 by default
   EXPECT_LE(dedup_ttl->integer, 400 * 24 * 3600);
 
-  shift_clock_days(29);
+  // Open (received), unchanged for longer than the retention: still held, however long.
+  shift_clock_days(31);
   absl::SleepFor(absl::Seconds(2));  // the clock file read again and a sweep run: still held
   ASSERT_TRUE(get(id, own).ok());
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auth::AttachBearerToken(context, own);
+    v1::WithdrawReferralRequest request;
+    request.set_referral_id(id);
+    request.set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+    v1::WithdrawReferralResponse response;
+    grpc::Status withdrawn = stub->WithdrawReferral(&context, request, &response);
+    ASSERT_TRUE(withdrawn.ok()) << withdrawn.error_code() << " " << withdrawn.error_message();
+  }
+  {
+    grpc::ClientContext context;
+    auth::AttachBearerToken(context, own);
+    v1::GetReferralRequest request;
+    request.set_referral_id(id);
+    v1::GetReferralResponse response;
+    ASSERT_TRUE(stub->GetReferral(&context, request, &response).ok());
+    EXPECT_EQ(response.state(), v1::REFERRAL_STATE_WITHDRAWN);  // the closure is shown
+  }
 
-  shift_clock_days(31);
+  // Withdrawn on day 31: held until day 61.
+  shift_clock_days(31 + 29);
+  absl::SleepFor(absl::Seconds(2));
+  ASSERT_TRUE(get(id, own).ok());
+
+  shift_clock_days(31 + 31);
   grpc::Status gone;
   ASSERT_TRUE(WaitUntil([&] {
     gone = get(id, own);
@@ -907,7 +933,7 @@ TEST_F(IntakeIntegrationTest, AStatusPastItsRetentionIsNoLongerHeldThenForgotten
   EXPECT_EQ(get("00000000-0000-4000-8000-000000000000", own).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  shift_clock_days(31 + 61);
+  shift_clock_days(31 + 31 + 61);
   grpc::Status forgotten;
   ASSERT_TRUE(WaitUntil([&] {
     forgotten = get(id, own);
