@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number as test_nhs_number, read_events  # noqa: E402
 from referrals import loneliness_referral  # noqa: E402
+from paced_load import run_at_rate  # noqa: E402
 from task_feed import follow_tasks  # noqa: E402
 from signpost.v1 import (events_pb2, followup_pb2, followup_service_pb2_grpc,  # noqa: E402
                          intake_service_pb2, intake_service_pb2_grpc)
@@ -83,7 +84,6 @@ def referral(i):
 
 acknowledged = {}  # source id -> referral id
 given_up = []
-submitted = 0
 
 
 def submit(i):
@@ -105,20 +105,7 @@ def submit(i):
         given_up.append(r.source_referral_id)
 
 
-senders = []
-start = time.time()
-i = 0
-while time.time() - start < load_seconds:
-    due = start + i / rate
-    if due > time.time():
-        time.sleep(due - time.time())
-    s = threading.Thread(target=submit, args=(i,))
-    s.start()
-    senders.append(s)
-    i += 1
-    submitted += 1
-for s in senders:
-    s.join()
+submitted = run_at_rate(rate, load_seconds, submit)
 
 # Drain: every acknowledged referral's task, or give up after 120 s.
 deadline = time.time() + 120

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import grpc  # noqa: E402
 from kafka_and_nhs import nhs_number, read_events  # noqa: E402
 from referrals import loneliness_referral  # noqa: E402
+from paced_load import run_at_rate  # noqa: E402
 from task_feed import follow_tasks  # noqa: E402
 from signpost.v1 import (followup_pb2, followup_service_pb2, followup_service_pb2_grpc,  # noqa: E402
                          intake_service_pb2, intake_service_pb2_grpc)
@@ -145,20 +146,8 @@ def submit(i):
 
 with open(started_file, "w") as f:
     f.write(f"{time.time()}\n")
-senders = []
 start = time.time()
-i = 0
-while time.time() - start < load_seconds:
-    due = start + i / rate
-    if due > time.time():
-        time.sleep(due - time.time())
-    s = threading.Thread(target=submit, args=(i,))
-    s.start()
-    senders.append(s)
-    i += 1
-submitted = i
-for s in senders:
-    s.join()
+submitted = run_at_rate(rate, load_seconds, submit)
 
 # Drain: every acknowledged referral's case action answered, or give up after 90 s.
 deadline = time.time() + 90
