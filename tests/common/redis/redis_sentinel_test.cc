@@ -37,6 +37,22 @@ PoolOptions SentinelPoolOptions(const testing::RedisSentinelSet& set, size_t siz
   return options;
 }
 
+// Every sentinel names server `index` as the primary from now on (what a failover leaves behind,
+// without the client kill Sentinel also sends); the servers' roles are the caller's to change.
+void PointSentinelsAt(testing::RedisSentinelSet& set, int index) {
+  const std::string name = set.master_name();
+  for (int i = 0; i < 3; ++i) {
+    testing::RedisServer& sentinel = set.sentinel(i);
+    ASSERT_EQ(sentinel.Run({"SENTINEL", "REMOVE", name})->type, Reply::Type::kStatus);
+    auto monitor = sentinel.Run(
+        {"SENTINEL", "MONITOR", name, "127.0.0.1", absl::StrCat(set.server(index).port()), "2"});
+    ASSERT_EQ(monitor->type, Reply::Type::kStatus) << monitor->str;
+    ASSERT_EQ(
+        sentinel.Run({"SENTINEL", "SET", name, "auth-user", kUser, "auth-pass", kPassword})->type,
+        Reply::Type::kStatus);
+  }
+}
+
 std::unique_ptr<RedisPool> MakePool(const PoolOptions& options) {
   auto pool = RedisPool::Create(options);
   EXPECT_TRUE(pool.ok()) << pool.status();
@@ -180,17 +196,7 @@ TEST(RedisSentinelFailoverTest, ReadOnlyReplyLeadsBackToSentinel) {
 
   // What a failover does, without the client kill Sentinel also sends: every sentinel now
   // names server 1, which is promoted, and server 0 follows it.
-  const std::string name = set.master_name();
-  for (int i = 0; i < 3; ++i) {
-    testing::RedisServer& sentinel = set.sentinel(i);
-    ASSERT_EQ(sentinel.Run({"SENTINEL", "REMOVE", name})->type, Reply::Type::kStatus);
-    auto monitor = sentinel.Run(
-        {"SENTINEL", "MONITOR", name, "127.0.0.1", absl::StrCat(set.server(1).port()), "2"});
-    ASSERT_EQ(monitor->type, Reply::Type::kStatus) << monitor->str;
-    ASSERT_EQ(
-        sentinel.Run({"SENTINEL", "SET", name, "auth-user", kUser, "auth-pass", kPassword})->type,
-        Reply::Type::kStatus);
-  }
+  ASSERT_NO_FATAL_FAILURE(PointSentinelsAt(set, 1));
   ASSERT_EQ(set.server(1).Run({"REPLICAOF", "NO", "ONE"})->type, Reply::Type::kStatus);
   ASSERT_EQ(set.server(0).Run({"REPLICAOF", "127.0.0.1", absl::StrCat(set.server(1).port())})->type,
             Reply::Type::kStatus);
@@ -221,17 +227,7 @@ TEST(RedisSentinelFailoverTest, APrimaryThatCannotReplicateIsLeftOnceSentinelNam
   ASSERT_TRUE(plain->Execute({"SET", "k", "on the first primary"}).ok());
   ASSERT_TRUE(acked->Execute({"SET", "k", "on the first primary"}).ok());
 
-  const std::string name = set.master_name();
-  for (int i = 0; i < 3; ++i) {
-    testing::RedisServer& sentinel = set.sentinel(i);
-    ASSERT_EQ(sentinel.Run({"SENTINEL", "REMOVE", name})->type, Reply::Type::kStatus);
-    auto monitor = sentinel.Run(
-        {"SENTINEL", "MONITOR", name, "127.0.0.1", absl::StrCat(set.server(1).port()), "2"});
-    ASSERT_EQ(monitor->type, Reply::Type::kStatus) << monitor->str;
-    ASSERT_EQ(
-        sentinel.Run({"SENTINEL", "SET", name, "auth-user", kUser, "auth-pass", kPassword})->type,
-        Reply::Type::kStatus);
-  }
+  ASSERT_NO_FATAL_FAILURE(PointSentinelsAt(set, 1));
   ASSERT_EQ(set.server(1).Run({"REPLICAOF", "NO", "ONE"})->type, Reply::Type::kStatus);
 
   // WAIT finds no replica on the old primary: the pool moves to the one Sentinel names (which
