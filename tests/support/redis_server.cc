@@ -175,7 +175,19 @@ void RedisServer::Stop(bool crash) {
   kill(pid_, crash ? SIGKILL : SIGTERM);
   if (suspended_) Resume();  // a stopped process would not act on SIGTERM
   int status = 0;
-  waitpid(pid_, &status, 0);
+  // Redis refuses a SIGTERM while it writes the first AOF after a sync from a new primary
+  // ("Writing initial AOF, can't exit.") and goes on running: ask again until it exits, and kill
+  // it if it still runs after fifteen seconds (a primary waits up to ten for its replicas).
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+    if (!crash) kill(pid_, SIGTERM);
+  }
   pid_ = -1;
 }
 
