@@ -261,6 +261,12 @@ absl::Status ServiceHost::Readiness() {
 absl::Status ServiceHost::StartHttp() {
   http_ = std::make_unique<metrics::HttpEndpoint>(registry_, [this] { return Readiness(); });
   for (Page& page : pages_) http_->AddPage(page.path, page.page, page.allow);
+  for (Route& route : routes_) http_->AddRoute(route.method, route.pattern, route.handler);
+  if (route_busy_) http_->SetBusyAnswer(route_busy_);
+  for (StreamRoute& stream : streams_) {
+    http_->AddStream(stream.pattern, stream.open, stream.owner, stream.headers);
+  }
+  http_->SetStreamBounds(stream_bounds_);
   auto port = StartMetricsEndpoint(*http_, config_);
   if (!port.ok()) return port.status();
   http_port_ = *port;

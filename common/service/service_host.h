@@ -137,6 +137,23 @@ class ServiceHost {
       std::string path,
       std::function<metrics::HttpEndpoint::Page(const metrics::HttpEndpoint::Params&)> page,
       metrics::HttpEndpoint::Guard allow = nullptr);
+  // A route of the service's own HTTP API on the same listener (see HttpEndpoint::AddRoute).
+  void AddRoute(metrics::HttpEndpoint::Method method, std::string pattern,
+                metrics::HttpEndpoint::Handler handler) {
+    routes_.push_back({method, std::move(pattern), std::move(handler)});
+  }
+  // What every route answers while the listener is busy (see HttpEndpoint::SetBusyAnswer).
+  void SetRouteBusyAnswer(metrics::HttpEndpoint::Handler busy) { route_busy_ = std::move(busy); }
+  // A server-sent event stream on the same listener, and the streams' bounds (see
+  // HttpEndpoint::AddStream and SetStreamBounds).
+  void AddStream(std::string pattern, metrics::HttpEndpoint::StreamOpen open,
+                 metrics::HttpEndpoint::StreamOwner owner,
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    streams_.push_back({std::move(pattern), std::move(open), std::move(owner), std::move(headers)});
+  }
+  void SetStreamBounds(metrics::HttpEndpoint::StreamBounds bounds) { stream_bounds_ = bounds; }
+  // Streams open now on the listener (0 before Start).
+  int open_http_streams() const { return http_ ? http_->open_streams() : 0; }
 
   // An object the service's wiring makes, kept until everything has stopped.
   template <typename T, typename... Args>
@@ -209,6 +226,21 @@ class ServiceHost {
   std::vector<ConsumerSpec> consumer_specs_;
   std::vector<metrics::HttpEndpoint::ReadinessCheck> readiness_;
   std::vector<Page> pages_;
+  struct Route {
+    metrics::HttpEndpoint::Method method;
+    std::string pattern;
+    metrics::HttpEndpoint::Handler handler;
+  };
+  std::vector<Route> routes_;
+  metrics::HttpEndpoint::Handler route_busy_;
+  struct StreamRoute {
+    std::string pattern;
+    metrics::HttpEndpoint::StreamOpen open;
+    metrics::HttpEndpoint::StreamOwner owner;
+    std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::vector<StreamRoute> streams_;
+  metrics::HttpEndpoint::StreamBounds stream_bounds_;
 
   std::unique_ptr<metrics::HttpEndpoint> http_;
   int http_port_ = 0;

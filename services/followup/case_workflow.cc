@@ -15,6 +15,7 @@
 #include "common/status/field_violations.h"
 #include "services/followup/case_access.h"
 #include "services/followup/case_state_machine.h"
+#include "services/followup/message_back_codes.h"
 #include "services/followup/outcome_validation.h"
 
 namespace signpost::followup {
@@ -22,9 +23,6 @@ namespace {
 
 using events::FromTimestamp;
 using events::ToTimestamp;
-
-// "Referral to social prescribing service": coded into the GP record on acceptance.
-constexpr char kSnomedReferralToSocialPrescribing[] = "871731000000106";
 
 std::string NeedName(v1::NeedCategory need) {
   return absl::AsciiStrToLower(absl::StripPrefix(v1::NeedCategory_Name(need), "NEED_CATEGORY_"));
@@ -42,6 +40,10 @@ std::string FirstContactTaskId(const std::string& rid) { return rid + "/first-co
 std::string AtRiskTimerId(const std::string& rid) { return rid + "/first-contact-at-risk"; }
 std::string BreachTimerId(const std::string& rid) { return rid + "/first-contact-breached"; }
 std::string CheckInId(const std::string& rid, int n) { return absl::StrCat(rid, "/check-in-", n); }
+
+// How many case events a case keeps in its history: enough for the whole of a usual case, and a
+// bound on what a long one adds to every load and answer.
+constexpr int kHistoryLength = 50;
 
 // Builds one CaseChange: the case at its next version plus what follows from it.
 class ChangeBuilder {
@@ -136,9 +138,11 @@ class ChangeBuilder {
   }
 
   // One message back per kind; `of` tells apart several of one kind (each connection names its
-  // resource), so each has its own idempotency key and event id.
+  // resource), so each has its own idempotency key and event id. It carries the PRSB content of
+  // the step as the case now is, and the step's code for the GP record.
   v1::ReferrerFeedback& Feedback(v1::FeedbackKind kind, std::string summary,
-                                 const std::string& of = "") {
+                                 const std::string& of = "",
+                                 v1::ClosureReason reason = v1::CLOSURE_REASON_UNSPECIFIED) {
     v1::Event event;
     v1::ReferrerFeedback* body = event.mutable_referrer_feedback();
     body->set_referrer_ods_code(kase().referrer_ods_code());
@@ -146,6 +150,20 @@ class ChangeBuilder {
     body->set_source_referral_id(kase().source_referral_id());
     body->set_kind(kind);
     body->set_summary(std::move(summary));
+    body->set_closure_reason(reason);
+    MessageBackStep step = StepOf(kind, reason);
+    if (step.code.system() == kSnomedSystem) body->add_snomed_codes(step.code.code());
+    v1::PrsbMessageBack* back = body->mutable_message_back();
+    back->set_step(step.step);
+    *back->mutable_step_code() = std::move(step.code);
+    for (const std::string& id : kase().connected_resource_ids())
+      *back->add_support_offered() = SupportFor(id);
+    back->set_contact_attempts(kase().contact_attempts());
+    back->set_person_reached(kase().reached());
+    back->set_link_worker_id(kase().link_worker_id());
+    back->set_network_id(kase().network_id());
+    back->set_outcomes(v1::OUTCOMES_SHARING_NOT_AT_THIS_STEP);
+    if (kase().has_created_at()) *back->mutable_case_opened_at() = kase().created_at();
     body->set_idempotency_key(
         absl::StrCat(kase().referral_id(), ":", FeedbackName(kind), of.empty() ? "" : ":", of));
     std::string name = absl::StrCat("referrer.feedback:", body->idempotency_key());
@@ -153,9 +171,37 @@ class ChangeBuilder {
     return *change_.events.back().event.mutable_referrer_feedback();
   }
 
-  CaseChange Finish() { return std::move(change_); }
+  // The change, with the case events it emits added to the case's history (callers fill in an
+  // event's detail on the reference CaseEvent returns, so they are copied only now).
+  CaseChange Finish() {
+    auto* history = change_.after.mutable_history();
+    for (const OutgoingEvent& outgoing : change_.events) {
+      if (!outgoing.event.has_case_event()) continue;
+      v1::CaseHistoryEntry* entry = history->Add();
+      *entry->mutable_at() = ToTimestamp(now_);
+      *entry->mutable_event() = outgoing.event.case_event();
+    }
+    if (history->size() > kHistoryLength) {
+      history->DeleteSubrange(0, history->size() - kHistoryLength);
+    }
+    return std::move(change_);
+  }
 
  private:
+  // A connected resource as the case's matches name it, with the need it was matched for.
+  v1::SupportOffered SupportFor(const std::string& resource_id) {
+    v1::SupportOffered support;
+    support.set_resource_id(resource_id);
+    for (const auto& need : kase().needs()) {
+      for (const auto& option : need.options()) {
+        if (option.resource_id() != resource_id || !support.resource_name().empty()) continue;
+        support.set_resource_name(option.resource_name());
+        support.set_need(NeedName(need.need().category()));
+      }
+    }
+    return support;
+  }
+
   void WriteTask(const v1::Task& task, std::string previous_queue) {
     change_.tasks.push_back({task, std::move(previous_queue)});
     v1::Event event;
@@ -267,8 +313,7 @@ absl::StatusOr<CaseChange> CaseWorkflow::Open(const v1::Event& matched, absl::Ti
                                                   ": the referral is held on the regional "
                                                   "unrouted queue and a coordinator will route it "
                                                   "to a link worker")
-                                   : ""))
-      .add_snomed_codes(kSnomedReferralToSocialPrescribing);
+                                   : ""));
   const std::string due_by =
       absl::StrCat("first contact due by ", DayOf(due, options_.deadlines.zone));
   std::string where;
@@ -318,6 +363,10 @@ absl::StatusOr<CaseChange> CaseWorkflow::Withdraw(const std::optional<LoadedCase
   kase.clear_plan();
   kase.clear_baseline();
   kase.clear_latest();
+  // The scores again, as the history's outcome events hold them; what happened when stays.
+  for (v1::CaseHistoryEntry& entry : *kase.mutable_history()) {
+    if (entry.event().has_outcome()) entry.mutable_event()->clear_outcome();
+  }
   kase.set_personal_data_purged(true);
   b.CaseEvent(from, v1::CASE_STATE_WITHDRAWN,
               w.withdrawn_by().empty() ? "referrer" : w.withdrawn_by(),
@@ -327,8 +376,8 @@ absl::StatusOr<CaseChange> CaseWorkflow::Withdraw(const std::optional<LoadedCase
       .set_closure_reason(v1::CLOSURE_REASON_WITHDRAWN);
   if (!kase.referrer_ods_code().empty()) {
     b.Feedback(v1::FEEDBACK_KIND_WITHDRAWN,
-               "Withdrawn: open tasks cancelled and the person's details removed from follow-up")
-        .set_closure_reason(v1::CLOSURE_REASON_WITHDRAWN);
+               "Withdrawn: open tasks cancelled and the person's details removed from follow-up",
+               "", v1::CLOSURE_REASON_WITHDRAWN);
   }
   return b.Finish();
 }
@@ -523,13 +572,18 @@ absl::StatusOr<CaseChange> CaseWorkflow::Close(const LoadedCase& current,
     absl::StrAppend(&summary, "; connected to ", kase.connected_resource_ids_size(),
                     kase.connected_resource_ids_size() == 1 ? " resource" : " resources");
   }
-  v1::ReferrerFeedback& feedback = b.Feedback(v1::FEEDBACK_KIND_CLOSED, summary);
-  feedback.set_closure_reason(request.reason());
+  v1::ReferrerFeedback& feedback =
+      b.Feedback(v1::FEEDBACK_KIND_CLOSED, summary, "", request.reason());
   // Wellbeing scores go back to the GP record only with the person's consent to share.
+  const bool recorded = kase.has_baseline() || kase.has_latest();
   if (kase.sharing_consent()) {
     if (kase.has_baseline()) *feedback.mutable_baseline() = kase.baseline();
     if (kase.has_latest()) *feedback.mutable_latest() = kase.latest();
   }
+  feedback.mutable_message_back()->set_outcomes(!recorded ? v1::OUTCOMES_SHARING_NONE_RECORDED
+                                                : kase.sharing_consent()
+                                                    ? v1::OUTCOMES_SHARING_SHARED
+                                                    : v1::OUTCOMES_SHARING_NOT_CONSENTED);
   return b.Finish();
 }
 

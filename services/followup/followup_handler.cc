@@ -6,13 +6,15 @@
 #include "common/events/event_factory.h"
 #include "common/kafka/retry_policy.h"
 #include "common/kafka/topics.h"
+#include "services/followup/feedback_fhir_message.h"
+#include "services/followup/rejection_feedback.h"
 
 namespace signpost::followup {
 
 FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
                                  const crypto::PersonalDetailsCipher& cipher,
                                  std::string topic_prefix, std::string producer_name,
-                                 metrics::Registry& metrics, std::function<absl::Time()> clock)
+                                 metrics::Registry& metrics)
     : commands_(commands),
       producer_(producer),
       cipher_(cipher),
@@ -23,8 +25,7 @@ FollowUpHandler::FollowUpHandler(CaseCommands& commands, kafka::Producer& produc
       withdrawn_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
                                     {{"type", "referral.withdrawn"}})),
       rejected_(metrics.GetCounter("signpost_followup_events_total", "Events handled",
-                                   {{"type", "referral.rejected"}})),
-      clock_(std::move(clock)) {}
+                                   {{"type", "referral.rejected"}})) {}
 
 std::vector<kafka::Outcome> FollowUpHandler::Handle(std::span<const kafka::ConsumedMessage> batch) {
   std::vector<kafka::Outcome> out(batch.size());
@@ -131,22 +132,8 @@ absl::Status FollowUpHandler::TellRejected(const v1::Event& rejected) {
   // referrer_unreachable and the monitor counts it).
   const std::string& to = r.referrer_ods_code().empty() ? r.source_system() : r.referrer_ods_code();
   if (to.empty()) return absl::OkStatus();
-  v1::Event event;
-  v1::ReferrerFeedback* feedback = event.mutable_referrer_feedback();
-  feedback->set_referrer_ods_code(r.referrer_ods_code());
-  feedback->set_source_system(r.source_system());
-  feedback->set_source_referral_id(r.source_referral_id());
-  feedback->set_kind(v1::FEEDBACK_KIND_REJECTED);
-  std::string summary = absl::StrCat("Not accepted: ", r.reason());
-  for (const auto& violation : r.violations()) {
-    absl::StrAppend(&summary, "; ", violation.field(), ": ", violation.description());
-  }
-  feedback->set_summary(summary);
-  feedback->set_idempotency_key(absl::StrCat(rejected.envelope().event_id(), ":rejected"));
-  events::Seal(event, rejected.envelope().referral_id(), producer_name_, clock_(),
-               rejected.envelope().trace().traceparent(), rejected.envelope().event_id());
-  event.mutable_envelope()->set_event_id(
-      events::NameBasedEventId(absl::StrCat("referrer.feedback:", feedback->idempotency_key())));
+  v1::Event event = RejectionFeedback(rejected, producer_name_);
+  AttachFhirMessage(event);
   absl::Status sent = producer_.Send(events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferrerFeedback, topic_prefix_), to));
   return sent.ok() ? sent : absl::UnavailableError(sent.message());

@@ -15,16 +15,16 @@ namespace signpost::followup {
 // signpost.referral.received (withdrawals) and signpost.referral.rejected (tells the referrer;
 // both in group signpost-followup-withdrawals, the same handler). Idempotent: a redelivered match
 // finds its case open, a redelivered withdrawal finds it withdrawn, and a rejection's message back
-// keeps its id. Redis or the broker unreachable: retried, never skipped. Consecutive matches in a
-// batch are opened together (CaseCommands::OpenMany), the rest one by one, in the batch's order. As
-// with any handler, a retried message stops the rest of its partition in the batch.
+// keeps its id and bytes (it is made from the rejection alone, its time the rejection's). Redis or
+// the broker unreachable: retried, never skipped. Consecutive matches in a batch are opened
+// together (CaseCommands::OpenMany), the rest one by one, in the batch's order. As with any
+// handler, a retried message stops the rest of its partition in the batch.
 class FollowUpHandler final : public kafka::BatchHandler {
  public:
   // `cipher` opens the matched referral's sealed identity and notes for the case.
   FollowUpHandler(CaseCommands& commands, kafka::Producer& producer,
                   const crypto::PersonalDetailsCipher& cipher, std::string topic_prefix,
-                  std::string producer_name, metrics::Registry& metrics,
-                  std::function<absl::Time()> clock);
+                  std::string producer_name, metrics::Registry& metrics);
 
   std::vector<kafka::Outcome> Handle(std::span<const kafka::ConsumedMessage> batch) override;
 
@@ -42,7 +42,6 @@ class FollowUpHandler final : public kafka::BatchHandler {
   metrics::Counter& opened_;
   metrics::Counter& withdrawn_;
   metrics::Counter& rejected_;
-  std::function<absl::Time()> clock_;
 };
 
 }  // namespace signpost::followup

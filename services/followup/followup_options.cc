@@ -87,6 +87,18 @@ void AddFollowUpOptions(CLI::App& app, FollowUpConfig& config) {
       ->envname("SIGNPOST_FOLLOWUP_QUEUE_LIMIT")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  app.add_option("--app-max-streams", config.app_max_streams,
+                 "Live task streams of the link-worker app open at once (each holds a thread of "
+                 "the HTTP listener); beyond them a stream is refused 503 and the page retries")
+      ->envname("SIGNPOST_FOLLOWUP_APP_MAX_STREAMS")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--app-stream-max-seconds", config.app_stream_max_seconds,
+                 "A task stream of the link-worker app ends after this long; the page resumes "
+                 "it where it left off")
+      ->envname("SIGNPOST_FOLLOWUP_APP_STREAM_MAX_SECONDS")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
 }
 
 absl::StatusOr<WorkflowOptions> WorkflowOptionsFrom(const FollowUpConfig& config,

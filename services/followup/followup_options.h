@@ -35,6 +35,9 @@ struct FollowUpConfig {
   int retention_sweep_seconds = 60;
   int workers = 16;
   int queue_limit = 256;
+  // The link-worker app's task streams (server-sent events): each holds a listener thread.
+  int app_max_streams = 32;
+  int app_stream_max_seconds = 600;
 };
 
 // Registers the common flags and follow-up's own on `app`.

@@ -2,15 +2,11 @@
 
 #include <grpcpp/alarm.h>
 
-#include <algorithm>
 #include <atomic>
 #include <deque>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
-#include "services/followup/case_access.h"
 
 namespace signpost::followup {
 namespace {
@@ -29,20 +25,6 @@ template <typename T>
 absl::Status Fill(absl::StatusOr<T> result, T* response) {
   if (result.ok()) *response = *std::move(result);
   return result.status();
-}
-
-// What follow-up keeps in a case for itself, out of every answer: the ids of the actions it
-// applied (a client's own ids, which say nothing the case does not).
-void KeepOutOfAnswer(v1::Case& kase) { kase.clear_applied_request_ids(); }
-
-// An action's answer: the case as it now is, without the person's details (GetCase gives them,
-// and records that it did).
-absl::Status FillAction(absl::StatusOr<v1::Case> result, v1::Case* response) {
-  if (result.ok()) {
-    StripPersonalFields(*result);
-    KeepOutOfAnswer(*result);
-  }
-  return Fill(std::move(result), response);
 }
 
 grpc::Status TokenExpired() {
@@ -202,72 +184,33 @@ class TaskStream final : public grpc::ServerWriteReactor<v1::TaskUpdate>,
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 
-// Starts `stream` where the caller asked: from its resume token while the feed still holds what
-// came after it, else from a snapshot of the queue's open tasks. Reads Redis: runs on a worker.
-void OpenStream(TaskStream& stream, TaskFeed& feed, CaseStore& store, const std::string& queue,
+// Starts `stream` where the caller asked (CaseApi::StreamStart). Reads Redis: runs on a worker.
+void OpenStream(TaskStream& stream, CaseApi& api, const std::string& queue,
                 const std::string& resume_token) {
-  bool resume = false;
-  if (!resume_token.empty()) {
-    auto can = feed.CanResume(queue, resume_token);
-    if (!can.ok()) {
-      stream.Fail(can.status());
-      return;
-    }
-    resume = *can;
-  }
-  if (resume) {
-    stream.Begin({}, queue, resume_token);
+  absl::StatusOr<CaseApi::Start> start = api.StreamStart(queue, resume_token);
+  if (!start.ok()) {
+    stream.Fail(start.status());
     return;
   }
-  auto first = SnapshotUpdates(store, queue);
-  if (!first.ok()) {
-    stream.Fail(first.status());
-    return;
-  }
-  std::string token = first->back().resume_token();
-  stream.Begin(*std::move(first), queue, token);
+  stream.Begin(std::move(start->first), queue, start->cursor);
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
-                                                            const std::string& queue) {
-  auto snapshot = store.Snapshot(queue);
-  if (!snapshot.ok()) return snapshot.status();
-  std::vector<v1::TaskUpdate> updates;
-  for (auto& task : snapshot->tasks) {
-    v1::TaskUpdate update;
-    *update.mutable_task() = std::move(task);
-    update.set_snapshot(true);
-    updates.push_back(std::move(update));
-  }
-  // Only the end of the snapshot carries a token: resuming from it cannot skip snapshot tasks.
-  v1::TaskUpdate end;
-  end.set_snapshot_end(true);
-  end.set_resume_token(snapshot->token);
-  updates.push_back(std::move(end));
-  return updates;
-}
-
 FollowUpService::FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed,
                                  AccessAudit& audit, const CaseDetailsSeal& seal,
                                  const auth::CallAuthenticator& auth, WorkerPool& workers)
-    : commands_(commands),
-      store_(store),
+    : api_(commands, store, feed, audit, seal),
       feed_(feed),
-      audit_(audit),
-      seal_(seal),
       auth_(auth),
       offload_(workers, "follow-up") {}
 
-absl::StatusOr<FollowUpService::Acting> FollowUpService::Authorise(
-    const grpc::CallbackServerContext& context, const std::string& requested_queue,
-    absl::string_view rpc) const {
+absl::StatusOr<Acting> FollowUpService::Authorise(const grpc::CallbackServerContext& context,
+                                                  const std::string& requested_queue,
+                                                  absl::string_view rpc) const {
   absl::StatusOr<auth::Principal> caller = auth_.Authenticate(context);
   if (!caller.ok()) return caller.status();
-  absl::StatusOr<std::string> queue = ActingQueue(*caller, requested_queue, rpc);
-  if (!queue.ok()) return queue.status();
-  return Acting{*std::move(caller), *std::move(queue)};
+  return ActingFor(*caller, requested_queue, rpc, auth::BearerTokenOf(context));
 }
 
 grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
@@ -283,7 +226,7 @@ grpc::ServerWriteReactor<v1::TaskUpdate>* FollowUpService::SubscribeTasks(
   offload_.Start(
       absl::FromChrono(context->deadline()),
       [this, stream, queue = acting->queue, token = request->resume_token()] {
-        OpenStream(*stream, feed_, store_, queue, token);
+        OpenStream(*stream, api_, queue, token);
         stream->Release();
       },
       [stream](const absl::Status& why) {
@@ -298,10 +241,10 @@ grpc::ServerUnaryReactor* FollowUpService::ListTasks(grpc::CallbackServerContext
                                                      v1::ListTasksResponse* response) {
   auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/ListTasks");
   if (!acting.ok()) return Done(context, acting.status());
-  return offload_.Answer(context, [this, queue = acting->queue, response]() -> absl::Status {
-    auto snapshot = store_.Snapshot(queue);
-    if (!snapshot.ok()) return snapshot.status();
-    for (auto& task : snapshot->tasks) *response->add_tasks() = std::move(task);
+  return offload_.Answer(context, [this, acting = *std::move(acting), response]() -> absl::Status {
+    auto tasks = api_.ListTasks(acting);
+    if (!tasks.ok()) return tasks.status();
+    for (auto& task : *tasks) *response->add_tasks() = std::move(task);
     return absl::OkStatus();
   });
 }
@@ -311,86 +254,44 @@ grpc::ServerUnaryReactor* FollowUpService::CompleteTask(grpc::CallbackServerCont
                                                         v1::Task* response) {
   auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/CompleteTask");
   if (!acting.ok()) return Done(context, acting.status());
-  v1::CompleteTaskRequest as_queue = *request;
-  as_queue.set_link_worker_id(acting->queue);
-  return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {
-    return Fill(commands_.CompleteTask(as_queue), response);
+  return offload_.Answer(context, [this, acting = *std::move(acting), request, response] {
+    return Fill(api_.CompleteTask(acting, *request), response);
   });
 }
 
 grpc::ServerUnaryReactor* FollowUpService::GetCase(grpc::CallbackServerContext* context,
                                                    const v1::GetCaseRequest* request,
                                                    v1::Case* response) {
-  constexpr absl::string_view kRpc = "FollowUpService/GetCase";
-  auto acting = Authorise(*context, request->link_worker_id(), kRpc);
+  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/GetCase");
   if (!acting.ok()) return Done(context, acting.status());
-  // The purpose is kept for years beside the record: a short label, not a note about the person.
-  if (request->purpose().size() > 100 ||
-      std::any_of(request->purpose().begin(), request->purpose().end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    return Done(context, InvalidArgumentWithViolations(
-                             {{"purpose",
-                               "a short label of at most 100 characters, e.g. \"first contact "
-                               "call\"; no personal details"}}));
+  // Refused before any work is queued (CaseApi::GetCase checks it as well).
+  if (absl::Status purpose = CheckPurpose(request->purpose()); !purpose.ok()) {
+    return Done(context, purpose);
   }
   return offload_.Answer(context, [this, acting = *std::move(acting), request, response] {
-    absl::StatusOr<v1::Case> kase = commands_.GetCase(acting.queue, request->referral_id());
-    // The one place the details kept in Redis are opened: for this caller, recorded first.
-    if (kase.ok()) {
-      if (absl::Status opened = seal_.Open(*kase); !opened.ok()) return opened;
-    }
-    if (kase.ok() && !PersonalFields(*kase).empty()) {
-      absl::Status recorded =
-          audit_.Record(kase->referral_id(), acting.queue, "signpost.v1.FollowUpService/GetCase",
-                        request->purpose(), *kase, acting.caller);
-      if (!recorded.ok()) return recorded;
-    }
-    if (kase.ok()) KeepOutOfAnswer(*kase);
-    return Fill(std::move(kase), response);
+    return Fill(api_.GetCase(acting, *request, kAuditedAsGrpcGetCase), response);
   });
 }
 
-// Each action acts as the caller's queue: the request is taken as if it had named it.
-#define SIGNPOST_CASE_ACTION(Method, Request, Rule)                                               \
-  grpc::ServerUnaryReactor* FollowUpService::Method(                                              \
-      grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) {     \
-    auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/" #Method);     \
-    if (!acting.ok()) return Done(context, acting.status());                                      \
-    v1::Request as_queue = *request;                                                              \
-    as_queue.set_link_worker_id(acting->queue);                                                   \
-    return offload_.Answer(context, [this, as_queue = std::move(as_queue), response] {            \
-      const CaseWorkflow& workflow = commands_.workflow();                                        \
-      return FillAction(                                                                          \
-          commands_.Act(as_queue.link_worker_id(), as_queue.referral_id(), as_queue.request_id(), \
-                        [&](const LoadedCase& current, absl::Time now) {                          \
-                          return workflow.Rule(current, as_queue, now);                           \
-                        }),                                                                       \
-          response);                                                                              \
-    });                                                                                           \
+// Each action: authorised here, then carried out by CaseApi on a worker.
+#define SIGNPOST_CASE_ACTION(Method, Request)                                                 \
+  grpc::ServerUnaryReactor* FollowUpService::Method(                                          \
+      grpc::CallbackServerContext* context, const v1::Request* request, v1::Case* response) { \
+    auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/" #Method); \
+    if (!acting.ok()) return Done(context, acting.status());                                  \
+    return offload_.Answer(context, [this, acting = *std::move(acting), request, response] {  \
+      return Fill(api_.Method(acting, *request), response);                                   \
+    });                                                                                       \
   }
 
-SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest, RecordContact)
-SIGNPOST_CASE_ACTION(AgreePlan, AgreePlanRequest, AgreePlan)
-SIGNPOST_CASE_ACTION(RecordAttendance, RecordAttendanceRequest, RecordAttendance)
-SIGNPOST_CASE_ACTION(RecordOutcome, RecordOutcomeRequest, RecordOutcome)
-SIGNPOST_CASE_ACTION(CloseCase, CloseCaseRequest, Close)
-SIGNPOST_CASE_ACTION(ReassignCase, ReassignCaseRequest, Reassign)
+SIGNPOST_CASE_ACTION(RecordContact, RecordContactRequest)
+SIGNPOST_CASE_ACTION(AgreePlan, AgreePlanRequest)
+SIGNPOST_CASE_ACTION(RecordConnection, RecordConnectionRequest)
+SIGNPOST_CASE_ACTION(RecordAttendance, RecordAttendanceRequest)
+SIGNPOST_CASE_ACTION(RecordOutcome, RecordOutcomeRequest)
+SIGNPOST_CASE_ACTION(CloseCase, CloseCaseRequest)
+SIGNPOST_CASE_ACTION(ReassignCase, ReassignCaseRequest)
 
 #undef SIGNPOST_CASE_ACTION
-
-grpc::ServerUnaryReactor* FollowUpService::RecordConnection(
-    grpc::CallbackServerContext* context, const v1::RecordConnectionRequest* request,
-    v1::Case* response) {
-  auto acting = Authorise(*context, request->link_worker_id(), "FollowUpService/RecordConnection");
-  if (!acting.ok()) return Done(context, acting.status());
-  v1::RecordConnectionRequest as_queue = *request;
-  as_queue.set_link_worker_id(acting->queue);
-  // The place is taken at the directory on the caller's behalf, with the caller's token; the call
-  // to the directory waits on a worker.
-  return offload_.Answer(context, [this, as_queue = std::move(as_queue),
-                                   token = auth::BearerTokenOf(*context), response] {
-    return FillAction(commands_.RecordConnection(as_queue, token), response);
-  });
-}
 
 }  // namespace signpost::followup

@@ -5,6 +5,7 @@
 #include "common/grpc/call_offload.h"
 #include "common/process/worker_pool.h"
 #include "services/followup/access_audit.h"
+#include "services/followup/case_api.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/case_details_seal.h"
 #include "services/followup/case_store.h"
@@ -13,12 +14,8 @@
 
 namespace signpost::followup {
 
-// A queue's open tasks as a stream starts with them: snapshot updates, then snapshot_end with
-// the feed's resume token at that moment.
-absl::StatusOr<std::vector<v1::TaskUpdate>> SnapshotUpdates(CaseStore& store,
-                                                            const std::string& queue);
-
-// signpost.v1.FollowUpService: thin over CaseCommands; task streams over TaskFeed.
+// signpost.v1.FollowUpService: the gRPC transport over CaseApi (which holds the case logic);
+// task streams over TaskFeed.
 class FollowUpService final : public v1::FollowUpService::CallbackService {
  public:
   // Every call is authenticated by `auth` and acts as the queue case_access.h allows. What waits
@@ -28,6 +25,10 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
   FollowUpService(CaseCommands& commands, CaseStore& store, TaskFeed& feed, AccessAudit& audit,
                   const CaseDetailsSeal& seal, const auth::CallAuthenticator& auth,
                   WorkerPool& workers);
+
+  // The case logic these calls run, for another transport to run the same (the link-worker
+  // app's HTTP routes).
+  CaseApi& case_api() { return api_; }
 
   grpc::ServerWriteReactor<v1::TaskUpdate>* SubscribeTasks(
       grpc::CallbackServerContext* context, const v1::SubscribeTasksRequest* request) override;
@@ -62,19 +63,13 @@ class FollowUpService final : public v1::FollowUpService::CallbackService {
                                          v1::Case* response) override;
 
  private:
-  // The caller and the queue it acts as; fails with UNAUTHENTICATED or PERMISSION_DENIED.
-  struct Acting {
-    auth::Principal caller;
-    std::string queue;
-  };
+  // The caller, the queue it acts as and its bearer token; fails with UNAUTHENTICATED or
+  // PERMISSION_DENIED.
   absl::StatusOr<Acting> Authorise(const grpc::CallbackServerContext& context,
                                    const std::string& requested_queue, absl::string_view rpc) const;
 
-  CaseCommands& commands_;
-  CaseStore& store_;
+  CaseApi api_;
   TaskFeed& feed_;
-  AccessAudit& audit_;
-  const CaseDetailsSeal& seal_;
   const auth::CallAuthenticator& auth_;
   CallOffload offload_;
 };

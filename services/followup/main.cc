@@ -5,6 +5,7 @@
 #include "common/process/periodic_sweep.h"
 #include "common/service/service_host.h"
 #include "common/service/service_main.h"
+#include "services/followup/app_api.h"
 #include "services/followup/case_commands.h"
 #include "services/followup/case_retirement.h"
 #include "services/followup/followup_handler.h"
@@ -64,7 +65,7 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
   });
   auto& timers = host.Make<TimerScheduler>(store, workflow, now, wake_outbox, host.registry());
   auto& handler = host.Make<FollowUpHandler>(commands, **producer, **cipher, prefix,
-                                             workflow_options->producer, host.registry(), now);
+                                             workflow_options->producer, host.registry());
   auto& audit = host.Make<AccessAudit>(**producer, prefix, instance, now);
 
   host.AddComponent("outbox", outbox);
@@ -116,8 +117,12 @@ absl::Status Wire(ServiceHost& host, const FollowUpConfig& config) {
     return absl::OkStatus();
   });
   WorkerPool& workers = host.Workers(config.workers, static_cast<size_t>(config.queue_limit));
-  host.AddGrpcService(
-      &host.Make<FollowUpService>(commands, store, feed, audit, seal, **authenticator, workers));
+  auto& service =
+      host.Make<FollowUpService>(commands, store, feed, audit, seal, **authenticator, workers);
+  host.AddGrpcService(&service);
+  // The link-worker app, on the HTTP listener (HTTPS with --tls-cert): the same CaseApi as gRPC.
+  AddApp(host, host.Make<AppApi>(service.case_api(), feed, **authenticator, now),
+         config.app_max_streams, absl::Seconds(config.app_stream_max_seconds));
   host.AddConsumers(kafka::ConsumerGroup::kFollowup, handler, config.common.consumers);
   host.AddConsumers(kafka::ConsumerGroup::kFollowupWithdrawals, handler);
   return absl::OkStatus();

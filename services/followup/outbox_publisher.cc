@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/event_factory.h"
 #include "services/followup/acquire_outbox_lease.lua.h"
+#include "services/followup/feedback_fhir_message.h"
 #include "services/followup/mark_outbox_sent.lua.h"
 #include "services/followup/release_outbox_lease.lua.h"
 #include "services/followup/renew_outbox_lease.lua.h"
@@ -183,6 +184,10 @@ absl::StatusOr<int> OutboxPublisher::PublishOnce() {
         spdlog::error("dropping unreadable outbox entry {}", entry.elements[0].str);
         continue;
       }
+      // The message back's FHIR form is made here, on the way out, because the rules that
+      // decide the event stay free of JSON; it is a function of the event, so a resend carries
+      // the same bytes.
+      AttachFhirMessage(event);
       messages.push_back(events::ToMessage(event, topic, key));
     }
     if (absl::Status s = producer_.SendAll(messages); !s.ok()) return s;

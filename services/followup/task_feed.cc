@@ -161,6 +161,10 @@ void TaskFeed::Run() {
         auto it = updates.find(cursor.queue);
         if (it == updates.end()) continue;
         FeedToken at = FeedToken::Parse(cursor.token).value_or(FeedToken{});
+        // Added during the read with a cursor before the one it read from (a resume behind the
+        // queue's other subscribers): this read lacks what lies between the two. The next read
+        // starts from its cursor.
+        if (at < from.at(cursor.queue)) continue;
         auto held = bounds.find(cursor.queue);
         if (held != bounds.end() && !HoldsEverythingAfter(held->second, at)) {
           auto snapshot = snapshots.find(cursor.queue);

@@ -1,7 +1,9 @@
 -- KEYS status, legacy events, status expiry index; ARGV event id, state, change bytes, updated ms,
 -- expires ms (the service's clock now plus the status retention), referral id (the index's
 -- member), then attribute name/value pairs
--- (empty values are skipped). CombineStates in status_projection.cc is the same rule: terminal
+-- (empty values are skipped; 'owner', the link worker who has the case, is kept only from an
+-- event no older than the one that set it, with its time in 'owner_ms'; a connection is a field
+-- 'c:' and its resource id). CombineStates in status_projection.cc is the same rule: terminal
 -- states (7 closed, 8 withdrawn, 9 rejected) stick, otherwise the further wins.
 -- The event's change is a field of the same hash ("h:" and its event id), so one HSET records
 -- everything: every write is a command in the append-only file, and this runs for each of a
@@ -22,11 +24,26 @@ local nxt = cur
 if cur < 7 then
   if new >= 7 or new > cur then nxt = new end
 end
-local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', ARGV[4]}
+-- The latest change's time: an older event read after a newer one does not take it back.
+local updated = ARGV[4]
+local prev_updated = redis.call('HGET', KEYS[1], 'updated_ms')
+if prev_updated and tonumber(prev_updated) > tonumber(ARGV[4]) then updated = prev_updated end
+local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', updated}
 for i = 7, #ARGV, 2 do
   if ARGV[i + 1] ~= '' then
-    fields[#fields + 1] = ARGV[i]
-    fields[#fields + 1] = ARGV[i + 1]
+    if ARGV[i] == 'owner' then
+      -- Who has the case: the latest event's (by its time), whatever order events arrive in.
+      local owner_ms = tonumber(redis.call('HGET', KEYS[1], 'owner_ms') or '-1')
+      if tonumber(ARGV[4]) >= owner_ms then
+        fields[#fields + 1] = 'owner'
+        fields[#fields + 1] = ARGV[i + 1]
+        fields[#fields + 1] = 'owner_ms'
+        fields[#fields + 1] = ARGV[4]
+      end
+    else
+      fields[#fields + 1] = ARGV[i]
+      fields[#fields + 1] = ARGV[i + 1]
+    end
   end
 end
 redis.call('HSET', KEYS[1], unpack(fields))

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -460,6 +461,12 @@ class Mapper {
     auto* out = r.mutable_consent();
     switch (WhatConsentIsTo(consent)) {
       case ConsentTo::kReferral:
+        // Two that disagree: which holds cannot be read, and the last must not win by its place.
+        if (referral_consent_found_ && out->referral_consent() != given) {
+          violations_.Add("Consent.provision",
+                          "the Consents to the referral (LOINC 59284-0) disagree, one given and "
+                          "one refused: send the one that holds");
+        }
         referral_consent_found_ = true;
         out->set_referral_consent(given);
         if (std::string when = Str(consent, "dateTime"); !when.empty()) {
@@ -469,6 +476,12 @@ class Mapper {
         }
         break;
       case ConsentTo::kInformationSharing:
+        if (sharing_consent_found_ && out->sharing_consent() != given) {
+          violations_.Add("Consent.provision",
+                          "the Consents to information sharing (LOINC 64292-6) disagree, one "
+                          "given and one refused: send the one that holds");
+        }
+        sharing_consent_found_ = true;
         out->set_sharing_consent(given);
         break;
       case ConsentTo::kOther:
@@ -482,6 +495,7 @@ class Mapper {
   std::map<std::string, const json*> by_reference_;  // by fullUrl and by "Type/id"
   ViolationList violations_;
   bool referral_consent_found_ = false;
+  bool sharing_consent_found_ = false;
   int other_consents_ = 0;
 };
 
@@ -494,6 +508,61 @@ FhirSubmission ReadFhirSubmission(absl::string_view text) {
   }
   Mapper mapper(bundle);
   return {mapper.Map(), mapper.Sender()};
+}
+
+std::string FhirElementOfReferralField(absl::string_view field) {
+  // needs[i]... -> ServiceRequest.reasonCode[i]...
+  if (absl::StartsWith(field, "needs[")) {
+    size_t close = field.find(']');
+    if (close == absl::string_view::npos) return "ServiceRequest.reasonCode";
+    std::string element = absl::StrCat("ServiceRequest.reasonCode", field.substr(5, close - 4));
+    if (absl::EndsWith(field, ".snomed_code")) absl::StrAppend(&element, ".coding");
+    return element;
+  }
+  if (absl::StartsWith(field, "profile.inclusion_groups")) {
+    return "Patient.extension.where(url='urn:signpost:inclusion-group')";
+  }
+  static const auto* kElements = new std::map<std::string, std::string, std::less<>>{
+      {"source_system", "MessageHeader.source.name"},
+      {"source_referral_id", "ServiceRequest.identifier[0].value"},
+      {"referrer", "ServiceRequest.requester"},
+      {"referrer.ods_code", "ServiceRequest.requester"},
+      {"referrer.name", "ServiceRequest.requester.display"},
+      {"referrer.role", "ServiceRequest.extension.where(url='urn:signpost:referrer-role')"},
+      {"identity.nhs_number",
+       absl::StrCat("Patient.identifier.where(system='", kNhsNumberSystem, "').value")},
+      {"identity.nhs_number_absence",
+       "Patient.extension.where(url='urn:signpost:nhs-number-absence')"},
+      {"identity.family_name", "Patient.name[0].family"},
+      {"identity.given_name", "Patient.name[0].given[0]"},
+      {"identity.date_of_birth", "Patient.birthDate"},
+      {"identity.address_lines", "Patient.address[0].line"},
+      {"identity.postcode", "Patient.address[0].postalCode"},
+      {"identity.phone", "Patient.telecom.where(system='phone').value"},
+      {"identity.email", "Patient.telecom.where(system='email').value"},
+      {"profile.home_postcode", "Patient.address[0].postalCode"},
+      {"profile.sex", "Patient.gender"},
+      {"profile.ethnic_category",
+       absl::StrCat("Patient.extension.where(url='", kEthnicCategoryUrl, "')")},
+      {"profile.preferred_language",
+       absl::StrCat("Patient.extension.where(url='", kNhsCommunicationUrl, "')")},
+      {"profile.communication_mode",
+       absl::StrCat("Patient.extension.where(url='", kNhsCommunicationUrl, "')")},
+      {"profile.access_needs", "Patient.extension.where(url='urn:signpost:access-need')"},
+      {"consent", "Consent"},
+      {"consent.referral_consent", "Consent.provision.type"},
+      {"consent.sharing_consent", "Consent.provision.type"},
+      {"consent.recorded_at", "Consent.dateTime"},
+      {"needs", "ServiceRequest.reasonCode"},
+      {"urgency", "ServiceRequest.priority"},
+      {"referred_at", "ServiceRequest.authoredOn"},
+      {"notes", "ServiceRequest.note"},
+  };
+  auto it = kElements->find(field);
+  if (it != kElements->end()) return it->second;
+  // The person's details FHIR carries nowhere Signpost reads (IMD, housing): the Patient.
+  if (absl::StartsWith(field, "identity.") || absl::StartsWith(field, "profile.")) return "Patient";
+  return "";
 }
 
 absl::StatusOr<v1::Referral> ReferralFromFhirBundle(absl::string_view text) {

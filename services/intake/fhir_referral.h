@@ -45,4 +45,10 @@ struct FhirSubmission {
 };
 FhirSubmission ReadFhirSubmission(absl::string_view json);
 
+// The FHIR element a referral field (as ValidateReferral names it: "identity.nhs_number",
+// "needs[1].category") was read from by the mapping above, as a FHIRPath from its resource
+// ("Patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number')",
+// "ServiceRequest.reasonCode[1]"); empty for a field no FHIR element maps to.
+std::string FhirElementOfReferralField(absl::string_view field);
+
 }  // namespace signpost::intake

@@ -4,6 +4,8 @@
 #include "common/process/periodic_sweep.h"
 #include "common/service/service_host.h"
 #include "common/service/service_main.h"
+#include "services/intake/fhir_http_api.h"
+#include "services/intake/fhir_task_api.h"
 #include "services/intake/intake_options.h"
 #include "services/intake/intake_service.h"
 #include "services/intake/redis_status_store.h"
@@ -76,6 +78,10 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
 
   WorkerPool& workers = host.Workers(config.workers, static_cast<size_t>(config.queue_limit));
   host.AddGrpcService(&host.Make<IntakeService>(submitter, workers, **authenticator));
+  host.AddRoute(metrics::HttpEndpoint::Method::kPost, kProcessMessageRoute,
+                host.Make<FhirMessageApi>(submitter, **authenticator).Handler());
+  AddFhirTaskRoutes(host, submitter, **authenticator, config.common.tls.insecure);
+  host.SetRouteBusyAnswer(FhirBusyAnswer);
   host.AddConsumers(kafka::ConsumerGroup::kIntakeSubmissions,
                     host.Make<SubmissionsHandler>(submitter), config.common.consumers);
   host.AddConsumers(kafka::ConsumerGroup::kIntakeStatus, host.Make<StatusEventsHandler>(statuses));

@@ -16,6 +16,9 @@ namespace {
 
 // The prefix of an event's field in the status hash; ApplyScript writes it as a literal.
 constexpr char kHistoryField[] = "h:";
+// The prefix of a connection's field (its resource id after it): one per resource, so a
+// connection recorded again (a redelivered event) is the same field.
+constexpr char kConnectionField[] = "c:";
 
 // A view's state field: only a final one (closed, withdrawn, rejected) expires. An entry in the
 // expiry index for a view not final is one the former rule (every view expired) left there.
@@ -50,14 +53,28 @@ redis::LuaScript::Call ApplyCall(const std::string& referral_id, const StatusUpd
   int64_t at_ms = u.change.at().seconds() * 1000 + u.change.at().nanos() / 1000000;
   return {
       {StateKey(referral_id), LegacyEventsKey(referral_id), redis_keys::StatusExpiry()},
-      {u.change.event_id(), std::to_string(u.change.state()), u.change.SerializeAsString(),
-       std::to_string(at_ms), std::to_string(expires_ms), referral_id, "source_system",
-       u.source.source_system(), "source_referral_id", u.source.source_referral_id(), "ods",
-       u.referrer_ods_code, "priority",
-       u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority), "raised_priority",
+      {u.change.event_id(),
+       std::to_string(u.change.state()),
+       u.change.SerializeAsString(),
+       std::to_string(at_ms),
+       std::to_string(expires_ms),
+       referral_id,
+       "source_system",
+       u.source.source_system(),
+       "source_referral_id",
+       u.source.source_referral_id(),
+       "ods",
+       u.referrer_ods_code,
+       "priority",
+       u.priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.priority),
+       "raised_priority",
        u.raised_priority == v1::URGENCY_UNSPECIFIED ? "" : std::to_string(u.raised_priority),
        "closure",
-       u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason)}};
+       u.closure_reason == v1::CLOSURE_REASON_UNSPECIFIED ? "" : std::to_string(u.closure_reason),
+       "owner",
+       u.link_worker_id,
+       u.connection ? absl::StrCat(kConnectionField, u.connection->resource_id()) : "",
+       u.connection ? u.connection->SerializeAsString() : ""}};
 }
 
 absl::Status CorruptHistory(const std::string& referral_id) {
@@ -116,6 +133,10 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
     bool numeric = absl::SimpleAtoi(value, &number);
     if (absl::StartsWith(name, kHistoryField)) {
       if (!out.add_history()->ParseFromString(value)) return CorruptHistory(referral_id);
+    } else if (absl::StartsWith(name, kConnectionField)) {
+      if (!out.add_connections()->ParseFromString(value)) return CorruptHistory(referral_id);
+    } else if (name == "owner") {
+      out.set_link_worker_id(value);
     } else if (name == "state" && numeric) {
       out.set_state(static_cast<v1::ReferralState>(number));
     } else if (name == "source_system") {
@@ -144,6 +165,11 @@ absl::StatusOr<std::optional<v1::GetReferralResponse>> RedisStatusStore::Get(
   // Events from different topics arrive in any order: show the history in time order.
   std::stable_sort(out.mutable_history()->begin(), out.mutable_history()->end(),
                    [](const v1::StateChange& a, const v1::StateChange& b) {
+                     return std::make_pair(a.at().seconds(), a.at().nanos()) <
+                            std::make_pair(b.at().seconds(), b.at().nanos());
+                   });
+  std::stable_sort(out.mutable_connections()->begin(), out.mutable_connections()->end(),
+                   [](const v1::ReferralConnection& a, const v1::ReferralConnection& b) {
                      return std::make_pair(a.at().seconds(), a.at().nanos()) <
                             std::make_pair(b.at().seconds(), b.at().nanos());
                    });

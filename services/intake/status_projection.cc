@@ -1,10 +1,20 @@
 #include "services/intake/status_projection.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 namespace signpost::intake {
 namespace {
+
+// How follow-up words the reason of a connection (case_workflow.cc, RecordConnection).
+constexpr absl::string_view kConnectedReasonPrefix = "connected to ";
+
+// A link worker, not a team queue ("team:<network>", where nobody has the case yet).
+std::string LinkWorkerOf(const std::string& id) {
+  return absl::StartsWith(id, "team:") ? std::string() : id;
+}
 
 v1::ReferralState FromCaseState(v1::CaseState state) {
   switch (state) {
@@ -72,6 +82,7 @@ std::optional<StatusUpdate> ProjectStatus(const v1::Event& event) {
       change.set_state(v1::REFERRAL_STATE_MATCHED);
       change.set_detail(absl::StrCat(options, " options for ", matched.needs_size(),
                                      " needs; link worker ", matched.link_worker_id()));
+      update.link_worker_id = LinkWorkerOf(matched.link_worker_id());
       if (!matched.priority_reasons().empty()) {
         update.raised_priority = matched.priority();
         absl::StrAppend(change.mutable_detail(),
@@ -87,6 +98,18 @@ std::optional<StatusUpdate> ProjectStatus(const v1::Event& event) {
       change.set_detail(absl::StrCat("case ", v1::CaseState_Name(c.to_state()),
                                      c.reason().empty() ? "" : ": ", c.reason()));
       if (c.has_closure_reason()) update.closure_reason = c.closure_reason();
+      update.link_worker_id =
+          LinkWorkerOf(c.has_reassigned_to() ? c.reassigned_to() : c.link_worker_id());
+      if (c.has_connected_resource_id() && !c.connected_resource_id().empty()) {
+        v1::ReferralConnection connection;
+        connection.set_resource_id(c.connected_resource_id());
+        // Follow-up names the resource only in the reason it gives ("connected to <name>").
+        connection.set_resource_name(
+            std::string(absl::StripPrefix(c.reason(), kConnectedReasonPrefix)));
+        if (connection.resource_name() == c.reason()) connection.clear_resource_name();
+        *connection.mutable_at() = event.envelope().occurred_at();
+        update.connection = std::move(connection);
+      }
       return update;
     }
     default:

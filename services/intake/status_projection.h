@@ -18,6 +18,12 @@ struct StatusUpdate {
   // priority from then on, in whichever order its received and matched events are applied.
   v1::Urgency raised_priority = v1::URGENCY_UNSPECIFIED;
   v1::ClosureReason closure_reason = v1::CLOSURE_REASON_UNSPECIFIED;
+  // The link worker who has the case as of this event (matched, or any case event once one has
+  // it): the view keeps the one of the latest event, whatever order they arrive in. Empty when
+  // the event names none (a team queue, or not about the case).
+  std::string link_worker_id;
+  // A connection this event made (follow-up's CONNECTED case event): kept once per resource.
+  std::optional<v1::ReferralConnection> connection;
 };
 
 // Pure: the status update an event implies, or nullopt when it does not change the status

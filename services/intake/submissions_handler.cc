@@ -1,10 +1,15 @@
 #include "services/intake/submissions_handler.h"
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/kafka/retry_policy.h"
 #include "common/status/field_violations.h"
+#include "services/intake/fhir_process_message.h"
 #include "services/intake/fhir_referral.h"
+#include "services/intake/message_cancellation.h"
+#include "spdlog/spdlog.h"
 
 namespace signpost::intake {
 
@@ -28,6 +33,19 @@ kafka::Outcome SubmissionsHandler::HandleMessage(const kafka::ConsumedMessage& m
     FhirSubmission read = ReadFhirSubmission(*message.value);
     referral = std::move(read.referral);
     sender = FilledFrom(read.sender, sender);
+    // The message as POST /fhir/$process-message reads it: the same messages pass, and a
+    // cancellation withdraws here too.
+    nlohmann::json bundle = nlohmann::json::parse(*message.value, nullptr, false);
+    if (!bundle.is_discarded()) {
+      absl::Status shape = CheckMessageBundle(bundle);
+      absl::StatusOr<RequestMessage> request =
+          shape.ok() ? ReadRequestMessage(bundle) : absl::StatusOr<RequestMessage>(shape);
+      if (!request.ok()) {
+        referral = request.status();
+      } else if (request->kind == MessageKind::kCancellation) {
+        return Cancel(*request, sender);
+      }
+    }
   } else if (!content_type.empty() && !absl::StrContains(content_type, "protobuf")) {
     referral = InvalidArgumentWithViolations(
         {{"", absl::StrCat("unsupported content type '", content_type, "'; use ",
@@ -64,6 +82,30 @@ kafka::Outcome SubmissionsHandler::HandleMessage(const kafka::ConsumedMessage& m
     default:
       return kafka::OutcomeOf(result.status());
   }
+}
+
+kafka::Outcome SubmissionsHandler::Cancel(const RequestMessage& message,
+                                          const SenderIdentity& sender) {
+  // Kafka carries no token: the referral must be the sending practice's own (by the ODS code
+  // the message names, as a rejection is addressed).
+  auto may_see = [&](absl::string_view referrer_ods_code) {
+    if (!sender.referrer_ods_code.empty() && sender.referrer_ods_code == referrer_ods_code) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(
+        "the cancellation names no practice, or one other than the referral's");
+  };
+  auto cancelled = CancelReferral(submitter_, message, may_see,
+                                  absl::StrCat("kafka:", sender.referrer_ods_code));
+  if (cancelled.ok()) return kafka::Outcome::Done();
+  if (cancelled.status().code() == absl::StatusCode::kUnavailable) {
+    return kafka::OutcomeOf(cancelled.status());
+  }
+  // Nothing to tell a sender on this path (a refused cancellation is no rejected referral): it
+  // is logged, and its sender learns the state from GetReferral or the Task.
+  spdlog::warn("cancellation from {} ({}) refused: {}", sender.source_system,
+               sender.referrer_ods_code, cancelled.status().ToString());
+  return kafka::Outcome::Done();
 }
 
 }  // namespace signpost::intake

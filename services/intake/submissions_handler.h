@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/kafka/consumer.h"
+#include "services/intake/fhir_process_message.h"
 #include "services/intake/submitter.h"
 
 namespace signpost::intake {
@@ -23,6 +24,9 @@ class SubmissionsHandler final : public kafka::MessageHandler {
   kafka::Outcome HandleMessage(const kafka::ConsumedMessage& message) override;
 
  private:
+  // A FHIR cancellation message: withdraws the sender's referral, or logs why not.
+  kafka::Outcome Cancel(const RequestMessage& message, const SenderIdentity& sender);
+
   Submitter& submitter_;
 };
 

@@ -113,6 +113,8 @@ std::string ChannelName(v1::SubmissionChannel channel) {
       return "kafka_protobuf";
     case v1::SUBMISSION_CHANNEL_KAFKA_FHIR:
       return "kafka_fhir";
+    case v1::SUBMISSION_CHANNEL_FHIR_HTTP:
+      return "fhir_http";
     default:
       return "unknown";
   }

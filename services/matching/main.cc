@@ -11,6 +11,7 @@
 #include "services/matching/directory_loader.h"
 #include "services/matching/directory_service.h"
 #include "services/matching/matching_options.h"
+#include "services/matching/oruk_api.h"
 
 namespace signpost::matching {
 
@@ -36,6 +37,7 @@ absl::Status Wire(ServiceHost& host, const MatchingConfig& config) {
   host.AddReadinessCheck([&loader] {
     return loader.Ready() ? absl::OkStatus() : absl::UnavailableError("directory cache loading");
   });
+  AddOrukApi(host, directory, **redis, [&loader] { return loader.Ready(); });
 
   std::function<absl::Time()> now = [] { return absl::Now(); };
   auto& handler = host.Make<MatchingHandler>(

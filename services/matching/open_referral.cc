@@ -122,7 +122,11 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
   if (auto a = s.find("minimum_age"); a != s.end() && a->is_number()) r.set_minimum_age(*a);
   if (auto a = s.find("maximum_age"); a != s.end() && a->is_number()) r.set_maximum_age(*a);
   for (const auto& l : Arr(s, "languages")) {
-    std::string code = LanguageCode(l.is_string() ? l.get<std::string>() : Str(l, "language"));
+    // ORUK 2: {"language": "English"}; HSDS 3.0: {"name": "English", "code": "en"}.
+    std::string code = l.is_string() ? LanguageCode(l.get<std::string>()) : "";
+    for (const char* key : {"language", "code", "name"}) {
+      if (code.empty() && l.is_object()) code = LanguageCode(Str(l, key));
+    }
     if (!code.empty()) r.add_languages(code);
   }
   for (const auto& c : Arr(s, "cost_options")) {
@@ -134,7 +138,10 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
       r.set_cost_description(Str(c, "option"));
     }
   }
-  for (const auto& sch : Arr(s, "regular_schedules")) {
+  // ORUK 2 calls them regular_schedules, HSDS 3.0 schedules.
+  const json& schedules =
+      Arr(s, "regular_schedules").empty() ? Arr(s, "schedules") : Arr(s, "regular_schedules");
+  for (const auto& sch : schedules) {
     auto* out = r.add_schedules();
     out->set_freq(Str(sch, "freq"));
     for (auto day : absl::StrSplit(Str(sch, "byday"), ',', absl::SkipEmpty())) {
@@ -146,6 +153,7 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
   }
   for (const auto& area : Arr(s, "service_areas")) {
     std::string name = area.is_string() ? area.get<std::string>() : Str(area, "service_area");
+    if (name.empty() && area.is_object()) name = Str(area, "name");  // HSDS 3.0
     if (!name.empty()) r.add_service_areas(name);
   }
   for (const auto& sal : Arr(s, "service_at_locations")) {
@@ -163,14 +171,28 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
     } else {
       out->set_type(v1::LOCATION_TYPE_VIRTUAL);
     }
-    const json& addresses = Arr(loc, "physical_addresses");
-    if (!addresses.empty()) {
-      out->add_address_lines(Str(addresses[0], "address_1"));
-      out->set_postcode(Str(addresses[0], "postal_code"));
+    // ORUK 2: physical_addresses; HSDS 3.0: addresses with an address_type (the physical one).
+    const json* address = nullptr;
+    for (const auto& a : Arr(loc, "physical_addresses")) {
+      if (address == nullptr) address = &a;
+    }
+    for (const auto& a : Arr(loc, "addresses")) {
+      if (address == nullptr || Str(a, "address_type") == "physical") address = &a;
+    }
+    if (address != nullptr) {
+      out->add_address_lines(Str(*address, "address_1"));
+      out->set_postcode(Str(*address, "postal_code"));
     }
     std::vector<std::string> notes;
-    for (const auto& a : Arr(loc, "accessibility_for_disabilities")) {
+    // ORUK 2: accessibility_for_disabilities[].accessibility; HSDS 3.0:
+    // accessibility[].description.
+    std::vector<const json*> accessibility;
+    for (const auto& a : Arr(loc, "accessibility_for_disabilities")) accessibility.push_back(&a);
+    for (const auto& a : Arr(loc, "accessibility")) accessibility.push_back(&a);
+    for (const json* a_ptr : accessibility) {
+      const json& a = *a_ptr;
       std::string text = Str(a, "accessibility");
+      if (text.empty()) text = Str(a, "description");
       notes.push_back(text);
       std::string lower = absl::AsciiStrToLower(text);
       if (absl::StrContains(lower, "step-free") || absl::StrContains(lower, "step free") ||
@@ -189,8 +211,14 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
     out->set_accessibility(absl::StrJoin(notes, "; "));
   }
   std::vector<std::string> unmapped;
-  for (const auto& t : Arr(s, "service_taxonomys")) {
-    auto tax = t.find("taxonomy");
+  // ORUK 2: service_taxonomys[].taxonomy; HSDS 3.0: attributes[].taxonomy_term.
+  std::vector<std::pair<const json*, const char*>> terms;
+  for (const auto& t : Arr(s, "service_taxonomys")) terms.push_back({&t, "taxonomy"});
+  for (const auto& t : Arr(s, "attributes")) terms.push_back({&t, "taxonomy_term"});
+  for (const auto& [t_ptr, nested] : terms) {
+    const json& t = *t_ptr;
+    if (!t.is_object()) continue;
+    auto tax = t.find(nested);
     std::string term = tax != t.end() && tax->is_object() ? Str(*tax, "name") : Str(t, "name");
     if (term.empty()) continue;
     r.add_taxonomy_terms(term);
@@ -205,9 +233,10 @@ absl::StatusOr<v1::Resource> MapService(const json& s) {
   }
   if (r.need_categories_size() == 0) {
     return absl::InvalidArgumentError(
-        unmapped.empty() ? "service_taxonomys: none given, so no need category"
-                         : absl::StrCat("service_taxonomys: no term maps to a need category (",
-                                        absl::StrJoin(unmapped, ", "), ")"));
+        unmapped.empty()
+            ? "service_taxonomys/attributes: no taxonomy term given, so no need category"
+            : absl::StrCat("service_taxonomys/attributes: no term maps to a need category (",
+                           absl::StrJoin(unmapped, ", "), ")"));
   }
   for (const auto& e : Arr(s, "eligibilitys")) {
     std::string text = absl::AsciiStrToLower(Str(e, "eligibility"));

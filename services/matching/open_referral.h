@@ -29,6 +29,9 @@ struct OpenReferralRecord {
 //  - what the standard lacks, as extensions: x_signpost_capacity {places_total,
 //    places_available, waitlist_open} and x_signpost_delivery_modes ["in_person", "online",
 //    "phone", "home_visit"] (default in person when located, else online)
+// HSDS 3.0 / ORUK 3.0 names are read too (a fully nested GET /services/{id}): schedules,
+// service_areas[].name, languages[].code or .name, location addresses (the physical one) and
+// accessibility[].description, and attributes[].taxonomy_term.name for the taxonomy terms.
 // A document that is not JSON fails as a whole.
 absl::StatusOr<std::vector<OpenReferralRecord>> ResourcesFromOpenReferral(absl::string_view json);
 

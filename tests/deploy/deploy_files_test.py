@@ -62,6 +62,7 @@ NOT_FOR_THE_BUILD = {
     "clang-14", "libclang-rt-14-dev",  # the fuzz targets (tools/test --fuzz), not the images
     "openssl",  # the command: tools/tls makes local certificates; the runtime image has its own
     "stunnel4",  # TLS to Redis in tests and tools/run (deploy/redis-tls), not in the build
+    "python3-requests", "python3-jsonschema",  # the outside HTTP clients of the FHIR/ORUK tests
 }
 # Always in debian:12-slim: no need to install them in the runtime stage.
 IN_THE_BASE_IMAGE = {"libc6", "libgcc-s1"}

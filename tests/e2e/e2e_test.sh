@@ -33,12 +33,49 @@ if tr '\0' '\n' <"/proc/$broker_pid/cmdline" | grep -qx -- '-XX:TieredStopAtLeve
 fi
 tr '\0' '\n' <"/proc/$broker_pid/cmdline" | grep -qx 'kafka.Kafka' || fail "no broker at pid $broker_pid"
 
+# The link-worker app's links: follow-up's /app/, signed in for the day as the region's first link
+# worker and as its network's coordinator, written to the endpoints file and printed (tools/run
+# prints its addresses just after writing the file).
+for _ in $(seq 1 300); do
+  grep -q "^Press Ctrl-C to stop" "$work/run.log" && break
+  sleep 0.1
+done
+/usr/bin/python3 - "$state/endpoints.env" "$state/region/queues.txt" "$work/run.log" <<'PY' ||
+import base64, json, sys
+env = dict(l.rstrip("\n").split("=", 1) for l in open(sys.argv[1]) if "=" in l)
+worker = open(sys.argv[2]).readline().strip()
+network = worker.rsplit("-lw", 1)[0]
+app = env["FOLLOWUP_METRICS_URL"].removesuffix("/metrics") + "/app/"
+printed = open(sys.argv[3]).read()
+for key, role, sub in (("LINK_WORKER_APP_URL", "link_worker", worker),
+                       ("COORDINATOR_APP_URL", "coordinator", f"coordinator-{network}")):
+    url = env.get(key, "")
+    assert url.startswith("https://") and url.startswith(app + "#token="), f"{key}={url}"
+    assert url in printed, f"tools/run does not print {key}"
+    payload = url.split("#token=")[1].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert (claims["role"], claims["sub"], claims["network"]) == (role, sub, network), claims
+    assert claims["exp"] - claims["iat"] == 720 * 60, claims
+PY
+  fail "the link-worker app's links in endpoints.env and tools/run's output"
+
 generate_python
 if ! SIGNPOST_CTL="$build/bin/signpostctl" /usr/bin/python3 "$root/tests/e2e/e2e_clients.py" "$work/gen" "$state/endpoints.env" "$state/region" \
   "$root/tests/services/intake/data/referral_bundle.json" "$work/planted.txt"; then
   cp "$state"/logs/*.log "$work/" 2>/dev/null || true
   fail "the end-to-end ledger does not balance"
 fi
+# A GP system that speaks only FHIR over HTTPS (Python requests): its referral, the Task through
+# the link worker's work, the message back, refusals and a cancellation. Every FHIR resource
+# Signpost answered it with is then checked by HAPI FHIR's validator.
+if ! SIGNPOST_CTL="$build/bin/signpostctl" /usr/bin/python3 "$root/tests/e2e/fhir_gp_system.py" "$work/gen" "$state/endpoints.env" \
+  "$state/region" "$root/tests/services/intake/data/bars_referral_message.json" \
+  "$root/tests/services/intake/data/bars_cancellation_message.json" "$work/fhir-emitted" "$work/planted.txt"; then
+  cp "$state"/logs/*.log "$work/" 2>/dev/null || true
+  fail "the FHIR GP system's checks failed"
+fi
+"$root/tests/fhir/validate_emitted.sh" "$work/fhir-emitted" 15 ||
+  fail "HAPI FHIR's validator refused what Signpost emitted"
 # No personal details in clear on any topic Signpost writes: identity and notes travel sealed.
 # Only the inbound topic holds them as the GP systems wrote them.
 [ "$(stat -c %a "$state/data-keys")" = 600 ] || fail "the keyring tools/run made is not private"

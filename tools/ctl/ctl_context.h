@@ -20,6 +20,8 @@ enum ExitCode {
   kFailed = 1,       // the service refused: bad input, not found, not allowed (message says which)
   kUsage = 2,        // the command line is wrong
   kUnavailable = 3,  // a service or the broker could not be reached
+  kIncomplete = 4,   // a remote source failed part-way (directory import --url: pages failed);
+                     // what was read is imported, running it again fetches the rest
 };
 
 // Where the services are: flags, else SIGNPOST_* environment variables, else the endpoints file

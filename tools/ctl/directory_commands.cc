@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 #include "tools/ctl/commands.h"
+#include "tools/ctl/directory_url_import.h"
 
 namespace signpost::ctl {
 namespace {
@@ -20,6 +21,7 @@ struct DirectoryArgs {
   double radius_km = 0;
   int places = -1;
   bool waitlist_open = false;
+  UrlImportArgs remote;  // import --url
 };
 
 grpc::ClientContext* WithDeadline(grpc::ClientContext& context, int seconds) {
@@ -35,53 +37,98 @@ void AddDirectoryCommands(CLI::App& app, CtlContext& ctx, int& exit_code) {
                       ->require_subcommand(1);
 
   CLI::App* import = dir->add_subcommand(
-      "import", "Import Open Referral UK / HSDS JSON files (or API pages saved as files)");
+      "import",
+      "Import Open Referral UK / HSDS JSON files, or a remote Open Referral UK 3.0 API (--url)");
+  CLI::Option* files =
+      import
+          ->add_option("files", args->files,
+                       "JSON: an array of services, or {\"services\"|\"items\": [...]}; each "
+                       "file is streamed as one document")
+          ->check(CLI::ExistingFile);
+  CLI::Option* url =
+      import->add_option("--url", args->remote.base_url,
+                         "Base URL of an Open Referral UK 3.0 API: pages through BASE/services and "
+                         "reads each service from BASE/services/{id}");
+  url->excludes(files);
+  import->add_option("--per-page", args->remote.per_page, "Services asked for per page")
+      ->check(CLI::Range(1, 1000))
+      ->needs(url);
   import
-      ->add_option("files", args->files,
-                   "JSON: an array of services, or {\"services\"|\"items\": [...]}; each file "
-                   "is streamed as one document")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->add_option("--modified-after", args->remote.modified_after,
+                   "Only services changed on or after this time (ISO 8601), passed to the API")
+      ->needs(url);
+  // After `import`, --tls-ca is the remote API's CA; the services' CA is the --tls-ca given
+  // before `directory`.
+  import
+      ->add_option("--tls-ca", args->remote.tls_ca,
+                   "With --url: CA file for the API's HTTPS certificate (default: the system's "
+                   "trust store)")
+      ->check(CLI::ExistingFile)
+      ->needs(url);
+  import->add_option("--max-pages", args->remote.max_pages, "Stop after this many pages")
+      ->check(CLI::Range(1, 1000000))
+      ->needs(url);
+  import
+      ->add_option("--max-reply-mib", args->remote.max_reply_mib,
+                   "Refuse a reply (a page or a service) larger than this")
+      ->check(CLI::Range(1, 1024))
+      ->needs(url);
+  import
+      ->add_option("--reply-timeout", args->remote.reply_timeout_seconds,
+                   "Seconds one reply (a page or a service) may take in all; a slower one is "
+                   "tried again, then its page fails or its service is refused")
+      ->check(CLI::Range(1, 3600))
+      ->needs(url);
   import->callback([&ctx, &exit_code, args] {
-    auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
-  grpc::ClientContext context;
-  ctx.Authorise(context, {auth::Role::kDirectoryAdmin, "signpostctl", {}, ""});
-  auto stream = stub->ImportOpenReferralStream(WithDeadline(context, 600));
-  int accepted = 0, rejected = 0;
-  // One document in flight at a time: send a file, print its results, send the next.
-  for (const auto& file : args->files) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    v1::ImportOpenReferralRequest request;
-    request.set_document(file);
-    request.set_json(text.str());
-    v1::ImportOpenReferralResponse response;
-    if (!stream->Write(request) || !stream->Read(&response)) break;
-    accepted += response.accepted();
-    rejected += response.rejected();
-    if (ctx.json) {
-      PrintJson(response);
-      continue;
-    }
-    for (const auto& r : response.results()) {
-      std::cout << (r.accepted() ? "accepted " : "REJECTED ") << r.id()
-                << (r.reason().empty() ? "" : ": " + r.reason()) << "\n";
-    }
-    std::cout << file << ": " << response.accepted() << " accepted, " << response.rejected()
-              << " rejected\n";
+    if (!args->remote.base_url.empty()) {
+      exit_code = ImportDirectoryFromUrl(ctx, args->remote);
+  return;
+}
+if (args->files.empty()) {
+  std::fprintf(stderr, "signpostctl: directory import: give JSON files or --url BASE\n");
+  exit_code = kUsage;
+  return;
+}
+auto stub = v1::DirectoryService::NewStub(ctx.Channel(ctx.matching, "matching"));
+grpc::ClientContext context;
+ctx.Authorise(context, {auth::Role::kDirectoryAdmin, "signpostctl", {}, ""});
+auto stream = stub->ImportOpenReferralStream(WithDeadline(context, 600));
+int accepted = 0, rejected = 0;
+// One document in flight at a time: send a file, print its results, send the next.
+for (const auto& file : args->files) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::ImportOpenReferralRequest request;
+  request.set_document(file);
+  request.set_json(text.str());
+  v1::ImportOpenReferralResponse response;
+  if (!stream->Write(request) || !stream->Read(&response)) break;
+  accepted += response.accepted();
+  rejected += response.rejected();
+  if (ctx.json) {
+    PrintJson(response);
+    continue;
   }
-  stream->WritesDone();
-  grpc::Status status = stream->Finish();
-  if (!status.ok()) {
-    exit_code = Report(status, "directory import");
-    return;
+  for (const auto& r : response.results()) {
+    std::cout << (r.accepted() ? "accepted " : "REJECTED ") << r.id()
+              << (r.reason().empty() ? "" : ": " + r.reason()) << "\n";
   }
-  if (!ctx.json && args->files.size() > 1) {
-    std::cout << accepted << " accepted, " << rejected << " rejected in all\n";
-  }
-  exit_code = rejected == 0 ? kOk : kFailed;
-});
+  std::cout << file << ": " << response.accepted() << " accepted, " << response.rejected()
+            << " rejected\n";
+}
+stream->WritesDone();
+grpc::Status status = stream->Finish();
+if (!status.ok()) {
+  exit_code = Report(status, "directory import");
+  return;
+}
+if (!ctx.json && args->files.size() > 1) {
+  std::cout << accepted << " accepted, " << rejected << " rejected in all\n";
+}
+exit_code = rejected == 0 ? kOk : kFailed;
+}  // namespace signpost::ctl
+);
 
 CLI::App* search = dir->add_subcommand("search", "Resources near a postcode for some needs");
 search->add_option("--postcode", args->postcode, "Where, e.g. \"LS6 1BD\"")->required();

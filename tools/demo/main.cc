@@ -1,7 +1,8 @@
 // signpost-demo: a living system for the dashboard. Simulated GP systems send a steady stream of
 // referrals (over gRPC to intake, and as protobuf submissions on signpost.referral.submitted; a
 // few faulty ones that intake must refuse), and simulated link-worker apps, one per link worker
-// of the synthetic region and one per network's team queue, work their queues. Started by
+// of the synthetic region and one per network's team queue, work their queues (all but the one
+// --leave-for-person names, whose cases wait for a person in the link-worker app). Started by
 // tools/run --demo; stops on SIGINT/SIGTERM (or after --duration) with a summary.
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
@@ -25,6 +26,7 @@
 #include "tools/demo/agenda.h"
 #include "tools/demo/link_worker_app.h"
 #include "tools/demo/referral_maker.h"
+#include "tools/demo/worked_queues.h"
 
 namespace {
 
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   double pace_seconds = 3.0, duration_seconds = 0;
   int resources = 3000;
   uint64_t seed = 20261123;
+  std::string leave_for_person;
   CLI::App app("signpost-demo: simulated GP systems and link-worker apps");
   app.add_option("--intake", intake, "signpost-intake gRPC address")->required();
   app.add_option("--followup", followup, "signpost-followup gRPC address")->required();
@@ -59,6 +62,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "The region's seed, as signpost-region made it")
       ->capture_default_str();
+  app.add_option("--leave-for-person", leave_for_person,
+                 "A queue no simulated app works (a link worker's id, or team:<network>): its "
+                 "cases wait for a person to work them in the link-worker app");
   TlsConfig tls;
   AddClientTlsOptions(app, tls);
   std::string signing_key;
@@ -84,6 +90,12 @@ int main(int argc, char** argv) {
 
   BlockShutdownSignals();
   const region::Region region = region::GenerateRegion(seed, resources);
+  // Each queue with its owner's token: a link worker, or the network's coordinator.
+  auto queues = demo::WorkedQueues(region, leave_for_person);
+  if (!queues.ok()) {
+    spdlog::critical("{}", std::string(queues.status().message()));
+    return 2;
+  }
 
   kafka::ProducerOptions producer_options;
   producer_options.bootstrap = bootstrap;
@@ -102,16 +114,8 @@ int main(int argc, char** argv) {
   auto agenda = std::make_unique<demo::Agenda>(4);
   demo::LinkWorkerCounts worker_counts;
   std::vector<std::unique_ptr<demo::LinkWorkerApp>> apps;
-  // Each queue with its owner's token: a link worker, or the network's coordinator.
-  std::map<std::string, auth::Principal> queues;
-  for (const auto& w : region.link_workers)
-    queues[w.id()] = auth::QueueOwner(w.id(), w.network_id());
-  for (const auto& n : region.networks) {
-    std::string team = absl::StrCat("team:", n.id());
-    queues[team] = auth::QueueOwner(team, "", absl::StrCat("coordinator-", n.id()));
-  }
   uint64_t app_seed = seed;
-  for (const auto& [queue, owner] : queues) {
+  for (const auto& [queue, owner] : *queues) {
     apps.push_back(std::make_unique<demo::LinkWorkerApp>(
         followup_stub, queue, signer ? std::make_shared<auth::TokenSource>(signer, owner) : nullptr,
         absl::Seconds(pace_seconds), ++app_seed, *agenda, worker_counts));
@@ -177,6 +181,9 @@ int main(int argc, char** argv) {
   };
   spdlog::info("demo: {} GP referrals/s ({:.0f}% on the topic), {} link-worker apps", rate,
                kafka_share * 100, apps.size());
+  if (!leave_for_person.empty()) {
+    spdlog::info("demo: no app works {}: its cases wait for a person", leave_for_person);
+  }
   std::thread reporter([&] {
     absl::Time started = absl::Now();
     absl::Time report = started + absl::Seconds(10);

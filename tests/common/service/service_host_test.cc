@@ -6,8 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -219,6 +223,65 @@ TEST(ServiceHostTest, ServesItsPagesAndReadinessWhileRunning) {
   EXPECT_NE(ready_body.find("directory cache loading"), std::string::npos) << ready_body;
   EXPECT_EQ(ready_body.find("never asked"), std::string::npos) << ready_body;
   EXPECT_EQ(page_body, "hello");
+}
+
+// Writes one event, then waits until its maximum duration ends it.
+class OneEventStream final : public metrics::HttpEndpoint::Stream {
+ public:
+  bool Next(metrics::HttpEndpoint::StreamWriter& writer, absl::Duration wait) override {
+    if (!written_) {
+      written_ = true;
+      return writer.Write("data: hi\n\n");
+    }
+    absl::SleepFor(wait);
+    return true;
+  }
+
+ private:
+  bool written_ = false;
+};
+
+TEST(ServiceHostTest, ServesItsStreamsWithinTheirBounds) {
+  std::string streamed, second_body;
+  int second_status = 0, open_while_streaming = 0;
+  HostOptions options;
+  options.handle_signals = false;
+  ServiceHost* running = nullptr;
+  options.wait_for_stop = [&] {
+    std::thread reader([&] {
+      httplib::Client client("127.0.0.1", running->http_port());
+      if (auto stream = client.Get("/events")) streamed = stream->body;
+    });
+    for (int i = 0; i < 1000 && running->open_http_streams() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    open_while_streaming = running->open_http_streams();
+    httplib::Client client("127.0.0.1", running->http_port());
+    if (auto second = client.Get("/events")) {
+      second_status = second->status;
+      second_body = second->body;
+    }
+    reader.join();  // the stream's maximum duration ends it
+    return 15;
+  };
+  ServiceHost host("test-service", TestConfig(), options);
+  running = &host;
+  int code = host.Run([](ServiceHost& h) {
+    h.AddStream(
+        "/events",
+        [](const metrics::HttpEndpoint::Request&)
+            -> std::variant<metrics::HttpEndpoint::Response,
+                            std::unique_ptr<metrics::HttpEndpoint::Stream>> {
+          return std::make_unique<OneEventStream>();
+        },
+        [](const metrics::HttpEndpoint::Request&) { return std::string("someone"); });
+    h.SetStreamBounds({.max_streams = 1, .max_duration = absl::Seconds(1)});
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(code, kExitStopped);
+  EXPECT_EQ(open_while_streaming, 1);
+  EXPECT_EQ(second_status, 503) << second_body;
+  EXPECT_EQ(streamed, "data: hi\n\n");
 }
 
 TEST(ServiceHostTest, TheWiringsObjectsOutliveTheStopAndGoInReverse) {

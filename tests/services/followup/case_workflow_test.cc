@@ -392,6 +392,113 @@ TEST_F(CaseWorkflowTest, ReassignmentMovesOpenTasksAndGivesTheNewWorkerATask) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The case keeps what happened to it (A2: the link-worker app shows it): each case event the
+// workflow emits, with when, in order; never the person's notes or details.
+TEST_F(CaseWorkflowTest, TheHistoryListsEachCaseEventInOrderWithItsTime) {
+  LoadedCase c = Opened();
+  v1::RecordContactRequest contact;
+  contact.set_link_worker_id("lw-1");
+  contact.set_result(v1::CONTACT_RESULT_REACHED);
+  contact.set_note("Spoke to Amira on 07700900123");
+  auto contacted = workflow_.RecordContact(c, contact, kMonday + absl::Hours(1));
+  ASSERT_TRUE(contacted.ok()) << contacted.status();
+  c = Carry(c, *contacted);
+  v1::AgreePlanRequest plan;
+  plan.set_link_worker_id("lw-1");
+  plan.set_plan("Amira would like to walk twice a week");
+  auto agreed = workflow_.AgreePlan(c, plan, kMonday + absl::Hours(2));
+  ASSERT_TRUE(agreed.ok()) << agreed.status();
+  c = Carry(c, *agreed);
+  v1::RecordConnectionRequest connect;
+  connect.set_link_worker_id("lw-1");
+  connect.set_resource_id("walk-1");
+  auto connected = workflow_.RecordConnection(c, connect, kMonday + absl::Hours(3));
+  ASSERT_TRUE(connected.ok()) << connected.status();
+
+  const auto& history = connected->after.history();
+  ASSERT_EQ(history.size(), 4);
+  std::vector<v1::CaseState> to;
+  std::vector<absl::Time> at;
+  for (const auto& entry : history) {
+    to.push_back(entry.event().to_state());
+    at.push_back(events::FromTimestamp(entry.at()));
+  }
+  EXPECT_THAT(to, ElementsAre(v1::CASE_STATE_ASSIGNED, v1::CASE_STATE_CONTACTING,
+                              v1::CASE_STATE_ENGAGED, v1::CASE_STATE_CONNECTED));
+  EXPECT_THAT(at, ElementsAre(kMonday, kMonday + absl::Hours(1), kMonday + absl::Hours(2),
+                              kMonday + absl::Hours(3)));
+  // The detail each caller set on its event is in the history too.
+  EXPECT_EQ(history[1].event().contact_result(), v1::CONTACT_RESULT_REACHED);
+  EXPECT_EQ(history[1].event().actor(), "lw-1");
+  EXPECT_EQ(history[2].event().reason(), "plan agreed");
+  EXPECT_EQ(history[3].event().connected_resource_id(), "walk-1");
+  // The same as the event on the topic, which is what the history copies.
+  for (const auto& outgoing : connected->events) {
+    if (outgoing.event.has_case_event()) {
+      EXPECT_EQ(history[3].event().SerializeAsString(),
+                outgoing.event.case_event().SerializeAsString());
+    }
+  }
+  // Nothing of the person: not the note, the plan, the name or the phone number.
+  std::string kept;
+  for (const auto& entry : history) kept += entry.SerializeAsString();
+  for (const char* personal : {"Amira", "07700900123", "twice a week", "Spoke"}) {
+    EXPECT_EQ(kept.find(personal), std::string::npos) << personal;
+  }
+  // A change with no case event (a task marked done) adds nothing.
+  c = Carry(c, *connected);
+  EXPECT_EQ(c.kase.history_size(), 4);
+}
+
+TEST_F(CaseWorkflowTest, TheHistoryKeepsTheLast50Events) {
+  LoadedCase c = Opened();  // 1: assigned
+  v1::RecordContactRequest contact;
+  contact.set_link_worker_id("lw-1");
+  contact.set_result(v1::CONTACT_RESULT_NO_ANSWER);
+  for (int i = 0; i < 49; ++i) {  // 2..50
+    auto change = workflow_.RecordContact(c, contact, kMonday + absl::Minutes(i + 1));
+    ASSERT_TRUE(change.ok()) << change.status();
+    c = Carry(c, *change);
+  }
+  ASSERT_EQ(c.kase.history_size(), 50);
+  EXPECT_EQ(c.kase.history(0).event().to_state(), v1::CASE_STATE_ASSIGNED);
+
+  auto fifty_first = workflow_.RecordContact(c, contact, kMonday + absl::Hours(2));
+  ASSERT_TRUE(fifty_first.ok()) << fifty_first.status();
+  const auto& history = fifty_first->after.history();
+  ASSERT_EQ(history.size(), 50);
+  // The oldest (the assignment) went; the first contact attempt is now first.
+  EXPECT_EQ(history[0].event().reason(), "contact attempt 1");
+  EXPECT_EQ(events::FromTimestamp(history[0].at()), kMonday + absl::Minutes(1));
+  EXPECT_EQ(history[49].event().reason(), "contact attempt 50");
+  EXPECT_EQ(events::FromTimestamp(history[49].at()), kMonday + absl::Hours(2));
+}
+
+// Withdrawal purges the wellbeing scores from the case, and from its history's outcome events;
+// what happened, and when, stays.
+TEST_F(CaseWorkflowTest, WithdrawalRemovesTheScoresFromTheHistory) {
+  LoadedCase c = Opened();
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_link_worker_id("lw-1");
+  outcome.mutable_measure()->mutable_ons4()->set_life_satisfaction(4);
+  auto measured = workflow_.RecordOutcome(c, outcome, kMonday + absl::Hours(1));
+  ASSERT_TRUE(measured.ok()) << measured.status();
+  c = Carry(c, *measured);
+  ASSERT_EQ(c.kase.history_size(), 2);
+  EXPECT_TRUE(c.kase.history(1).event().has_outcome());
+
+  v1::Event withdrawn;
+  withdrawn.mutable_referral_withdrawn()->set_reason(v1::WITHDRAWAL_REASON_CONSENT_WITHDRAWN);
+  events::Seal(withdrawn, "r1", "signpost-intake", kMonday);
+  auto change = workflow_.Withdraw(c, withdrawn, kMonday + absl::Hours(2));
+  ASSERT_TRUE(change.ok()) << change.status();
+  const auto& history = change->after.history();
+  ASSERT_EQ(history.size(), 3);
+  EXPECT_FALSE(history[1].event().has_outcome());
+  EXPECT_EQ(history[1].event().reason(), "baseline outcome measure");
+  EXPECT_EQ(history[2].event().to_state(), v1::CASE_STATE_WITHDRAWN);
+}
+
 TEST(CaseAccessTest, AQueueSeesItsOwnCasesAndTheTeamQueueOnlyUnassignedOnes) {
   v1::Case kase;
   kase.set_referral_id("r1");

@@ -43,8 +43,8 @@ class FollowUpHandlerTest : public testing::RedisPoolTest {
     workflow_ = std::make_unique<CaseWorkflow>(WorkflowOptions{});
     commands_ = std::make_unique<CaseCommands>(
         *store_, *workflow_, nullptr, [] { return kMonday; }, nullptr);
-    handler_ = std::make_unique<FollowUpHandler>(
-        *commands_, producer_, cipher_, "", "signpost-followup", metrics_, [] { return kMonday; });
+    handler_ = std::make_unique<FollowUpHandler>(*commands_, producer_, cipher_, "",
+                                                 "signpost-followup", metrics_);
   }
 
   std::optional<v1::Case> CaseOf(const std::string& rid) {

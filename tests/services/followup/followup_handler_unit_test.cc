@@ -50,8 +50,7 @@ class FollowUpHandlerUnitTest : public ::testing::Test {
         cipher_(keys_),
         commands_(
             store_, workflow_, nullptr, [this] { return now_; }, nullptr),
-        handler_(commands_, producer_, cipher_, "", "signpost-followup", metrics_,
-                 [this] { return now_; }) {}
+        handler_(commands_, producer_, cipher_, "", "signpost-followup", metrics_) {}
 
   std::vector<kafka::Outcome> Handle(const std::vector<kafka::ConsumedMessage>& batch) {
     return handler_.Handle(batch);
@@ -215,6 +214,24 @@ TEST_F(FollowUpHandlerUnitTest, ARejectionIsToldToThePracticeAndRetriedWhileTheB
   v1::Event again;
   ASSERT_TRUE(again.ParseFromString(sent[1].value.value_or("")));
   EXPECT_EQ(again.envelope().event_id(), told.envelope().event_id());
+}
+
+// The message back names one content by its event id: a rejection redelivered later is told
+// again in the same bytes, its FHIR message (whose timestamp is the event's) included.
+TEST_F(FollowUpHandlerUnitTest, ARedeliveredRejectionIsToldAgainInTheSameBytes) {
+  const std::string feedback = kafka::TopicName(kafka::Topic::kReferrerFeedback, "");
+  auto message = On(kafka::Topic::kReferralRejected, 0, Rejected("r-9", "B82002"));
+  ASSERT_EQ(Handle({message})[0].kind, Kind::kDone);
+  now_ += absl::Hours(3);
+  ASSERT_EQ(Handle({message})[0].kind, Kind::kDone);
+  auto sent = producer_.Sent(feedback);
+  ASSERT_EQ(sent.size(), 2u);
+  v1::Event told;
+  ASSERT_TRUE(told.ParseFromString(sent[0].value.value_or("")));
+  EXPECT_EQ(told.referrer_feedback().message_back().step(), "rejected");
+  EXPECT_NE(told.referrer_feedback().fhir_message().find("\"status\":\"rejected\""),
+            std::string::npos);
+  EXPECT_EQ(sent[0].value, sent[1].value);
 }
 
 TEST_F(FollowUpHandlerUnitTest, AFirstContactNotMadeInTimePutsAnSlaTaskOnTheQueueOnce) {

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -26,6 +27,7 @@
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/followup/feedback_fhir_message.h"
 #include "signpost/v1/directory_service.grpc.pb.h"
 #include "signpost/v1/followup_service.grpc.pb.h"
 #include "tests/support/kafka_env.h"
@@ -1059,6 +1061,34 @@ TEST_F(FollowUpIntegrationTest, AFullJourneySendsTheMessagesBackInOrder) {
   std::set<std::string> keys;
   for (const auto& e : feedback) keys.insert(e.referrer_feedback().idempotency_key());
   EXPECT_EQ(keys.size(), feedback.size());
+  // Each message back as the GP system files it: the step and its code, and the same as a FHIR
+  // message Bundle (MessageHeader first, the referral's Task in the step's status), made from
+  // the event itself; the scores, shared with consent, as Observations.
+  const std::vector<std::pair<std::string, std::string>> steps = {
+      {"accepted", "accepted"},
+      {"assigned", "accepted"},
+      {"first-contact", "in-progress"},
+      {"connected", "in-progress"},
+      {"closed-completed", "completed"}};
+  ASSERT_EQ(feedback.size(), steps.size());
+  for (size_t i = 0; i < feedback.size(); ++i) {
+    const v1::ReferrerFeedback& f = feedback[i].referrer_feedback();
+    EXPECT_EQ(f.message_back().step(), steps[i].first);
+    EXPECT_EQ(f.fhir_message(), FeedbackFhirMessage(feedback[i]));
+    nlohmann::json bundle = nlohmann::json::parse(f.fhir_message());
+    EXPECT_EQ(bundle["type"], "message");
+    EXPECT_EQ(bundle["entry"][0]["resource"]["resourceType"], "MessageHeader");
+    EXPECT_EQ(bundle["entry"][1]["resource"]["status"], steps[i].second) << steps[i].first;
+  }
+  EXPECT_THAT(feedback[0].referrer_feedback().snomed_codes(), ElementsAre("871731000000106"));
+  EXPECT_EQ(closed.message_back().outcomes(), v1::OUTCOMES_SHARING_SHARED);
+  EXPECT_EQ(closed.message_back().support_offered(0).resource_id(), "walk-1");
+  size_t observations = 0;
+  const nlohmann::json closed_bundle = nlohmann::json::parse(closed.fhir_message());
+  for (const auto& entry : closed_bundle["entry"]) {
+    observations += entry["resource"]["resourceType"] == "Observation" ? 1 : 0;
+  }
+  EXPECT_EQ(observations, 2u);
 }
 
 // A case with two needs connects twice: each connection is a message of its own (its own
@@ -1403,6 +1433,45 @@ TEST_F(FollowUpIntegrationTest, AWithdrawalThatOvertakesItsMatchLeavesNothingToD
   })) << followup.Logs();
   EXPECT_TRUE(Tasks("lw-1").empty());
   EXPECT_THAT(FeedbackKinds("r1"), ::testing::ElementsAre(v1::FEEDBACK_KIND_WITHDRAWN));
+}
+
+// A rejection redelivered after the instance that told the referrer stopped reaches another
+// instance: its message back has the same event id, so it must be the same bytes (a consumer
+// that keeps the first of an id would otherwise file one of two differing messages).
+TEST_F(FollowUpIntegrationTest, ARejectionRedeliveredToAnotherInstanceIsTheSameMessageBack) {
+  v1::Event rejected;
+  auto* r = rejected.mutable_referral_rejected();
+  r->set_source_system("emis-test");
+  r->set_source_referral_id("src-rj");
+  r->set_referrer_ods_code("B86001");
+  r->set_reason("1 problem");
+  auto* v = r->add_violations();
+  v->set_field("identity.nhs_number");
+  v->set_description("fails the check digit");
+  events::Seal(rejected, "rj", "signpost-intake", absl::Now());
+  const kafka::OutgoingMessage record =
+      events::ToMessage(rejected, env_.Topic(kafka::Topic::kReferralRejected), "rj");
+  auto feedback_values = [&] {
+    std::vector<std::string> values;
+    for (const auto& m : ReadTopic(env_.bootstrap, env_.Topic(kafka::Topic::kReferrerFeedback))
+                             .value_or(std::vector<kafka::ConsumedMessage>{})) {
+      auto e = events::ParseEvent(m);
+      if (e.ok() && e->envelope().referral_id() == "rj" && m.value) values.push_back(*m.value);
+    }
+    return values;
+  };
+  StartFollowUp();
+  ASSERT_TRUE(producer_->Send(record).ok());
+  ASSERT_TRUE(WaitUntil([&] { return feedback_values().size() == 1; }));
+  RestartFollowUp({});  // another instance id: fu-1
+  ASSERT_TRUE(producer_->Send(record).ok());
+  ASSERT_TRUE(WaitUntil([&] { return feedback_values().size() == 2; }));
+  const std::vector<std::string> values = feedback_values();
+  v1::Event first, second;
+  ASSERT_TRUE(first.ParseFromString(values[0]) && second.ParseFromString(values[1]));
+  EXPECT_EQ(first.envelope().event_id(), second.envelope().event_id());
+  EXPECT_EQ(first.envelope().producer(), second.envelope().producer());
+  EXPECT_TRUE(values[0] == values[1]) << "the same event id in different bytes";
 }
 
 TEST_F(FollowUpIntegrationTest, AWithdrawalCancelsTasksAndLeavesNoPersonalDetails) {

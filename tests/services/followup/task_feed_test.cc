@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/support/redis_server.h"
@@ -113,6 +116,60 @@ TEST(TaskFeedTest, ACursorTrimmedAwayAfterItWasAcceptedRestartsFromASnapshot) {
   EXPECT_EQ(other.Updates()[0].task().id(), "r-other/first-contact");
   EXPECT_EQ(snapshots_taken, 1);
   feed.Remove(&other);
+  feed.Stop();
+}
+
+// A subscriber resuming from a cursor earlier than those of the queue's other subscribers (a
+// second tab reconnecting with its last event id while the first is live) is given every update
+// after its cursor: the read in flight when it was added, which started after the others' later
+// cursor, holds none of the updates between the two, and must not move it past them.
+TEST(TaskFeedTest, AResumeBehindAnotherSubscriberOfItsQueueMissesNothing) {
+  signpost::testing::RedisServer server;
+  ASSERT_TRUE(server.Start().ok());
+  auto pool = signpost::testing::PoolFor(server, 2);
+  auto blocking = signpost::testing::PoolFor(server, 1);
+  ASSERT_TRUE(pool && blocking);
+  RedisKeys keys;
+  auto add = [&](const std::string& id) {
+    v1::Task task;
+    task.set_id(id);
+    auto reply = pool->Execute(
+        {"XADD", keys.Feed("lw-1"), "MAXLEN", "~", "1000", "*", "t", task.SerializeAsString()});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? reply->str : "";
+  };
+  TaskFeed feed(*blocking, *pool, keys, [](const std::string&) {
+    return absl::StatusOr<std::vector<v1::TaskUpdate>>(absl::InternalError("no snapshot here"));
+  });
+  feed.Start();
+  std::string before = add("r0/first-contact");
+  Received live;
+  feed.Add(&live, "lw-1", before);
+  // Each round: the live tab is up to date; another resumes from the round's first update while
+  // the feed waits for the next, which then comes at once.
+  for (int round = 0; round < 5; ++round) {
+    const std::string missed = absl::StrCat("r", round, "/missed");
+    const std::string next = absl::StrCat("r", round, "/next");
+    std::string resume_from = add(absl::StrCat("r", round, "/seen"));
+    add(missed);
+    ASSERT_TRUE(WaitUntil([&] {
+      auto all = live.Updates();
+      return !all.empty() && all.back().task().id() == missed;
+    }));
+    Received resumed;
+    feed.Add(&resumed, "lw-1", resume_from);
+    add(next);
+    ASSERT_TRUE(WaitUntil([&] {
+      auto all = resumed.Updates();
+      return !all.empty() && all.back().task().id() == next;
+    })) << "round "
+        << round;
+    std::vector<std::string> ids;
+    for (const auto& u : resumed.Updates()) ids.push_back(u.task().id());
+    EXPECT_EQ(ids, (std::vector<std::string>{missed, next})) << "round " << round;
+    feed.Remove(&resumed);
+  }
+  feed.Remove(&live);
   feed.Stop();
 }
 

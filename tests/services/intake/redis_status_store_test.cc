@@ -80,6 +80,46 @@ TEST_F(RedisStatusStoreTest, KeepsTheAttributesOfTheFirstEventAndTheStateOfTheFu
   EXPECT_EQ(status.history(1).event_id(), "e-matched");
 }
 
+// The Task's owner and outputs: the link worker of the latest event, whatever order they come
+// in, and each connection once however often its event is applied.
+TEST_F(RedisStatusStoreTest, KeepsTheLatestLinkWorkerAndEachConnectionOnce) {
+  StatusUpdate matched = Update("e-matched", v1::REFERRAL_STATE_MATCHED, 101);
+  matched.link_worker_id = "lw-7";
+  StatusUpdate reassigned = Update("e-reassigned", v1::REFERRAL_STATE_IN_CONTACT, 105);
+  reassigned.link_worker_id = "lw-9";
+  StatusUpdate connected = Update("e-connected", v1::REFERRAL_STATE_CONNECTED, 106);
+  connected.link_worker_id = "lw-9";
+  v1::ReferralConnection walk;
+  walk.set_resource_id("res-walk");
+  walk.set_resource_name("Walking Group");
+  walk.mutable_at()->set_seconds(106);
+  connected.connection = walk;
+  StatusUpdate second = Update("e-connected-2", v1::REFERRAL_STATE_CONNECTED, 107);
+  v1::ReferralConnection choir = walk;
+  choir.set_resource_id("res-choir");
+  choir.set_resource_name("Choir");
+  choir.mutable_at()->set_seconds(107);
+  second.connection = choir;
+
+  // The reassignment lands before the match: the match does not take the case back.
+  ASSERT_TRUE(store_->Apply("ref-1", Received("e-received", 100)).ok());
+  EXPECT_EQ(Get("ref-1").link_worker_id(), "");
+  ASSERT_TRUE(store_->Apply("ref-1", reassigned).ok());
+  ASSERT_TRUE(store_->Apply("ref-1", matched).ok());
+  EXPECT_EQ(Get("ref-1").link_worker_id(), "lw-9");
+  ASSERT_TRUE(store_->Apply("ref-1", second).ok());
+  ASSERT_TRUE(store_->Apply("ref-1", connected).ok());
+  connected.change.set_event_id("e-connected-again");  // the same connection recorded again
+  ASSERT_TRUE(store_->Apply("ref-1", connected).ok());
+
+  v1::GetReferralResponse status = Get("ref-1");
+  EXPECT_EQ(status.link_worker_id(), "lw-9");
+  ASSERT_EQ(status.connections_size(), 2);
+  EXPECT_EQ(status.connections(0).resource_id(), "res-walk");
+  EXPECT_EQ(status.connections(0).resource_name(), "Walking Group");
+  EXPECT_EQ(status.connections(1).resource_id(), "res-choir");
+}
+
 // Matching raises the priority of a referral intake triaged as routine (a Core20 decile derived
 // from its postcode); the received event, applied before or after, does not lower it again.
 TEST_F(RedisStatusStoreTest, APriorityRaisedByMatchingHoldsWhateverTheOrder) {
@@ -120,6 +160,19 @@ TEST_F(RedisStatusStoreTest, OutOfOrderAndRepeatedEventsNeverMoveBackNorRepeatHi
   for (const auto& change : status.history()) history.push_back(change.event_id());
   EXPECT_EQ(history,
             (std::vector<std::string>{"e-received", "e-assigned", "e-contact", "e-closed"}));
+}
+
+// The Task's lastModified is the latest change's time: an older event read after a newer one
+// (the lifecycle topics are read side by side) does not take it back.
+TEST_F(RedisStatusStoreTest, TheLastUpdateIsTheLatestWhateverTheOrder) {
+  ASSERT_TRUE(store_
+                  ->ApplyMany({{"ref-7", Received("e-received", 100)},
+                               {"ref-7", Update("e-contact", v1::REFERRAL_STATE_IN_CONTACT, 250)},
+                               {"ref-7", Update("e-assigned", v1::REFERRAL_STATE_ASSIGNED, 200)}})
+                  .ok());
+  v1::GetReferralResponse status = Get("ref-7");
+  EXPECT_EQ(status.state(), v1::REFERRAL_STATE_IN_CONTACT);
+  EXPECT_EQ(status.updated_at().seconds(), 250);
 }
 
 TEST_F(RedisStatusStoreTest, AnUnknownReferralHasNoStatus) {

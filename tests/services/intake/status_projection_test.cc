@@ -63,6 +63,37 @@ TEST(StatusProjectionTest, LifecycleEventsMapToReferralStates) {
   EXPECT_EQ(ProjectStatus(closed)->closure_reason, v1::CLOSURE_REASON_COMPLETED);
 }
 
+TEST(StatusProjectionTest, AssignmentAndConnectionsAreRecordedForTheTask) {
+  v1::Event matched;
+  matched.mutable_referral_matched()->set_link_worker_id("lw-7");
+  EXPECT_EQ(ProjectStatus(matched)->link_worker_id, "lw-7");
+  // On a team queue nobody has the case yet.
+  matched.mutable_referral_matched()->set_link_worker_id("team:pcn-1");
+  EXPECT_EQ(ProjectStatus(matched)->link_worker_id, "");
+
+  v1::Event assigned = CaseMovedTo(v1::CASE_STATE_ASSIGNED);
+  assigned.mutable_case_event()->set_link_worker_id("lw-7");
+  EXPECT_EQ(ProjectStatus(assigned)->link_worker_id, "lw-7");
+  EXPECT_FALSE(ProjectStatus(assigned)->connection);
+
+  v1::Event reassigned = CaseMovedTo(v1::CASE_STATE_CONTACTING);
+  reassigned.mutable_case_event()->set_link_worker_id("lw-7");
+  reassigned.mutable_case_event()->set_reassigned_to("lw-9");
+  EXPECT_EQ(ProjectStatus(reassigned)->link_worker_id, "lw-9");
+
+  v1::Event connected = CaseMovedTo(v1::CASE_STATE_CONNECTED);
+  connected.mutable_envelope()->mutable_occurred_at()->set_seconds(1796000150);
+  connected.mutable_case_event()->set_link_worker_id("lw-9");
+  connected.mutable_case_event()->set_reason("connected to Leeds Walking Group");
+  connected.mutable_case_event()->set_connected_resource_id("res-walk");
+  auto update = ProjectStatus(connected);
+  ASSERT_TRUE(update && update->connection);
+  EXPECT_EQ(update->connection->resource_id(), "res-walk");
+  EXPECT_EQ(update->connection->resource_name(), "Leeds Walking Group");
+  EXPECT_EQ(update->connection->at().seconds(), 1796000150);
+  EXPECT_EQ(update->link_worker_id, "lw-9");
+}
+
 TEST(StatusProjectionTest, EventsThatDoNotChangeStatus) {
   v1::Event task;
   task.mutable_task_event();

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "common/kafka/topics.h"
+#include "services/intake/fhir_referral.h"
 #include "tests/services/intake/in_memory_stores.h"
 #include "tests/services/intake/referral_builder.h"
 #include "tests/support/fake_producer.h"
@@ -94,6 +98,59 @@ TEST_F(SubmissionsHandlerTest, ARetriedSubmissionHoldsBackTheRestOfItsPartitionO
   EXPECT_EQ(outcomes[1].kind, Kind::kRetry);  // not handled now: it comes again after EMIS-1
   EXPECT_EQ(outcomes[2].kind, Kind::kDone) << outcomes[2].reason;
   EXPECT_EQ(SentOn(kafka::Topic::kReferralReceived), 1u);  // EMIS-3's
+}
+
+kafka::ConsumedMessage FhirMessage(const std::string& file) {
+  std::ifstream in(std::string(SIGNPOST_SOURCE_DIR) + "/tests/services/intake/data/" + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  kafka::ConsumedMessage m;
+  m.topic = kafka::TopicName(kafka::Topic::kReferralSubmitted, "t.");
+  m.key = "emis-leeds-north/EMIS-BARS-000456";
+  m.value = text.str();
+  m.headers = {{"content-type", std::string(kFhirJsonContentType)}};
+  m.timestamp_ms = absl::ToUnixMillis(testing::TestNow());
+  return m;
+}
+
+// The BaRS messages POST /fhir/$process-message takes: the referral is received, its
+// cancellation withdraws it, and a cancellation again is refused (nothing more is published).
+TEST_F(SubmissionsHandlerTest, BarsReferralAndCancellationMessagesAreTakenAsOverHttps) {
+  auto outcomes = Handle({FhirMessage("bars_referral_message.json")});
+  EXPECT_EQ(outcomes[0].kind, Kind::kDone) << outcomes[0].reason;
+  ASSERT_EQ(SentOn(kafka::Topic::kReferralReceived), 1u);
+  EXPECT_EQ(SentOn(kafka::Topic::kReferralRejected), 0u);
+
+  outcomes = Handle({FhirMessage("bars_cancellation_message.json")});
+  EXPECT_EQ(outcomes[0].kind, Kind::kDone) << outcomes[0].reason;
+  v1::GetReferralRequest get;
+  get.mutable_source()->set_source_system("emis-leeds-north");
+  get.mutable_source()->set_source_referral_id("EMIS-BARS-000456");
+  auto state = submitter_.GetStatus(get);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::REFERRAL_STATE_WITHDRAWN);
+  // Withdrawals go out on the referral's own topic, after its received event.
+  EXPECT_EQ(SentOn(kafka::Topic::kReferralReceived), 2u);
+
+  outcomes = Handle({FhirMessage("bars_cancellation_message.json")});
+  EXPECT_EQ(outcomes[0].kind, Kind::kDone) << outcomes[0].reason;
+  EXPECT_EQ(SentOn(kafka::Topic::kReferralReceived), 2u);
+}
+
+// A cancellation naming another practice than the referral's does not withdraw it.
+TEST_F(SubmissionsHandlerTest, AKafkaCancellationFromAnotherPracticeIsRefused) {
+  EXPECT_EQ(Handle({FhirMessage("bars_referral_message.json")})[0].kind, Kind::kDone);
+  kafka::ConsumedMessage other = FhirMessage("bars_cancellation_message.json");
+  size_t at = other.value->find("\"B86001\"");
+  ASSERT_NE(at, std::string::npos);
+  other.value->replace(at, 8, "\"C81001\"");
+  EXPECT_EQ(Handle({other})[0].kind, Kind::kDone);
+  v1::GetReferralRequest get;
+  get.mutable_source()->set_source_system("emis-leeds-north");
+  get.mutable_source()->set_source_referral_id("EMIS-BARS-000456");
+  auto state = submitter_.GetStatus(get);
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_EQ(state->state(), v1::REFERRAL_STATE_RECEIVED);
 }
 
 }  // namespace

@@ -64,6 +64,46 @@ TEST(OpenReferralTest, SampleFileMapsRecordByRecord) {
   EXPECT_THAT(std::string((*records)[5].resource.status().message()), HasSubstr("not in the UK"));
 }
 
+// GET /services/{id} of an ORUK 3.0 API (HSDS 3.0 names), as `directory import --url` sends it.
+TEST(OpenReferralTest, HsdsThreeFullServiceMaps) {
+  auto records = ResourcesFromOpenReferral(R"([{
+    "id": "5e1f0000-0000-4000-8000-000000000001", "name": "Befriending group", "status": "active",
+    "organization": {"id": "0a9b", "name": "Leeds Partnership", "description": "Groups"},
+    "attributes": [{"id": "a1", "link_type": "service",
+                    "taxonomy_term": {"id": "t1", "name": "Befriending", "code": "bef"}}],
+    "schedules": [{"id": "s1", "freq": "WEEKLY", "byday": "TU,TH", "opens_at": "10:00:00"}],
+    "languages": [{"id": "l1", "name": "Polish", "code": "pl"}, {"id": "l2", "name": "Welsh"}],
+    "service_areas": [{"id": "sa1", "name": "West Leeds"}],
+    "service_at_locations": [{"id": "sal1", "location": {
+      "id": "loc1", "location_type": "physical", "latitude": 53.81, "longitude": -1.56,
+      "addresses": [{"address_1": "PO Box 1", "postal_code": "LS1 1AA", "address_type": "postal"},
+                    {"address_1": "1 Cardigan Road", "postal_code": "LS6 1BD",
+                     "address_type": "physical"}],
+      "accessibility": [{"id": "ac1", "description": "Hearing loop and step-free access"}]}}]
+  }, {
+    "id": "5e1f0000-0000-4000-8000-000000000002", "name": "Notices", "status": "active",
+    "attributes": [{"id": "a2", "taxonomy_term": {"id": "t2", "name": "Notices"}}]
+  }])");
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 2u);
+  ASSERT_TRUE((*records)[0].resource.ok()) << (*records)[0].resource.status();
+  const v1::Resource& r = *(*records)[0].resource;
+  EXPECT_THAT(r.need_categories(), ::testing::ElementsAre(v1::NEED_CATEGORY_LONELINESS));
+  EXPECT_THAT(r.taxonomy_terms(), ::testing::ElementsAre("Befriending"));
+  ASSERT_EQ(r.schedules_size(), 1);
+  EXPECT_THAT(r.schedules(0).byday(), ::testing::ElementsAre("TU", "TH"));
+  EXPECT_THAT(r.languages(), ::testing::ElementsAre("pl", "cy"));
+  EXPECT_THAT(r.service_areas(), ::testing::ElementsAre("West Leeds"));
+  ASSERT_EQ(r.locations_size(), 1);
+  EXPECT_EQ(r.locations(0).postcode(), "LS6 1BD");  // the physical address, not the postal one
+  EXPECT_TRUE(r.access().step_free());
+  EXPECT_TRUE(r.access().hearing_loop());
+  EXPECT_EQ(r.organization().name(), "Leeds Partnership");
+  EXPECT_EQ((*records)[1].id, "5e1f0000-0000-4000-8000-000000000002");
+  EXPECT_THAT((*records)[1].resource.status().message(), HasSubstr("attributes"));
+  EXPECT_THAT((*records)[1].resource.status().message(), HasSubstr("Notices"));
+}
+
 TEST(OpenReferralTest, NotJsonFailsAsAWhole) {
   EXPECT_EQ(ResourcesFromOpenReferral("<xml/>").status().code(),
             absl::StatusCode::kInvalidArgument);
