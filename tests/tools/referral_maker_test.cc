@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "services/intake/referral_validation.h"
@@ -38,6 +39,21 @@ TEST(ReferralMakerTest, FaultyReferralsAreRefusedAndTheSameSeedGivesTheSameRefer
     v1::Referral twin = intake::NormaliseReferral(again.MakeFaulty("gp-demo", kNow), kNow);
     EXPECT_EQ(r.SerializeAsString(), twin.SerializeAsString());
   }
+}
+
+// Referrals come from where people live: the share from England's most deprived fifth (Core20)
+// is the region's share of people living there, as the dashboard compares.
+TEST(ReferralMakerTest, ReferralsComeFromEachDecileAsTheRegionsPeopleDo) {
+  region::Region region = region::GenerateRegion(7, 300);
+  std::map<std::string, int> decile;
+  for (const auto& p : region.postcodes) decile[p.postcode] = p.imd_decile;
+  ReferralMaker maker(region, 3);
+  int core20 = 0;
+  const int kReferrals = 20000;
+  for (int i = 0; i < kReferrals; ++i) {
+    if (decile.at(maker.Make("gp-demo", kNow).identity().postcode()) <= 2) ++core20;
+  }
+  EXPECT_NEAR(static_cast<double>(core20) / kReferrals, region.core20_population_share, 0.015);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "tools/demo/link_worker_app.h"
 #include "tools/demo/referral_maker.h"
 #include "tools/demo/worked_queues.h"
+#include "tools/region/default_region_profile.h"
 
 namespace {
 
@@ -62,6 +63,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--seed", seed, "The region's seed, as signpost-region made it")
       ->capture_default_str();
+  std::string profile_folder;
+  app.add_option("--profile", profile_folder,
+                 "The region's profile folder, as signpost-region was given it (default the "
+                 "built-in West Yorkshire)");
   app.add_option("--leave-for-person", leave_for_person,
                  "A queue no simulated app works (a link worker's id, or team:<network>): its "
                  "cases wait for a person to work them in the link-worker app");
@@ -89,7 +94,16 @@ int main(int argc, char** argv) {
   }
 
   BlockShutdownSignals();
-  const region::Region region = region::GenerateRegion(seed, resources);
+  region::RegionProfile profile = region::DefaultRegionProfile();
+  if (!profile_folder.empty()) {
+    auto read = region::ReadRegionProfile(profile_folder);
+    if (!read.ok()) {
+      spdlog::critical("--profile: {}", std::string(read.status().message()));
+      return 2;
+    }
+    profile = *std::move(read);
+  }
+  const region::Region region = region::GenerateRegion(profile, seed, resources);
   // Each queue with its owner's token: a link worker, or the network's coordinator.
   auto queues = demo::WorkedQueues(region, leave_for_person);
   if (!queues.ok()) {

@@ -1,5 +1,6 @@
 #include "tools/demo/referral_maker.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -70,7 +71,19 @@ const char* kFamily[] = {"Ahmed",   "Brown", "Clarke", "Davies",   "Evans", "Fle
 }  // namespace
 
 ReferralMaker::ReferralMaker(const region::Region& region, uint64_t seed)
-    : region_(region), rng_(seed), seed_(seed) {}
+    : region_(region), rng_(seed), seed_(seed) {
+  std::vector<double> people;
+  for (size_t i = 0; i < region.postcodes.size(); ++i) {
+    if (region.postcodes[i].postcode.find(' ') == std::string::npos) continue;  // a district
+    homes_.push_back(i);
+    people.push_back(region.postcodes[i].weight);
+  }
+  // A region without weights (all 0): every postcode alike.
+  if (std::all_of(people.begin(), people.end(), [](double w) { return w <= 0; })) {
+    std::fill(people.begin(), people.end(), 1.0);
+  }
+  pick_home_ = std::discrete_distribution<size_t>(people.begin(), people.end());
+}
 
 std::string ReferralMaker::NhsNumber() {
   while (true) {
@@ -95,12 +108,7 @@ v1::Referral ReferralMaker::Make(const std::string& source_system, absl::Time no
                                                  : v1::REFERRER_ROLE_GP);
   r.mutable_referrer()->set_name("Dr A Example");
 
-  // A full postcode (districts are rows too, without a space).
-  const region::PostcodeRow* home = nullptr;
-  while (home == nullptr) {
-    const auto& row = region_.postcodes[rng_() % region_.postcodes.size()];
-    if (row.postcode.find(' ') != std::string::npos) home = &row;
-  }
+  const region::PostcodeRow* home = &region_.postcodes[homes_[pick_home_(rng_)]];
   const int from = Pick(rng_, kAgeFrom);
   const int age = from + static_cast<int>(rng_() % (from >= 80 ? 15 : from == 16 ? 9 : 15));
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());

@@ -1,6 +1,9 @@
-// signpost-region: generates the synthetic region (tools/region/synthetic_region.h), writes its
-// postcode lookup to DIR/postcodes.csv and its practices to DIR/practices.txt, and publishes the
-// directory and roster to signpost.directory.resources when a Kafka bootstrap is given.
+// signpost-region: generates the synthetic region (tools/region/synthetic_region.h) from a real
+// area's profile (West Yorkshire unless --profile names another), writes its postcode lookup to
+// DIR/postcodes.csv, its practices to DIR/practices.txt, its queues to DIR/queues.txt and what the
+// services need to know of it (the IMD edition, the Core20 share of its population) to
+// DIR/region.env, and publishes the directory and roster to signpost.directory.resources when a
+// Kafka bootstrap is given.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -8,14 +11,16 @@
 #include <fstream>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "common/events/event_factory.h"
 #include "common/kafka/kafka_producer.h"
 #include "common/kafka/topics.h"
+#include "tools/region/default_region_profile.h"
 #include "tools/region/synthetic_region.h"
 
 int main(int argc, char** argv) {
   std::string out = ".signpost/region";
-  std::string bootstrap, prefix;
+  std::string bootstrap, prefix, profile_folder;
   int resources = 3000;
   uint64_t seed = 20261123;
   CLI::App app(
@@ -26,12 +31,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--seed", seed, "Random seed")->capture_default_str();
+  app.add_option("--profile", profile_folder,
+                 "Folder of another area's profile (profile.json, lsoas.csv, postcodes.csv, "
+                 "postcode_districts.csv); default the built-in West Yorkshire");
   app.add_option("--kafka-bootstrap", bootstrap, "Publish the directory and roster here")
       ->envname("SIGNPOST_KAFKA_BOOTSTRAP");
   app.add_option("--topic-prefix", prefix)->envname("SIGNPOST_TOPIC_PREFIX");
   CLI11_PARSE(app, argc, argv);
 
-  auto region = signpost::region::GenerateRegion(seed, resources);
+  signpost::region::RegionProfile profile;
+  if (profile_folder.empty()) {
+    profile = signpost::region::DefaultRegionProfile();
+  } else {
+    auto read = signpost::region::ReadRegionProfile(profile_folder);
+    if (!read.ok()) {
+      spdlog::critical("the region profile: {}", std::string(read.status().message()));
+      return 2;
+    }
+    profile = *std::move(read);
+  }
+  auto region = signpost::region::GenerateRegion(profile, seed, resources);
   std::filesystem::create_directories(out);
   {
     std::ofstream csv(out + "/postcodes.csv");
@@ -46,9 +65,16 @@ int main(int argc, char** argv) {
     std::ofstream queues(out + "/queues.txt");
     for (const auto& w : region.link_workers) queues << w.id() << "\n";
     for (const auto& n : region.networks) queues << "team:" << n.id() << "\n";
+    // Sourced by tools/run: matching records the edition with the deciles it gives, the monitor
+    // sets the Core20 share of referrals against the region's own.
+    std::ofstream env(out + "/region.env");
+    env << absl::StrFormat("SIGNPOST_REGION_NAME='%s'\nSIGNPOST_IMD_EDITION=%s\n",
+                           absl::StrReplaceAll(region.name, {{"'", ""}}), region.imd_edition)
+        << absl::StrFormat("SIGNPOST_CORE20_POPULATION_SHARE=%.4f\n",
+                           region.core20_population_share);
   }
-  spdlog::info("{} postcodes and districts, {} practices in {}", region.postcodes.size(),
-               region.practice_ods_codes.size(), out);
+  spdlog::info("{}: {} postcodes and districts, {} practices in {}", region.name,
+               region.postcodes.size(), region.practice_ods_codes.size(), out);
   if (bootstrap.empty()) return 0;
 
   signpost::kafka::ProducerOptions options;

@@ -2,120 +2,248 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "tools/region/default_region_profile.h"
 
 namespace signpost::region {
 namespace {
 
-struct Town {
-  const char* name;
-  const char* area;  // postcode area letters
-  double lat, lon;
-  int districts;
+// What community resources for each need are called (the resource's name adds where it is).
+struct NeedKinds {
+  v1::NeedCategory need;
+  int weight;  // how common such resources are, relative to the others
+  std::vector<const char*> names;
 };
 
-constexpr Town kTowns[] = {
-    {"Leeds", "LS", 53.7997, -1.5492, 12},    {"Bradford", "BD", 53.7950, -1.7594, 8},
-    {"Wakefield", "WF", 53.6833, -1.4977, 6}, {"Huddersfield", "HD", 53.6458, -1.7850, 5},
-    {"Harrogate", "HG", 53.9921, -1.5418, 4},
+const std::vector<NeedKinds>& Kinds() {
+  static const auto* kinds = new std::vector<NeedKinds>{
+      {v1::NEED_CATEGORY_LONELINESS, 12,
+       {"Friendship Café", "Lunch Club", "Men's Shed", "Befriending Service", "Social Club"}},
+      {v1::NEED_CATEGORY_MENTAL_WELLBEING, 10,
+       {"Wellbeing Café", "Peer Support Group", "Mindfulness Course", "Wellbeing Drop-in"}},
+      {v1::NEED_CATEGORY_PHYSICAL_ACTIVITY, 10,
+       {"Walking for Health Group", "Chair-based Exercise Class", "Community Football Sessions",
+        "Swim for Health"}},
+      {v1::NEED_CATEGORY_DEBT_AND_MONEY, 7,
+       {"Money Advice Service", "Benefits Advice Drop-in", "Credit Union", "Debt Advice Clinic"}},
+      {v1::NEED_CATEGORY_HOUSING, 4,
+       {"Housing Advice Service", "Tenancy Support Service", "Homelessness Outreach"}},
+      {v1::NEED_CATEGORY_CARER_SUPPORT, 5, {"Carers' Support Group", "Carers' Hub"}},
+      {v1::NEED_CATEGORY_LONG_TERM_CONDITION, 7,
+       {"Diabetes Support Group", "Breathe Easy Group", "Pain Management Course", "Stroke Club"}},
+      {v1::NEED_CATEGORY_EMPLOYMENT, 5, {"Volunteer Centre", "Job Club", "Skills and Training Hub"}},
+      {v1::NEED_CATEGORY_ARTS_AND_CREATIVITY, 6,
+       {"Community Choir", "Arts on Prescription", "Craft Group"}},
+      {v1::NEED_CATEGORY_GARDENING_AND_NATURE, 5,
+       {"Community Garden", "Allotment Project", "Green Gym"}},
+      {v1::NEED_CATEGORY_FOOD_AND_NUTRITION, 5,
+       {"Community Pantry", "Cook and Eat Course", "Food Bank"}},
+      {v1::NEED_CATEGORY_BEREAVEMENT, 3, {"Bereavement Support Group", "Bereavement Café"}},
+      {v1::NEED_CATEGORY_LEGAL_ADVICE, 2, {"Legal Advice Clinic", "Law Centre Drop-in"}},
+      {v1::NEED_CATEGORY_LANGUAGE_AND_LEARNING, 3,
+       {"ESOL English Classes", "Adult Learning Centre", "English Conversation Club"}},
+      {v1::NEED_CATEGORY_DIGITAL_SKILLS, 3, {"Digital Skills Drop-in", "Computer Buddies"}},
+      {v1::NEED_CATEGORY_PRACTICAL_SUPPORT, 4,
+       {"Community Transport", "Good Neighbours Scheme", "Handyperson Service"}},
+      {v1::NEED_CATEGORY_SUBSTANCE_USE, 2, {"Drug and Alcohol Recovery Service", "Recovery Café"}},
+      {v1::NEED_CATEGORY_DOMESTIC_ABUSE, 2,
+       {"Domestic Abuse Support Service", "Domestic Abuse Outreach"}},
+  };
+  return *kinds;
+}
+
+constexpr const char* kOrganisationKinds[] = {
+    "Community Trust",       "Community Association", "Voluntary Action",
+    "Neighbourhood Network", "Wellbeing Partnership", "Advice Network"};
+
+// Made-up two-letter postcode areas for the copies of the region (no Q, V, X, Z first; no I, J,
+// Q, V, X, Z second, as Royal Mail's areas).
+std::string CopyArea(size_t index) {
+  static const std::string kFirst = "ABCDEFGHJKLMNOPRSTUWY", kSecond = "ABCDEFGHKLMNOPRSTUWY";
+  return std::string(1, kFirst[index / kSecond.size() % kFirst.size()]) +
+         kSecond[index % kSecond.size()];
+}
+
+// The letters of an outward code ("LS" of "LS6", "S" of "S36").
+std::string AreaOf(const std::string& outward) {
+  size_t digit = 0;
+  while (digit < outward.size() && absl::ascii_isalpha(outward[digit])) ++digit;
+  return outward.substr(0, digit);
+}
+
+// Where copy `k` (k > 0) of the region lies: a grid of 5 rows by 7 columns south and west of the
+// area, each copy apart from the others and from the area itself.
+struct Shift {
+  double latitude = 0, longitude = 0;
 };
+Shift ShiftOfCopy(int k) {
+  if (k == 0) return {};
+  const int row = (k - 1) % 5, column = (k - 1) / 5 % 7;
+  return {-3.0 + row * 0.55, -3.3 + column * 1.05};
+}
 
-constexpr const char* kInwardLetters = "ABDEFGHJLNPQRSTUWXYZ";
-constexpr const char* kLanguages[] = {"pl", "ur", "pa", "bn", "ar", "so", "ro", "gu", "ku", "zh"};
-constexpr const char* kKinds[] = {"group", "club", "service", "project", "drop-in", "hub"};
+double Distance2(double lat1, double lon1, double lat2, double lon2) {
+  const double dlat = lat1 - lat2, dlon = (lon1 - lon2) * std::cos(lat1 * M_PI / 180);
+  return dlat * dlat + dlon * dlon;
+}
 
-v1::NeedCategory NeedAt(int i) { return static_cast<v1::NeedCategory>(1 + i % 18); }
+// A language other than English, drawn by its share of the population.
+class OtherLanguages {
+ public:
+  explicit OtherLanguages(const RegionProfile& profile) {
+    std::vector<double> shares;
+    for (const auto& language : profile.languages) {
+      if (language.code == "en") continue;
+      codes_.push_back(language.code);
+      shares.push_back(language.share);
+    }
+    if (!codes_.empty()) pick_ = std::discrete_distribution<size_t>(shares.begin(), shares.end());
+  }
+  // Empty when the profile lists no other language.
+  std::string Draw(std::mt19937_64& rng) { return codes_.empty() ? "" : codes_[pick_(rng)]; }
+
+ private:
+  std::vector<std::string> codes_;
+  std::discrete_distribution<size_t> pick_;
+};
 
 }  // namespace
 
 Region GenerateRegion(uint64_t seed, int resource_count) {
+  return GenerateRegion(DefaultRegionProfile(), seed, resource_count);
+}
+
+Region GenerateRegion(const RegionProfile& profile, uint64_t seed, int resource_count) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   auto chance = [&](double p) { return unit(rng) < p; };
+  OtherLanguages other_languages(profile);
   Region region;
+  region.name = profile.name;
+  region.imd_edition = profile.imd_edition;
+  region.core20_population_share = profile.core20_population_share;
 
-  // Postcodes: per town, districts in a ring round the centre; 40 postcodes per district.
-  struct District {
-    std::string code;
-    double lat, lon;
-    int imd;
+  // The copies' postcode areas: one made-up area per area of the profile and copy, none of them
+  // one of the profile's own.
+  const int copies = std::max(1, resource_count / 3000);
+  std::vector<std::string> areas;
+  for (const auto& district : profile.districts) {
+    if (std::find(areas.begin(), areas.end(), AreaOf(district.code)) == areas.end()) {
+      areas.push_back(AreaOf(district.code));
+    }
+  }
+  std::map<std::pair<int, std::string>, std::string> copy_area;
+  for (int k = 1, next = 0; k < copies; ++k) {
+    for (const auto& area : areas) {
+      std::string made_up;
+      do made_up = CopyArea(next++);
+      while (std::find(areas.begin(), areas.end(), made_up) != areas.end());
+      copy_area[{k, area}] = made_up;
+    }
+  }
+  auto outward_in_copy = [&](const std::string& outward, int k) {
+    if (k == 0) return outward;
+    const std::string area = AreaOf(outward);
+    return copy_area.at({k, area}) + outward.substr(area.size());
   };
-  // A county-sized region carries about 3,000 resources; a larger directory is spread over
-  // copies of it across England (as a national directory is), so that density stays realistic.
-  int copies = std::max(1, resource_count / 3000);
-  std::vector<Town> towns;
-  std::vector<std::string> area_names;
-  static const std::string kFirst = "ABCDEFGHJKLMNOPRSTUWY", kSecond = "ABCDEFGHKLMNOPRSTUWY";
-  for (int k = 0; k < copies; ++k) {
-    for (size_t t = 0; t < std::size(kTowns); ++t) {
-      Town town = kTowns[t];
-      if (k > 0) {
-        // Synthetic areas on a grid over England, 0.9 degrees of latitude apart.
-        size_t index = k * std::size(kTowns) + t;
-        area_names.push_back(std::string(1, kFirst[index / kSecond.size() % kFirst.size()]) +
-                             kSecond[index % kSecond.size()]);
-        town.area = area_names.back().c_str();
-        town.lat = 50.8 + (k % 5) * 0.9 + (town.lat - 53.8);
-        town.lon = -3.2 + (k / 5 % 7) * 0.55 + (town.lon + 1.55);
-      }
-      towns.push_back(town);
-    }
+  auto lsoa_in_copy = [&](int lsoa, int k) {
+    return k == 0 ? profile.lsoas[lsoa].code : absl::StrFormat("E019%05d", (k - 1) * 2000 + lsoa);
+  };
+
+  std::vector<int> postcodes_in_lsoa(profile.lsoas.size());
+  std::vector<std::vector<int>> postcodes_of_lsoa(profile.lsoas.size());
+  for (size_t i = 0; i < profile.postcodes.size(); ++i) {
+    ++postcodes_in_lsoa[profile.postcodes[i].lsoa];
+    postcodes_of_lsoa[profile.postcodes[i].lsoa].push_back(static_cast<int>(i));
   }
-  // area_names must not move while towns point into it.
-  for (size_t i = 0, j = 0; i < towns.size(); ++i) {
-    if (i >= std::size(kTowns)) towns[i].area = area_names[j++].c_str();
-  }
-  std::vector<District> districts;
-  for (const auto& town : towns) {
-    for (int d = 1; d <= town.districts; ++d) {
-      double angle = 2 * M_PI * d / town.districts;
-      double ring_km = d <= 2 ? 1.0 : 2.0 + 0.6 * d;
-      District district{absl::StrCat(town.area, d), town.lat + ring_km / 111.0 * std::sin(angle),
-                        town.lon + ring_km / 68.0 * std::cos(angle),
-                        // Inner districts are more deprived.
-                        std::clamp(static_cast<int>(1 + ring_km * 0.9 + unit(rng) * 3), 1, 10)};
-      districts.push_back(district);
-      region.postcodes.push_back({district.code, district.lat, district.lon,
-                                  absl::StrFormat("E0101%04d", static_cast<int>(districts.size())),
-                                  district.imd});
-      for (int p = 0; p < 40; ++p) {
-        std::string postcode =
-            absl::StrCat(district.code, " ", 1 + p % 9, std::string(1, kInwardLetters[p % 20]),
-                         std::string(1, kInwardLetters[(p * 7 + d) % 20]));
-        region.postcodes.push_back(
-            {postcode, district.lat + (unit(rng) - 0.5) * 0.02,
-             district.lon + (unit(rng) - 0.5) * 0.03,
-             absl::StrFormat("E0102%05d", static_cast<int>(region.postcodes.size())),
-             std::clamp(district.imd + static_cast<int>(unit(rng) * 3) - 1, 1, 10)});
+  double people = 0;
+  for (const auto& lsoa : profile.lsoas) people += std::max(lsoa.population, 1);
+
+  // Each district is represented by the postcode nearest its centre (a referral giving only the
+  // district is placed there, with that postcode's LSOA).
+  std::map<std::string, int> nearest_postcode;
+  for (size_t i = 0; i < profile.postcodes.size(); ++i) {
+    const auto& p = profile.postcodes[i];
+    const std::string outward = OutwardCode(p.postcode);
+    auto district = std::find_if(profile.districts.begin(), profile.districts.end(),
+                                 [&](const ProfileDistrict& d) { return d.code == outward; });
+    auto [it, first] = nearest_postcode.emplace(outward, static_cast<int>(i));
+    if (!first) {
+      const auto& best = profile.postcodes[it->second];
+      if (Distance2(p.latitude, p.longitude, district->latitude, district->longitude) <
+          Distance2(best.latitude, best.longitude, district->latitude, district->longitude)) {
+        it->second = static_cast<int>(i);
       }
     }
   }
 
-  // Practices and networks: two PCNs per town, four practices each, three to five link workers.
+  for (int k = 0; k < copies; ++k) {
+    const Shift shift = ShiftOfCopy(k);
+    for (const auto& district : profile.districts) {
+      auto nearest = nearest_postcode.find(district.code);
+      if (nearest == nearest_postcode.end()) continue;  // no postcode of the profile in it
+      const int lsoa = profile.postcodes[nearest->second].lsoa;
+      region.postcodes.push_back({outward_in_copy(district.code, k),
+                                  district.latitude + shift.latitude,
+                                  district.longitude + shift.longitude, lsoa_in_copy(lsoa, k),
+                                  profile.lsoas[lsoa].imd_decile});
+    }
+    for (const auto& p : profile.postcodes) {
+      const std::string outward = OutwardCode(p.postcode);
+      region.postcodes.push_back(
+          {absl::StrCat(outward_in_copy(outward, k), p.postcode.substr(outward.size())),
+           p.latitude + shift.latitude, p.longitude + shift.longitude, lsoa_in_copy(p.lsoa, k),
+           profile.lsoas[p.lsoa].imd_decile,
+           std::max(profile.lsoas[p.lsoa].population, 1) / people / postcodes_in_lsoa[p.lsoa] /
+               copies});
+    }
+  }
+
+  // Practices and networks: Primary Care Networks in each local authority, about one per 130
+  // LSOAs (some 200,000 people: fewer, larger networks than the real ones, so that the demo's
+  // queues are busy), four practices each, three to five link workers.
+  std::vector<std::string> authorities;
+  std::map<std::string, int> lsoas_of_authority;
+  for (const auto& lsoa : profile.lsoas) {
+    if (lsoas_of_authority[lsoa.local_authority]++ == 0) {
+      authorities.push_back(lsoa.local_authority);
+    }
+  }
   int ods = 81001;
-  for (size_t t = 0; t < std::size(kTowns); ++t) {
-    const Town& town = kTowns[t];
-    for (int n = 1; n <= 2; ++n) {
+  for (const auto& authority : authorities) {
+    const int networks =
+        std::max(1, static_cast<int>(std::lround(lsoas_of_authority[authority] / 130.0)));
+    std::string slug = absl::AsciiStrToLower(authority);
+    absl::StrReplaceAll({{" ", "-"}, {",", ""}, {"'", ""}}, &slug);
+    for (int n = 1; n <= networks; ++n) {
       v1::Network network;
-      network.set_id(absl::StrCat("pcn-", absl::AsciiStrToLower(town.name), "-", n));
-      network.set_name(absl::StrCat(town.name, " PCN ", n));
+      network.set_id(absl::StrCat("pcn-", slug, "-", n));
+      network.set_name(absl::StrCat(authority, " PCN ", n));
       for (int p = 0; p < 4; ++p) {
-        std::string code = absl::StrCat(std::string(1, town.area[0]), ods++);
+        std::string code =
+            absl::StrCat(std::string(1, absl::ascii_toupper(authority[0])), ods++);
         network.add_practice_ods_codes(code);
         region.practice_ods_codes.push_back(code);
       }
-      int workers = 3 + static_cast<int>(unit(rng) * 3);
+      const int workers = 3 + static_cast<int>(unit(rng) * 3);
       for (int w = 1; w <= workers; ++w) {
         v1::LinkWorker worker;
         worker.set_id(absl::StrCat(network.id(), "-lw", w));
         worker.set_name(absl::StrCat("Link worker ", w, " (", network.name(), ")"));
         worker.set_network_id(network.id());
         worker.add_languages("en");
-        if (chance(0.35)) worker.add_languages(kLanguages[rng() % 10]);
+        if (chance(0.35)) {
+          if (std::string other = other_languages.Draw(rng); !other.empty()) {
+            worker.add_languages(other);
+          }
+        }
         worker.set_max_active_cases(40);
         worker.set_available(chance(0.95));
         region.link_workers.push_back(worker);
@@ -124,30 +252,55 @@ Region GenerateRegion(uint64_t seed, int resource_count) {
     }
   }
 
-  // Resources: spread over districts, every need category covered.
+  // Resources: where people live, but thinner where deprivation is higher (the inverse care law:
+  // an LSOA in the most deprived decile gets 0.6 of the average, one in the least 1.5).
+  std::vector<double> lsoa_weights;
+  for (size_t i = 0; i < profile.lsoas.size(); ++i) {
+    const auto& lsoa = profile.lsoas[i];
+    lsoa_weights.push_back(postcodes_of_lsoa[i].empty() ? 0.0
+                                                        : std::max(lsoa.population, 1) *
+                                                              (0.5 + 0.1 * lsoa.imd_decile));
+  }
+  std::discrete_distribution<size_t> pick_lsoa(lsoa_weights.begin(), lsoa_weights.end());
+  std::vector<int> need_weights;
+  for (const auto& kind : Kinds()) need_weights.push_back(kind.weight);
+  std::discrete_distribution<size_t> pick_need(need_weights.begin(), need_weights.end());
   for (int i = 0; i < resource_count; ++i) {
-    const District& d = districts[rng() % districts.size()];
-    v1::NeedCategory need = NeedAt(i);
+    const int k = static_cast<int>(rng() % copies);
+    const Shift shift = ShiftOfCopy(k);
+    const auto& lsoa_postcodes = postcodes_of_lsoa[pick_lsoa(rng)];
+    const ProfilePostcode& near = profile.postcodes[lsoa_postcodes[rng() % lsoa_postcodes.size()]];
+    const std::string outward = OutwardCode(near.postcode);
+    const std::string district = outward_in_copy(outward, k);
+    const std::string& town =
+        std::find_if(profile.districts.begin(), profile.districts.end(),
+                     [&](const ProfileDistrict& d) { return d.code == outward; })
+            ->post_town;
+    // The first resources cover every need once; the rest follow how common each kind is.
+    const NeedKinds& kind = Kinds()[i < static_cast<int>(Kinds().size()) ? i : pick_need(rng)];
+
     v1::Resource r;
     r.set_id(absl::StrFormat("res-%06d", i));
-    std::string need_name =
-        v1::NeedCategory_Name(need).substr(std::string("NEED_CATEGORY_").size());
-    r.set_name(absl::StrCat(d.code, " ", absl::AsciiStrToLower(need_name), " ", kKinds[i % 6]));
-    r.mutable_organization()->set_id(absl::StrFormat("org-%05d", i / 3));
-    r.mutable_organization()->set_name(absl::StrFormat("Community organisation %d", i / 3));
+    r.add_need_categories(kind.need);
+    const int organisation = static_cast<int>(rng() % std::size(kOrganisationKinds));
+    r.mutable_organization()->set_id(absl::StrCat(
+        "org-", absl::AsciiStrToLower(absl::StrReplaceAll(town, {{" ", "-"}})), "-", k, "-",
+        organisation));
+    r.mutable_organization()->set_name(
+        absl::StrCat(town, " ", kOrganisationKinds[organisation], k > 0 ? absl::StrCat(" ", k) : ""));
     double status = unit(rng);
     r.set_status(status < 0.92   ? v1::RESOURCE_STATUS_ACTIVE
                  : status < 0.96 ? v1::RESOURCE_STATUS_TEMPORARILY_CLOSED
                                  : v1::RESOURCE_STATUS_INACTIVE);
-    r.add_need_categories(need);
-    if (chance(0.3)) r.add_need_categories(NeedAt(i + 1 + static_cast<int>(rng() % 17)));
     bool remote_only = chance(0.12);
     if (!remote_only) {
       auto* loc = r.add_locations();
       loc->set_id(absl::StrCat("loc-", r.id()));
       loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
-      loc->mutable_point()->set_latitude(d.lat + (unit(rng) - 0.5) * 0.04);
-      loc->mutable_point()->set_longitude(d.lon + (unit(rng) - 0.5) * 0.06);
+      // Within some 300 m of a postcode of the LSOA.
+      loc->mutable_point()->set_latitude(near.latitude + shift.latitude + (unit(rng) - 0.5) * 0.005);
+      loc->mutable_point()->set_longitude(near.longitude + shift.longitude +
+                                          (unit(rng) - 0.5) * 0.008);
       r.add_delivery_modes(v1::DELIVERY_MODE_IN_PERSON);
     }
     if (remote_only || chance(0.15)) r.add_delivery_modes(v1::DELIVERY_MODE_PHONE);
@@ -157,7 +310,9 @@ Region GenerateRegion(uint64_t seed, int resource_count) {
     r.mutable_access()->set_bsl(chance(0.05));
     r.mutable_access()->set_interpreter(chance(0.1));
     r.add_languages("en");
-    if (chance(0.15)) r.add_languages(kLanguages[rng() % 10]);
+    if (chance(0.15)) {
+      if (std::string other = other_languages.Draw(rng); !other.empty()) r.add_languages(other);
+    }
     if (chance(0.6)) {
       int total = 5 + static_cast<int>(rng() % 30);
       r.mutable_capacity()->set_places_total(total);
@@ -165,20 +320,28 @@ Region GenerateRegion(uint64_t seed, int resource_count) {
                                                              : 1 + static_cast<int>(rng() % total));
       r.mutable_capacity()->set_waitlist_open(chance(0.5));
     }
+    std::string for_whom;
     double eligibility = unit(rng);
-    if (eligibility < 0.04)
+    if (eligibility < 0.04) {
       r.add_eligibility(v1::INCLUSION_GROUP_VETERAN);
-    else if (eligibility < 0.10)
+      for_whom = " for Veterans";
+    } else if (eligibility < 0.10) {
       r.add_eligibility(v1::INCLUSION_GROUP_CARER);
-    else if (eligibility < 0.16) {
+      if (kind.need != v1::NEED_CATEGORY_CARER_SUPPORT) for_whom = " for Carers";
+    } else if (eligibility < 0.16) {
       r.add_eligibility(v1::INCLUSION_GROUP_YOUNG_PERSON);
       r.set_maximum_age(25);
+      for_whom = " for Young People";
     } else if (eligibility < 0.22) {
       r.add_eligibility(v1::INCLUSION_GROUP_OLDER_PERSON);
       r.set_minimum_age(60);
+      for_whom = " for Over-60s";
     } else if (eligibility < 0.40) {
       r.set_minimum_age(18);
     }
+    // "Lunch Club for Over-60s, Keighley BD21"
+    r.set_name(absl::StrCat(kind.names[rng() % kind.names.size()], for_whom, ", ", town, " ",
+                            district));
     r.set_free(chance(0.8));
     r.mutable_assured_date()->set_year(chance(0.85) ? 2026 : 2024);
     r.mutable_assured_date()->set_month(1 + static_cast<int>(rng() % 10));

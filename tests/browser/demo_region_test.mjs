@@ -1,0 +1,37 @@
+// The dashboard of `tools/run --demo` in Debian's headless Chromium (demo_region_test.sh): the
+// equity table shows every IMD quintile and the Core20 line names the region's share. Leaves a
+// screenshot of the whole page.
+// usage: node demo_region_test.mjs DASHBOARD_URL SCREENSHOT_PATH REGION_CORE20_SHARE
+import { chromium } from "playwright-core";
+
+const [url, screenshot, regionShare] = process.argv.slice(2);
+const fail = (message) => { console.error("FAIL: " + message); process.exit(1); };
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--ignore-certificate-errors"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+  const rows = await page.locator("#equity tbody tr").allTextContents();
+  if (rows.length === 0) fail("the equity table is empty");
+  const quintiles = rows.filter((r) => /quintile/i.test(r));
+  if (quintiles.length !== 5) fail(`${quintiles.length} IMD quintile rows: ${quintiles.join(" | ")}`);
+  const withheld = quintiles.filter((r) => /withheld/.test(r));
+  if (withheld.length) fail("IMD quintiles withheld: " + withheld.join(" | "));
+  const core20 = await page.locator("#core20").textContent();
+  const population = `${(100 * Number(regionShare)).toFixed(0)}% of the population served`;
+  if (!core20.includes(population)) fail(`the Core20 line "${core20}" does not say "${population}"`);
+  console.log(`${rows.length} rows in the equity table, every quintile shown; ${core20}`);
+  await page.screenshot({ path: screenshot, fullPage: true });
+  if (errors.length) fail("errors in the page: " + errors.join("; "));
+} finally {
+  await browser.close();
+}
