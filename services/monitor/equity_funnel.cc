@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/events/timestamp.h"
+#include "services/monitor/week.h"
 
 namespace signpost::monitor {
 namespace {
@@ -171,46 +172,70 @@ void EquityFunnelBook::ApplyMatch(Person& person, int derived_decile) {
   }
 }
 
+namespace {
+
+struct Tally {
+  v1::FunnelCell cell;
+  std::vector<double> days_to_contact;
+};
+using Tallies = std::map<std::pair<std::string, std::string>, Tally>;
+
+// The share of referrals with a known decile that are in deciles 1-2.
+struct Core20Count {
+  int64_t known_decile = 0, core20 = 0;
+  void Count(int decile) {
+    if (decile < 1 || decile > 10) return;
+    ++known_decile;
+    if (decile <= 2) ++core20;
+  }
+  double Share() const {
+    return known_decile == 0 ? 0
+                             : static_cast<double>(core20) / static_cast<double>(known_decile);
+  }
+};
+
+}  // namespace
+
 v1::EquityFunnel EquityFunnelBook::Funnel() const {
   absl::MutexLock lock(&mu_);
-  struct Tally {
-    v1::FunnelCell cell;
-    std::vector<double> days_to_contact;
-  };
-  std::map<std::pair<std::string, std::string>, Tally> tallies;
-  int64_t known_decile = 0, core20 = 0;
-  for (const auto& [rid, person] : people_) {
-    if (person.imd_decile >= 1 && person.imd_decile <= 10) {
-      ++known_decile;
-      if (person.imd_decile <= 2) ++core20;
+  auto count = [](Tallies& tallies, const Person& person,
+                  const std::pair<std::string, std::string>& key) {
+    Tally& t = tallies[key];
+    t.cell.set_referred(t.cell.referred() + 1);
+    if (person.assigned) t.cell.set_assigned(t.cell.assigned() + 1);
+    if (person.first_contact != absl::InfinitePast()) {
+      t.cell.set_contacted(t.cell.contacted() + 1);
+      t.days_to_contact.push_back(absl::ToDoubleHours(person.first_contact - person.received) /
+                                  24.0);
     }
-    std::vector<std::pair<std::string, std::string>> groups = person.groups;
-    groups.insert(groups.begin(), {"all", "all"});
-    for (const auto& key : groups) {
-      Tally& t = tallies[key];
-      t.cell.set_referred(t.cell.referred() + 1);
-      if (person.assigned) t.cell.set_assigned(t.cell.assigned() + 1);
-      if (person.first_contact != absl::InfinitePast()) {
-        t.cell.set_contacted(t.cell.contacted() + 1);
-        t.days_to_contact.push_back(absl::ToDoubleHours(person.first_contact - person.received) /
-                                    24.0);
+    if (person.connected) t.cell.set_connected(t.cell.connected() + 1);
+    if (person.closed) {
+      t.cell.set_closed(t.cell.closed() + 1);
+      if (person.has_baseline && person.has_latest && person.latest > person.baseline) {
+        t.cell.set_improved(t.cell.improved() + 1);
       }
-      if (person.connected) t.cell.set_connected(t.cell.connected() + 1);
-      if (person.closed) {
-        t.cell.set_closed(t.cell.closed() + 1);
-        if (person.has_baseline && person.has_latest && person.latest > person.baseline) {
-          t.cell.set_improved(t.cell.improved() + 1);
-        }
-      }
+    }
+  };
+  Tallies tallies;
+  Core20Count core20;
+  // Week by week: everyone, and by IMD quintile (the other groups would be too small a week).
+  std::map<absl::CivilDay, std::pair<Tallies, Core20Count>> weeks;
+  for (const auto& [rid, person] : people_) {
+    core20.Count(person.imd_decile);
+    count(tallies, person, {"all", "all"});
+    for (const auto& key : person.groups) count(tallies, person, key);
+    // A receipt without a time (occurred_at unset) has no week to be counted in.
+    if (person.received <= absl::UnixEpoch()) continue;
+    auto& [week, week_core20] = weeks[WeekStart(person.received)];
+    week_core20.Count(person.imd_decile);
+    count(week, person, {"all", "all"});
+    for (const auto& key : person.groups) {
+      if (key.first == "imd_quintile") count(week, person, key);
     }
   }
-  v1::EquityFunnel funnel;
-  funnel.set_suppress_below(options_.suppress_below);
-  funnel.set_core20_share_of_population(options_.core20_share_of_population);
-  funnel.set_core20_share_of_referrals(
-      known_decile == 0 ? 0 : static_cast<double>(core20) / static_cast<double>(known_decile));
-  auto emit = [&](const std::pair<std::string, std::string>& key, Tally& t) {
-    v1::FunnelCell* cell = funnel.add_cells();
+  auto emit = [&](google::protobuf::RepeatedPtrField<v1::FunnelCell>& cells,
+                  const std::pair<std::string, std::string>& key, Tally& t) {
+    v1::FunnelCell* cell = cells.Add();
     *cell = t.cell;
     cell->set_dimension(key.first);
     cell->set_group(key.second);
@@ -223,9 +248,26 @@ v1::EquityFunnel EquityFunnelBook::Funnel() const {
       *cell = withheld;
     }
   };
-  if (auto all = tallies.find({"all", "all"}); all != tallies.end()) emit(all->first, all->second);
-  for (auto& [key, tally] : tallies) {
-    if (key.first != "all") emit(key, tally);
+  // "all" first, then by dimension and group.
+  auto emit_all = [&](google::protobuf::RepeatedPtrField<v1::FunnelCell>& cells, Tallies& from) {
+    if (auto all = from.find({"all", "all"}); all != from.end()) emit(cells, all->first, all->second);
+    for (auto& [key, tally] : from) {
+      if (key.first != "all") emit(cells, key, tally);
+    }
+  };
+  v1::EquityFunnel funnel;
+  funnel.set_suppress_below(options_.suppress_below);
+  funnel.set_core20_share_of_population(options_.core20_share_of_population);
+  funnel.set_core20_share_of_referrals(core20.Share());
+  emit_all(*funnel.mutable_cells(), tallies);
+  for (auto& [start, week] : weeks) {
+    v1::FunnelWeek* out = funnel.add_weeks();
+    out->set_week_start(absl::FormatCivilTime(start));
+    emit_all(*out->mutable_cells(), week.first);
+    // Withheld with the week's cells when the week is too small to show.
+    if (week.first[{"all", "all"}].cell.referred() >= options_.suppress_below) {
+      out->set_core20_share_of_referrals(week.second.Share());
+    }
   }
   return funnel;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/events/timestamp.h"
 #include "common/status/field_violations.h"
+#include "services/monitor/week.h"
 
 namespace signpost::monitor {
 
@@ -40,11 +41,14 @@ absl::StatusOr<v1::GapReport> GapReportBook::Report(const v1::GapReportRequest& 
   if (!violations.empty()) return InvalidArgumentWithViolations(violations);
 
   std::map<std::pair<std::string, int>, Row> merged;
+  std::map<absl::CivilDay, std::map<int, int64_t>> weeks;  // week -> category -> unmet
   for (auto it = days_.lower_bound(since); it != days_.end() && it->first <= until; ++it) {
+    std::map<int, int64_t>& week = weeks[WeekStart(it->first)];
     for (const auto& [key, row] : it->second) {
       Row& m = merged[key];
       m.unmet += row.unmet;
       for (const auto& [reason, count] : row.reasons) m.reasons[reason] += count;
+      week[key.second] += row.unmet;
     }
   }
   v1::GapReport report;
@@ -66,6 +70,20 @@ absl::StatusOr<v1::GapReport> GapReportBook::Report(const v1::GapReportRequest& 
   }
   std::stable_sort(report.mutable_rows()->begin(), report.mutable_rows()->end(),
                    [](const v1::GapRow& a, const v1::GapRow& b) { return a.unmet() > b.unmet(); });
+  for (const auto& [start, categories] : weeks) {
+    v1::GapWeek* week = report.add_weeks();
+    week->set_week_start(absl::FormatCivilTime(start));
+    for (const auto& [category, unmet] : categories) {
+      week->set_unmet(week->unmet() + unmet);
+      v1::GapCategoryCount* count = week->add_categories();
+      count->set_category(static_cast<v1::NeedCategory>(category));
+      count->set_unmet(unmet);
+    }
+    std::stable_sort(week->mutable_categories()->begin(), week->mutable_categories()->end(),
+                     [](const v1::GapCategoryCount& a, const v1::GapCategoryCount& b) {
+                       return a.unmet() > b.unmet();
+                     });
+  }
   return report;
 }
 

@@ -30,6 +30,12 @@ try {
   const population = `${(100 * Number(regionShare)).toFixed(0)}% of the population served`;
   if (!core20.includes(population)) fail(`the Core20 line "${core20}" does not say "${population}"`);
   console.log(`${rows.length} rows in the equity table, every quintile shown; ${core20}`);
+  // The funnel over time: this week's referrals on the chart and in its table.
+  const weeks = await page.locator("#weeks g[data-week]").count();
+  if (weeks < 1) fail("the week-by-week chart shows no week");
+  const latest = await page.locator("#weekly tbody tr").first().locator("td").allTextContents();
+  if (!(Number(latest[1]) > 0)) fail(`the latest week shows no referrals: ${latest.join(" | ")}`);
+  console.log(`week by week: ${weeks} week(s); latest ${latest.join(" | ")}`);
   await page.screenshot({ path: screenshot, fullPage: true });
   if (errors.length) fail("errors in the page: " + errors.join("; "));
 } finally {

@@ -70,6 +70,14 @@ if len(quintiles) < 5:
 for c in quintiles:
     if c.get("suppressed"):
         failures.append(f"IMD quintile {c['group']} withheld")
+# Week by week: every referral in the week it was received (a minute may straddle Monday 00:00).
+weeks = funnel.get("weeks", [])
+weekly = sum(int(next(c for c in w["cells"] if c["dimension"] == "all").get("referred", 0))
+             for w in weeks)
+withheld_week = any(next(c for c in w["cells"] if c["dimension"] == "all").get("suppressed")
+                    for w in weeks)
+if not weeks or (weekly != referred and not withheld_week):
+    failures.append(f"{len(weeks)} weeks counting {weekly} referrals, expected all {referred}")
 if failures:
     sys.exit("FAIL: " + "; ".join(failures))
 PY

@@ -154,6 +154,51 @@ function drawFunnel(equity) {
        num(c.closed), num(c.improved), num(c.medianDaysToFirstContact).toFixed(1)]));
 }
 
+// The funnel and the gaps week by week (the last 26 weeks the look-back holds): a change in who
+// is reached shows as a trend.
+function drawWeeks(equity, gaps) {
+  const byWeek = new Map();
+  const week = (start) => {
+    if (!byWeek.has(start)) byWeek.set(start, { start, all: {}, core20: null, unmet: 0 });
+    return byWeek.get(start);
+  };
+  for (const w of equity.weeks || []) {
+    const row = week(w.weekStart);
+    row.all = (w.cells || []).find(c => c.dimension === "all") || { suppressed: true };
+    row.core20 = row.all.suppressed ? null : num(w.core20ShareOfReferrals);
+  }
+  for (const w of gaps.weeks || []) week(w.weekStart).unmet = num(w.unmet);
+  const rows = [...byWeek.values()].sort((a, b) => a.start < b.start ? -1 : 1).slice(-26);
+
+  const svg = document.getElementById("weeks");
+  svg.replaceChildren();
+  const top = Math.max(1, ...rows.map(r => Math.max(num(r.all.referred), r.unmet)));
+  const slot = 880 / Math.max(rows.length, 1);
+  const shareY = (v) => 200 - 180 * v;
+  const population = num(equity.core20ShareOfPopulation);
+  svg.append(s("line", { x1: 60, x2: 940, y1: shareY(population), y2: shareY(population), class: "core20-population" }));
+  svg.append(s("text", { x: 945, y: shareY(population) + 4, class: "bar-label" }, `${(100 * population).toFixed(0)}%`));
+  const points = [];
+  rows.forEach((r, i) => {
+    const x = 60 + i * slot;
+    const g = s("g", { "data-week": r.start });
+    const referred = 180 * num(r.all.referred) / top, unmet = 180 * r.unmet / top;
+    g.append(s("rect", { x: x + 2, y: 200 - referred, width: Math.max(slot * 0.45, 1), height: referred, class: "bar" }));
+    g.append(s("rect", { x: x + 2 + slot * 0.45, y: 200 - unmet, width: Math.max(slot * 0.3, 1), height: unmet, class: "bar-unmet" }));
+    g.append(s("text", { x: x + 2, y: 218, class: "bar-label" }, r.start.slice(5)));
+    if (r.core20 !== null) {
+      points.push(`${x + slot / 2},${shareY(r.core20)}`);
+      g.append(s("circle", { cx: x + slot / 2, cy: shareY(r.core20), r: 4, class: "core20-point" }));
+    }
+    svg.append(g);
+  });
+  if (points.length > 1) svg.append(s("polyline", { points: points.join(" "), class: "core20-line" }));
+  fillTable("weekly", rows.slice().reverse().map(r => r.all.suppressed
+    ? [r.start, "withheld", "", "", "", r.unmet]
+    : [r.start, num(r.all.referred), r.core20 === null ? "" : `${(100 * r.core20).toFixed(0)}%`, num(r.all.contacted),
+       num(r.all.medianDaysToFirstContact).toFixed(1), r.unmet]));
+}
+
 // The ops token the dashboard was opened with (tools/run prints the URL with "#token=..."): kept
 // for this tab only, and taken out of the address bar.
 const TOKEN = (() => {
@@ -184,6 +229,7 @@ async function refresh() {
     fillTable("lag", (flows.groups || []).map(g =>
       [g.group, g.topic, num(g.totalLag), num(g.totalLag) > 0 ? secs(g.oldestWaitingSeconds) : ""]));
     drawFunnel(equity);
+    drawWeeks(equity, gaps);
     fillTable("gaps", (gaps.rows || []).map(r =>
       [r.postcodeDistrict, label(r.category), num(r.unmet), (r.reasons || []).map(x => `${x.reason} (${x.count})`).join("; ")]));
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();

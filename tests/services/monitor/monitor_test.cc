@@ -333,6 +333,17 @@ TEST(GapReportTest, UnmetNeedsByDistrictAndCategoryOverAPeriodAsJsonAndCsv) {
   ASSERT_EQ(report->rows_size(), 2);
   EXPECT_EQ(report->rows(0).postcode_district(), "LS6");  // most unmet first
   EXPECT_EQ(report->rows(0).unmet(), 3);
+  // Week by week (weeks from Monday: the 2nd, the 9th and the 16th of November).
+  ASSERT_EQ(report->weeks_size(), 3);
+  EXPECT_EQ(report->weeks(0).week_start(), "2026-11-02");
+  EXPECT_EQ(report->weeks(0).unmet(), 1);
+  EXPECT_EQ(report->weeks(1).week_start(), "2026-11-09");
+  EXPECT_EQ(report->weeks(1).unmet(), 3);
+  ASSERT_EQ(report->weeks(1).categories_size(), 2);
+  EXPECT_EQ(report->weeks(1).categories(0).category(), v1::NEED_CATEGORY_DEBT_AND_MONEY);
+  EXPECT_EQ(report->weeks(1).categories(0).unmet(), 2);
+  EXPECT_EQ(report->weeks(2).week_start(), "2026-11-16");
+  EXPECT_EQ(report->weeks(2).unmet(), 1);
   EXPECT_EQ(report->rows(0).reasons(0).reason(), "none within reach");
   EXPECT_EQ(report->rows(0).reasons(0).count(), 2);
   EXPECT_EQ(report->rows(1).unmet(), 2);
@@ -457,6 +468,59 @@ TEST(EquityFunnelTest, FunnelByGroupWithSmallNumbersWithheld) {
 
   EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 6.0 / 11.0);
   EXPECT_DOUBLE_EQ(funnel.core20_share_of_population(), 0.25);
+}
+
+// The funnel week by week, worked by hand. UTC weeks from Monday: 2026-11-02 (Mon) and
+// 2026-11-09 (Mon).
+//   week of 2 Nov: r0-r4 received on Wed 4 Nov: r0-r2 decile 1, r3-r4 decile 9; r0, r3 contacted.
+//                  r5 received Sun 8 Nov 23:00 UTC (still that week): decile 2.
+//   week of 9 Nov: r6-r7 received Mon 9 Nov 00:30: decile 10 (two: the week is withheld).
+// Week 1: 6 referred, Core20 4 of 6; quintile 1 has 4 (withheld below 5), quintile 5 has 2.
+TEST(EquityFunnelTest, TheFunnelWeekByWeekWithSmallWeeksWithheld) {
+  EquityFunnelBook book({/*core20_share_of_population=*/0.36, /*suppress_below=*/3});
+  auto at = [](int day, int hour, int minute) {
+    return absl::FromCivil(absl::CivilSecond(2026, 11, day, hour, minute, 0), absl::UTCTimeZone());
+  };
+  auto observe = [&](v1::Event e, const std::string& rid, absl::Time when) {
+    events::Seal(e, rid, "test", when);
+    book.Observe(e);
+  };
+  const int decile[] = {1, 1, 1, 9, 9, 2, 10, 10};
+  const absl::Time received[] = {at(4, 10, 0), at(4, 10, 0), at(4, 10, 0), at(4, 10, 0),
+                                 at(4, 10, 0), at(8, 23, 0), at(9, 0, 30), at(9, 0, 30)};
+  for (int i = 0; i < 8; ++i) {
+    v1::Event e;
+    e.mutable_referral_received()->mutable_referral()->mutable_profile()->set_imd_decile(decile[i]);
+    observe(e, "r" + std::to_string(i), received[i]);
+  }
+  for (int i : {0, 3}) {
+    v1::Event contact;
+    contact.mutable_case_event()->set_contact_result(v1::CONTACT_RESULT_REACHED);
+    observe(contact, "r" + std::to_string(i), at(6, 10, 0));  // two days after receipt
+  }
+  v1::EquityFunnel funnel = book.Funnel();
+  ASSERT_EQ(funnel.weeks_size(), 2);
+  const v1::FunnelWeek& first = funnel.weeks(0);
+  EXPECT_EQ(first.week_start(), "2026-11-02");
+  ASSERT_GE(first.cells_size(), 1);
+  EXPECT_EQ(first.cells(0).dimension(), "all");
+  EXPECT_EQ(first.cells(0).referred(), 6);
+  EXPECT_EQ(first.cells(0).contacted(), 2);
+  EXPECT_DOUBLE_EQ(first.cells(0).median_days_to_first_contact(), 2);
+  EXPECT_DOUBLE_EQ(first.core20_share_of_referrals(), 4.0 / 6.0);
+  std::map<std::string, v1::FunnelCell> by_group;
+  for (const auto& c : first.cells()) by_group[c.dimension() + "/" + c.group()] = c;
+  EXPECT_EQ(by_group["imd_quintile/1 (most deprived)"].referred(), 4);
+  EXPECT_TRUE(by_group["imd_quintile/5 (least deprived)"].suppressed());
+  EXPECT_EQ(by_group.size(), 3u);  // all, quintiles 1 and 5: no age, sex or ethnicity by week
+
+  const v1::FunnelWeek& second = funnel.weeks(1);
+  EXPECT_EQ(second.week_start(), "2026-11-09");
+  EXPECT_TRUE(second.cells(0).suppressed());  // two referrals: too few to show
+  EXPECT_EQ(second.cells(0).referred(), 0);
+  EXPECT_EQ(second.core20_share_of_referrals(), 0);  // withheld with it
+  // The whole look-back is as before.
+  EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 4.0 / 8.0);
 }
 
 // GP systems often send no decile; matching derives one from the postcode and the funnel takes
