@@ -27,9 +27,10 @@ absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
     std::vector<std::string> f = absl::StrSplit(line, ',');
     double lat = 0, lon = 0;
     int imd = 0;
+    // The bounds are written so that NaN (which SimpleAtod reads) is refused too.
     if (f.size() < 5 || !absl::SimpleAtod(f[1], &lat) || !absl::SimpleAtod(f[2], &lon) ||
-        !absl::SimpleAtoi(f[4], &imd) || lat < 49 || lat > 61 || lon < -9 || lon > 2.5 || imd < 0 ||
-        imd > 10) {
+        !absl::SimpleAtoi(f[4], &imd) || !(lat >= 49 && lat <= 61) || !(lon >= -9 && lon <= 2.5) ||
+        imd < 0 || imd > 10) {
       problems.push_back(absl::StrCat("line ", number,
                                       ": expected postcode,latitude,longitude,"
                                       "lsoa,imd_decile within the UK"));

@@ -189,8 +189,7 @@ struct Core20Count {
     if (decile <= 2) ++core20;
   }
   double Share() const {
-    return known_decile == 0 ? 0
-                             : static_cast<double>(core20) / static_cast<double>(known_decile);
+    return known_decile == 0 ? 0 : static_cast<double>(core20) / static_cast<double>(known_decile);
   }
 };
 
@@ -250,7 +249,8 @@ v1::EquityFunnel EquityFunnelBook::Funnel() const {
   };
   // "all" first, then by dimension and group.
   auto emit_all = [&](google::protobuf::RepeatedPtrField<v1::FunnelCell>& cells, Tallies& from) {
-    if (auto all = from.find({"all", "all"}); all != from.end()) emit(cells, all->first, all->second);
+    if (auto all = from.find({"all", "all"}); all != from.end())
+      emit(cells, all->first, all->second);
     for (auto& [key, tally] : from) {
       if (key.first != "all") emit(cells, key, tally);
     }

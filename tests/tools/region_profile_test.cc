@@ -30,6 +30,17 @@ RegionProfileFiles SmallProfile() {
       "BD8,Bradford,53.80,-1.78\n"};
 }
 
+TEST(RegionProfileTest, AByteOrderMarkAndAnAreaWithoutCore20AreTaken) {
+  RegionProfileFiles files = SmallProfile();
+  files.lsoas_csv = "\xEF\xBB\xBF" + files.lsoas_csv;  // as a spreadsheet saves it
+  const std::string share = "\"core20_population_share\": 0.4";
+  files.profile_json.replace(files.profile_json.find(share), share.size(),
+                             "\"core20_population_share\": 0");
+  auto profile = ParseRegionProfile(files);
+  ASSERT_TRUE(profile.ok()) << profile.status();
+  EXPECT_EQ(profile->core20_population_share, 0);
+}
+
 TEST(RegionProfileTest, ParsesAProfileAndLinksPostcodesToTheirLsoas) {
   auto profile = ParseRegionProfile(SmallProfile());
   ASSERT_TRUE(profile.ok()) << profile.status();
@@ -64,14 +75,34 @@ TEST(RegionProfileTest, RefusesWhatIsWrongNamingFileAndLine) {
        "postcodes.csv line 3: district LS6 is not in postcode_districts.csv"},
       {"postcode without its space",
        [](auto& f) { f.postcodes_csv.replace(f.postcodes_csv.find("BD8 9ZZ"), 7, "BD89ZZ"); },
-       "postcodes.csv line 3: 'BD89ZZ' is not a postcode written with its space"},
+       "postcodes.csv line 3: 'BD89ZZ' is not a postcode written in capitals with its space"},
+      {"postcode in lower case",
+       [](auto& f) { f.postcodes_csv.replace(f.postcodes_csv.find("BD8 9ZZ"), 7, "bd8 9zz"); },
+       "postcodes.csv line 3: 'bd8 9zz' is not a postcode written in capitals"},
+      {"not a number for a latitude (NaN passes a < or > test)",
+       [](auto& f) { f.postcodes_csv.replace(f.postcodes_csv.find("53.81"), 5, "nan"); },
+       "postcodes.csv line 3: latitude 'nan' is not in the UK"},
+      {"quoted field",
+       [](auto& f) {
+         f.lsoas_csv.replace(f.lsoas_csv.find("Bradford 001B"), 13, "\"Bradford, B\"");
+       },
+       "lsoas.csv line 3: fields are plain"},
+      {"language code in capitals",
+       [](auto& f) { f.profile_json.replace(f.profile_json.find("\"ur\""), 4, "\"UR\""); },
+       "profile.json: languages[1] must be {\"code\": a two-letter code in lower case"},
+      {"an edition matching would refuse",
+       [](auto& f) {
+         f.profile_json.replace(f.profile_json.find("IoD2019"), 7, "IoD 2019 (revised)");
+       },
+       "imd_edition must be letters and digits"},
+      {"no local authority",
+       [](auto& f) { f.lsoas_csv.replace(f.lsoas_csv.find(",Bradford,1,"), 12, ",,1,"); },
+       "lsoas.csv line 2: local_authority must be a name beginning with a letter"},
       {"outside the UK",
        [](auto& f) { f.postcodes_csv.replace(f.postcodes_csv.find("53.81"), 5, "43.81"); },
        "postcodes.csv line 3: latitude '43.81' is not in the UK"},
       {"shares disagree with the rows",
-       [](auto& f) {
-         f.profile_json.replace(f.profile_json.find("0.5, 0"), 6, "0.4, 0.1");
-       },
+       [](auto& f) { f.profile_json.replace(f.profile_json.find("0.5, 0"), 6, "0.4, 0.1"); },
        "decile_share[0] is 0.4 but lsoas.csv gives 0.5"},
       {"wrong header", [](auto& f) { f.postcode_districts_csv.replace(0, 8, "outward"); },
        "postcode_districts.csv: the first line must be district,post_town,latitude,longitude"},
@@ -101,8 +132,8 @@ TEST(RegionProfileTest, TheBuiltInProfileIsWestYorkshire) {
     authorities.insert(lsoa.local_authority);
     EXPECT_TRUE(std::regex_match(lsoa.code, lsoa_code)) << lsoa.code;
   }
-  EXPECT_EQ(authorities, (std::set<std::string>{"Bradford", "Calderdale", "Kirklees", "Leeds",
-                                                "Wakefield"}));
+  EXPECT_EQ(authorities,
+            (std::set<std::string>{"Bradford", "Calderdale", "Kirklees", "Leeds", "Wakefield"}));
   // About a third of West Yorkshire's areas are in England's most deprived fifth.
   EXPECT_GT(profile.decile_share[0] + profile.decile_share[1], 0.28);
   EXPECT_LT(profile.decile_share[0] + profile.decile_share[1], 0.40);

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "services/intake/identifiers.h"
-#include "tools/region/default_region_profile.h"
 #include "services/matching/resource_validation.h"
+#include "tools/region/default_region_profile.h"
 
 namespace signpost::region {
 namespace {
@@ -88,7 +88,8 @@ TEST(SyntheticRegionTest, PostcodesFollowTheProfile) {
     decile_of_lsoa[p.lsoa] = p.imd_decile;
   }
   std::array<double, 10> share{};
-  for (const auto& [lsoa, decile] : decile_of_lsoa) share[decile - 1] += 1.0 / decile_of_lsoa.size();
+  for (const auto& [lsoa, decile] : decile_of_lsoa)
+    share[decile - 1] += 1.0 / decile_of_lsoa.size();
   for (int d = 0; d < 10; ++d) {
     EXPECT_NEAR(share[d], profile.decile_share[d], 0.01) << "decile " << d + 1;
   }
@@ -157,7 +158,8 @@ TEST(SyntheticRegionTest, ResourcesHavePlausibleNamesOneNeedEachAndTheRegionsLan
     EXPECT_EQ(r.need_categories_size(), 1) << r.id();
     EXPECT_EQ(r.name().find('_'), std::string::npos) << r.name();
     bool names_a_town = false;
-    for (const auto& town : towns) names_a_town |= r.name().find(", " + town + " ") != std::string::npos;
+    for (const auto& town : towns)
+      names_a_town |= r.name().find(", " + town + " ") != std::string::npos;
     EXPECT_TRUE(names_a_town) << r.name();
     for (const auto& l : r.languages()) EXPECT_TRUE(languages.contains(l)) << r.id() << " " << l;
   }

@@ -42,10 +42,10 @@ const RegionProfile& DefaultRegionProfile() {
 
 absl::StatusOr<RegionProfile> ReadRegionProfile(const std::string& folder) {
   RegionProfileFiles files;
-  for (auto [name, out] : {std::pair{"profile.json", &files.profile_json},
-                           std::pair{"lsoas.csv", &files.lsoas_csv},
-                           std::pair{"postcodes.csv", &files.postcodes_csv},
-                           std::pair{"postcode_districts.csv", &files.postcode_districts_csv}}) {
+  for (auto [name, out] :
+       {std::pair{"profile.json", &files.profile_json}, std::pair{"lsoas.csv", &files.lsoas_csv},
+        std::pair{"postcodes.csv", &files.postcodes_csv},
+        std::pair{"postcode_districts.csv", &files.postcode_districts_csv}}) {
     std::ifstream in(absl::StrCat(folder, "/", name));
     if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", folder, "/", name));
     std::ostringstream text;

@@ -18,6 +18,32 @@
 #include "tools/region/default_region_profile.h"
 #include "tools/region/synthetic_region.h"
 
+namespace {
+
+// FNV-1a over what the region publishes and writes: the same for the same region, whichever
+// build made it, so a changed generator or profile is published again.
+uint64_t Digest(const signpost::region::Region& region) {
+  uint64_t hash = 1469598103934665603ULL;
+  auto add = [&hash](const std::string& bytes) {
+    for (unsigned char c : bytes) {
+      hash ^= c;
+      hash *= 1099511628211ULL;
+    }
+    hash ^= 0xff;  // a separator, so that ("ab", "c") differs from ("a", "bc")
+    hash *= 1099511628211ULL;
+  };
+  for (const auto& n : region.networks) add(n.SerializeAsString());
+  for (const auto& w : region.link_workers) add(w.SerializeAsString());
+  for (const auto& r : region.resources) add(r.SerializeAsString());
+  for (const auto& p : region.postcodes) {
+    add(absl::StrFormat("%s,%.6f,%.6f,%s,%d", p.postcode, p.latitude, p.longitude, p.lsoa,
+                        p.imd_decile));
+  }
+  return hash;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string out = ".signpost/region";
   std::string bootstrap, prefix, profile_folder;
@@ -65,13 +91,16 @@ int main(int argc, char** argv) {
     std::ofstream queues(out + "/queues.txt");
     for (const auto& w : region.link_workers) queues << w.id() << "\n";
     for (const auto& n : region.networks) queues << "team:" << n.id() << "\n";
-    // Sourced by tools/run: matching records the edition with the deciles it gives, the monitor
-    // sets the Core20 share of referrals against the region's own.
+    // Read by tools/run: matching records the edition with the deciles it gives, the monitor
+    // sets the Core20 share of referrals against the region's own, and the digest of everything
+    // published tells whether the directory already holds this region (the profile's name and
+    // edition are plain text: the parser refuses control characters).
     std::ofstream env(out + "/region.env");
     env << absl::StrFormat("SIGNPOST_REGION_NAME='%s'\nSIGNPOST_IMD_EDITION=%s\n",
                            absl::StrReplaceAll(region.name, {{"'", ""}}), region.imd_edition)
         << absl::StrFormat("SIGNPOST_CORE20_POPULATION_SHARE=%.4f\n",
-                           region.core20_population_share);
+                           region.core20_population_share)
+        << absl::StrFormat("SIGNPOST_REGION_DIGEST=%016x\n", Digest(region));
   }
   spdlog::info("{}: {} postcodes and districts, {} practices in {}", region.name,
                region.postcodes.size(), region.practice_ods_codes.size(), out);

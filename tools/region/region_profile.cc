@@ -1,5 +1,6 @@
 #include "tools/region/region_profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace signpost::region {
 namespace {
@@ -20,7 +22,9 @@ namespace {
 template <typename OnRow>
 absl::Status ForEachRow(const std::string& file, const std::string& text,
                         const std::vector<std::string>& header, OnRow on_row) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  // A byte-order mark (spreadsheets write one) is not part of the header.
+  absl::string_view body = absl::StripPrefix(text, "\xEF\xBB\xBF");
+  std::vector<std::string> lines = absl::StrSplit(body, '\n');
   if (lines.empty() || absl::StripTrailingAsciiWhitespace(lines[0]) != absl::StrJoin(header, ",")) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ": the first line must be ", absl::StrJoin(header, ",")));
@@ -28,6 +32,10 @@ absl::Status ForEachRow(const std::string& file, const std::string& text,
   for (size_t i = 1; i < lines.size(); ++i) {
     absl::string_view line = absl::StripTrailingAsciiWhitespace(lines[i]);
     if (line.empty()) continue;
+    if (absl::StrContains(line, '"')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, " line ", i + 1, ": fields are plain (no quotes, no commas inside a field)"));
+    }
     std::vector<std::string> fields = absl::StrSplit(line, ',');
     if (fields.size() != header.size()) {
       return absl::InvalidArgumentError(absl::StrCat(file, " line ", i + 1, ": ", fields.size(),
@@ -48,13 +56,41 @@ bool IsLsoaCode(const std::string& code) {
   return true;
 }
 
-absl::Status ParseCoordinates(const std::string& lat_text, const std::string& lon_text,
-                              double& lat, double& lon) {
+// A postcode as Royal Mail writes it: an outward code of a letter or two and a digit and a letter
+// or digit or two, a space, and an inward code of a digit and two letters ("LS6 1BD", "BD10 0AA",
+// "W1A 1AA").
+bool IsWrittenPostcode(const std::string& postcode) {
+  const size_t space = postcode.find(' ');
+  if (space == std::string::npos || space < 2 || space > 4 || postcode.size() != space + 4) {
+    return false;
+  }
+  if (!absl::ascii_isupper(postcode[0])) return false;
+  for (size_t i = 1; i < space; ++i) {
+    if (!absl::ascii_isupper(postcode[i]) && !absl::ascii_isdigit(postcode[i])) return false;
+  }
+  bool digit = false;
+  for (size_t i = 1; i < space; ++i) digit |= absl::ascii_isdigit(postcode[i]) != 0;
+  return digit && absl::ascii_isdigit(postcode[space + 1]) &&
+         absl::ascii_isupper(postcode[space + 2]) && absl::ascii_isupper(postcode[space + 3]);
+}
+
+// A name written into ids, files and the services' flags: printable, no control characters.
+bool IsPlainText(const std::string& text, size_t max_size) {
+  if (text.empty() || text.size() > max_size) return false;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+absl::Status ParseCoordinates(const std::string& lat_text, const std::string& lon_text, double& lat,
+                              double& lon) {
   // Great Britain's extent; the same bounds matching's postcode loader checks.
-  if (!absl::SimpleAtod(lat_text, &lat) || lat < 49 || lat > 61) {
+  // Written so that NaN (which SimpleAtod reads) fails too.
+  if (!absl::SimpleAtod(lat_text, &lat) || !(lat >= 49 && lat <= 61)) {
     return absl::InvalidArgumentError(absl::StrCat("latitude '", lat_text, "' is not in the UK"));
   }
-  if (!absl::SimpleAtod(lon_text, &lon) || lon < -9 || lon > 2.5) {
+  if (!absl::SimpleAtod(lon_text, &lon) || !(lon >= -9 && lon <= 2.5)) {
     return absl::InvalidArgumentError(absl::StrCat("longitude '", lon_text, "' is not in the UK"));
   }
   return absl::OkStatus();
@@ -67,17 +103,26 @@ absl::Status ParseSummary(const std::string& text, RegionProfile& profile) {
   }
   auto field = [&](const char* name) -> absl::StatusOr<const nlohmann::json*> {
     auto it = json.find(name);
-    if (it == json.end()) return absl::InvalidArgumentError(absl::StrCat("profile.json: no ", name));
+    if (it == json.end())
+      return absl::InvalidArgumentError(absl::StrCat("profile.json: no ", name));
     return &*it;
   };
-  for (auto [name, out] : {std::pair{"name", &profile.name},
-                           std::pair{"imd_edition", &profile.imd_edition}}) {
+  for (auto [name, out] :
+       {std::pair{"name", &profile.name}, std::pair{"imd_edition", &profile.imd_edition}}) {
     auto value = field(name);
     if (!value.ok()) return value.status();
-    if (!(*value)->is_string() || (*value)->get<std::string>().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("profile.json: ", name, " must be a text"));
+    if (!(*value)->is_string() || !IsPlainText((*value)->get<std::string>(), 100)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "profile.json: ", name, " must be a text of 1-100 characters, none of them control"));
     }
     *out = (*value)->get<std::string>();
+  }
+  // Matching takes an edition of letters and digits, 20 at most (e.g. "IoD2019").
+  if (profile.imd_edition.size() > 20 ||
+      !std::all_of(profile.imd_edition.begin(), profile.imd_edition.end(),
+                   [](char c) { return absl::ascii_isalnum(c); })) {
+    return absl::InvalidArgumentError(
+        "profile.json: imd_edition must be letters and digits, 20 at most (e.g. IoD2019)");
   }
   auto shares = field("decile_share");
   if (!shares.ok()) return shares.status();
@@ -94,9 +139,11 @@ absl::Status ParseSummary(const std::string& text, RegionProfile& profile) {
   }
   auto core20 = field("core20_population_share");
   if (!core20.ok()) return core20.status();
-  if (!(*core20)->is_number() || (*core20)->get<double>() <= 0 || (*core20)->get<double>() >= 1) {
+  // An area with no LSOA in deciles 1-2 has a share of 0.
+  if (!(*core20)->is_number() ||
+      !((*core20)->get<double>() >= 0 && (*core20)->get<double>() <= 1)) {
     return absl::InvalidArgumentError(
-        "profile.json: core20_population_share must be a share between 0 and 1");
+        "profile.json: core20_population_share must be a share from 0 to 1");
   }
   profile.core20_population_share = (*core20)->get<double>();
   auto languages = field("languages");
@@ -107,12 +154,17 @@ absl::Status ParseSummary(const std::string& text, RegionProfile& profile) {
   for (size_t i = 0; i < (*languages)->size(); ++i) {
     const auto& language = (**languages)[i];
     const std::string at = absl::StrCat("profile.json: languages[", i, "]");
+    auto is_code = [](const std::string& code) {
+      return code.size() == 2 && absl::ascii_islower(code[0]) && absl::ascii_islower(code[1]);
+    };
     if (!language.is_object() || !language.contains("code") || !language["code"].is_string() ||
-        language["code"].get<std::string>().size() != 2 || !language.contains("share") ||
+        !is_code(language["code"].get<std::string>()) || !language.contains("share") ||
         !language["share"].is_number() || language["share"].get<double>() <= 0 ||
         language["share"].get<double>() > 1) {
       return absl::InvalidArgumentError(
-          absl::StrCat(at, " must be {\"code\": a two-letter code, \"share\": a share}"));
+          absl::StrCat(at,
+                       " must be {\"code\": a two-letter code in lower case (ISO 639-1), "
+                       "\"share\": a share}"));
     }
     profile.languages.push_back(
         {language["code"].get<std::string>(), language["share"].get<double>()});
@@ -137,6 +189,12 @@ absl::StatusOr<RegionProfile> ParseRegionProfile(const RegionProfileFiles& files
       "lsoas.csv", files.lsoas_csv, {"lsoa", "name", "local_authority", "imd_decile", "population"},
       [&](const std::vector<std::string>& f) -> absl::Status {
         ProfileLsoa lsoa{f[0], f[1], f[2]};
+        // Networks and practices are named after it (their ids, ODS codes' first letter).
+        if (!IsPlainText(lsoa.local_authority, 60) ||
+            !absl::ascii_isalpha(lsoa.local_authority[0])) {
+          return absl::InvalidArgumentError(
+              "local_authority must be a name beginning with a letter, 60 characters at most");
+        }
         if (!IsLsoaCode(lsoa.code)) {
           return absl::InvalidArgumentError(
               absl::StrCat("'", lsoa.code, "' is not an LSOA code (E01 and six digits)"));
@@ -163,8 +221,10 @@ absl::StatusOr<RegionProfile> ParseRegionProfile(const RegionProfileFiles& files
       {"district", "post_town", "latitude", "longitude"},
       [&](const std::vector<std::string>& f) -> absl::Status {
         ProfileDistrict district{f[0], f[1]};
-        if (district.code.empty() || district.post_town.empty()) {
-          return absl::InvalidArgumentError("a district needs its code and its post town");
+        if (!IsWrittenPostcode(district.code + " 1AA") || !IsPlainText(district.post_town, 60) ||
+            !absl::ascii_isalpha(district.post_town[0])) {
+          return absl::InvalidArgumentError(
+              "a district needs its outward code (LS6) and its post town (a name)");
         }
         if (auto at = ParseCoordinates(f[2], f[3], district.latitude, district.longitude);
             !at.ok()) {
@@ -184,10 +244,10 @@ absl::StatusOr<RegionProfile> ParseRegionProfile(const RegionProfileFiles& files
       "postcodes.csv", files.postcodes_csv, {"postcode", "latitude", "longitude", "lsoa"},
       [&](const std::vector<std::string>& f) -> absl::Status {
         ProfilePostcode postcode{f[0]};
-        size_t space = postcode.postcode.find(' ');
-        if (space == std::string::npos || space < 2 || postcode.postcode.size() - space != 4) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "'", postcode.postcode, "' is not a postcode written with its space (LS6 1BD)"));
+        if (!IsWrittenPostcode(postcode.postcode)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("'", postcode.postcode,
+                           "' is not a postcode written in capitals with its space (LS6 1BD)"));
         }
         if (auto at = ParseCoordinates(f[1], f[2], postcode.latitude, postcode.longitude);
             !at.ok()) {

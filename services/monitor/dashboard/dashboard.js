@@ -173,7 +173,7 @@ function drawWeeks(equity, gaps) {
   const svg = document.getElementById("weeks");
   svg.replaceChildren();
   const top = Math.max(1, ...rows.map(r => Math.max(num(r.all.referred), r.unmet)));
-  const slot = 880 / Math.max(rows.length, 1);
+  const slot = Math.min(880 / Math.max(rows.length, 1), 80);  // a lone week is not one wide slab
   const shareY = (v) => 200 - 180 * v;
   const population = num(equity.core20ShareOfPopulation);
   svg.append(s("line", { x1: 60, x2: 940, y1: shareY(population), y2: shareY(population), class: "core20-population" }));

@@ -181,6 +181,23 @@ TEST_F(DirectoryCacheTest, IndexEntriesOfANeedThisBuildDoesNotKnowAreReplacedAnd
   EXPECT_FALSE(gone->has_value());
 }
 
+// A coordinate that is not a number ("nan" reads as one, and fails no < or > test) is refused
+// with its line, and nothing of the file is loaded.
+TEST_F(DirectoryCacheTest, APostcodeFileWithoutANumberForACoordinateIsRefused) {
+  PostcodeLookup postcodes(*pool_);
+  auto loaded =
+      postcodes.LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,3\n"
+                                 "LS6 3AB,nan,-1.5710,E01011669,3\n"
+                                 "LS6 3AD,53.8190,NaN,E01011669,3\n"));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(loaded.status().message().find("line 3:"), absl::string_view::npos) << loaded.status();
+  EXPECT_NE(loaded.status().message().find("line 4:"), absl::string_view::npos) << loaded.status();
+  auto exists = pool_->Execute({"EXISTS", "signpost:postcode:LS6 3AA"});
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ(exists->integer, 0);
+}
+
 TEST_F(DirectoryCacheTest, PostcodesAreRememberedButAReloadOrANewPostcodeIsSeenAtOnce) {
   PostcodeLookup postcodes(*pool_);
   ASSERT_TRUE(postcodes.LoadCsv(WriteCsv("LS6 3AA,53.8190,-1.5710,E01011669,3\n")).ok());
