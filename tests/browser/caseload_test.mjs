@@ -18,7 +18,7 @@
 //  9. The person declines on the second case: its task leaves the queue as the stream says so.
 // Screenshots and caseload-axe.json in the artifacts folder.
 // usage: node caseload_test.mjs CONFIG_JSON (written by caseload_test.sh)
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch_chromium.mjs";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { axeCheck, problemsOf } from "./axe_check.mjs";
@@ -47,12 +47,7 @@ async function waitUntil(what, condition, ms = 60000) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,  // with a fresh temporary profile; no network beyond localhost is wanted
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 
 // A page of the app in a context of its own (its own sessionStorage, so its own sign-in). The
 // test's certificate is accepted here; curl checked the TLS itself with it.

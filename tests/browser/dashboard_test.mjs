@@ -1,18 +1,13 @@
 // The monitor's dashboard in Debian's headless Chromium, driven by playwright-core: the pipeline
 // and the funnel render; referrals submitted to intake show up without a reload.
 // usage: node dashboard_test.mjs DASHBOARD_URL SCREENSHOT_PATH SUBMIT_COMMAND...
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch_chromium.mjs";
 import { execFileSync } from "node:child_process";
 
 const [url, screenshot, ...submit] = process.argv.slice(2);
 const fail = (message) => { console.error("FAIL: " + message); process.exit(1); };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,  // with a fresh temporary profile; no network beyond localhost is wanted
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const errors = [];

@@ -2,18 +2,12 @@
 // equity table shows every IMD quintile and the Core20 line names the region's share. Leaves a
 // screenshot of the whole page.
 // usage: node demo_region_test.mjs DASHBOARD_URL SCREENSHOT_PATH REGION_CORE20_SHARE
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch_chromium.mjs";
 
 const [url, screenshot, regionShare] = process.argv.slice(2);
 const fail = (message) => { console.error("FAIL: " + message); process.exit(1); };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--ignore-certificate-errors"],
-});
+const browser = await launchChromium(["--ignore-certificate-errors"]);
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const errors = [];

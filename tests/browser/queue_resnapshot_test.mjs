@@ -5,7 +5,7 @@
 // snapshot_end. The list shown is that one task: rows of an unfinished snapshot are not carried
 // into the next. The task's summary, markup from the server, shows as text.
 // usage: node queue_resnapshot_test.mjs   (from tests/browser, after tools/install-deps)
-import { chromium } from "playwright-core";
+import { launchChromium } from "./launch_chromium.mjs";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,11 +28,7 @@ const streams = [
   event({ task: task("open", MARKUP), snapshot: true }) + event({ snapshot_end: true }, "c1"),
 ];
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   const errors = [];
