@@ -264,8 +264,24 @@ v1::EquityFunnel EquityFunnelBook::Funnel() const {
     v1::FunnelWeek* out = funnel.add_weeks();
     out->set_week_start(absl::FormatCivilTime(start));
     emit_all(*out->mutable_cells(), week.first);
-    // Withheld with the week's cells when the week is too small to show.
-    if (week.first[{"all", "all"}].cell.referred() >= options_.suppress_below) {
+    // A week's quintiles add up to its "all": one withheld quintile could be had by subtraction,
+    // so when any is withheld all of the week's quintiles are; and the week's Core20 share (the
+    // first quintile over those with a known decile) is given only when every quintile is shown.
+    bool quintile_withheld = false;
+    for (const auto& cell : out->cells()) {
+      quintile_withheld |= cell.dimension() == "imd_quintile" && cell.suppressed();
+    }
+    const bool all_shown = !out->cells().empty() && !out->cells(0).suppressed();
+    if (quintile_withheld) {
+      for (auto& cell : *out->mutable_cells()) {
+        if (cell.dimension() != "imd_quintile") continue;
+        v1::FunnelCell withheld;
+        withheld.set_dimension(cell.dimension());
+        withheld.set_group(cell.group());
+        withheld.set_suppressed(true);
+        cell = withheld;
+      }
+    } else if (all_shown && week.second.known_decile > 0) {
       out->set_core20_share_of_referrals(week.second.Share());
     }
   }

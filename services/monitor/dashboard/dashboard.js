@@ -159,20 +159,20 @@ function drawFunnel(equity) {
 function drawWeeks(equity, gaps) {
   const byWeek = new Map();
   const week = (start) => {
-    if (!byWeek.has(start)) byWeek.set(start, { start, all: {}, core20: null, unmet: 0 });
+    if (!byWeek.has(start)) byWeek.set(start, { start, all: null, core20: null, unmet: 0 });
     return byWeek.get(start);
   };
   for (const w of equity.weeks || []) {
     const row = week(w.weekStart);
     row.all = (w.cells || []).find(c => c.dimension === "all") || { suppressed: true };
-    row.core20 = row.all.suppressed ? null : num(w.core20ShareOfReferrals);
+    row.core20 = row.all.suppressed || w.core20ShareOfReferrals === undefined ? null : num(w.core20ShareOfReferrals);
   }
   for (const w of gaps.weeks || []) week(w.weekStart).unmet = num(w.unmet);
   const rows = [...byWeek.values()].sort((a, b) => a.start < b.start ? -1 : 1).slice(-26);
 
   const svg = document.getElementById("weeks");
   svg.replaceChildren();
-  const top = Math.max(1, ...rows.map(r => Math.max(num(r.all.referred), r.unmet)));
+  const top = Math.max(1, ...rows.map(r => Math.max(num(r.all?.referred), r.unmet)));
   const slot = Math.min(880 / Math.max(rows.length, 1), 80);  // a lone week is not one wide slab
   const shareY = (v) => 200 - 180 * v;
   const population = num(equity.core20ShareOfPopulation);
@@ -182,10 +182,10 @@ function drawWeeks(equity, gaps) {
   rows.forEach((r, i) => {
     const x = 60 + i * slot;
     const g = s("g", { "data-week": r.start });
-    const referred = 180 * num(r.all.referred) / top, unmet = 180 * r.unmet / top;
+    const referred = 180 * num(r.all?.referred) / top, unmet = 180 * r.unmet / top;
     g.append(s("rect", { x: x + 2, y: 200 - referred, width: Math.max(slot * 0.45, 1), height: referred, class: "bar" }));
     g.append(s("rect", { x: x + 2 + slot * 0.45, y: 200 - unmet, width: Math.max(slot * 0.3, 1), height: unmet, class: "bar-unmet" }));
-    g.append(s("text", { x: x + 2, y: 218, class: "bar-label" }, r.start.slice(5)));
+    g.append(s("text", { x: x + 2, y: 218, class: "bar-label" }, String(r.start || "").slice(5)));
     if (r.core20 !== null) {
       points.push(`${x + slot / 2},${shareY(r.core20)}`);
       g.append(s("circle", { cx: x + slot / 2, cy: shareY(r.core20), r: 4, class: "core20-point" }));
@@ -193,7 +193,8 @@ function drawWeeks(equity, gaps) {
     svg.append(g);
   });
   if (points.length > 1) svg.append(s("polyline", { points: points.join(" "), class: "core20-line" }));
-  fillTable("weekly", rows.slice().reverse().map(r => r.all.suppressed
+  // A week only the gap report has (its referrals no longer followed) shows no funnel figures.
+  fillTable("weekly", rows.slice().reverse().map(r => !r.all ? [r.start, "—", "", "", "", r.unmet] : r.all.suppressed
     ? [r.start, "withheld", "", "", "", r.unmet]
     : [r.start, num(r.all.referred), r.core20 === null ? "" : `${(100 * r.core20).toFixed(0)}%`, num(r.all.contacted),
        num(r.all.medianDaysToFirstContact).toFixed(1), r.unmet]));

@@ -475,7 +475,8 @@ TEST(EquityFunnelTest, FunnelByGroupWithSmallNumbersWithheld) {
 //   week of 2 Nov: r0-r4 received on Wed 4 Nov: r0-r2 decile 1, r3-r4 decile 9; r0, r3 contacted.
 //                  r5 received Sun 8 Nov 23:00 UTC (still that week): decile 2.
 //   week of 9 Nov: r6-r7 received Mon 9 Nov 00:30: decile 10 (two: the week is withheld).
-// Week 1: 6 referred, Core20 4 of 6; quintile 1 has 4 (withheld below 5), quintile 5 has 2.
+// Week 1: 6 referred, Core20 4 of 6; quintile 1 has 4, quintile 5 has 2 (withheld below 3),
+// so quintile 1 is withheld too (6 - 2 would give it) and so is the week's Core20 share.
 TEST(EquityFunnelTest, TheFunnelWeekByWeekWithSmallWeeksWithheld) {
   EquityFunnelBook book({/*core20_share_of_population=*/0.36, /*suppress_below=*/3});
   auto at = [](int day, int hour, int minute) {
@@ -507,10 +508,11 @@ TEST(EquityFunnelTest, TheFunnelWeekByWeekWithSmallWeeksWithheld) {
   EXPECT_EQ(first.cells(0).referred(), 6);
   EXPECT_EQ(first.cells(0).contacted(), 2);
   EXPECT_DOUBLE_EQ(first.cells(0).median_days_to_first_contact(), 2);
-  EXPECT_DOUBLE_EQ(first.core20_share_of_referrals(), 4.0 / 6.0);
+  EXPECT_FALSE(first.has_core20_share_of_referrals());  // 4 of 6 would give quintile 1
   std::map<std::string, v1::FunnelCell> by_group;
   for (const auto& c : first.cells()) by_group[c.dimension() + "/" + c.group()] = c;
-  EXPECT_EQ(by_group["imd_quintile/1 (most deprived)"].referred(), 4);
+  EXPECT_TRUE(by_group["imd_quintile/1 (most deprived)"].suppressed());
+  EXPECT_EQ(by_group["imd_quintile/1 (most deprived)"].referred(), 0);
   EXPECT_TRUE(by_group["imd_quintile/5 (least deprived)"].suppressed());
   EXPECT_EQ(by_group.size(), 3u);  // all, quintiles 1 and 5: no age, sex or ethnicity by week
 
@@ -518,9 +520,24 @@ TEST(EquityFunnelTest, TheFunnelWeekByWeekWithSmallWeeksWithheld) {
   EXPECT_EQ(second.week_start(), "2026-11-09");
   EXPECT_TRUE(second.cells(0).suppressed());  // two referrals: too few to show
   EXPECT_EQ(second.cells(0).referred(), 0);
-  EXPECT_EQ(second.core20_share_of_referrals(), 0);  // withheld with it
+  EXPECT_FALSE(second.has_core20_share_of_referrals());  // withheld with it
   // The whole look-back is as before.
   EXPECT_DOUBLE_EQ(funnel.core20_share_of_referrals(), 4.0 / 8.0);
+
+  // With every quintile of the week big enough (threshold 2), all are shown, with the share.
+  EquityFunnelBook wider({/*core20_share_of_population=*/0.36, /*suppress_below=*/2});
+  for (int i = 0; i < 6; ++i) {
+    v1::Event e;
+    e.mutable_referral_received()->mutable_referral()->mutable_profile()->set_imd_decile(decile[i]);
+    events::Seal(e, "r" + std::to_string(i), "test", received[i]);
+    wider.Observe(e);
+  }
+  const v1::FunnelWeek shown = wider.Funnel().weeks(0);
+  std::map<std::string, v1::FunnelCell> shown_groups;
+  for (const auto& c : shown.cells()) shown_groups[c.dimension() + "/" + c.group()] = c;
+  EXPECT_EQ(shown_groups["imd_quintile/1 (most deprived)"].referred(), 4);
+  EXPECT_EQ(shown_groups["imd_quintile/5 (least deprived)"].referred(), 2);
+  EXPECT_DOUBLE_EQ(shown.core20_share_of_referrals(), 4.0 / 6.0);
 }
 
 // GP systems often send no decile; matching derives one from the postcode and the funnel takes
