@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/geo/postcode_row.h"
 #include "services/matching/redis_keys.h"
 
 namespace signpost::matching {
@@ -24,21 +25,15 @@ absl::StatusOr<int> PostcodeLookup::LoadCsv(const std::string& path) {
   while (std::getline(in, line)) {
     ++number;
     if (absl::StripAsciiWhitespace(line).empty()) continue;
-    std::vector<std::string> f = absl::StrSplit(line, ',');
-    double lat = 0, lon = 0;
-    int imd = 0;
-    // The bounds are written so that NaN (which SimpleAtod reads) is refused too.
-    if (f.size() < 5 || !absl::SimpleAtod(f[1], &lat) || !absl::SimpleAtod(f[2], &lon) ||
-        !absl::SimpleAtoi(f[4], &imd) || !(lat >= 49 && lat <= 61) || !(lon >= -9 && lon <= 2.5) ||
-        imd < 0 || imd > 10) {
-      problems.push_back(absl::StrCat("line ", number,
-                                      ": expected postcode,latitude,longitude,"
-                                      "lsoa,imd_decile within the UK"));
+    absl::StatusOr<geo::PostcodeRow> row = geo::ParsePostcodeRow(line);
+    if (!row.ok()) {
+      problems.push_back(absl::StrCat("line ", number, ": ", row.status().message()));
       continue;
     }
-    std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(f[0]));
-    commands.push_back({"HSET", KeyOf(code), kFields[0], f[1], kFields[1], f[2], kFields[2], f[3],
-                        kFields[3], f[4]});
+    // The numbers are stored as written, not as read back, so nothing is rounded.
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    commands.push_back({"HSET", KeyOf(row->code), kFields[0], f[1], kFields[1], f[2], kFields[2],
+                        f[3], kFields[3], f[4]});
   }
   if (!problems.empty()) {
     if (problems.size() > 10) problems.resize(10);

@@ -7,18 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/events/timestamp.h"
+#include "services/monitor/imd_quintile.h"
 #include "services/monitor/week.h"
 
 namespace signpost::monitor {
 namespace {
-
-std::string ImdQuintile(int decile) {
-  if (decile < 1 || decile > 10) return "unknown";
-  int quintile = (decile + 1) / 2;
-  if (quintile == 1) return "1 (most deprived)";
-  if (quintile == 5) return "5 (least deprived)";
-  return absl::StrCat(quintile);
-}
 
 std::string AgeBand(int age) {
   if (age <= 0) return "unknown";

@@ -8,6 +8,7 @@
 #include "services/monitor/monitor_api.h"
 #include "services/monitor/monitor_options.h"
 #include "services/monitor/ops_service.h"
+#include "services/monitor/postcode_file.h"
 #include "services/monitor/topic_tail.h"
 
 namespace signpost::monitor {
@@ -25,11 +26,19 @@ absl::Status Wire(ServiceHost& host, const MonitorConfig& config) {
   std::function<absl::Time()> now = [] { return absl::Now(); };
   auto& stats =
       host.Make<Monitor>(common.topic_prefix, config.equity, absl::Hours(config.look_back_hours));
+  if (!config.postcodes.empty()) {
+    auto postcodes = ReadPostcodeFile(config.postcodes);
+    if (!postcodes.ok()) return ConfigurationError(postcodes.status());
+    stats.SetPostcodes(*postcodes);
+  }
   TopicTailOptions tail_options{.bootstrap = common.kafka_bootstrap,
                                 .look_back = absl::Hours(config.look_back_hours),
                                 .properties = common.kafka_properties};
   for (const auto& topic : kafka::AllTopics()) {
     tail_options.topics.push_back(kafka::TopicName(topic.topic, common.topic_prefix));
+    if (topic.cleanup_policy == "compact") {
+      tail_options.from_beginning.insert(tail_options.topics.back());
+    }
   }
   auto& tail = host.Make<TopicTail>(
       tail_options, [&stats](const kafka::ConsumedMessage& m) { stats.Observe(m); });

@@ -7,24 +7,35 @@ namespace signpost::monitor {
 
 Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration look_back)
     : topic_prefix_(topic_prefix),
+      look_back_(look_back),
       flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back),
-      equity_(equity) {}
+      equity_(equity),
+      provision_(ProvisionOptions{.suppress_below = equity.suppress_below,
+                                  .referrals = equity.referrals}) {}
 
 void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // Each topic is read by what it carries (topics.tsv): submissions (protobuf or FHIR JSON) and
   // dead letters (any bytes) are never parsed as events, where protobuf would take their bytes
   // for an event's fields and complain of invalid UTF-8; only their rate and headers count.
   absl::StatusOr<v1::Event> event = absl::InvalidArgumentError("not a topic of events");
-  if (std::optional<kafka::Topic> topic = kafka::TopicFromName(message.topic, topic_prefix_);
-      topic && kafka::SpecOf(*topic).carries_events) {
+  std::optional<kafka::Topic> topic = kafka::TopicFromName(message.topic, topic_prefix_);
+  if (topic && kafka::SpecOf(*topic).carries_events) {
     event = events::ParseEvent(message);
   }
+  // A tombstone on the directory topic deletes the record its key names.
+  if (topic == kafka::Topic::kDirectoryResources && !message.value) provision_.Forget(message.key);
   const v1::Event* parsed = event.ok() ? &*event : nullptr;
-  flows_.Observe(message, parsed);
+  // The directory is read whole (it is compacted): what was written before the look-back is
+  // current, but not part of the flows.
+  if (topic != kafka::Topic::kDirectoryResources ||
+      absl::FromUnixMillis(message.timestamp_ms) >= absl::Now() - look_back_) {
+    flows_.Observe(message, parsed);
+  }
   if (parsed == nullptr) return;
   stages_.Observe(*parsed);
   gaps_.Observe(*parsed);
   equity_.Observe(*parsed);
+  provision_.Observe(*parsed);
 }
 
 v1::FlowSnapshot Monitor::Snapshot(absl::Time now) const {

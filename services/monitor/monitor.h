@@ -5,6 +5,7 @@
 #include "services/monitor/equity_funnel.h"
 #include "services/monitor/flow_stats.h"
 #include "services/monitor/gap_report.h"
+#include "services/monitor/provision.h"
 #include "services/monitor/stage_latencies.h"
 
 namespace signpost::monitor {
@@ -24,13 +25,17 @@ class Monitor {
   absl::StatusOr<v1::GapReport> GapReport(const v1::GapReportRequest& request,
                                           absl::Time now) const;
   v1::EquityFunnel EquityFunnel() const { return equity_.Funnel(); }
+  v1::Provision Provision() const { return provision_.Provision(); }
+  void SetPostcodes(const std::vector<geo::PostcodeRow>& rows) { provision_.SetPostcodes(rows); }
 
  private:
   std::string topic_prefix_;
+  absl::Duration look_back_;
   FlowStats flows_;
   StageLatencies stages_;
   GapReportBook gaps_;
   EquityFunnelBook equity_;
+  ProvisionBook provision_;
 };
 
 }  // namespace signpost::monitor

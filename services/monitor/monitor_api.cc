@@ -5,6 +5,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "services/monitor/dashboard_assets.h"
+#include "services/monitor/provision_csv.h"
 
 namespace signpost::monitor {
 namespace {
@@ -45,6 +46,17 @@ void AddMonitorPages(ServiceHost& host, const Monitor& stats, std::function<absl
       "/api/equity",
       [&stats](const Params&) {
         return Page{200, "application/json", Json(stats.EquityFunnel())};
+      },
+      ops_only);
+  host.AddPage(
+      "/api/provision",
+      [&stats](const Params& params) {
+        v1::Provision provision = stats.Provision();
+        auto format = params.find("format");
+        if (format != params.end() && format->second == "csv") {
+          return Page{200, "text/csv", ProvisionCsv(provision)};
+        }
+        return Page{200, "application/json", Json(provision)};
       },
       ops_only);
   host.AddPage(

@@ -24,6 +24,12 @@ void AddMonitorOptions(CLI::App& app, MonitorConfig& config) {
                  "Withhold equity figures of groups with fewer referrals than this")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  app.add_option("--postcodes", config.postcodes,
+                 "The postcode file matching loads (postcode,latitude,longitude,lsoa,imd_decile): "
+                 "places resources and link workers' districts by deprivation in the provision "
+                 "view")
+      ->envname("SIGNPOST_POSTCODES")
+      ->check(CLI::ExistingFile);
 }
 
 }  // namespace signpost::monitor

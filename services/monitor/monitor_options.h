@@ -17,6 +17,7 @@ struct MonitorConfig {
   int lag_interval_ms = 2000;
   std::vector<std::string> groups;  // GROUP=TOPIC[+TOPIC...], beside the services' own
   EquityOptions equity;
+  std::string postcodes;  // the postcode file that places resources by deprivation
 };
 
 // Registers the common flags and the monitor's own on `app`.

@@ -145,6 +145,18 @@ grpc::ServerUnaryReactor* OpsService::GetEquityFunnel(grpc::CallbackServerContex
   return reactor;
 }
 
+grpc::ServerUnaryReactor* OpsService::GetProvision(grpc::CallbackServerContext* context,
+                                                   const v1::ProvisionRequest*,
+                                                   v1::Provision* response) {
+  if (auto caller = Allow(*context, "OpsService/GetProvision"); !caller.ok()) {
+    return Refuse(context, caller.status());
+  }
+  *response = stats_.Provision();
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerWriteReactor<v1::FlowSnapshot>* OpsService::WatchFlows(
     grpc::CallbackServerContext* context, const v1::WatchFlowsRequest* request) {
   absl::StatusOr<auth::Principal> caller = Allow(*context, "OpsService/WatchFlows");

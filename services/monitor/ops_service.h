@@ -26,6 +26,9 @@ class OpsService final : public v1::OpsService::CallbackService {
   grpc::ServerUnaryReactor* GetEquityFunnel(grpc::CallbackServerContext* context,
                                             const v1::EquityFunnelRequest* request,
                                             v1::EquityFunnel* response) override;
+  grpc::ServerUnaryReactor* GetProvision(grpc::CallbackServerContext* context,
+                                         const v1::ProvisionRequest* request,
+                                         v1::Provision* response) override;
 
  private:
   // Who may call what here, in one place: the ops role, every RPC.

@@ -84,7 +84,11 @@ absl::Status TopicTail::Start() {
     return kafka::KafkaStatus(code, "offsets for the look-back");
   }
   for (auto* p : partitions) {
-    if (p->offset() < 0) p->set_offset(RdKafka::Topic::OFFSET_END);
+    if (options_.from_beginning.count(p->topic())) {
+      p->set_offset(RdKafka::Topic::OFFSET_BEGINNING);
+    } else if (p->offset() < 0) {
+      p->set_offset(RdKafka::Topic::OFFSET_END);
+    }
   }
   code = consumer_->assign(partitions);
   RdKafka::TopicPartition::destroy(partitions);

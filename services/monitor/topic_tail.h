@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,8 @@ struct TopicTailOptions {
   std::string bootstrap;
   std::vector<std::string> topics;  // full names
   absl::Duration look_back = absl::Hours(24);
+  // Compacted topics (the directory) are read whole: what they hold is current, however old.
+  std::set<std::string> from_beginning;  // full names
   std::map<std::string, std::string> properties;
 };
 

@@ -1,6 +1,6 @@
 // The dashboard of `tools/run --demo` in Debian's headless Chromium (demo_region_test.sh): the
-// equity table shows every IMD quintile and the Core20 line names the region's share. Leaves a
-// screenshot of the whole page.
+// equity table shows every IMD quintile, the Core20 line names the region's share and the
+// provision-against-need chart and table show every quintile. Leaves a screenshot of the page.
 // usage: node demo_region_test.mjs DASHBOARD_URL SCREENSHOT_PATH REGION_CORE20_SHARE
 import { launchChromium } from "./launch_chromium.mjs";
 
@@ -31,6 +31,14 @@ try {
   const latest = await page.locator("#weekly tbody tr").first().locator("td").allTextContents();
   if (!(Number(latest[1]) > 0)) fail(`the latest week shows no referrals: ${latest.join(" | ")}`);
   console.log(`week by week: ${weeks} week(s); latest ${latest.join(" | ")}`);
+  // Provision against need: a bar pair and a table row for each quintile, none withheld.
+  const bars = await page.locator("#provision g[data-quintile]").count();
+  const provision = await page.locator("#provision-quintiles tbody tr").allTextContents();
+  const named = provision.filter((r) => !/^unknown/.test(r));
+  if (bars < 5 || named.length !== 5) fail(`provision: ${bars} bar groups, rows ${named.join(" | ")}`);
+  const empty = named.filter((r) => /withheld|no referrals/.test(r));
+  if (empty.length) fail("provision rows without referrals: " + empty.join(" | "));
+  console.log(`provision against need: ${named.join(" | ")}`);
   await page.screenshot({ path: screenshot, fullPage: true });
   if (errors.length) fail("errors in the page: " + errors.join("; "));
 } finally {

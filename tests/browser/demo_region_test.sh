@@ -2,8 +2,9 @@
 # What a newcomer sees first (issue 27): `tools/run --demo` for a minute on the region shaped like
 # West Yorkshire, then the dashboard in Debian's Chromium. The Core20 share of the demo's referrals
 # is near the region's share of people in England's most deprived fifth (tools/run gives the
-# monitor the region's share), and no IMD quintile is withheld for having too few referrals.
-# Leaves BUILD/test-artifacts/demo-dashboard.png and demo-equity.json.
+# monitor the region's share), no IMD quintile is withheld for having too few referrals, and the
+# provision-against-need view is filled for every quintile.
+# Leaves BUILD/test-artifacts/demo-dashboard.png, demo-equity.json and demo-provision.json.
 # usage: demo_region_test.sh KAFKA_DIR BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -81,10 +82,36 @@ withheld_week = any(next(c for c in w["cells"] if c["dimension"] == "all").get("
                     for w in weeks)
 if not weeks or (weekly != referred and not withheld_week):
     failures.append(f"{len(weeks)} weeks counting {weekly} referrals, expected all {referred}")
+# Provision against need: every quintile has referrals (not withheld), resource places and
+# caseload room, and every resource with a place is placed by deprivation (tools/run gives the
+# monitor the region's postcode file, which holds every resource's postcode).
+request = urllib.request.Request(base + "api/provision", headers={"Authorization": "Bearer " + token})
+provision = json.load(urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)))
+json.dump(provision, open(out.replace("equity", "provision"), "w"), indent=1)
+rows = {r["area"]: r for r in provision.get("quintiles", [])}
+for q in ["1 (most deprived)", "2", "3", "4", "5 (least deprived)"]:
+    r = rows.get(q, {})
+    print(f"quintile {q}: {r.get('referrals', 0)} referrals, {r.get('caseloadRoom', 0):.1f} caseload "
+          f"room, {r.get('resourcePlaces', 0)} places, {r.get('unmetNeeds', 0)} unmet, "
+          f"{r.get('resourcePlacesPerReferral', 0):.1f} places per referral")
+    if r.get("suppressed") or int(r.get("referrals", 0)) == 0:
+        failures.append(f"provision: quintile {q} shows no referrals")
+    if int(r.get("resourcePlaces", 0)) == 0 or float(r.get("caseloadRoom", 0)) <= 0:
+        failures.append(f"provision: quintile {q} shows no resource places or caseload room")
+# A resource with a place is counted in its quintile and its district; one only by phone or
+# online (about an eighth of the region's) has neither, and counts as "unknown".
+located = sum(int(r.get("resources", 0)) for a, r in rows.items() if a != "unknown")
+by_district = sum(int(r.get("resources", 0)) for r in provision.get("districts", []))
+remote = int(rows.get("unknown", {}).get("resources", 0))
+print(f"{located} resources placed by quintile, {by_district} by district, {remote} without a place")
+if located == 0 or located != by_district:
+    failures.append(f"provision: {located} resources by quintile, {by_district} by district")
+if remote > 0.2 * (located + remote):
+    failures.append(f"provision: {remote} resources the region's postcode file does not place")
 if failures:
     sys.exit("FAIL: " + "; ".join(failures))
 PY
-  fail "the equity funnel after a minute of the demo"
+  fail "the equity funnel and provision view after a minute of the demo"
 node "$root/tests/browser/demo_region_test.mjs" "$dashboard" "$build/test-artifacts/demo-dashboard.png" \
   "$region_share" ||
   fail "the dashboard"

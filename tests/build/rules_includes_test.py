@@ -29,6 +29,8 @@ ALLOWED_QUOTED = (
     re.compile(r"common/events/event_envelope\.h"),
     re.compile(r"common/auth/principal\.h"),
     re.compile(r"common/kafka/topics\.h"),
+    # A postcode file's row, parsed (signpost_geo).
+    re.compile(r"common/geo/postcode_row\.h"),
 )
 ALLOWED_ANGLE = re.compile(r"google/protobuf/[a-z_/]+\.h|[a-z_]+")
 # Standard headers that reach files, processes or threads.

@@ -145,6 +145,42 @@ TEST(SyntheticRegionTest, ResourcesAreThinnerWhereDeprivationIsHigher) {
   EXPECT_LT(most_deprived, 0.75 * least) << most_deprived << " against " << least;
 }
 
+// Where provision is, for the monitor's provision view: a located resource names a postcode of
+// the region within a kilometre of its point, and each network covers postcode districts of its
+// own local authority (its networks' districts together: all the authority's).
+TEST(SyntheticRegionTest, ResourcesNameTheirPostcodeAndNetworksTheirDistricts) {
+  const RegionProfile& profile = DefaultRegionProfile();
+  auto region = GenerateRegion(20261123, 3000);
+  std::map<std::string, const PostcodeRow*> postcodes;
+  for (const auto& p : region.postcodes) postcodes[p.postcode] = &p;
+  int located = 0;
+  for (const auto& r : region.resources) {
+    if (r.locations_size() == 0) continue;
+    ++located;
+    auto it = postcodes.find(r.locations(0).postcode());
+    ASSERT_NE(it, postcodes.end()) << r.id() << " " << r.locations(0).postcode();
+    EXPECT_LT(Km(r.locations(0).point().latitude(), r.locations(0).point().longitude(),
+                 it->second->latitude, it->second->longitude),
+              1.0)
+        << r.id();
+  }
+  EXPECT_GT(located, 2000);
+  std::map<std::string, std::set<std::string>> districts_of_authority, covered;
+  for (const auto& p : profile.postcodes) {
+    const std::string& authority = profile.lsoas[p.lsoa].local_authority;
+    districts_of_authority[authority].insert(p.postcode.substr(0, p.postcode.find(' ')));
+  }
+  for (const auto& n : region.networks) {
+    const std::string authority = n.name().substr(0, n.name().rfind(" PCN "));
+    EXPECT_GT(n.postcode_districts_size(), 0) << n.id();
+    for (const auto& d : n.postcode_districts()) {
+      EXPECT_TRUE(districts_of_authority[authority].count(d)) << n.id() << " " << d;
+      covered[authority].insert(d);
+    }
+  }
+  EXPECT_EQ(covered, districts_of_authority);
+}
+
 // One clear need each, a name that says what and where it is, and languages from the region's.
 TEST(SyntheticRegionTest, ResourcesHavePlausibleNamesOneNeedEachAndTheRegionsLanguages) {
   const RegionProfile& profile = DefaultRegionProfile();

@@ -266,10 +266,24 @@ Region GenerateRegion(const RegionProfile& profile, uint64_t seed, int resource_
     const int networks =
         std::max(1, static_cast<int>(std::lround(lsoas_of_authority[authority] / 130.0)));
     const std::string slug = Slug(authority);
+    // Each network covers a run of the authority's LSOAs (in the profile's order, which is by
+    // code): the postcode districts they lie in are the network's, which places its link
+    // workers' caseload room in the monitor's provision view.
+    std::vector<std::set<std::string>> districts_of_network(networks);
+    for (size_t i = 0, seen = 0; i < profile.lsoas.size(); ++i) {
+      if (profile.lsoas[i].local_authority != authority) continue;
+      const size_t n = seen++ * networks / lsoas_of_authority[authority];
+      for (int p : postcodes_of_lsoa[i]) {
+        districts_of_network[n].insert(OutwardCode(profile.postcodes[p].postcode));
+      }
+    }
     for (int n = 1; n <= networks; ++n) {
       v1::Network network;
       network.set_id(absl::StrCat(slug, "-pcn-", n));
       network.set_name(absl::StrCat(authority, " PCN ", n));
+      for (const std::string& district : districts_of_network[n - 1]) {
+        network.add_postcode_districts(district);
+      }
       for (int p = 0; p < 4; ++p) {
         std::string code = absl::StrCat(std::string(1, absl::ascii_toupper(authority[0])), ods++);
         network.add_practice_ods_codes(code);
@@ -335,6 +349,7 @@ Region GenerateRegion(const RegionProfile& profile, uint64_t seed, int resource_
       auto* loc = r.add_locations();
       loc->set_id(absl::StrCat("loc-", r.id()));
       loc->set_type(v1::LOCATION_TYPE_PHYSICAL);
+      loc->set_postcode(absl::StrCat(district, near.postcode.substr(outward.size())));
       // Within some 300 m of a postcode of the LSOA.
       loc->mutable_point()->set_latitude(near.latitude + shift.latitude +
                                          (unit(rng) - 0.5) * 0.005);

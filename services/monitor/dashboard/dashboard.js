@@ -154,6 +154,40 @@ function drawFunnel(equity) {
        num(c.closed), num(c.improved), num(c.medianDaysToFirstContact).toFixed(1)]));
 }
 
+// Provision against need: per quintile, resource places and caseload room per referral as bars
+// (absent where referrals are withheld or none), and the figures behind them in tables.
+function provisionCells(r) {
+  const fixed = (v, d) => (v === undefined ? "" : num(v).toFixed(d));
+  return [r.area, r.suppressed ? "withheld" : num(r.referrals), num(r.caseloadRoom).toFixed(1),
+          num(r.linkWorkers), num(r.resources), `${num(r.resourcePlaces)} (${num(r.resourcePlacesAvailable)})`,
+          num(r.unmetNeeds), fixed(r.medianDaysToFirstContact, 1), fixed(r.resourcePlacesPerReferral, 2),
+          fixed(r.caseloadRoomPerReferral, 2)];
+}
+
+function drawProvision(provision) {
+  const svg = document.getElementById("provision");
+  svg.replaceChildren();
+  const rows = provision.quintiles || [];
+  // Each measure against its own largest quintile: the shape across quintiles is what tells.
+  const measures = [["resourcePlacesPerReferral", "bar", "places"], ["caseloadRoomPerReferral", "bar-room", "room"]];
+  const tops = measures.map(([field]) => Math.max(1e-9, ...rows.map(r => num(r[field]))));
+  rows.filter(r => r.area !== "unknown").forEach((r, i) => {
+    const y = 10 + i * 40;
+    const g = s("g", { "data-quintile": r.area });
+    g.append(s("text", { x: 10, y: y + 20, class: "bar-label" }, r.area));
+    measures.forEach(([field, cls, name], j) => {
+      const v = r[field], w = 560 * num(v) / tops[j], by = y + j * 17;
+      g.append(s("rect", { x: 160, y: by, width: Math.max(w, 1), height: 15, class: cls }));
+      g.append(s("text", { x: 168 + w, y: by + 12, class: "bar-label" },
+        v === undefined ? (r.suppressed ? `${name}: withheld` : `${name}: no referrals`)
+                        : `${name} ${num(v).toFixed(2)} per referral`));
+    });
+    svg.append(g);
+  });
+  fillTable("provision-quintiles", rows.map(provisionCells));
+  fillTable("provision-districts", (provision.districts || []).map(provisionCells));
+}
+
 // The funnel and the gaps week by week (the last 26 weeks the look-back holds): a change in who
 // is reached shows as a trend.
 function drawWeeks(equity, gaps) {
@@ -222,7 +256,8 @@ async function api(path) {
 
 async function refresh() {
   try {
-    const [flows, equity, gaps] = await Promise.all(["api/flows", "api/equity", "api/gaps"].map(api));
+    const [flows, equity, gaps, provision] =
+      await Promise.all(["api/flows", "api/equity", "api/gaps", "api/provision"].map(api));
     drawAlerts(flows);
     drawPipeline(flows);
     fillTable("stages", (flows.stages || []).map(st =>
@@ -230,6 +265,7 @@ async function refresh() {
     fillTable("lag", (flows.groups || []).map(g =>
       [g.group, g.topic, num(g.totalLag), num(g.totalLag) > 0 ? secs(g.oldestWaitingSeconds) : ""]));
     drawFunnel(equity);
+    drawProvision(provision);
     drawWeeks(equity, gaps);
     fillTable("gaps", (gaps.rows || []).map(r =>
       [r.postcodeDistrict, label(r.category), num(r.unmet), (r.reasons || []).map(x => `${x.reason} (${x.count})`).join("; ")]));

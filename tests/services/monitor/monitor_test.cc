@@ -750,5 +750,25 @@ TEST(MonitorTest, SubmissionsAndDeadLettersAreNotReadAsEvents) {
   EXPECT_EQ(s.dead_letters_size(), 1);
 }
 
+TEST(MonitorTest, TheDirectoryTopicFillsTheProvisionViewAndItsTombstonesEmptyIt) {
+  Monitor monitor("p.");
+  monitor.SetPostcodes({geo::PostcodeRow{.code = "LS6 1BD", .imd_decile = 1}});
+  v1::Event e;
+  v1::Resource* r = e.mutable_resource_upserted()->mutable_resource();
+  r->set_id("res-1");
+  r->add_locations()->set_postcode("LS6 1BD");
+  r->mutable_capacity()->set_places_total(12);
+  // Published long before the look-back: the directory is current however old.
+  auto upsert = Message("signpost.directory.resources", kNow - absl::Hours(24 * 90), Event(e));
+  upsert.key = "res-1";
+  monitor.Observe(upsert);
+  EXPECT_EQ(monitor.Provision().quintiles(0).resource_places(), 12);
+  auto tombstone = upsert;
+  tombstone.value.reset();
+  monitor.Observe(tombstone);
+  EXPECT_EQ(monitor.Provision().quintiles(0).resource_places(), 0);
+  EXPECT_EQ(monitor.Provision().districts_size(), 0);
+}
+
 }  // namespace
 }  // namespace signpost::monitor
