@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/geo/postcode_row.h"
 
 namespace signpost::intake {
 
@@ -24,50 +25,11 @@ std::optional<std::string> NormaliseNhsNumber(absl::string_view text) {
 bool IsValidNhsNumber(absl::string_view text) { return NormaliseNhsNumber(text).has_value(); }
 
 std::optional<std::string> NormalisePostcode(absl::string_view text) {
-  std::string compact;
-  for (char c : text) {
-    if (c == ' ') continue;
-    if (!absl::ascii_isalnum(c)) return std::nullopt;
-    compact.push_back(absl::ascii_toupper(c));
-  }
-  if (compact.size() < 5 || compact.size() > 7) return std::nullopt;
-  std::string canonical =
-      absl::StrCat(compact.substr(0, compact.size() - 3), " ", compact.substr(compact.size() - 3));
-  if (canonical == "GIR 0AA") return canonical;
-  // Royal Mail rules: outward code A9, A99, AA9, AA99, A9A or AA9A; inward code 9AA.
-  auto in = [](char c, absl::string_view set) { return set.find(c) != absl::string_view::npos; };
-  auto letter = [](char c) { return absl::ascii_isupper(c); };
-  auto digit = [](char c) { return absl::ascii_isdigit(c); };
-  absl::string_view out(compact.data(), compact.size() - 3);
-  absl::string_view inward(compact.data() + compact.size() - 3, 3);
-  if (!digit(inward[0]) || !letter(inward[1]) || !letter(inward[2]) || in(inward[1], "CIKMOV") ||
-      in(inward[2], "CIKMOV")) {
-    return std::nullopt;
-  }
-  if (!letter(out[0]) || in(out[0], "QVX")) return std::nullopt;
-  bool ok = false;
-  switch (out.size()) {
-    case 2:  // A9
-      ok = digit(out[1]);
-      break;
-    case 3:  // A99, AA9, A9A
-      ok = (digit(out[1]) && digit(out[2])) ||
-           (letter(out[1]) && !in(out[1], "IJZ") && digit(out[2])) ||
-           (digit(out[1]) && in(out[2], "ABCDEFGHJKPSTUW"));
-      break;
-    case 4:  // AA99, AA9A
-      ok = letter(out[1]) && !in(out[1], "IJZ") && digit(out[2]) &&
-           (digit(out[3]) || in(out[3], "ABEHMNPRVWXY"));
-      break;
-  }
-  if (!ok) return std::nullopt;
-  return canonical;
+  return geo::NormalisePostcode(text);
 }
 
 std::string PostcodeDistrict(absl::string_view canonical_postcode) {
-  auto space = canonical_postcode.find(' ');
-  return std::string(space == absl::string_view::npos ? canonical_postcode
-                                                      : canonical_postcode.substr(0, space));
+  return geo::PostcodeDistrict(canonical_postcode);
 }
 
 bool IsValidOdsCode(absl::string_view code) {

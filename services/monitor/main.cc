@@ -39,6 +39,11 @@ absl::Status Wire(ServiceHost& host, const MonitorConfig& config) {
     if (topic.cleanup_policy == "compact") {
       tail_options.from_beginning.insert(tail_options.topics.back());
     }
+    if (topic.topic == kafka::Topic::kReferralMatched ||
+        topic.topic == kafka::Topic::kFollowupEvents) {
+      tail_options.longer_look_back[tail_options.topics.back()] =
+          absl::Hours(24 * config.caseload_look_back_days);
+    }
   }
   auto& tail = host.Make<TopicTail>(
       tail_options, [&stats](const kafka::ConsumedMessage& m) { stats.Observe(m); });

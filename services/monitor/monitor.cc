@@ -5,13 +5,16 @@
 
 namespace signpost::monitor {
 
-Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration look_back)
+Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration look_back,
+                 std::function<absl::Time()> clock)
     : topic_prefix_(topic_prefix),
       look_back_(look_back),
+      clock_(std::move(clock)),
       flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back),
       equity_(equity),
       provision_(ProvisionOptions{.suppress_below = equity.suppress_below,
-                                  .referrals = equity.referrals}) {}
+                                  .referrals = equity.referrals,
+                                  .look_back = look_back}) {}
 
 void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // Each topic is read by what it carries (topics.tsv): submissions (protobuf or FHIR JSON) and
@@ -25,12 +28,14 @@ void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // A tombstone on the directory topic deletes the record its key names.
   if (topic == kafka::Topic::kDirectoryResources && !message.value) provision_.Forget(message.key);
   const v1::Event* parsed = event.ok() ? &*event : nullptr;
-  // The directory is read whole (it is compacted): what was written before the look-back is
-  // current, but not part of the flows.
-  if (topic != kafka::Topic::kDirectoryResources ||
-      absl::FromUnixMillis(message.timestamp_ms) >= absl::Now() - look_back_) {
-    flows_.Observe(message, parsed);
+  // Older than the look-back: the directory (read whole, as it is compacted: current however
+  // old) and the matched and case events read further back say where provision is and whose
+  // caseload each open case is in, and count for nothing else.
+  if (absl::FromUnixMillis(message.timestamp_ms) < clock_() - look_back_) {
+    if (parsed != nullptr) provision_.Observe(*parsed, /*within_look_back=*/false);
+    return;
   }
+  flows_.Observe(message, parsed);
   if (parsed == nullptr) return;
   stages_.Observe(*parsed);
   gaps_.Observe(*parsed);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "services/monitor/equity_funnel.h"
@@ -14,9 +15,13 @@ namespace signpost::monitor {
 class Monitor {
  public:
   // `look_back`: how far back the monitor reads, and so how far back a referral of the same
-  // person makes a new one a repeat.
-  explicit Monitor(std::string topic_prefix, EquityOptions equity = {},
-                   absl::Duration look_back = absl::Hours(24));
+  // person makes a new one a repeat. What is older counts for nothing but the provision view:
+  // the directory (compacted, so read whole: current however old) and the matched and case
+  // events the topics' reader reads further back, for whose caseload each open case is in.
+  explicit Monitor(
+      std::string topic_prefix, EquityOptions equity = {},
+      absl::Duration look_back = absl::Hours(24),
+      std::function<absl::Time()> clock = [] { return absl::Now(); });
 
   void Observe(const kafka::ConsumedMessage& message);
   void SetLag(std::vector<v1::GroupLag> lag) { flows_.SetLag(std::move(lag)); }
@@ -25,12 +30,13 @@ class Monitor {
   absl::StatusOr<v1::GapReport> GapReport(const v1::GapReportRequest& request,
                                           absl::Time now) const;
   v1::EquityFunnel EquityFunnel() const { return equity_.Funnel(); }
-  v1::Provision Provision() const { return provision_.Provision(); }
+  v1::Provision Provision() const { return provision_.Provision(clock_()); }
   void SetPostcodes(const std::vector<geo::PostcodeRow>& rows) { provision_.SetPostcodes(rows); }
 
  private:
   std::string topic_prefix_;
   absl::Duration look_back_;
+  std::function<absl::Time()> clock_;
   FlowStats flows_;
   StageLatencies stages_;
   GapReportBook gaps_;

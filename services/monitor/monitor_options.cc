@@ -9,6 +9,11 @@ void AddMonitorOptions(CLI::App& app, MonitorConfig& config) {
       ->envname("SIGNPOST_MONITOR_LOOK_BACK_HOURS")
       ->check(CLI::Range(1, 24 * 400))
       ->capture_default_str();
+  app.add_option("--caseload-look-back-days", config.caseload_look_back_days,
+                 "How far back the matched and case events are read for link workers' open cases "
+                 "(the provision view's caseload room): as long as a case may stay open")
+      ->check(CLI::Range(1, 400))
+      ->capture_default_str();
   app.add_option("--lag-interval-ms", config.lag_interval_ms, "How often lag is measured")
       ->check(CLI::Range(100, 600000))
       ->capture_default_str();

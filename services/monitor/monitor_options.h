@@ -14,6 +14,9 @@ namespace signpost::monitor {
 struct MonitorConfig {
   CommonConfig common;
   int look_back_hours = 24;
+  // How far back the matched and case events are read for the open cases in each link worker's
+  // caseload (the provision view's caseload room): as long as a case may stay open.
+  int caseload_look_back_days = 120;
   int lag_interval_ms = 2000;
   std::vector<std::string> groups;  // GROUP=TOPIC[+TOPIC...], beside the services' own
   EquityOptions equity;

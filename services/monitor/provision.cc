@@ -1,13 +1,9 @@
 #include "services/monitor/provision.h"
 
 #include <algorithm>
-#include <array>
-#include <optional>
 #include <set>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-
 #include "common/events/case_states.h"
 #include "common/events/timestamp.h"
 #include "services/monitor/imd_quintile.h"
@@ -15,11 +11,15 @@
 namespace signpost::monitor {
 namespace {
 
-constexpr const char kLinkWorkerKey[] = "link-worker:";
-constexpr const char kNetworkKey[] = "network:";
-
 // Quintile 1..5 of a decile, 0 when unknown.
 int QuintileIndex(int decile) { return decile >= 1 && decile <= 10 ? (decile + 1) / 2 : 0; }
+
+// A district as the events give it (a referrer's field passed on, a directory's), kept only when
+// it is a well-formed outward code: anything else would be a row of its own, for ever.
+std::string DistrictOf(const std::string& text) {
+  std::string district = geo::PostcodeDistrict(text);
+  return geo::IsOutwardCode(district) ? district : "";
+}
 
 // What an area adds up to while the view is made.
 struct Tally {
@@ -37,7 +37,15 @@ std::optional<double> Median(std::vector<double> values) {
   return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-v1::ProvisionRow RowOf(const std::string& area, const Tally& t, int suppress_below) {
+void Withhold(v1::ProvisionRow& row) {
+  row.set_suppressed(true);
+  row.set_referrals(0);
+  row.clear_median_days_to_first_contact();
+  row.clear_resource_places_per_referral();
+  row.clear_caseload_room_per_referral();
+}
+
+v1::ProvisionRow RowOf(const std::string& area, const Tally& t) {
   v1::ProvisionRow row;
   row.set_area(area);
   row.set_caseload_room(t.caseload_room);
@@ -46,10 +54,6 @@ v1::ProvisionRow RowOf(const std::string& area, const Tally& t, int suppress_bel
   row.set_resource_places(t.places);
   row.set_resource_places_available(t.places_available);
   row.set_unmet_needs(t.unmet);
-  if (t.referrals > 0 && t.referrals < suppress_below) {
-    row.set_suppressed(true);
-    return row;
-  }
   row.set_referrals(t.referrals);
   if (auto median = Median(t.days_to_first_contact)) row.set_median_days_to_first_contact(*median);
   if (t.referrals > 0) {
@@ -59,19 +63,45 @@ v1::ProvisionRow RowOf(const std::string& area, const Tally& t, int suppress_bel
   return row;
 }
 
+// Small numbers withheld in one breakdown (the quintiles, or the districts). Each breakdown adds
+// up to the same referrals as the other and as the equity funnel's "all": one withheld cell
+// would be that total less the cells shown, so when one alone is withheld the next smallest is
+// too.
+void WithholdSmallNumbers(google::protobuf::RepeatedPtrField<v1::ProvisionRow>& rows,
+                          int suppress_below) {
+  int withheld = 0;
+  for (auto& row : rows) {
+    if (row.referrals() > 0 && row.referrals() < suppress_below) {
+      Withhold(row);
+      ++withheld;
+    }
+  }
+  if (withheld != 1) return;
+  v1::ProvisionRow* smallest = nullptr;
+  for (auto& row : rows) {
+    if (row.suppressed() || row.referrals() == 0) continue;
+    if (smallest == nullptr || row.referrals() < smallest->referrals()) smallest = &row;
+  }
+  if (smallest != nullptr) Withhold(*smallest);
+}
+
 }  // namespace
 
-ProvisionBook::ProvisionBook(ProvisionOptions options) : options_(options) {}
+ProvisionBook::ProvisionBook(ProvisionOptions options) : options_(options) {
+  options_.referrals = std::max<size_t>(options_.referrals, 1);
+}
 
 void ProvisionBook::SetPostcodes(const std::vector<geo::PostcodeRow>& rows) {
   absl::MutexLock lock(&mu_);
   decile_of_postcode_.clear();
   district_postcodes_.clear();
   for (const geo::PostcodeRow& row : rows) {
-    if (row.code.find(' ') == std::string::npos) continue;  // a district's centre, not a place
-    decile_of_postcode_[row.code] = row.imd_decile;
-    ++district_postcodes_[geo::PostcodeDistrict(row.code)][QuintileIndex(row.imd_decile)];
+    std::optional<std::string> code = geo::NormalisePostcode(row.code);
+    if (!code) continue;  // a district's centre ("LS6"), not a place
+    decile_of_postcode_[*code] = row.imd_decile;
+    ++district_postcodes_[geo::PostcodeDistrict(*code)][QuintileIndex(row.imd_decile)];
   }
+  made_.reset();
 }
 
 ProvisionBook::Referral& ProvisionBook::ReferralOf(const std::string& id) {
@@ -98,7 +128,7 @@ ProvisionBook::Case& ProvisionBook::CaseOf(const std::string& id) {
   return cases_.find(id)->second;
 }
 
-void ProvisionBook::Observe(const v1::Event& event) {
+void ProvisionBook::Observe(const v1::Event& event, bool within_look_back) {
   const std::string& rid = event.envelope().referral_id();
   absl::Time at = events::FromTimestamp(event.envelope().occurred_at());
   absl::MutexLock lock(&mu_);
@@ -110,8 +140,9 @@ void ProvisionBook::Observe(const v1::Event& event) {
     }
     Place place;
     for (const auto& location : r.locations()) {
-      if (!location.postcode().empty()) {
-        place.postcode = absl::AsciiStrToUpper(location.postcode());
+      if (location.type() == v1::LOCATION_TYPE_VIRTUAL) continue;
+      if (auto code = geo::NormalisePostcode(location.postcode())) {
+        place.postcode = *code;
         break;
       }
     }
@@ -122,45 +153,59 @@ void ProvisionBook::Observe(const v1::Event& event) {
   }
   if (event.has_link_worker_upserted()) {
     const v1::LinkWorker& w = event.link_worker_upserted().link_worker();
-    workers_[w.id()] = Worker{w.network_id(),
-                              {w.postcode_districts().begin(), w.postcode_districts().end()},
-                              w.max_active_cases(),
-                              w.available()};
+    Worker& worker = workers_[w.id()];
+    worker = Worker{w.network_id(), {}, std::max(0, w.max_active_cases()), w.available()};
+    for (const auto& d : w.postcode_districts()) {
+      if (std::string district = DistrictOf(d); !district.empty()) {
+        worker.districts.push_back(district);
+      }
+    }
     return;
   }
   if (event.has_network_upserted()) {
     const v1::Network& n = event.network_upserted().network();
-    network_districts_[n.id()] = {n.postcode_districts().begin(), n.postcode_districts().end()};
+    std::vector<std::string>& districts = network_districts_[n.id()];
+    districts.clear();
+    for (const auto& d : n.postcode_districts()) {
+      if (std::string district = DistrictOf(d); !district.empty()) districts.push_back(district);
+    }
     return;
   }
   if (event.has_need_unmet()) {
+    if (!within_look_back) return;
+    const std::string& id = event.envelope().event_id();
+    if (!id.empty() && !unmet_events_.insert(id).second) return;  // a redelivery
     const v1::NeedUnmet& unmet = event.need_unmet();
-    ++unmet_by_quintile_[QuintileIndex(unmet.imd_decile())];
-    if (!unmet.postcode_district().empty()) {
-      ++unmet_by_district_[geo::PostcodeDistrict(unmet.postcode_district())];
+    unmet_.push_back({rid, id, unmet.imd_decile(), DistrictOf(unmet.postcode_district()), at});
+    if (unmet_.size() > options_.referrals) {
+      unmet_events_.erase(unmet_.front().event_id);
+      unmet_.pop_front();
     }
     return;
   }
   if (rid.empty()) return;
   if (event.has_referral_matched()) {
     const v1::ReferralMatched& m = event.referral_matched();
-    Referral& referral = ReferralOf(rid);
-    if (!referral.matched) {
-      const v1::PersonProfile& p = m.referral().profile();
-      referral.matched = true;
-      referral.decile = p.imd_decile();
-      referral.district = geo::PostcodeDistrict(
-          !p.postcode_district().empty() ? p.postcode_district() : p.home_postcode());
-      referral.matched_at = at;
+    if (within_look_back) {
+      Referral& referral = ReferralOf(rid);
+      if (!referral.matched) {
+        const v1::PersonProfile& p = m.referral().profile();
+        referral.matched = true;
+        referral.decile = p.imd_decile();
+        referral.district =
+            DistrictOf(!p.postcode_district().empty() ? p.postcode_district() : p.home_postcode());
+        referral.matched_at = at;
+      }
     }
     // The case may have been read first (each topic is read on its own): it says more.
-    if (!m.link_worker_id().empty() && !cases_.count(rid))
+    if (!m.link_worker_id().empty() && !cases_.count(rid)) {
       CaseOf(rid).link_worker = m.link_worker_id();
+    }
     return;
   }
   if (event.has_case_event()) {
     const v1::CaseEvent& c = event.case_event();
-    if (c.contact_result() == v1::CONTACT_RESULT_REACHED) {
+    if (within_look_back && c.contact_result() == v1::CONTACT_RESULT_REACHED) {
       Referral& referral = ReferralOf(rid);
       if (referral.first_contact == absl::InfinitePast()) referral.first_contact = at;
     }
@@ -176,26 +221,34 @@ void ProvisionBook::Observe(const v1::Event& event) {
 }
 
 void ProvisionBook::Forget(const std::string& directory_key) {
-  absl::MutexLock lock(&mu_);
-  if (absl::StartsWith(directory_key, kLinkWorkerKey)) {
-    workers_.erase(directory_key.substr(sizeof(kLinkWorkerKey) - 1));
-  } else if (absl::StartsWith(directory_key, kNetworkKey)) {
-    network_districts_.erase(directory_key.substr(sizeof(kNetworkKey) - 1));
-  } else {
-    resources_.erase(directory_key);
+  if (absl::StartsWith(directory_key, "link-worker:") ||
+      absl::StartsWith(directory_key, "network:")) {
+    return;
   }
+  absl::MutexLock lock(&mu_);
+  resources_.erase(directory_key);
 }
 
-v1::Provision ProvisionBook::Provision() const {
+v1::Provision ProvisionBook::Provision(absl::Time now) const {
   absl::MutexLock lock(&mu_);
+  if (!made_ || now - made_->first >= options_.remake_after || now < made_->first) {
+    made_.emplace(now, Make(now));
+  }
+  return made_->second;
+}
+
+v1::Provision ProvisionBook::Make(absl::Time now) const {
+  const absl::Time since = now - options_.look_back;
   std::array<Tally, 6> quintiles;  // 0: unknown
   std::map<std::string, Tally> districts;
 
   for (const auto& [id, place] : resources_) {
     auto decile = decile_of_postcode_.find(place.postcode);
+    Tally* district =
+        place.postcode.empty() ? nullptr : &districts[geo::PostcodeDistrict(place.postcode)];
     for (Tally* t :
          {&quintiles[decile == decile_of_postcode_.end() ? 0 : QuintileIndex(decile->second)],
-          place.postcode.empty() ? nullptr : &districts[geo::PostcodeDistrict(place.postcode)]}) {
+          district}) {
       if (t == nullptr) continue;
       ++t->resources;
       t->places += place.total;
@@ -203,7 +256,7 @@ v1::Provision ProvisionBook::Provision() const {
     }
   }
 
-  std::map<std::string, int> open_cases;
+  std::map<std::string, int64_t> open_cases;
   for (const auto& [id, c] : cases_) {
     if (!c.link_worker.empty()) ++open_cases[c.link_worker];
   }
@@ -211,7 +264,8 @@ v1::Provision ProvisionBook::Provision() const {
     double room = 0;
     if (worker.available) {
       auto open = open_cases.find(id);
-      room = std::max(0, worker.max_active_cases - (open == open_cases.end() ? 0 : open->second));
+      room = static_cast<double>(std::max<int64_t>(
+          0, worker.max_active_cases - (open == open_cases.end() ? 0 : open->second)));
     }
     std::vector<std::string> covered = worker.districts;
     if (covered.empty()) {
@@ -225,8 +279,7 @@ v1::Provision ProvisionBook::Provision() const {
       continue;
     }
     const double share = room / covered.size();
-    for (const std::string& code : covered) {
-      const std::string district = geo::PostcodeDistrict(code);
+    for (const std::string& district : covered) {
       Tally& d = districts[district];
       d.caseload_room += share;
       d.link_workers.insert(id);
@@ -249,7 +302,7 @@ v1::Provision ProvisionBook::Provision() const {
   }
 
   for (const auto& [id, referral] : referrals_) {
-    if (!referral.matched) continue;
+    if (!referral.matched || referral.matched_at < since) continue;
     std::optional<double> days;
     if (referral.first_contact != absl::InfinitePast()) {
       days = std::max(0.0, absl::ToDoubleHours(referral.first_contact - referral.matched_at) / 24);
@@ -262,23 +315,34 @@ v1::Provision ProvisionBook::Provision() const {
     }
   }
 
-  for (int q = 0; q < 6; ++q) quintiles[q].unmet += unmet_by_quintile_[q];
-  for (const auto& [district, unmet] : unmet_by_district_) districts[district].unmet += unmet;
+  // An unmet need is counted where its referral is (the decile and district matching gave the
+  // person), so that need and referrals are set side by side alike; where the referral is not
+  // followed, where the event says.
+  for (const UnmetNeed& unmet : unmet_) {
+    if (unmet.at < since) continue;
+    int decile = unmet.decile;
+    const std::string* district = &unmet.district;
+    if (auto it = referrals_.find(unmet.referral_id);
+        it != referrals_.end() && it->second.matched) {
+      decile = it->second.decile;
+      district = &it->second.district;
+    }
+    ++quintiles[QuintileIndex(decile)].unmet;
+    if (!district->empty()) ++districts[*district].unmet;
+  }
 
   v1::Provision view;
   view.set_suppress_below(options_.suppress_below);
   view.set_postcodes_known(static_cast<int64_t>(decile_of_postcode_.size()));
-  for (int q = 1; q <= 5; ++q) {
-    *view.add_quintiles() = RowOf(ImdQuintile(2 * q), quintiles[q], options_.suppress_below);
-  }
+  for (int q = 1; q <= 5; ++q) *view.add_quintiles() = RowOf(ImdQuintile(2 * q), quintiles[q]);
   const Tally& unknown = quintiles[0];
   if (unknown.referrals > 0 || unknown.caseload_room > 0 || !unknown.link_workers.empty() ||
       unknown.resources > 0 || unknown.unmet > 0) {
-    *view.add_quintiles() = RowOf("unknown", unknown, options_.suppress_below);
+    *view.add_quintiles() = RowOf("unknown", unknown);
   }
-  for (const auto& [district, tally] : districts) {
-    *view.add_districts() = RowOf(district, tally, options_.suppress_below);
-  }
+  for (const auto& [district, tally] : districts) *view.add_districts() = RowOf(district, tally);
+  WithholdSmallNumbers(*view.mutable_quintiles(), options_.suppress_below);
+  WithholdSmallNumbers(*view.mutable_districts(), options_.suppress_below);
   return view;
 }
 

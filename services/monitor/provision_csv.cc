@@ -1,5 +1,7 @@
 #include "services/monitor/provision_csv.h"
 
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -7,8 +9,12 @@
 namespace signpost::monitor {
 namespace {
 
+// A spreadsheet takes a cell that begins with one of these for a formula, quoted or not: such a
+// text is given a leading apostrophe, so it stays text.
 std::string Quoted(const std::string& text) {
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+  const bool formula =
+      !text.empty() && std::string_view("=+-@\t\r").find(text[0]) != std::string_view::npos;
+  return absl::StrCat("\"", formula ? "'" : "", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
 std::string Number(bool present, double value) {

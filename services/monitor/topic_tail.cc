@@ -1,5 +1,7 @@
 #include "services/monitor/topic_tail.h"
 
+#include <algorithm>
+
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
@@ -43,7 +45,14 @@ absl::Status TopicTail::Start() {
   consumer_ = *std::move(consumer);
   std::string err;
 
-  int64_t since = absl::ToUnixMillis(absl::Now() - options_.look_back);
+  const absl::Time now = absl::Now();
+  auto since_of = [&](const std::string& topic) {
+    auto longer = options_.longer_look_back.find(topic);
+    return absl::ToUnixMillis(now -
+                              std::max(options_.look_back, longer == options_.longer_look_back.end()
+                                                               ? options_.look_back
+                                                               : longer->second));
+  };
   std::vector<RdKafka::TopicPartition*> partitions;
   for (const std::string& topic : options_.topics) {
     std::unique_ptr<RdKafka::Topic> handle(
@@ -67,14 +76,14 @@ absl::Status TopicTail::Start() {
     }
     for (const auto* t : *metadata->topics()) {
       for (const auto* p : *t->partitions()) {
-        partitions.push_back(RdKafka::TopicPartition::create(topic, p->id(), since));
+        partitions.push_back(RdKafka::TopicPartition::create(topic, p->id(), since_of(topic)));
       }
     }
   }
   // Timestamps to offsets: the first message at or after `since` (the end when none is).
   RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
   for (int attempt = 0; attempt < 50; ++attempt) {
-    for (auto* p : partitions) p->set_offset(since);
+    for (auto* p : partitions) p->set_offset(since_of(p->topic()));
     code = consumer_->offsetsForTimes(partitions, 10000);
     if (!NotThereYet(code)) break;
     absl::SleepFor(absl::Milliseconds(200));

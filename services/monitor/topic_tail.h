@@ -25,6 +25,8 @@ struct TopicTailOptions {
   absl::Duration look_back = absl::Hours(24);
   // Compacted topics (the directory) are read whole: what they hold is current, however old.
   std::set<std::string> from_beginning;  // full names
+  // Topics read from further back than `look_back` (full names).
+  std::map<std::string, absl::Duration> longer_look_back;
   std::map<std::string, std::string> properties;
 };
 

@@ -46,7 +46,7 @@ sleep 60
 kill -0 "$run_pid" 2>/dev/null || fail "tools/run exited during the demo"
 mkdir -p "$build/test-artifacts"
 python3 - "$dashboard" "$ca" "$region_share" "$build/test-artifacts/demo-equity.json" <<'PY' ||
-import json, ssl, sys, urllib.request
+import json, os, ssl, sys, urllib.request
 dashboard, ca, region_share, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 base, token = dashboard.split("#token=")
 request = urllib.request.Request(base + "api/equity", headers={"Authorization": "Bearer " + token})
@@ -87,7 +87,7 @@ if not weeks or (weekly != referred and not withheld_week):
 # monitor the region's postcode file, which holds every resource's postcode).
 request = urllib.request.Request(base + "api/provision", headers={"Authorization": "Bearer " + token})
 provision = json.load(urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)))
-json.dump(provision, open(out.replace("equity", "provision"), "w"), indent=1)
+json.dump(provision, open(os.path.join(os.path.dirname(out), "demo-provision.json"), "w"), indent=1)
 rows = {r["area"]: r for r in provision.get("quintiles", [])}
 for q in ["1 (most deprived)", "2", "3", "4", "5 (least deprived)"]:
     r = rows.get(q, {})

@@ -170,8 +170,9 @@ function drawProvision(provision) {
   const rows = provision.quintiles || [];
   // Each measure against its own largest quintile: the shape across quintiles is what tells.
   const measures = [["resourcePlacesPerReferral", "bar", "places"], ["caseloadRoomPerReferral", "bar-room", "room"]];
-  const tops = measures.map(([field]) => Math.max(1e-9, ...rows.map(r => num(r[field]))));
-  rows.filter(r => r.area !== "unknown").forEach((r, i) => {
+  const drawn = rows.filter(r => r.area !== "unknown");
+  const tops = measures.map(([field]) => Math.max(1e-9, ...drawn.map(r => num(r[field]))));
+  drawn.forEach((r, i) => {
     const y = 10 + i * 40;
     const g = s("g", { "data-quintile": r.area });
     g.append(s("text", { x: 10, y: y + 20, class: "bar-label" }, r.area));

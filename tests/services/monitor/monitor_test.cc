@@ -42,7 +42,7 @@ std::string Event(v1::Event e) {
 }
 
 TEST(MonitorTest, HowLongTheOldestUnprocessedMessageHasWaited) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   for (int i = 0; i < 10; ++i) {
     v1::Event e;
     e.mutable_referral_received();
@@ -74,7 +74,7 @@ TEST(MonitorTest, HowLongTheOldestUnprocessedMessageHasWaited) {
 }
 
 TEST(MonitorTest, RepeatReferralsOfOnePersonAndDeliveriesOfDetailsAreCounted) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   auto received = [&](const std::string& referral, const std::string& person) {
     v1::Event e;
     e.mutable_referral_received()->mutable_referral()->mutable_sealed()->set_person_ref(person);
@@ -99,7 +99,7 @@ TEST(MonitorTest, RepeatReferralsOfOnePersonAndDeliveriesOfDetailsAreCounted) {
 
   // A day later the earlier referrals are out of the window: person a's next one is a first,
   // and the repeats counted then are forgotten.
-  Monitor later("p.", {}, absl::Hours(24));
+  Monitor later("p.", {}, absl::Hours(24), [] { return kNow; });
   auto at = [&](const std::string& referral, const std::string& person, absl::Time t) {
     v1::Event e;
     e.mutable_referral_received()->mutable_referral()->mutable_sealed()->set_person_ref(person);
@@ -116,7 +116,7 @@ TEST(MonitorTest, RepeatReferralsOfOnePersonAndDeliveriesOfDetailsAreCounted) {
 }
 
 TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   v1::GroupLag lag;
   lag.set_group("signpost-matching");
   lag.set_topic("signpost.referral.received");
@@ -138,7 +138,7 @@ TEST(MonitorTest, LagMeasuredBeforeItsMessagesAreReadGetsItsWaitOnceTheyAre) {
 // Referrals from a practice no network lists: counted, and waiting until a coordinator routes
 // them (or they end), whichever topic is read first; a match republished counts once.
 TEST(MonitorTest, UnroutedReferralsAreCountedAndWaitUntilRouted) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   auto matched = [&](const std::string& referral, const std::string& network,
                      const std::string& worker = "") {
     v1::Event e;
@@ -177,7 +177,7 @@ TEST(MonitorTest, UnroutedReferralsAreCountedAndWaitUntilRouted) {
 
 // Issue 22, item 3: a rejection nobody could be told of is counted as such.
 TEST(MonitorTest, RejectionsNobodyCouldBeToldOfAreCounted) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   v1::Event told;
   told.mutable_referral_rejected()->set_referrer_ods_code("B86001");
   events::Seal(told, "", "test", kNow);
@@ -204,7 +204,7 @@ TEST(FlowWindowTest, RatesCountTheLastMinuteOnly) {
 }
 
 TEST(MonitorTest, RatesDeadLettersRejectionsAlertsAndUnmetNeeds) {
-  Monitor stats("p.");
+  Monitor stats("p.", {}, absl::Hours(24), [] { return kNow; });
   for (int i = 0; i < 30; ++i) {
     v1::Event e;
     e.mutable_referral_received();
@@ -616,7 +616,7 @@ TEST(EquityFunnelTest, EarlyMatchesAreBounded) {
 // A poison record of the directory topic, set aside by signpost-matching-directory, is counted
 // with its source topic and reason like every other dead letter.
 TEST(MonitorTest, DeadLettersOfTheDirectoryTopicAreCounted) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   monitor.Observe(Message("signpost.deadletter", kNow, "garbage",
                           {{"dlq-reason", "value is not a serialized signpost.v1.Event"},
                            {"dlq-source-topic", "p.signpost.directory.resources"},
@@ -636,7 +636,7 @@ TEST(MonitorTest, DeadLettersOfTheDirectoryTopicAreCounted) {
 // their reason text, which differs for every referral; dead letters by source and reason, each
 // text cut short and valid UTF-8. However many distinct ones arrive, the counts stay bounded.
 TEST(MonitorTest, RejectionAndDeadLetterCountsStayBoundedWhateverArrives) {
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   auto reject = [&](const std::string& system, const std::string& field,
                     const std::string& reason) {
     v1::Event e;
@@ -722,7 +722,7 @@ TEST(MonitorTest, SubmissionsAndDeadLettersAreNotReadAsEvents) {
       [](google::protobuf::LogLevel, const char*, int, const std::string& message) {
         ProtobufLog().push_back(message);
       });
-  Monitor monitor("p.");
+  Monitor monitor("p.", {}, absl::Hours(24), [] { return kNow; });
   v1::ReferralSubmission submission;
   v1::Referral* r = submission.mutable_referral();
   r->set_source_system("emis-north");
@@ -751,7 +751,8 @@ TEST(MonitorTest, SubmissionsAndDeadLettersAreNotReadAsEvents) {
 }
 
 TEST(MonitorTest, TheDirectoryTopicFillsTheProvisionViewAndItsTombstonesEmptyIt) {
-  Monitor monitor("p.");
+  absl::Time now = kNow;
+  Monitor monitor("p.", {}, absl::Hours(24), [&now] { return now; });
   monitor.SetPostcodes({geo::PostcodeRow{.code = "LS6 1BD", .imd_decile = 1}});
   v1::Event e;
   v1::Resource* r = e.mutable_resource_upserted()->mutable_resource();
@@ -766,6 +767,7 @@ TEST(MonitorTest, TheDirectoryTopicFillsTheProvisionViewAndItsTombstonesEmptyIt)
   auto tombstone = upsert;
   tombstone.value.reset();
   monitor.Observe(tombstone);
+  now += absl::Seconds(3);  // the view is made again at most every 2 s
   EXPECT_EQ(monitor.Provision().quintiles(0).resource_places(), 0);
   EXPECT_EQ(monitor.Provision().districts_size(), 0);
 }
