@@ -308,6 +308,21 @@ TEST(MonitorIntegrationTest, OnlyTheOpsRoleSeesTheFlows) {
     EXPECT_EQ(stub->GetGapReport(&context, v1::GapReportRequest(), &report).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
+  // Provision against need: aggregates for the ops role, like the funnel.
+  for (const auto& [token, expected] : std::vector<std::pair<std::string, grpc::StatusCode>>{
+           {"", grpc::StatusCode::UNAUTHENTICATED},
+           {TestToken(signpost::testing::Referrer({"B86001"})),
+            grpc::StatusCode::PERMISSION_DENIED},
+           {TestToken(signpost::testing::Coordinator("n")), grpc::StatusCode::PERMISSION_DENIED},
+           {TestToken(signpost::testing::Ops()), grpc::StatusCode::OK}}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auth::AttachBearerToken(context, token);
+    v1::Provision provision;
+    EXPECT_EQ(stub->GetProvision(&context, v1::ProvisionRequest(), &provision).error_code(),
+              expected);
+    if (expected == grpc::StatusCode::OK) EXPECT_EQ(provision.quintiles_size(), 5);
+  }
   for (const auto& [token, expected] : std::vector<std::pair<std::string, grpc::StatusCode>>{
            {"", grpc::StatusCode::UNAUTHENTICATED},
            {TestToken(signpost::testing::Coordinator("n")), grpc::StatusCode::PERMISSION_DENIED},
