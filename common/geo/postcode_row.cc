@@ -1,5 +1,6 @@
 #include "common/geo/postcode_row.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -69,7 +70,9 @@ std::optional<std::string> NormalisePostcode(absl::string_view text) {
 }
 
 bool IsOutwardCode(absl::string_view code) {
-  return code.size() >= 2 && code.size() <= 4 && code.find(' ') == absl::string_view::npos &&
+  return code.size() >= 2 && code.size() <= 4 &&
+         std::none_of(code.begin(), code.end(),
+                      [](char c) { return c == ' ' || absl::ascii_islower(c); }) &&
          NormalisePostcode(absl::StrCat(code, " 1AA")).has_value();
 }
 

@@ -10,6 +10,7 @@ Monitor::Monitor(std::string topic_prefix, EquityOptions equity, absl::Duration 
     : topic_prefix_(topic_prefix),
       look_back_(look_back),
       clock_(std::move(clock)),
+      counted_from_(clock_() - look_back),
       flows_(std::move(topic_prefix), /*latest_dead_letters=*/20, look_back),
       equity_(equity),
       provision_(ProvisionOptions{.suppress_below = equity.suppress_below,
@@ -31,7 +32,7 @@ void Monitor::Observe(const kafka::ConsumedMessage& message) {
   // Older than the look-back: the directory (read whole, as it is compacted: current however
   // old) and the matched and case events read further back say where provision is and whose
   // caseload each open case is in, and count for nothing else.
-  if (absl::FromUnixMillis(message.timestamp_ms) < clock_() - look_back_) {
+  if (absl::FromUnixMillis(message.timestamp_ms) < counted_from_) {
     if (parsed != nullptr) provision_.Observe(*parsed, /*within_look_back=*/false);
     return;
   }

@@ -37,6 +37,9 @@ class Monitor {
   std::string topic_prefix_;
   absl::Duration look_back_;
   std::function<absl::Time()> clock_;
+  // The look-back from the start: what the topics' reader was asked for. Fixed, so that a message
+  // at its edge read a little later still counts (the flows and books age their own figures).
+  absl::Time counted_from_;
   FlowStats flows_;
   StageLatencies stages_;
   GapReportBook gaps_;

@@ -40,6 +40,7 @@ std::optional<double> Median(std::vector<double> values) {
 void Withhold(v1::ProvisionRow& row) {
   row.set_suppressed(true);
   row.set_referrals(0);
+  row.set_unmet_needs(0);  // counted at their referrals: some would say there are some
   row.clear_median_days_to_first_contact();
   row.clear_resource_places_per_referral();
   row.clear_caseload_room_per_referral();
@@ -177,7 +178,10 @@ void ProvisionBook::Observe(const v1::Event& event, bool within_look_back) {
     if (!id.empty() && !unmet_events_.insert(id).second) return;  // a redelivery
     const v1::NeedUnmet& unmet = event.need_unmet();
     unmet_.push_back({rid, id, unmet.imd_decile(), DistrictOf(unmet.postcode_district()), at});
-    if (unmet_.size() > options_.referrals) {
+    // Forgotten once past the look-back (read in about the order they happened), or the oldest
+    // beyond the bound.
+    while (unmet_.size() > options_.referrals ||
+           (!unmet_.empty() && unmet_.front().at < at - options_.look_back)) {
       unmet_events_.erase(unmet_.front().event_id);
       unmet_.pop_front();
     }
@@ -231,7 +235,8 @@ void ProvisionBook::Forget(const std::string& directory_key) {
 
 v1::Provision ProvisionBook::Provision(absl::Time now) const {
   absl::MutexLock lock(&mu_);
-  if (!made_ || now - made_->first >= options_.remake_after || now < made_->first) {
+  if (!made_ || now - made_->first >= options_.remake_after ||
+      made_->first - now > options_.remake_after) {  // the clock stepped back
     made_.emplace(now, Make(now));
   }
   return made_->second;
