@@ -29,29 +29,28 @@ class DurableFloorService final : public signpost::bench::v1::Echo::CallbackServ
                       signpost::kafka::Producer& producer, std::string topic)
       : workers_(workers), redis_(redis), producer_(producer), topic_(std::move(topic)) {}
 
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
-                                 const EchoMessage* request, EchoMessage* response) override {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context, const EchoMessage* request,
+                                 EchoMessage* response) override {
     auto* reactor = context->DefaultReactor();
     // As intake: the gRPC thread never waits on Redis or Kafka; a worker does.
     bool queued = workers_.TrySchedule([this, request, response, reactor] {
       auto claimed = redis_.Execute(
           {"SET", absl::StrCat("bench:claim:", request->id()), "1", "NX", "EX", "86400"});
       if (!claimed.ok()) {
-        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                     std::string(claimed.status().message())));
+        reactor->Finish(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(claimed.status().message())));
         return;
       }
-      producer_.SendAsync(
-          {.topic = topic_, .key = request->id(), .value = request->payload()},
-          [request, response, reactor](absl::Status delivered) {
-            if (!delivered.ok()) {
-              reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                           std::string(delivered.message())));
-              return;
-            }
-            response->set_id(request->id());
-            reactor->Finish(grpc::Status::OK);
-          });
+      producer_.SendAsync({.topic = topic_, .key = request->id(), .value = request->payload()},
+                          [request, response, reactor](absl::Status delivered) {
+                            if (!delivered.ok()) {
+                              reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                           std::string(delivered.message())));
+                              return;
+                            }
+                            response->set_id(request->id());
+                            reactor->Finish(grpc::Status::OK);
+                          });
     });
     if (!queued) reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "busy"));
     return reactor;
@@ -71,8 +70,9 @@ int main(int argc, char** argv) {
   signpost::GrpcServerOptions options;
   std::string bootstrap, redis_address = "127.0.0.1:6379", topic_prefix;
   int workers = 16, queue_limit = 256, redis_pool_size = 8, linger_ms = 5;
-  CLI::App app("signpost-bench-durable: a bare gRPC server that claims in Redis (SET NX) and "
-               "publishes with acks=all before answering");
+  CLI::App app(
+      "signpost-bench-durable: a bare gRPC server that claims in Redis (SET NX) and "
+      "publishes with acks=all before answering");
   app.add_option("--listen", options.listen)->capture_default_str();
   app.add_option("--port-file", options.port_file);
   app.add_option("--kafka-bootstrap", bootstrap)->required();
@@ -92,9 +92,9 @@ int main(int argc, char** argv) {
   }
   auto redis = signpost::redis::RedisPool::Create(
       {.address = *address, .size = static_cast<size_t>(redis_pool_size)});
-  auto producer = signpost::kafka::KafkaProducer::Create(
-      {.bootstrap = bootstrap, .client_id = "signpost-bench-durable",
-       .linger = absl::Milliseconds(linger_ms)});
+  auto producer = signpost::kafka::KafkaProducer::Create({.bootstrap = bootstrap,
+                                                          .client_id = "signpost-bench-durable",
+                                                          .linger = absl::Milliseconds(linger_ms)});
   if (!redis.ok() || !producer.ok()) {
     spdlog::critical("{}", !redis.ok() ? redis.status().ToString() : producer.status().ToString());
     return 1;
