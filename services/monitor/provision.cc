@@ -86,6 +86,22 @@ void WithholdSmallNumbers(google::protobuf::RepeatedPtrField<v1::ProvisionRow>& 
   if (smallest != nullptr) Withhold(*smallest);
 }
 
+// The entry of `id`, made when new; beyond `bound` entries the oldest made is forgotten. Erasing
+// another entry leaves this one's iterator valid (`bound` is at least 1).
+template <typename Map>
+typename Map::mapped_type& Remembered(Map& map, std::deque<std::string>& order,
+                                      const std::string& id, size_t bound) {
+  auto [it, fresh] = map.try_emplace(id);
+  if (fresh) {
+    order.push_back(id);
+    if (order.size() > bound) {
+      map.erase(order.front());
+      order.pop_front();
+    }
+  }
+  return it->second;
+}
+
 }  // namespace
 
 ProvisionBook::ProvisionBook(ProvisionOptions options) : options_(options) {
@@ -106,27 +122,11 @@ void ProvisionBook::SetPostcodes(const std::vector<geo::PostcodeRow>& rows) {
 }
 
 ProvisionBook::Referral& ProvisionBook::ReferralOf(const std::string& id) {
-  auto [it, fresh] = referrals_.try_emplace(id);
-  if (fresh) {
-    referral_order_.push_back(id);
-    if (referral_order_.size() > options_.referrals) {
-      referrals_.erase(referral_order_.front());
-      referral_order_.pop_front();
-    }
-  }
-  return referrals_.find(id)->second;  // `it` may have moved on a rehash by the erase
+  return Remembered(referrals_, referral_order_, id, options_.referrals);
 }
 
 ProvisionBook::Case& ProvisionBook::CaseOf(const std::string& id) {
-  auto [it, fresh] = cases_.try_emplace(id);
-  if (fresh) {
-    case_order_.push_back(id);
-    if (case_order_.size() > options_.referrals) {
-      cases_.erase(case_order_.front());
-      case_order_.pop_front();
-    }
-  }
-  return cases_.find(id)->second;
+  return Remembered(cases_, case_order_, id, options_.referrals);
 }
 
 void ProvisionBook::Observe(const v1::Event& event, bool within_look_back) {
