@@ -37,19 +37,20 @@ std::string RedisSubmissionStore::RedisKey(const SubmissionKey& key) {
 
 absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
                                                      const Fingerprint& fingerprint,
-                                                     const std::string& new_referral_id,
+                                                     const Proposal& proposal,
                                                      const std::string& owner, absl::Time now,
                                                      absl::Duration lease) {
   std::vector<std::string> args = {fingerprint.content,
-                                   new_referral_id,
+                                   proposal.referral_id,
                                    owner,
                                    std::to_string(absl::ToUnixMillis(now)),
                                    std::to_string(absl::ToInt64Milliseconds(lease)),
-                                   std::to_string(absl::ToInt64Seconds(retention_))};
+                                   std::to_string(absl::ToInt64Seconds(retention_)),
+                                   proposal.event};
   args.insert(args.end(), fingerprint.earlier.begin(), fingerprint.earlier.end());
   auto reply = ClaimScript().Run(redis_, {RedisKey(key)}, args);
   if (!reply.ok()) return reply.status();
-  if (reply->elements.size() != 4) return absl::InternalError("claim script: unexpected reply");
+  if (reply->elements.size() != 5) return absl::InternalError("claim script: unexpected reply");
   const std::string& kind = reply->elements[0].str;
   Claim claim{Claim::Kind::kInProgress, reply->elements[1].str};
   int64_t held_until_ms = 0;
@@ -59,6 +60,7 @@ absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
   if (kind == "claimed") {
     claim.kind = Claim::Kind::kClaimed;
     claim.recorded_event = std::move(reply->elements[3].str);
+    claim.proposal_taken = reply->elements[4].str == "new";
   } else if (kind == "duplicate")
     claim.kind = Claim::Kind::kDuplicate;
   else if (kind == "conflict")

@@ -15,8 +15,8 @@ class RedisSubmissionStore final : public SubmissionStore {
   RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention);
 
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
-                                 const std::string& new_referral_id, const std::string& owner,
-                                 absl::Time now, absl::Duration lease) override;
+                                 const Proposal& proposal, const std::string& owner, absl::Time now,
+                                 absl::Duration lease) override;
   absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
                                                          const std::string& referral_id,
                                                          std::string event) override;

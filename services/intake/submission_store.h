@@ -26,6 +26,15 @@ struct Fingerprint {
   std::vector<std::string> earlier;
 };
 
+// What an attempt proposes for a submission not seen before: the referral id to give it, and the
+// received event built under that id (serialized), recorded with the claim in the same step so
+// that a first attempt needs no second round trip before it sends. `event` may be empty (nothing
+// recorded: the attempt records one with RecordEvent before it sends).
+struct Proposal {
+  std::string referral_id;
+  std::string event;
+};
+
 struct Claim {
   enum class Kind {
     kClaimed,     // ours to publish, under `referral_id` (new, or taken over from a dead attempt)
@@ -41,11 +50,15 @@ struct Claim {
   // kClaimed: the received event (serialized) an earlier attempt recorded before it sent it, to
   // publish again byte for byte; empty when none was recorded.
   std::string recorded_event;
+  // kClaimed: the submission was seen first now, under the proposal, whose event (if any) is
+  // recorded as the one to publish.
+  bool proposal_taken = false;
 };
 
 // Remembers submissions so that each (source system, source referral id) yields one referral id
 // and one received event, whatever the path, timing or retries. An attempt claims the key with a
-// lease, records the event it is about to send (or takes the one an earlier attempt recorded),
+// lease, records the event it is about to send (with the claim, for a submission seen first; or
+// takes the one an earlier attempt recorded),
 // publishes it, then marks the submission published, which forgets the event; a failed attempt
 // releases it, and a crashed one's lease runs out, so a retry can take over with the same
 // referral id and publish the same event again. A send that failed may still have reached the
@@ -55,9 +68,8 @@ class SubmissionStore {
   virtual ~SubmissionStore() = default;
 
   virtual absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
-                                         const std::string& new_referral_id,
-                                         const std::string& owner, absl::Time now,
-                                         absl::Duration lease) = 0;
+                                         const Proposal& proposal, const std::string& owner,
+                                         absl::Time now, absl::Duration lease) = 0;
   // Records `event` (serialized) as the received event of the submission claimed under
   // `referral_id`, unless an earlier attempt recorded one: the event to publish, byte for byte,
   // either way. nullopt when another attempt has published the submission meanwhile (nothing to

@@ -283,14 +283,25 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
   attempt->give_up = std::min(wall_started + options_.in_progress_wait,
                               AnswerBy(wall_started, submission.deadline));
   attempt->done = std::move(done);
+  // Built before the claim, so that a submission seen first is claimed and its event recorded in
+  // one round trip (a duplicate's is built for nothing: duplicates are the rarer case).
+  attempt->proposal.referral_id = absl::StrCat("ref-", events::NewEventId());
+  absl::StatusOr<v1::Event> proposed = ReceivedEventOf(*attempt, attempt->proposal.referral_id);
+  if (!proposed.ok()) {
+    Count(channel, labels_.Of(attempt->key.source_system), "unavailable");
+    attempt->done(
+        absl::InternalError(absl::StrCat("referral not accepted: ", proposed.status().message())));
+    return;
+  }
+  attempt->proposal.event = proposed->SerializeAsString();
+  attempt->proposed_event = *std::move(proposed);
   TryToClaim(std::move(attempt));
 }
 
 void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   const SubmissionKey& key = attempt->key;
-  auto claim =
-      submissions_.TryClaim(key, attempt->fingerprint, absl::StrCat("ref-", events::NewEventId()),
-                            attempt->owner, clock_(), options_.lease);
+  auto claim = submissions_.TryClaim(key, attempt->fingerprint, attempt->proposal, attempt->owner,
+                                     clock_(), options_.lease);
   if (!claim.ok()) {
     Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
     attempt->done(
@@ -300,7 +311,7 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   attempt->result.referral_id = claim->referral_id;
   switch (claim->kind) {
     case Claim::Kind::kClaimed:
-      Publish(std::move(attempt), std::move(claim->recorded_event));
+      PublishClaimed(std::move(attempt), *std::move(claim));
       return;
     case Claim::Kind::kDuplicate:
       attempt->result.duplicate = true;
@@ -409,21 +420,19 @@ void Submitter::LookAgainLater(const std::shared_ptr<Attempt>& attempt) {
   });
 }
 
-absl::StatusOr<std::string> Submitter::ReceivedEventOf(Attempt& attempt) {
-  v1::Referral referral = std::move(attempt.referral);
-  const SubmitResult& result = attempt.result;
-  if (absl::Status sealed = cipher_.Seal(referral, result.referral_id); !sealed.ok()) {
-    return sealed;
-  }
+absl::StatusOr<v1::Event> Submitter::ReceivedEventOf(const Attempt& attempt,
+                                                     const std::string& referral_id) {
+  v1::Referral referral = attempt.referral;
+  if (absl::Status sealed = cipher_.Seal(referral, referral_id); !sealed.ok()) return sealed;
   v1::Event event;
   auto* received = event.mutable_referral_received();
   *received->mutable_referral() = std::move(referral);
-  received->set_priority(result.priority.urgency);
+  received->set_priority(attempt.result.priority.urgency);
   received->set_channel(attempt.channel);
-  for (const auto& reason : result.priority.reasons) received->add_priority_reasons(reason);
-  events::Seal(event, result.referral_id, options_.producer_name, clock_(), attempt.traceparent);
-  event.mutable_envelope()->set_event_id(ReceivedEventId(result.referral_id));
-  return event.SerializeAsString();
+  for (const auto& reason : attempt.result.priority.reasons) received->add_priority_reasons(reason);
+  events::Seal(event, referral_id, options_.producer_name, clock_(), attempt.traceparent);
+  event.mutable_envelope()->set_event_id(ReceivedEventId(referral_id));
+  return event;
 }
 
 void Submitter::FailAttempt(Attempt& attempt, absl::Status failure) {
@@ -433,19 +442,26 @@ void Submitter::FailAttempt(Attempt& attempt, absl::Status failure) {
                     std::move(attempt.done)});
 }
 
-void Submitter::Publish(std::shared_ptr<Attempt> attempt, std::string recorded_event) {
-  const std::string referral_id = attempt->result.referral_id;
+void Submitter::PublishClaimed(std::shared_ptr<Attempt> attempt, Claim claim) {
+  const std::string& referral_id = claim.referral_id;
+  if (claim.proposal_taken) {  // seen first now: the proposed event was recorded with the claim
+    Publish(std::move(attempt), std::move(attempt->proposed_event),
+            std::move(attempt->proposal.event));
+    return;
+  }
+  std::string recorded_event = std::move(claim.recorded_event);
   if (recorded_event.empty()) {
-    // The first attempt to send it: the event is recorded before it can reach the broker, so
-    // that whatever becomes of this send, every later attempt publishes these very bytes.
-    absl::StatusOr<std::string> built = ReceivedEventOf(*attempt);
+    // Taken over from an attempt that recorded no event: one is built under the referral id that
+    // attempt gave and recorded before it can reach the broker, so that whatever becomes of this
+    // send, every later attempt publishes these very bytes.
+    absl::StatusOr<v1::Event> built = ReceivedEventOf(*attempt, referral_id);
     if (!built.ok()) {
       // Nothing was published: the claim is released as after a failed send.
       FailAttempt(*attempt, absl::InternalError(
                                 absl::StrCat("referral not accepted: ", built.status().message())));
       return;
     }
-    auto recorded = submissions_.RecordEvent(attempt->key, referral_id, *std::move(built));
+    auto recorded = submissions_.RecordEvent(attempt->key, referral_id, built->SerializeAsString());
     if (!recorded.ok()) {
       FailAttempt(*attempt, absl::UnavailableError(
                                 absl::StrCat("submission store: ", recorded.status().message())));
@@ -468,13 +484,18 @@ void Submitter::Publish(std::shared_ptr<Attempt> attempt, std::string recorded_e
                                            attempt->key.source_referral_id, ") is not one")));
     return;
   }
+  Publish(std::move(attempt), std::move(event), std::move(recorded_event));
+}
+
+void Submitter::Publish(std::shared_ptr<Attempt> attempt, v1::Event event, std::string bytes) {
+  const std::string referral_id = attempt->result.referral_id;
   // The caller hears the priority published, whichever attempt decided it.
   attempt->result.priority.urgency = event.referral_received().priority();
   attempt->result.priority.reasons.assign(event.referral_received().priority_reasons().begin(),
                                           event.referral_received().priority_reasons().end());
   kafka::OutgoingMessage message = events::ToMessage(
       event, kafka::TopicName(kafka::Topic::kReferralReceived, options_.topic_prefix), referral_id);
-  message.value = std::move(recorded_event);  // the bytes recorded, not a serialization of them
+  message.value = std::move(bytes);  // the bytes recorded, not a serialization of them
 
   producer_.SendAsync(std::move(message), [this, event = std::move(event),
                                            attempt = std::move(attempt)](absl::Status sent) {

@@ -148,6 +148,11 @@ class Submitter {
   // A valid submission on its way to a claim.
   struct Attempt {
     v1::Referral referral;  // normalised
+    // The referral id and received event this attempt gives the submission if it is the first
+    // (built before the claim, so that the claim records them in the same round trip), and the
+    // same event unserialized.
+    Proposal proposal;
+    v1::Event proposed_event;
     Fingerprint fingerprint;
     SubmissionKey key;
     SenderIdentity sender;
@@ -176,12 +181,15 @@ class Submitter {
   void Reject(const SenderIdentity& sender, const std::string& input_digest, absl::Status status,
               v1::SubmissionChannel channel, const std::string& traceparent, absl::Time sent_at,
               Done done);
-  // Publishes the claimed submission's received event: `recorded_event` (an earlier attempt's),
-  // or, when there is none, the one built now and recorded before it is sent.
-  void Publish(std::shared_ptr<Attempt> attempt, std::string recorded_event);
-  // The received event of a claimed submission, serialized: identity and notes sealed, envelope
-  // stamped now.
-  absl::StatusOr<std::string> ReceivedEventOf(Attempt& attempt);
+  // Publishes the claimed submission's received event: the one proposed with the claim, an
+  // earlier attempt's, or, when that attempt recorded none, one built now under the referral id
+  // it gave and recorded before it is sent.
+  void PublishClaimed(std::shared_ptr<Attempt> attempt, Claim claim);
+  // Publishes `bytes`, the received event recorded for the submission (`event`, parsed).
+  void Publish(std::shared_ptr<Attempt> attempt, v1::Event event, std::string bytes);
+  // The received event of the attempt's referral under `referral_id`: identity and notes sealed,
+  // envelope stamped now.
+  absl::StatusOr<v1::Event> ReceivedEventOf(const Attempt& attempt, const std::string& referral_id);
   // Answers `attempt` with `failure` after releasing its claim (off the calling thread).
   void FailAttempt(Attempt& attempt, absl::Status failure);
   // `source_label` from labels_, never a source system as it came.

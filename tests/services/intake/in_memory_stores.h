@@ -15,14 +15,16 @@ namespace signpost::intake::testing {
 class InMemorySubmissionStore final : public SubmissionStore {
  public:
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
-                                 const std::string& new_referral_id, const std::string& owner,
-                                 absl::Time now, absl::Duration lease) override {
+                                 const Proposal& proposal, const std::string& owner, absl::Time now,
+                                 absl::Duration lease) override {
     absl::MutexLock lock(&mu_);
     if (!available_) return absl::UnavailableError("redis down");
     auto& r = records_[Key(key)];
     if (r.fingerprint.empty()) {
-      r = {fingerprint.content, new_referral_id, false, owner, now + lease};
-      return Claim{Claim::Kind::kClaimed, new_referral_id};
+      r = {fingerprint.content, proposal.referral_id, false, owner, now + lease, proposal.event};
+      Claim claim{Claim::Kind::kClaimed, proposal.referral_id};
+      claim.proposal_taken = true;
+      return claim;
     }
     if (r.fingerprint != fingerprint.content) {
       if (std::find(fingerprint.earlier.begin(), fingerprint.earlier.end(), r.fingerprint) ==

@@ -19,8 +19,9 @@ class RedisSubmissionStoreTest : public testing::RedisPoolTest {
     store_ = std::make_unique<RedisSubmissionStore>(*pool_, absl::Hours(24));
   }
 
+  // A claim proposing no event (the attempt records one with RecordEvent).
   absl::StatusOr<Claim> TryClaim(const Fingerprint& fingerprint, const std::string& owner) {
-    return store_->TryClaim(key_, fingerprint, "ref-new", owner, now_, absl::Seconds(30));
+    return store_->TryClaim(key_, fingerprint, {"ref-new", ""}, owner, now_, absl::Seconds(30));
   }
 
   std::unique_ptr<RedisSubmissionStore> store_;
@@ -99,11 +100,12 @@ TEST_F(RedisSubmissionStoreTest, TheFirstRecordedEventIsTheOneEveryAttemptPublis
   EXPECT_EQ(retry->referral_id, "ref-new");
   EXPECT_EQ(retry->recorded_event, "event-bytes-1");
   // A dead attempt's lease runs out: taken over with the same event.
-  auto taken_over = store_->TryClaim(key_, fingerprint, "ref-other", "attempt-3",
-                                     now_ + absl::Seconds(31), absl::Seconds(30));
+  auto taken_over = store_->TryClaim(key_, fingerprint, {"ref-other", "event-bytes-other"},
+                                     "attempt-3", now_ + absl::Seconds(31), absl::Seconds(30));
   ASSERT_TRUE(taken_over.ok()) << taken_over.status();
   EXPECT_EQ(taken_over->kind, Claim::Kind::kClaimed);
   EXPECT_EQ(taken_over->recorded_event, "event-bytes-1");
+  EXPECT_FALSE(taken_over->proposal_taken);
 
   // Only under the submission's own referral id.
   EXPECT_EQ(store_->RecordEvent(key_, "ref-other", "event-bytes-3").status().code(),
@@ -120,6 +122,48 @@ TEST_F(RedisSubmissionStoreTest, TheFirstRecordedEventIsTheOneEveryAttemptPublis
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_FALSE(after->has_value()) << "published already: nothing is to be sent";
   EXPECT_EQ(TryClaim(fingerprint, "attempt-4")->kind, Claim::Kind::kDuplicate);
+}
+
+// Issue 26: a submission seen first is claimed and its event recorded in one round trip; a later
+// attempt's proposal is never recorded over it, whether it finds the first still publishing, takes
+// it over after its lease ran out, or finds it published.
+TEST_F(RedisSubmissionStoreTest, AFirstClaimRecordsItsProposedEventAndNoLaterOneDoes) {
+  const Fingerprint fingerprint{"fp-sent", {}};
+  auto first = store_->TryClaim(key_, fingerprint, {"ref-first", "event-bytes-first"}, "attempt-1",
+                                now_, absl::Seconds(30));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->kind, Claim::Kind::kClaimed);
+  EXPECT_EQ(first->referral_id, "ref-first");
+  EXPECT_TRUE(first->proposal_taken);
+  EXPECT_EQ(first->recorded_event, "") << "the proposer has its event; nothing is sent back";
+  auto field = pool_->Execute({"HGET", RedisSubmissionStore::RedisKey(key_), "event"});
+  ASSERT_TRUE(field.ok()) << field.status();
+  EXPECT_EQ(field->str, "event-bytes-first");
+
+  auto racing = store_->TryClaim(key_, fingerprint, {"ref-second", "event-bytes-second"},
+                                 "attempt-2", now_, absl::Seconds(30));
+  ASSERT_TRUE(racing.ok()) << racing.status();
+  EXPECT_EQ(racing->kind, Claim::Kind::kInProgress);
+  EXPECT_EQ(racing->referral_id, "ref-first");
+  EXPECT_FALSE(racing->proposal_taken);
+
+  auto taken_over = store_->TryClaim(key_, fingerprint, {"ref-third", "event-bytes-third"},
+                                     "attempt-3", now_ + absl::Seconds(31), absl::Seconds(30));
+  ASSERT_TRUE(taken_over.ok()) << taken_over.status();
+  EXPECT_EQ(taken_over->kind, Claim::Kind::kClaimed);
+  EXPECT_EQ(taken_over->referral_id, "ref-first");
+  EXPECT_FALSE(taken_over->proposal_taken);
+  EXPECT_EQ(taken_over->recorded_event, "event-bytes-first");
+
+  ASSERT_TRUE(store_->MarkPublished(key_, "attempt-3").ok());
+  auto after = store_->TryClaim(key_, fingerprint, {"ref-fourth", "event-bytes-fourth"},
+                                "attempt-4", now_ + absl::Seconds(32), absl::Seconds(30));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(after->referral_id, "ref-first");
+  auto gone = pool_->Execute({"HEXISTS", RedisSubmissionStore::RedisKey(key_), "event"});
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_EQ(gone->integer, 0) << "a duplicate's proposal was recorded";
 }
 
 }  // namespace

@@ -523,10 +523,10 @@ class SlowSubmissionStore final : public SubmissionStore {
   void Release() { released_.Notify(); }
 
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
-                                 const std::string& new_referral_id, const std::string& owner,
-                                 absl::Time now, absl::Duration lease) override {
+                                 const Proposal& proposal, const std::string& owner, absl::Time now,
+                                 absl::Duration lease) override {
     if (slow_.load()) released_.WaitForNotificationWithTimeout(absl::Seconds(10));
-    return store_.TryClaim(key, fingerprint, new_referral_id, owner, now, lease);
+    return store_.TryClaim(key, fingerprint, proposal, owner, now, lease);
   }
   absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
                                                          const std::string& referral_id,
