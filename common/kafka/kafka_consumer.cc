@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
       {"fetch.wait.max.ms", std::to_string(absl::ToInt64Milliseconds(o.fetch_wait))},
       {"fetch.min.bytes", std::to_string(o.fetch_min_bytes)},
       {"partition.assignment.strategy", "cooperative-sticky"},
+      {"statistics.interval.ms", o.metrics ? std::to_string(kStatisticsIntervalMs) : "0"},
   };
   auto made = MakeConf(std::move(settings), o.properties, "kafka consumer");
   if (!made.ok()) return made.status();
@@ -94,6 +95,14 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   self->rebalancer_ = std::make_unique<Rebalancer>(*self);
   if (conf->set("rebalance_cb", self->rebalancer_.get(), err) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(absl::StrCat("kafka consumer rebalance callback: ", err));
+  }
+  if (o.metrics) {
+    self->statistics_ = std::make_unique<ClientStatistics>(*o.metrics, "consumer");
+    self->events_ = std::make_unique<StatisticsEvents>(self->statistics_.get(), "kafka consumer");
+    if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(self->events_.get()), err) !=
+        RdKafka::Conf::CONF_OK) {
+      return absl::InternalError(absl::StrCat("kafka consumer event callback: ", err));
+    }
   }
   self->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!self->consumer_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));

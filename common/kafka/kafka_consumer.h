@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/producer.h"
+#include "common/kafka/client_statistics.h"
 #include "common/metrics/registry.h"
 
 namespace signpost::kafka {
@@ -98,6 +99,8 @@ class KafkaConsumer {
   std::map<Partition, Paused> paused_;
   std::map<Partition, int> retry_attempts_;
 
+  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
+  std::unique_ptr<StatisticsEvents> events_;
   metrics::Counter* consumed_ = nullptr;
   metrics::Counter* retried_ = nullptr;
   metrics::Counter* dead_lettered_ = nullptr;

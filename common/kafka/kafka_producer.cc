@@ -22,22 +22,10 @@ class KafkaProducer::DeliveryReports final : public RdKafka::DeliveryReportCb {
   }
 };
 
-class KafkaProducer::Events final : public RdKafka::EventCb {
- public:
-  void event_cb(RdKafka::Event& event) override {
-    if (event.type() != RdKafka::Event::EVENT_ERROR) return;
-    if (event.fatal()) {
-      spdlog::error("kafka producer: fatal error, replacing the producer: {}", event.str());
-    } else {
-      spdlog::warn("kafka producer: {}", event.str());
-    }
-  }
-};
-
 absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
     const ProducerOptions& options) {
   std::unique_ptr<KafkaProducer> producer(
-      new KafkaProducer(options, std::make_unique<DeliveryReports>(), std::make_unique<Events>()));
+      new KafkaProducer(options, std::make_unique<DeliveryReports>()));
   auto made = producer->MakeProducer();
   if (!made.ok()) return made.status();
   {
@@ -55,9 +43,13 @@ absl::StatusOr<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
 }
 
 KafkaProducer::KafkaProducer(const ProducerOptions& options,
-                             std::unique_ptr<DeliveryReports> reports,
-                             std::unique_ptr<Events> events)
-    : options_(options), reports_(std::move(reports)), events_(std::move(events)) {}
+                             std::unique_ptr<DeliveryReports> reports)
+    : options_(options),
+      reports_(std::move(reports)),
+      statistics_(options.metrics ? std::make_unique<ClientStatistics>(*options.metrics, "producer")
+                                  : nullptr),
+      // A fatal error replaces the producer (ReplaceIfFatal); the event says so in the log.
+      events_(std::make_unique<StatisticsEvents>(statistics_.get(), "kafka producer")) {}
 
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> KafkaProducer::MakeProducer() {
   std::string err;
@@ -71,6 +63,8 @@ absl::StatusOr<std::unique_ptr<RdKafka::Producer>> KafkaProducer::MakeProducer()
            std::to_string(absl::ToInt64Milliseconds(options_.delivery_timeout))},
           {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options_.linger))},
           {"compression.type", "lz4"},
+          {"statistics.interval.ms",
+           statistics_ ? std::to_string(kStatisticsIntervalMs) : std::string("0")},
       },
       options_.properties, "kafka producer");
   if (!made.ok()) return made.status();

@@ -11,7 +11,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/kafka/client_statistics.h"
 #include "common/kafka/producer.h"
+#include "common/metrics/registry.h"
 
 namespace signpost::kafka {
 
@@ -22,6 +24,8 @@ struct ProducerOptions {
   absl::Duration delivery_timeout = absl::Seconds(30);
   absl::Duration linger = absl::Milliseconds(2);
   std::map<std::string, std::string> properties;  // extra librdkafka settings, applied last
+  // Where the producer's statistics are counted (optional; see ClientStatistics).
+  metrics::Registry* metrics = nullptr;
 };
 
 // The librdkafka producer: idempotent, acks=all, delivery reports served by its own thread.
@@ -48,9 +52,7 @@ class KafkaProducer final : public Producer {
 
  private:
   class DeliveryReports;
-  class Events;
-  KafkaProducer(const ProducerOptions& options, std::unique_ptr<DeliveryReports> reports,
-                std::unique_ptr<Events> events);
+  KafkaProducer(const ProducerOptions& options, std::unique_ptr<DeliveryReports> reports);
   absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer();
   // The producer in use; held by each caller for its call, so a replacement never pulls it from
   // under one (and none holds a lock while librdkafka runs callbacks).
@@ -60,7 +62,8 @@ class KafkaProducer final : public Producer {
 
   const ProducerOptions options_;
   std::unique_ptr<DeliveryReports> reports_;
-  std::unique_ptr<Events> events_;
+  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
+  std::unique_ptr<StatisticsEvents> events_;
   absl::Mutex mu_;
   std::shared_ptr<RdKafka::Producer> producer_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> replacements_{0};

@@ -20,10 +20,14 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(Settings defaults,
 
 absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(Settings defaults,
                                                                      const Settings& overrides,
-                                                                     absl::string_view what) {
+                                                                     absl::string_view what,
+                                                                     RdKafka::EventCb* events) {
   auto conf = MakeConf(std::move(defaults), overrides, what);
   if (!conf.ok()) return conf.status();
   std::string err;
+  if (events && (*conf)->set("event_cb", events, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(absl::StrCat(what, " event callback: ", err));
+  }
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf->get(), err));
   if (!consumer) return absl::InvalidArgumentError(absl::StrCat(what, ": ", err));

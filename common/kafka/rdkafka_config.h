@@ -19,9 +19,10 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(Settings defaults,
                                                         const Settings& overrides,
                                                         absl::string_view what);
 
-// A consumer made from such settings (it joins no group until it subscribes).
-absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(Settings defaults,
-                                                                     const Settings& overrides,
-                                                                     absl::string_view what);
+// A consumer made from such settings (it joins no group until it subscribes), with `events` as
+// its event callback when given (it must outlive the consumer).
+absl::StatusOr<std::unique_ptr<RdKafka::KafkaConsumer>> MakeConsumer(
+    Settings defaults, const Settings& overrides, absl::string_view what,
+    RdKafka::EventCb* events = nullptr);
 
 }  // namespace signpost::kafka

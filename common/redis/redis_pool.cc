@@ -87,6 +87,13 @@ absl::StatusOr<std::unique_ptr<RedisPool>> RedisPool::Create(const PoolOptions& 
 
 RedisPool::RedisPool(const PoolOptions& options) : options_(options), slots_(options.size) {
   if (uses_sentinel()) resolver_.emplace(options_.sentinel);
+  if (options_.metrics) {
+    round_trips_ = &options_.metrics->GetCounter("signpost_redis_round_trips_total",
+                                                 "Round trips to Redis (a pipeline is one)");
+    commands_ = &options_.metrics->GetCounter(
+        "signpost_redis_commands_total",
+        "Commands sent to Redis (a script is one; WAIT for replicas included)");
+  }
 }
 
 RedisPool::~RedisPool() {
@@ -263,6 +270,10 @@ absl::StatusOr<std::vector<Reply>> RedisPool::Run(const std::vector<Command>& co
   const bool wait_for_replicas =
       ack.required() && std::any_of(commands.begin(), commands.end(), MayWrite);
   const Command wait = wait_for_replicas ? WaitCommand(ack) : Command{};
+  if (round_trips_) {
+    round_trips_->Increment();
+    commands_->Increment(static_cast<double>(commands.size() + (wait_for_replicas ? 1 : 0)));
+  }
   auto replies =
       RoundTrip(*lease.context(), commands, connected.where, wait_for_replicas ? &wait : nullptr);
   if (!replies.ok()) {

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/config/address.h"
+#include "common/metrics/registry.h"
 #include "common/redis/redis_client.h"
 #include "common/redis/redis_connection.h"
 #include "common/redis/replica_ack.h"
@@ -33,6 +34,9 @@ struct PoolOptions {
   absl::Duration command_timeout = absl::Seconds(2);
   // How long a caller waits for a free connection before UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(2);
+  // Where the pool counts its round trips and the commands they carried (optional): what each
+  // service's work costs Redis, read by the benchmarks.
+  metrics::Registry* metrics = nullptr;
 };
 
 // A fixed set of hiredis connections, made lazily and remade after a failure: a connection that
@@ -96,6 +100,8 @@ class RedisPool final : public RedisClient {
 
   PoolOptions options_;
   std::optional<SentinelResolver> resolver_;
+  metrics::Counter* round_trips_ = nullptr;  // options_.metrics's, when given
+  metrics::Counter* commands_ = nullptr;
   absl::Mutex resolve_mu_;  // one Sentinel query at a time
   absl::Status last_resolve_failure_ ABSL_GUARDED_BY(resolve_mu_);
   absl::Time last_resolve_failure_at_ ABSL_GUARDED_BY(resolve_mu_);

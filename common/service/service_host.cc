@@ -53,6 +53,7 @@ int ServiceHost::Main(std::string service, const CommonConfig& config, const Wir
 ServiceHost::ServiceHost(std::string service, const CommonConfig& config, HostOptions options)
     : service_(std::move(service)), config_(config), options_(std::move(options)) {
   producer_options_ = ProducerOptionsFrom(config_, service_);
+  producer_options_.metrics = &registry_;
   if (!options_.wait_for_stop) options_.wait_for_stop = WaitForShutdownSignal;
 }
 
@@ -134,6 +135,7 @@ absl::StatusOr<redis::PoolOptions> ServiceHost::RedisPoolOptions(size_t size) {
   }
   redis::PoolOptions options = *redis_options_;
   options.size = size;
+  options.metrics = &registry_;
   return options;
 }
 

@@ -33,7 +33,8 @@ absl::Status Wire(ServiceHost& host, const MonitorConfig& config) {
   }
   TopicTailOptions tail_options{.bootstrap = common.kafka_bootstrap,
                                 .look_back = absl::Hours(config.look_back_hours),
-                                .properties = common.kafka_properties};
+                                .properties = common.kafka_properties,
+                                .metrics = &host.registry()};
   for (const auto& topic : kafka::AllTopics()) {
     tail_options.topics.push_back(kafka::TopicName(topic.topic, common.topic_prefix));
     if (topic.cleanup_policy == "compact") {

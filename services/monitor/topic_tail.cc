@@ -28,6 +28,10 @@ TopicTail::TopicTail(TopicTailOptions options,
 TopicTail::~TopicTail() { Stop(); }
 
 absl::Status TopicTail::Start() {
+  if (options_.metrics && !statistics_) {
+    statistics_ = std::make_unique<kafka::ClientStatistics>(*options_.metrics, "consumer");
+    events_ = std::make_unique<kafka::StatisticsEvents>(statistics_.get(), "monitor");
+  }
   auto consumer = kafka::MakeConsumer(
       {
           {"bootstrap.servers", options_.bootstrap},
@@ -39,8 +43,10 @@ absl::Status TopicTail::Start() {
           // What the monitor shows is not on any referral's way: it gathers, as the views do.
           {"fetch.wait.max.ms", std::to_string(kafka::kGatheredFetchWaitMs)},
           {"fetch.min.bytes", std::to_string(kafka::kGatheredFetchMinBytes)},
+          {"statistics.interval.ms",
+           events_ ? std::to_string(kafka::kStatisticsIntervalMs) : std::string("0")},
       },
-      options_.properties, "monitor");
+      options_.properties, "monitor", events_.get());
   if (!consumer.ok()) return consumer.status();
   consumer_ = *std::move(consumer);
   std::string err;

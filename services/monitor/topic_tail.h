@@ -11,7 +11,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/kafka/client_statistics.h"
 #include "common/kafka/message.h"
+#include "common/metrics/registry.h"
 
 namespace RdKafka {
 class KafkaConsumer;
@@ -28,6 +30,8 @@ struct TopicTailOptions {
   // Topics read from further back than `look_back` (full names).
   std::map<std::string, absl::Duration> longer_look_back;
   std::map<std::string, std::string> properties;
+  // Where the consumer's statistics are counted (optional; see kafka::ClientStatistics).
+  metrics::Registry* metrics = nullptr;
 };
 
 // Reads topics from `look_back` ago onwards without a consumer group: no offsets committed, no
@@ -44,6 +48,8 @@ class TopicTail {
  private:
   TopicTailOptions options_;
   std::function<void(const kafka::ConsumedMessage&)> observe_;
+  std::unique_ptr<kafka::ClientStatistics> statistics_;  // when options_.metrics is given
+  std::unique_ptr<kafka::StatisticsEvents> events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

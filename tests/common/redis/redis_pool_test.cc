@@ -32,6 +32,20 @@ class RedisPoolTest : public ::testing::Test {
   testing::RedisServer server_;
 };
 
+// Issue 26: what each service's work costs Redis, counted where it is sent.
+TEST_F(RedisPoolTest, CountsRoundTripsAndTheCommandsTheyCarry) {
+  metrics::Registry registry;
+  PoolOptions options;
+  options.address = *ParseRedisAddress(server_.address());
+  options.metrics = &registry;
+  auto pool = RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_TRUE((*pool)->Execute({"SET", "resource:1", "walking group"}).ok());
+  ASSERT_TRUE((*pool)->Pipeline({{"GET", "resource:1"}, {"DEL", "resource:1"}, {"PING"}}).ok());
+  EXPECT_EQ(registry.GetCounter("signpost_redis_round_trips_total", "").Value(), 2);
+  EXPECT_EQ(registry.GetCounter("signpost_redis_commands_total", "").Value(), 4);
+}
+
 TEST_F(RedisPoolTest, ExecutesCommandsAndPipelines) {
   auto pool = MakePool();
   ASSERT_TRUE(pool->Execute({"SET", "resource:1", "walking group"}).ok());
