@@ -1,7 +1,7 @@
 #include "common/kafka/client_statistics.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace signpost::kafka {
 
@@ -9,37 +9,40 @@ ClientStatistics::ClientStatistics(metrics::Registry& registry, const std::strin
     : requests_(registry.GetCounter("signpost_kafka_requests_total",
                                     "Requests sent to the Kafka brokers (librdkafka's statistics)",
                                     {{"client", role}})),
-      request_bytes_(registry.GetCounter("signpost_kafka_request_bytes_total",
-                                         "Bytes sent to the Kafka brokers (librdkafka's statistics)",
-                                         {{"client", role}})),
+      request_bytes_(registry.GetCounter(
+          "signpost_kafka_request_bytes_total",
+          "Bytes sent to the Kafka brokers (librdkafka's statistics)", {{"client", role}})),
       messages_(registry.GetCounter(
           "signpost_kafka_messages_total",
           "Messages produced (producer) or fetched (consumer) (librdkafka's statistics)",
           {{"client", role}})) {}
 
 void ClientStatistics::Record(absl::string_view json) {
-  auto parsed = nlohmann::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  auto parsed =
+      nlohmann::json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) return;
   auto total = [&](const char* name) -> int64_t {
     auto it = parsed.find(name);
     return it != parsed.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
   };
-  const int64_t requests = total("tx");
-  const int64_t bytes = total("tx_bytes");
+  auto name = parsed.find("name");
   const int64_t produced = total("txmsgs");
   const int64_t fetched = total("rxmsgs");
-  if (requests < 0 || bytes < 0 || produced < 0 || fetched < 0) return;
-  const int64_t messages = produced + fetched;  // one of them is 0: a client does one or the other
+  const Totals now{total("tx"), total("tx_bytes"), produced + fetched};  // one of them is 0
+  if (name == parsed.end() || !name->is_string() || now.requests < 0 || now.bytes < 0 ||
+      produced < 0 || fetched < 0) {
+    return;
+  }
   absl::MutexLock lock(&mu_);
-  // A total lower than the last seen is a new client's, counted from its start.
-  auto increase = [](int64_t now, int64_t& last) {
-    double by = static_cast<double>(now >= last ? now - last : now);
-    last = now;
-    return by;
+  if (last_.size() >= 8 && !last_.contains(name->get<std::string>())) last_.clear();
+  Totals& last = last_[name->get<std::string>()];
+  auto increase = [](int64_t now, int64_t last) {
+    return static_cast<double>(now >= last ? now - last : now);  // lower: the handle was remade
   };
-  requests_.Increment(increase(requests, last_requests_));
-  request_bytes_.Increment(increase(bytes, last_bytes_));
-  messages_.Increment(increase(messages, last_messages_));
+  requests_.Increment(increase(now.requests, last.requests));
+  request_bytes_.Increment(increase(now.bytes, last.bytes));
+  messages_.Increment(increase(now.messages, last.messages));
+  last = now;
 }
 
 void StatisticsEvents::event_cb(RdKafka::Event& event) {
@@ -52,6 +55,18 @@ void StatisticsEvents::event_cb(RdKafka::Event& event) {
         spdlog::error("{}: fatal error: {}", what_, event.str());
       } else {
         spdlog::warn("{}: {}", what_, event.str());
+      }
+      return;
+    case RdKafka::Event::EVENT_LOG:
+      // librdkafka's syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information.
+      if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_ERROR) {
+        spdlog::error("{}: {} {}", what_, event.fac(), event.str());
+      } else if (event.severity() == RdKafka::Event::EVENT_SEVERITY_WARNING) {
+        spdlog::warn("{}: {} {}", what_, event.fac(), event.str());
+      } else if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_INFO) {
+        spdlog::info("{}: {} {}", what_, event.fac(), event.str());
+      } else {
+        spdlog::debug("{}: {} {}", what_, event.fac(), event.str());
       }
       return;
     default:

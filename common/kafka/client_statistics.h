@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include <librdkafka/rdkafkacpp.h>
@@ -17,9 +18,9 @@ inline constexpr int kStatisticsIntervalMs = 1000;
 // librdkafka's statistics (statistics.interval.ms) turned into counters of the process: the
 // requests a client sent to the brokers, the bytes they carried and the messages produced or
 // fetched, so that a benchmark can say
-// what each referral costs Kafka in each service. The statistics are totals since the client was
-// made; the counters take their increase, so that several clients of one process add up, and a
-// replaced client (whose totals start again) counts from its start.
+// what each referral costs Kafka in each service. The statistics are totals since a client handle
+// was made; the counters take each handle's increase (by its name), so that a producer replaced
+// after a fatal error, whose old handle still reports while it flushes, counts once.
 class ClientStatistics {
  public:
   // `role`: "producer" or "consumer", the counters' label.
@@ -32,13 +33,16 @@ class ClientStatistics {
   metrics::Counter& requests_;
   metrics::Counter& request_bytes_;
   metrics::Counter& messages_;
+  struct Totals {
+    int64_t requests = 0, bytes = 0, messages = 0;
+  };
   absl::Mutex mu_;
-  int64_t last_requests_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_messages_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last totals of each handle (a few: one, and its replacements).
+  std::map<std::string, Totals> last_ ABSL_GUARDED_BY(mu_);
 };
 
-// An event callback that records statistics events and logs errors as `what` ("kafka consumer").
+// An event callback that records statistics events and logs librdkafka's errors and log lines
+// (which it sends here instead of to stderr once a callback is set) as `what` ("kafka consumer").
 class StatisticsEvents final : public RdKafka::EventCb {
  public:
   StatisticsEvents(ClientStatistics* statistics, std::string what)

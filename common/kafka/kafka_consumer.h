@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/kafka/client_statistics.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/producer.h"
-#include "common/kafka/client_statistics.h"
 #include "common/metrics/registry.h"
 
 namespace signpost::kafka {
@@ -89,6 +89,9 @@ class KafkaConsumer {
   BatchHandler& handler_;
   Producer& dead_letters_;
   std::unique_ptr<Rebalancer> rebalancer_;
+  // Before the consumer: librdkafka calls them until the consumer is destroyed.
+  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
+  std::unique_ptr<StatisticsEvents> events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   bool closed_ = false;
@@ -99,8 +102,6 @@ class KafkaConsumer {
   std::map<Partition, Paused> paused_;
   std::map<Partition, int> retry_attempts_;
 
-  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
-  std::unique_ptr<StatisticsEvents> events_;
   metrics::Counter* consumed_ = nullptr;
   metrics::Counter* retried_ = nullptr;
   metrics::Counter* dead_lettered_ = nullptr;

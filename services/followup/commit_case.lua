@@ -24,7 +24,8 @@ local fired = ARGV[3]
 if fired ~= '' and not redis.call('ZSCORE', KEYS[2], fired) then
   return {'timer_gone', tostring(curv)}
 end
-redis.call('HSET', KEYS[1], 'v', tostring(expected + 1), 'b', ARGV[2])
+-- The case's own fields (its version, bytes and task ids) in one HSET, after the operations.
+local case_fields = {'v', tostring(expected + 1), 'b', ARGV[2]}
 local maxlen = ARGV[4]
 local i = 5
 local k = 4
@@ -36,7 +37,8 @@ while i <= #ARGV do
     local task, open, feed = KEYS[k], KEYS[k + 1], KEYS[k + 2]
     k = k + 3
     redis.call('SET', task, bytes)
-    redis.call('HSET', KEYS[1], 't:' .. id, '')
+    case_fields[#case_fields + 1] = 't:' .. id
+    case_fields[#case_fields + 1] = ''
     if moved == '1' then
       redis.call('ZREM', KEYS[k], id)
       redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', maxlen, '*', 't', bytes)
@@ -71,4 +73,5 @@ while i <= #ARGV do
     return redis.error_reply('unknown commit op ' .. op)
   end
 end
+redis.call('HSET', KEYS[1], unpack(case_fields))
 return {'ok', tostring(expected + 1)}

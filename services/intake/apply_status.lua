@@ -14,11 +14,13 @@
 -- (an entry the former rule, which indexed every view, gave it). A referral whose view has expired
 -- holds only its tombstone ("gone"): an event for it then (a topic read again) is not recorded, as
 -- a view of only the late events would be a wrong history; the topics keep every event.
+-- Everything read of the view is read in one HMGET: this runs for every lifecycle event of every
+-- referral, and each command a script runs is work for Redis.
 local seen = 'h:' .. ARGV[1]
-if redis.call('HEXISTS', KEYS[1], 'gone') == 1 then return 0 end
-if redis.call('HEXISTS', KEYS[1], seen) == 1 then return 0 end
+local view = redis.call('HMGET', KEYS[1], 'gone', seen, 'state', 'updated_ms', 'owner_ms')
+if view[1] or view[2] then return 0 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
-local cur = tonumber(redis.call('HGET', KEYS[1], 'state') or '0')
+local cur = tonumber(view[3] or '0')
 local new = tonumber(ARGV[2])
 local nxt = cur
 if cur < 7 then
@@ -26,14 +28,14 @@ if cur < 7 then
 end
 -- The latest change's time: an older event read after a newer one does not take it back.
 local updated = ARGV[4]
-local prev_updated = redis.call('HGET', KEYS[1], 'updated_ms')
+local prev_updated = view[4]
 if prev_updated and tonumber(prev_updated) > tonumber(ARGV[4]) then updated = prev_updated end
 local fields = {seen, ARGV[3], 'state', nxt, 'updated_ms', updated}
 for i = 7, #ARGV, 2 do
   if ARGV[i + 1] ~= '' then
     if ARGV[i] == 'owner' then
       -- Who has the case: the latest event's (by its time), whatever order events arrive in.
-      local owner_ms = tonumber(redis.call('HGET', KEYS[1], 'owner_ms') or '-1')
+      local owner_ms = tonumber(view[5] or '-1')
       if tonumber(ARGV[4]) >= owner_ms then
         fields[#fields + 1] = 'owner'
         fields[#fields + 1] = ARGV[i + 1]

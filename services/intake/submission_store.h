@@ -28,8 +28,9 @@ struct Fingerprint {
 
 // What an attempt proposes for a submission not seen before: the referral id to give it, and the
 // received event built under that id (serialized), recorded with the claim in the same step so
-// that a first attempt needs no second round trip before it sends. `event` may be empty (nothing
-// recorded: the attempt records one with RecordEvent before it sends).
+// that a first attempt needs no second round trip before it sends. `event` may be empty: a
+// submission seen first is then claimed with no event recorded, and the attempt records one
+// with RecordEvent before it sends, as after taking over from an attempt that recorded none.
 struct Proposal {
   std::string referral_id;
   std::string event;

@@ -300,8 +300,14 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
 
 void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
   const SubmissionKey& key = attempt->key;
-  auto claim = submissions_.TryClaim(key, attempt->fingerprint, attempt->proposal, attempt->owner,
-                                     clock_(), options_.lease);
+  // The first look offers the proposed event with the claim. A look again (the submission was
+  // held by another attempt, which all but always publishes it) offers the referral id alone:
+  // should the submission be seen first after all, the event is recorded as after a takeover.
+  attempt->event_offered = !attempt->answered;
+  auto claim = submissions_.TryClaim(
+      key, attempt->fingerprint,
+      attempt->event_offered ? attempt->proposal : Proposal{attempt->proposal.referral_id, ""},
+      attempt->owner, clock_(), options_.lease);
   if (!claim.ok()) {
     Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
     attempt->done(
@@ -444,24 +450,33 @@ void Submitter::FailAttempt(Attempt& attempt, absl::Status failure) {
 
 void Submitter::PublishClaimed(std::shared_ptr<Attempt> attempt, Claim claim) {
   const std::string& referral_id = claim.referral_id;
-  if (claim.proposal_taken) {  // seen first now: the proposed event was recorded with the claim
-    Publish(std::move(attempt), std::move(attempt->proposed_event),
-            std::move(attempt->proposal.event));
+  if (claim.proposal_taken && attempt->event_offered) {
+    // Seen first now: the proposed event was recorded with the claim.
+    v1::Event event = std::move(attempt->proposed_event);
+    std::string bytes = std::move(attempt->proposal.event);
+    Publish(std::move(attempt), std::move(event), std::move(bytes));
     return;
   }
   std::string recorded_event = std::move(claim.recorded_event);
   if (recorded_event.empty()) {
-    // Taken over from an attempt that recorded no event: one is built under the referral id that
-    // attempt gave and recorded before it can reach the broker, so that whatever becomes of this
-    // send, every later attempt publishes these very bytes.
-    absl::StatusOr<v1::Event> built = ReceivedEventOf(*attempt, referral_id);
-    if (!built.ok()) {
-      // Nothing was published: the claim is released as after a failed send.
-      FailAttempt(*attempt, absl::InternalError(
-                                absl::StrCat("referral not accepted: ", built.status().message())));
-      return;
+    // Taken over from an attempt that recorded no event (or seen first on a look again, which
+    // offered none): one is built under the referral id the submission has (the proposed one
+    // is built already) and recorded before it can reach the broker, so that whatever becomes of
+    // this send, every later attempt publishes these very bytes.
+    std::string bytes;
+    if (referral_id == attempt->proposal.referral_id) {
+      bytes = std::move(attempt->proposal.event);
+    } else {
+      absl::StatusOr<v1::Event> built = ReceivedEventOf(*attempt, referral_id);
+      if (!built.ok()) {
+        // Nothing was published: the claim is released as after a failed send.
+        FailAttempt(*attempt, absl::InternalError(absl::StrCat("referral not accepted: ",
+                                                               built.status().message())));
+        return;
+      }
+      bytes = built->SerializeAsString();
     }
-    auto recorded = submissions_.RecordEvent(attempt->key, referral_id, built->SerializeAsString());
+    auto recorded = submissions_.RecordEvent(attempt->key, referral_id, std::move(bytes));
     if (!recorded.ok()) {
       FailAttempt(*attempt, absl::UnavailableError(
                                 absl::StrCat("submission store: ", recorded.status().message())));

@@ -153,6 +153,7 @@ class Submitter {
     // same event unserialized.
     Proposal proposal;
     v1::Event proposed_event;
+    bool event_offered = false;  // whether the last claim offered proposal.event
     Fingerprint fingerprint;
     SubmissionKey key;
     SenderIdentity sender;

@@ -19,6 +19,7 @@ class InMemorySubmissionStore final : public SubmissionStore {
                                  absl::Duration lease) override {
     absl::MutexLock lock(&mu_);
     if (!available_) return absl::UnavailableError("redis down");
+    offered_events_.push_back(!proposal.event.empty());
     auto& r = records_[Key(key)];
     if (r.fingerprint.empty()) {
       r = {fingerprint.content, proposal.referral_id, false, owner, now + lease, proposal.event};
@@ -40,6 +41,16 @@ class InMemorySubmissionStore final : public SubmissionStore {
       return Claim{Claim::Kind::kClaimed, r.referral_id, absl::InfinitePast(), r.event};
     }
     return Claim{Claim::Kind::kInProgress, r.referral_id, r.lease_until};
+  }
+  // Whether each claim so far offered an event with its proposal, in order.
+  std::vector<bool> OfferedEvents() {
+    absl::MutexLock lock(&mu_);
+    return offered_events_;
+  }
+  // The record is lost (as a Redis that lost writes in a failover).
+  void Forget(const SubmissionKey& key) {
+    absl::MutexLock lock(&mu_);
+    records_.erase(Key(key));
   }
   // What a record holds now (tests plant records as an earlier intake or a crashed one left them).
   void Plant(const SubmissionKey& key, std::string fingerprint, std::string referral_id,
@@ -104,6 +115,7 @@ class InMemorySubmissionStore final : public SubmissionStore {
   static std::string Key(const SubmissionKey& k) {
     return k.source_system + "|" + k.source_referral_id;
   }
+  std::vector<bool> offered_events_;
   absl::Mutex mu_;
   std::map<std::string, Record> records_ ABSL_GUARDED_BY(mu_);
   bool available_ ABSL_GUARDED_BY(mu_) = true;

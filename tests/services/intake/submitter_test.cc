@@ -491,6 +491,51 @@ TEST_F(SubmitterTest, ASubmissionHeldByAnotherAttemptWaitsOffTheCallersThread) {
   EXPECT_EQ(duplicate->referral_id, first->referral_id);
 }
 
+// Issue 26: a submission seen first is claimed with its event in one round trip; a look again
+// (it was held by another attempt) offers no event, and should it find the submission gone (a
+// record Redis lost) it records its event before it sends, as after a takeover.
+TEST_F(SubmitterTest, ALookAgainOffersNoEventAndRecordsOneBeforeSendingWhenItClaims) {
+  const SubmissionKey key{"emis-leeds-north", "EMIS-2026-000123"};
+  v1::Referral sent = NormaliseReferral(ValidReferral(), now_);
+  sent.mutable_profile()->clear_age_years();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    sent.SerializeToCodedStream(&out);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  submissions_.Plant(key,
+                     absl::BytesToHexString(
+                         absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest))),
+                     "ref-held", /*published=*/false, now_ + absl::Seconds(30));
+
+  Submission patient{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
+  patient.deadline = absl::Now() + absl::Seconds(60);
+  absl::Notification told;
+  absl::StatusOr<SubmitResult> result;
+  submitter_.SubmitAsync(patient, [&](absl::StatusOr<SubmitResult> r) {
+    result = std::move(r);
+    told.Notify();
+  });
+  EXPECT_FALSE(told.HasBeenNotified()) << "held by another attempt: it waits";
+  submissions_.Forget(key);
+  ASSERT_TRUE(told.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->duplicate);
+
+  auto offered = submissions_.OfferedEvents();
+  ASSERT_GE(offered.size(), 2u);
+  EXPECT_TRUE(offered.front()) << "the first look offers the event with the claim";
+  for (size_t i = 1; i < offered.size(); ++i) EXPECT_FALSE(offered[i]) << "look " << i;
+  auto received = Published(kafka::Topic::kReferralReceived);
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_EQ(received[0].envelope().referral_id(), result->referral_id);
+  EXPECT_EQ(received[0].envelope().event_id(), Submitter::ReceivedEventId(result->referral_id));
+}
+
 // At shutdown a submission waiting on another attempt is answered at once, to retry elsewhere.
 TEST_F(SubmitterTest, AtShutdownAWaitingSubmissionIsAnsweredAtOnce) {
   producer_.Hold(true);
