@@ -34,6 +34,9 @@ void ClientStatistics::Record(absl::string_view json) {
     return;
   }
   absl::MutexLock lock(&mu_);
+  // A holder has one live handle, and a replaced one reports only while it is flushed: a few
+  // names at most. Should there be more, the oldest are forgotten (a handle forgotten and still
+  // live would count its totals again; none is).
   if (last_.size() >= 8 && !last_.contains(name->get<std::string>())) last_.clear();
   Totals& last = last_[name->get<std::string>()];
   auto increase = [](int64_t now, int64_t last) {
@@ -58,10 +61,9 @@ void StatisticsEvents::event_cb(RdKafka::Event& event) {
       }
       return;
     case RdKafka::Event::EVENT_LOG:
-      // librdkafka's syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information.
-      if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_ERROR) {
-        spdlog::error("{}: {} {}", what_, event.fac(), event.str());
-      } else if (event.severity() == RdKafka::Event::EVENT_SEVERITY_WARNING) {
+      // librdkafka's syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information. An
+      // error comes as an error event too (logged above): its log line is a warning here.
+      if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
         spdlog::warn("{}: {} {}", what_, event.fac(), event.str());
       } else if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_INFO) {
         spdlog::info("{}: {} {}", what_, event.fac(), event.str());

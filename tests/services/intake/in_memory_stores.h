@@ -115,8 +115,8 @@ class InMemorySubmissionStore final : public SubmissionStore {
   static std::string Key(const SubmissionKey& k) {
     return k.source_system + "|" + k.source_referral_id;
   }
-  std::vector<bool> offered_events_;
   absl::Mutex mu_;
+  std::vector<bool> offered_events_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Record> records_ ABSL_GUARDED_BY(mu_);
   bool available_ ABSL_GUARDED_BY(mu_) = true;
 };
