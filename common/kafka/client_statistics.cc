@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
+
 namespace signpost::kafka {
 
 ClientStatistics::ClientStatistics(metrics::Registry& registry, const std::string& role)
@@ -48,7 +50,24 @@ void ClientStatistics::Record(absl::string_view json) {
   last = now;
 }
 
-void StatisticsEvents::event_cb(RdKafka::Event& event) {
+ClientEvents::ClientEvents(metrics::Registry* registry, const std::string& role, std::string what)
+    : what_(std::move(what)) {
+  if (registry) statistics_.emplace(*registry, role);
+}
+
+std::string ClientEvents::StatisticsIntervalMs() const {
+  return statistics_ ? std::to_string(kStatisticsIntervalMs) : "0";
+}
+
+absl::Status ClientEvents::SetOn(RdKafka::Conf& conf) {
+  std::string err;
+  if (conf.set("event_cb", static_cast<RdKafka::EventCb*>(this), err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(absl::StrCat(what_, " event callback: ", err));
+  }
+  return absl::OkStatus();
+}
+
+void ClientEvents::event_cb(RdKafka::Event& event) {
   switch (event.type()) {
     case RdKafka::Event::EVENT_STATS:
       if (statistics_) statistics_->Record(event.str());

@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics/registry.h"
@@ -41,16 +43,23 @@ class ClientStatistics {
   std::map<std::string, Totals> last_ ABSL_GUARDED_BY(mu_);
 };
 
-// An event callback that records statistics events and logs librdkafka's errors and log lines
-// (which it sends here instead of to stderr once a callback is set) as `what` ("kafka consumer").
-class StatisticsEvents final : public RdKafka::EventCb {
+// A client handle's event callback: its statistics counted (as ClientStatistics) when a registry
+// is given, and librdkafka's errors and log lines (which it sends here instead of to stderr once a
+// callback is set) logged as `what` ("kafka consumer") either way. It must outlive the handle.
+class ClientEvents final : public RdKafka::EventCb {
  public:
-  StatisticsEvents(ClientStatistics* statistics, std::string what)
-      : statistics_(statistics), what_(std::move(what)) {}
+  // `registry` may be null: nothing is counted. `role` as for ClientStatistics.
+  ClientEvents(metrics::Registry* registry, const std::string& role, std::string what);
+
+  // The handle's statistics.interval.ms: 0 (no reports) when nothing is counted.
+  std::string StatisticsIntervalMs() const;
+  // Sets this as `conf`'s event_cb.
+  absl::Status SetOn(RdKafka::Conf& conf);
+
   void event_cb(RdKafka::Event& event) override;
 
  private:
-  ClientStatistics* statistics_;  // may be null: errors are logged all the same
+  std::optional<ClientStatistics> statistics_;
   std::string what_;
 };
 

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   }
   std::unique_ptr<KafkaConsumer> self(new KafkaConsumer(std::move(options), handler, dead_letters));
   const ConsumerOptions& o = self->options_;
+  self->events_ = std::make_unique<ClientEvents>(o.metrics, "consumer", "kafka consumer");
   std::string err;
   Settings settings = {
       {"bootstrap.servers", o.bootstrap},
@@ -87,7 +88,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
       {"fetch.wait.max.ms", std::to_string(absl::ToInt64Milliseconds(o.fetch_wait))},
       {"fetch.min.bytes", std::to_string(o.fetch_min_bytes)},
       {"partition.assignment.strategy", "cooperative-sticky"},
-      {"statistics.interval.ms", o.metrics ? std::to_string(kStatisticsIntervalMs) : "0"},
+      {"statistics.interval.ms", self->events_->StatisticsIntervalMs()},
   };
   auto made = MakeConf(std::move(settings), o.properties, "kafka consumer");
   if (!made.ok()) return made.status();
@@ -96,14 +97,7 @@ absl::StatusOr<std::unique_ptr<KafkaConsumer>> KafkaConsumer::Create(ConsumerOpt
   if (conf->set("rebalance_cb", self->rebalancer_.get(), err) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(absl::StrCat("kafka consumer rebalance callback: ", err));
   }
-  if (o.metrics) {
-    self->statistics_ = std::make_unique<ClientStatistics>(*o.metrics, "consumer");
-    self->events_ = std::make_unique<StatisticsEvents>(self->statistics_.get(), "kafka consumer");
-    if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(self->events_.get()), err) !=
-        RdKafka::Conf::CONF_OK) {
-      return absl::InternalError(absl::StrCat("kafka consumer event callback: ", err));
-    }
-  }
+  if (absl::Status set = self->events_->SetOn(*conf); !set.ok()) return set;
   self->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!self->consumer_) return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   if (auto code = self->consumer_->subscribe(o.topics); code != RdKafka::ERR_NO_ERROR) {

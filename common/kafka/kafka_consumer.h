@@ -90,8 +90,7 @@ class KafkaConsumer {
   Producer& dead_letters_;
   std::unique_ptr<Rebalancer> rebalancer_;
   // Before the consumer: librdkafka calls them until the consumer is destroyed.
-  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
-  std::unique_ptr<StatisticsEvents> events_;
+  std::unique_ptr<ClientEvents> events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   bool closed_ = false;

@@ -46,10 +46,8 @@ KafkaProducer::KafkaProducer(const ProducerOptions& options,
                              std::unique_ptr<DeliveryReports> reports)
     : options_(options),
       reports_(std::move(reports)),
-      statistics_(options.metrics ? std::make_unique<ClientStatistics>(*options.metrics, "producer")
-                                  : nullptr),
       // A fatal error replaces the producer (ReplaceIfFatal); the event says so in the log.
-      events_(std::make_unique<StatisticsEvents>(statistics_.get(), "kafka producer")) {}
+      events_(std::make_unique<ClientEvents>(options.metrics, "producer", "kafka producer")) {}
 
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> KafkaProducer::MakeProducer() {
   std::string err;
@@ -63,17 +61,15 @@ absl::StatusOr<std::unique_ptr<RdKafka::Producer>> KafkaProducer::MakeProducer()
            std::to_string(absl::ToInt64Milliseconds(options_.delivery_timeout))},
           {"linger.ms", std::to_string(absl::ToInt64Milliseconds(options_.linger))},
           {"compression.type", "lz4"},
-          {"statistics.interval.ms",
-           statistics_ ? std::to_string(kStatisticsIntervalMs) : std::string("0")},
+          {"statistics.interval.ms", events_->StatisticsIntervalMs()},
       },
       options_.properties, "kafka producer");
   if (!made.ok()) return made.status();
   std::unique_ptr<RdKafka::Conf> conf = *std::move(made);
-  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK ||
-      conf->set("event_cb", static_cast<RdKafka::EventCb*>(events_.get()), err) !=
-          RdKafka::Conf::CONF_OK) {
-    return absl::InternalError(absl::StrCat("kafka producer callbacks: ", err));
+  if (conf->set("dr_cb", reports_.get(), err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(absl::StrCat("kafka producer delivery callback: ", err));
   }
+  if (absl::Status set = events_->SetOn(*conf); !set.ok()) return set;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
   if (!producer) return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
   return producer;

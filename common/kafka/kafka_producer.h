@@ -62,8 +62,7 @@ class KafkaProducer final : public Producer {
 
   const ProducerOptions options_;
   std::unique_ptr<DeliveryReports> reports_;
-  std::unique_ptr<ClientStatistics> statistics_;  // when options_.metrics is given
-  std::unique_ptr<StatisticsEvents> events_;
+  std::unique_ptr<ClientEvents> events_;
   absl::Mutex mu_;
   std::shared_ptr<RdKafka::Producer> producer_ ABSL_GUARDED_BY(mu_);
   std::atomic<int> replacements_{0};

@@ -28,10 +28,8 @@ TopicTail::TopicTail(TopicTailOptions options,
 TopicTail::~TopicTail() { Stop(); }
 
 absl::Status TopicTail::Start() {
-  if (options_.metrics && !statistics_) {
-    statistics_ = std::make_unique<kafka::ClientStatistics>(*options_.metrics, "consumer");
-    events_ = std::make_unique<kafka::StatisticsEvents>(statistics_.get(), "monitor");
-  }
+  if (!events_)
+    events_ = std::make_unique<kafka::ClientEvents>(options_.metrics, "consumer", "monitor");
   auto consumer = kafka::MakeConsumer(
       {
           {"bootstrap.servers", options_.bootstrap},
@@ -43,8 +41,7 @@ absl::Status TopicTail::Start() {
           // What the monitor shows is not on any referral's way: it gathers, as the views do.
           {"fetch.wait.max.ms", std::to_string(kafka::kGatheredFetchWaitMs)},
           {"fetch.min.bytes", std::to_string(kafka::kGatheredFetchMinBytes)},
-          {"statistics.interval.ms",
-           events_ ? std::to_string(kafka::kStatisticsIntervalMs) : std::string("0")},
+          {"statistics.interval.ms", events_->StatisticsIntervalMs()},
       },
       options_.properties, "monitor", events_.get());
   if (!consumer.ok()) return consumer.status();

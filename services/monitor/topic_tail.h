@@ -48,8 +48,7 @@ class TopicTail {
  private:
   TopicTailOptions options_;
   std::function<void(const kafka::ConsumedMessage&)> observe_;
-  std::unique_ptr<kafka::ClientStatistics> statistics_;  // when options_.metrics is given
-  std::unique_ptr<kafka::StatisticsEvents> events_;
+  std::unique_ptr<kafka::ClientEvents> events_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

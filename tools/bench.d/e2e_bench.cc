@@ -20,6 +20,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/auth/call_authenticator.h"
@@ -50,6 +52,20 @@ struct Ledger {
   // delivered only for one of them: tasks of an earlier run's backlog are not this run's.
   std::unordered_set<std::string> ours ABSL_GUARDED_BY(mu);
   std::atomic<int> in_flight{0}, accepted{0}, failed{0}, delivered{0};
+  // Failed calls by status code and the message's first clause (what a referrer would have been
+  // told), so that a run's failures say whether they were load shed, timed out or refused.
+  std::map<std::string, int> failures ABSL_GUARDED_BY(mu);
+
+  void Failed(const grpc::Status& status) {
+    std::string message = status.error_message();
+    message = message.substr(0, std::min(message.find_first_of(":;("), size_t{80}));
+    while (!message.empty() && message.back() == ' ') message.pop_back();
+    absl::MutexLock lock(&mu);
+    // gRPC's codes are absl's, number for number.
+    ++failures[absl::StrCat(
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())), ": ",
+        message)];
+  }
 
   // When follow-up made each arrived task (its created_at): the rest is the task feed's time.
   std::unordered_map<std::string, absl::Time> created ABSL_GUARDED_BY(mu);
@@ -66,6 +82,11 @@ struct Ledger {
     if (ours.insert(id).second && arrived.contains(id)) ++delivered;
   }
 };
+
+nlohmann::json FailuresOf(Ledger& ledger) {
+  absl::MutexLock lock(&ledger.mu);
+  return nlohmann::json(ledger.failures);
+}
 
 struct Call {
   grpc::ClientContext context;
@@ -233,6 +254,7 @@ int main(int argc, char** argv) {
             ledger.Answered(call->response.referral_id());
             ++ledger.accepted;
           } else {
+            ledger.Failed(s);
             ++ledger.failed;
           }
           delete call;
@@ -306,6 +328,7 @@ int main(int argc, char** argv) {
       {"submitted", total},
       {"accepted", ledger.accepted.load()},
       {"failed", ledger.failed.load()},
+      {"failures", FailuresOf(ledger)},
       {"delivered", ledger.delivered.load()},
       {"measured", measured},
       {"not_delivered", lost},

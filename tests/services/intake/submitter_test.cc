@@ -30,6 +30,22 @@ namespace {
 using ::testing::HasSubstr;
 using testing::ValidReferral;
 
+// A referral's fingerprint as a submission record holds it, worked out here and not by the
+// submitter: SHA-256 (hex) of its deterministic serialization.
+std::string FingerprintOf(const v1::Referral& referral) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    referral.SerializeToCodedStream(&out);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
 class SubmitterTest : public ::testing::Test {
  protected:
   SubmitterTest()
@@ -307,21 +323,8 @@ TEST_F(SubmitterTest, TheSameReferralByTheOtherChannelIsADuplicate) {
 // A record written by intake before the fix (the fingerprint of the normalised referral, age
 // included) still recognises its resubmission, and takes the new fingerprint from then on.
 TEST_F(SubmitterTest, ASubmissionRecordedByTheEarlierIntakeIsStillRecognised) {
-  auto earlier_fingerprint = [](const v1::Referral& normalised) {
-    std::string bytes;
-    {
-      google::protobuf::io::StringOutputStream stream(&bytes);
-      google::protobuf::io::CodedOutputStream out(&stream);
-      out.SetSerializationDeterministic(true);
-      normalised.SerializeToCodedStream(&out);
-    }
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-  };
   submissions_.Plant({"emis-leeds-north", "EMIS-2026-000123"},
-                     earlier_fingerprint(NormaliseReferral(ValidReferral(), now_)), "ref-earlier",
+                     FingerprintOf(NormaliseReferral(ValidReferral(), now_)), "ref-earlier",
                      /*published=*/true, now_);
   auto again = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
   ASSERT_TRUE(again.ok()) << again.status();
@@ -336,25 +339,12 @@ TEST_F(SubmitterTest, ASubmissionRecordedByTheEarlierIntakeIsStillRecognised) {
 // A record the earlier intake made before the person's birthday (its fingerprint holds the age
 // then, one less than today's) is still recognised when the same referral comes after it.
 TEST_F(SubmitterTest, ARecordFromTheEarlierIntakeBeforeABirthdayIsRecognisedAfterIt) {
-  auto earlier_fingerprint = [](const v1::Referral& normalised) {
-    std::string bytes;
-    {
-      google::protobuf::io::StringOutputStream stream(&bytes);
-      google::protobuf::io::CodedOutputStream out(&stream);
-      out.SetSerializationDeterministic(true);
-      normalised.SerializeToCodedStream(&out);
-    }
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-    return absl::BytesToHexString(
-        absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-  };
   // Born 14 March 1948: recorded on 13 March 2027 (aged 78), resubmitted on 15 March (79).
   const absl::Time recorded_at =
       absl::FromCivil(absl::CivilSecond(2027, 3, 13, 12, 0, 0), absl::UTCTimeZone());
   v1::Referral then = NormaliseReferral(ValidReferral(), recorded_at);
   ASSERT_EQ(then.profile().age_years(), 78);
-  submissions_.Plant({"emis-leeds-north", "EMIS-2026-000123"}, earlier_fingerprint(then),
+  submissions_.Plant({"emis-leeds-north", "EMIS-2026-000123"}, FingerprintOf(then),
                      "ref-before-the-birthday", /*published=*/true, recorded_at);
   now_ = recorded_at + absl::Hours(48);
   auto again = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
@@ -498,19 +488,8 @@ TEST_F(SubmitterTest, ALookAgainOffersNoEventAndRecordsOneBeforeSendingWhenItCla
   const SubmissionKey key{"emis-leeds-north", "EMIS-2026-000123"};
   v1::Referral sent = NormaliseReferral(ValidReferral(), now_);
   sent.mutable_profile()->clear_age_years();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream out(&stream);
-    out.SetSerializationDeterministic(true);
-    sent.SerializeToCodedStream(&out);
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  submissions_.Plant(key,
-                     absl::BytesToHexString(
-                         absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest))),
-                     "ref-held", /*published=*/false, now_ + absl::Seconds(30));
+  submissions_.Plant(key, FingerprintOf(sent), "ref-held", /*published=*/false,
+                     now_ + absl::Seconds(30));
 
   Submission patient{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
   patient.deadline = absl::Now() + absl::Seconds(60);
