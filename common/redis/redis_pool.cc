@@ -93,6 +93,9 @@ RedisPool::RedisPool(const PoolOptions& options) : options_(options), slots_(opt
     commands_ = &options_.metrics->GetCounter(
         "signpost_redis_commands_total",
         "Commands sent to Redis (a script is one; WAIT for replicas included)");
+    waits_ = &options_.metrics->GetCounter(
+        "signpost_redis_pool_waits_total",
+        "Round trips that waited for a connection, every one of the pool's being in use");
   }
 }
 
@@ -111,6 +114,7 @@ absl::StatusOr<RedisPool::Slot*> RedisPool::Acquire() {
     }
     return false;
   };
+  if (waits_ && !has_free()) waits_->Increment();
   if (!mu_.AwaitWithTimeout(absl::Condition(&has_free), options_.acquire_timeout)) {
     return absl::UnavailableError(absl::StrCat("redis pool: all ", slots_.size(),
                                                " connections busy for ",

@@ -102,6 +102,7 @@ class RedisPool final : public RedisClient {
   std::optional<SentinelResolver> resolver_;
   metrics::Counter* round_trips_ = nullptr;  // options_.metrics's, when given
   metrics::Counter* commands_ = nullptr;
+  metrics::Counter* waits_ = nullptr;
   absl::Mutex resolve_mu_;  // one Sentinel query at a time
   absl::Status last_resolve_failure_ ABSL_GUARDED_BY(resolve_mu_);
   absl::Time last_resolve_failure_at_ ABSL_GUARDED_BY(resolve_mu_);

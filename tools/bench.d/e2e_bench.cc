@@ -52,13 +52,14 @@ struct Ledger {
   // delivered only for one of them: tasks of an earlier run's backlog are not this run's.
   std::unordered_set<std::string> ours ABSL_GUARDED_BY(mu);
   std::atomic<int> in_flight{0}, accepted{0}, failed{0}, delivered{0};
-  // Failed calls by status code and the message's first clause (what a referrer would have been
-  // told), so that a run's failures say whether they were load shed, timed out or refused.
+  // Failed calls by status code and the message up to its first ';' (what a referrer would have
+  // been told: a refusal says what happened, then what to do), so that a run's failures say whether
+  // they were load shed, timed out or refused.
   std::map<std::string, int> failures ABSL_GUARDED_BY(mu);
 
   void Failed(const grpc::Status& status) {
     std::string message = status.error_message();
-    message = message.substr(0, std::min(message.find_first_of(":;("), size_t{80}));
+    message = message.substr(0, std::min(message.find(';'), size_t{100}));
     while (!message.empty() && message.back() == ' ') message.pop_back();
     absl::MutexLock lock(&mu);
     // gRPC's codes are absl's, number for number.

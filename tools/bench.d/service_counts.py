@@ -4,7 +4,7 @@
     service_counts.py [--ca FILE] NAME=METRICS_URL [NAME=METRICS_URL ...]
 
 Per service: Redis round trips and commands (signpost_redis_*: a script is one command, a pipeline
-one round trip), Kafka requests sent by its producer and by its consumers, the bytes they carried,
+one round trip) and the round trips that waited for a free connection of the pool, Kafka requests sent by its producer and by its consumers, the bytes they carried,
 and the messages it produced and fetched (signpost_kafka_*, from librdkafka's statistics, which
 each client reports once a second: a snapshot may lag its process by up to that). A message
 fetched is a message parsed. tools/bench takes one before and one after each run and reports the
@@ -20,6 +20,7 @@ import urllib.request
 COUNTED = {
     "signpost_redis_round_trips_total": "redis_round_trips",
     "signpost_redis_commands_total": "redis_commands",
+    "signpost_redis_pool_waits_total": "redis_pool_waits",
 }
 BY_CLIENT = {
     "signpost_kafka_requests_total": "kafka_requests",

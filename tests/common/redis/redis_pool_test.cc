@@ -5,10 +5,12 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 #include "tests/support/free_port.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/wait_until.h"
 
 namespace signpost::redis {
 namespace {
@@ -44,6 +46,35 @@ TEST_F(RedisPoolTest, CountsRoundTripsAndTheCommandsTheyCarry) {
   ASSERT_TRUE((*pool)->Pipeline({{"GET", "resource:1"}, {"DEL", "resource:1"}, {"PING"}}).ok());
   EXPECT_EQ(registry.GetCounter("signpost_redis_round_trips_total", "").Value(), 2);
   EXPECT_EQ(registry.GetCounter("signpost_redis_commands_total", "").Value(), 4);
+}
+
+// Issue 26: a round trip that found every connection in use is counted, so that a benchmark shows
+// a pool too small for the service's workers (they queue behind each other for connections).
+TEST_F(RedisPoolTest, CountsTheRoundTripsThatWaitedForAConnection) {
+  metrics::Registry registry;
+  PoolOptions options;
+  options.address = *ParseRedisAddress(server_.address());
+  options.size = 1;
+  options.metrics = &registry;
+  auto pool = RedisPool::Create(options);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_TRUE((*pool)->Execute({"PING"}).ok());
+  metrics::Counter& waits = registry.GetCounter("signpost_redis_pool_waits_total", "");
+  EXPECT_EQ(waits.Value(), 0) << "a free connection is no wait";
+
+  // The one connection held by a blocking read for a second; the next round trip waits for it.
+  std::thread holder([&] { (void)(*pool)->Execute({"BLPOP", "nothing-queued", "1"}); });
+  auto watcher = MakePool();
+  bool held = signpost::testing::WaitUntil(
+      [&] {
+        auto info = watcher->Execute({"INFO", "clients"});
+        return info.ok() && absl::StrContains(info->str, "blocked_clients:1");
+      },
+      absl::Seconds(5));
+  EXPECT_TRUE(held);
+  EXPECT_TRUE((*pool)->Execute({"PING"}).ok());
+  holder.join();
+  EXPECT_EQ(waits.Value(), 1);
 }
 
 TEST_F(RedisPoolTest, ExecutesCommandsAndPipelines) {
