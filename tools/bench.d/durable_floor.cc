@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   signpost::TuneProcess();
   signpost::GrpcServerOptions options;
   std::string bootstrap, redis_address = "127.0.0.1:6379", topic_prefix;
-  int workers = 16, queue_limit = 256, redis_pool_size = 8, linger_ms = 5;
+  int workers = 16, queue_limit = 256, redis_pool_size = 24, linger_ms = 5;  // intake's defaults
   CLI::App app(
       "signpost-bench-durable: a bare gRPC server that claims in Redis (SET NX) and "
       "publishes with acks=all before answering");

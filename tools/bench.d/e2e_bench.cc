@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <tuple>
 #include <unordered_map>
@@ -59,6 +60,9 @@ struct Ledger {
 
   void Failed(const grpc::Status& status) {
     std::string message = status.error_message();
+    // A submission's key in parentheses ("(system/referral id)") would make each its own kind.
+    static const std::regex kSubmissionKey(R"(\([^()]*/[^()]*\))");
+    message = std::regex_replace(message, kSubmissionKey, "(...)");
     message = message.substr(0, std::min(message.find(';'), size_t{100}));
     while (!message.empty() && message.back() == ' ') message.pop_back();
     absl::MutexLock lock(&mu);
@@ -351,6 +355,7 @@ int main(int argc, char** argv) {
       {"backlog_per_second", backlog},
       {"load_generator_cpu_seconds", seconds(usage.ru_utime) + seconds(usage.ru_stime)},
   };
-  std::cout << out.dump() << std::endl;
+  // A message cut inside a UTF-8 character is written with a replacement, not lost.
+  std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return 0;
 }

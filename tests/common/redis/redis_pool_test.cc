@@ -55,6 +55,10 @@ TEST_F(RedisPoolTest, CountsTheRoundTripsThatWaitedForAConnection) {
   PoolOptions options;
   options.address = *ParseRedisAddress(server_.address());
   options.size = 1;
+  // The waiting round trip gives up at once (UNAVAILABLE, counted all the same) while the holder's
+  // blocking read runs on: however slow this thread, it finds the connection in use.
+  options.acquire_timeout = absl::Milliseconds(100);
+  options.command_timeout = absl::Seconds(30);
   options.metrics = &registry;
   auto pool = RedisPool::Create(options);
   ASSERT_TRUE(pool.ok()) << pool.status();
@@ -62,17 +66,19 @@ TEST_F(RedisPoolTest, CountsTheRoundTripsThatWaitedForAConnection) {
   metrics::Counter& waits = registry.GetCounter("signpost_redis_pool_waits_total", "");
   EXPECT_EQ(waits.Value(), 0) << "a free connection is no wait";
 
-  // The one connection held by a blocking read for a second; the next round trip waits for it.
-  std::thread holder([&] { (void)(*pool)->Execute({"BLPOP", "nothing-queued", "1"}); });
+  // The one connection held by a blocking read until the list gets an item.
+  std::thread holder([&] { (void)(*pool)->Execute({"BLPOP", "nothing-queued", "20"}); });
   auto watcher = MakePool();
   bool held = signpost::testing::WaitUntil(
       [&] {
         auto info = watcher->Execute({"INFO", "clients"});
         return info.ok() && absl::StrContains(info->str, "blocked_clients:1");
       },
-      absl::Seconds(5));
+      absl::Seconds(10));
   EXPECT_TRUE(held);
-  EXPECT_TRUE((*pool)->Execute({"PING"}).ok());
+  auto waited = (*pool)->Execute({"PING"});
+  EXPECT_EQ(waited.status().code(), absl::StatusCode::kUnavailable) << waited.status();
+  ASSERT_TRUE(watcher->Execute({"LPUSH", "nothing-queued", "x"}).ok());
   holder.join();
   EXPECT_EQ(waits.Value(), 1);
 }
