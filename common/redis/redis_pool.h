@@ -34,8 +34,9 @@ struct PoolOptions {
   absl::Duration command_timeout = absl::Seconds(2);
   // How long a caller waits for a free connection before UNAVAILABLE.
   absl::Duration acquire_timeout = absl::Seconds(2);
-  // Where the pool counts its round trips and the commands they carried (optional): what each
-  // service's work costs Redis, read by the benchmarks.
+  // Where the pool counts its round trips, the commands they carried and the round trips that
+  // waited for a free connection (optional): what each service's work costs Redis, and whether
+  // the pool is too small for its callers; read by the benchmarks.
   metrics::Registry* metrics = nullptr;
 };
 
