@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "signpost/v1/events.pb.h"
@@ -45,7 +47,9 @@ class EquityFunnelBook {
 
   EquityOptions options_;
   mutable absl::Mutex mu_;
-  std::map<std::string, Person> people_ ABSL_GUARDED_BY(mu_);
+  // Hash maps, as every received, matched and case event looks its referral up here. A node map:
+  // Find's pointer stays good while others are added.
+  absl::node_hash_map<std::string, Person> people_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
   // Each topic is read on its own, so a referral's match can be read before its receipt: the
   // match's decile waits here for it. The order holds every match that came early, used or not,
@@ -55,7 +59,7 @@ class EquityFunnelBook {
     int decile = 0;
     uint64_t number = 0;
   };
-  std::map<std::string, EarlyMatch> early_matches_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, EarlyMatch> early_matches_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<std::string, uint64_t>> early_order_ ABSL_GUARDED_BY(mu_);
   uint64_t early_numbered_ ABSL_GUARDED_BY(mu_) = 0;
 };

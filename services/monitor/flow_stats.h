@@ -2,11 +2,12 @@
 
 #include <deque>
 #include <map>
-#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/kafka/message.h"
@@ -64,9 +65,10 @@ class FlowStats {
   // time in ms), the referrals that were repeats, and both in time order for forgetting them.
   void ForgetReferralsBefore(int64_t ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration repeat_window_;
-  std::map<std::string, std::pair<std::string, int64_t>> first_referral_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::pair<std::string, int64_t>> first_referral_of_
+      ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<int64_t, std::string>> people_in_order_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> repeat_referrals_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> repeat_referrals_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<int64_t, std::string>> repeats_in_order_ ABSL_GUARDED_BY(mu_);
   int64_t personal_data_deliveries_ ABSL_GUARDED_BY(mu_) = 0;
   // Referrals matched to the unrouted queue, by referral id: whether their match and their routing
@@ -78,7 +80,7 @@ class FlowStats {
   };
   void ObserveUnrouted(const std::string& referral_id, bool matched, bool routed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::map<std::string, Unrouted> unrouted_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Unrouted> unrouted_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> unrouted_in_order_ ABSL_GUARDED_BY(mu_);
   int64_t unrouted_referrals_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t unreachable_rejections_ ABSL_GUARDED_BY(mu_) = 0;  // nobody could be told of them
