@@ -30,20 +30,49 @@ constexpr char kObservationCategory[] =
 constexpr char kNetworkSystem[] = "urn:signpost:network-id";
 constexpr char kOutcomeMeasureSystem[] = "urn:signpost:outcome-measure";
 
+// An object whose members are given in order, key then value: built in place, without the
+// temporary two-element arrays a brace list of pairs makes for each member (this runs for every
+// message back, and building the bundle was most of follow-up's outbox time).
+void AddMembers(Json::object_t&) {}
+template <typename Value, typename... Rest>
+void AddMembers(Json::object_t& members, const char* key, Value&& value, Rest&&... rest) {
+  members.emplace_back(key, Json(std::forward<Value>(value)));
+  AddMembers(members, std::forward<Rest>(rest)...);
+}
+template <typename... Members>
+Json Object(Members&&... members) {
+  Json object(Json::value_t::object);
+  auto& inside = object.get_ref<Json::object_t&>();
+  inside.reserve(sizeof...(members) / 2);
+  AddMembers(inside, std::forward<Members>(members)...);
+  return object;
+}
+// Room for an object's members added one by one: growing copies the members already there.
+void Reserve(Json& object, size_t members) { object.get_ref<Json::object_t&>().reserve(members); }
+
+// An array of the values given, built in place likewise.
+template <typename... Values>
+Json Array(Values&&... values) {
+  Json array(Json::value_t::array);
+  auto& inside = array.get_ref<Json::array_t&>();
+  inside.reserve(sizeof...(values));
+  (inside.emplace_back(std::forward<Values>(values)), ...);
+  return array;
+}
+
 std::string Instant(const google::protobuf::Timestamp& at) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", events::FromTimestamp(at), absl::UTCTimeZone());
 }
 
 Json Coding(absl::string_view system, const std::string& code, const std::string& display = "") {
-  Json coding = {{"system", std::string(system)}, {"code", code}};
-  if (!display.empty()) coding["display"] = display;
-  return coding;
+  if (display.empty()) return Object("system", std::string(system), "code", code);
+  return Object("system", std::string(system), "code", code, "display", display);
 }
 
-Json Ref(const std::string& uuid) { return {{"reference", absl::StrCat("urn:uuid:", uuid)}}; }
+Json Ref(const std::string& uuid) { return Object("reference", absl::StrCat("urn:uuid:", uuid)); }
 
 Json LogicalRef(const std::string& type, absl::string_view system, const std::string& value) {
-  return {{"type", type}, {"identifier", {{"system", std::string(system)}, {"value", value}}}};
+  return Object("type", type, "identifier", Object("system", std::string(system), "value", value));
 }
 
 // Who holds the case: the link worker's role, else the network (its team queue).
@@ -59,7 +88,7 @@ Json Holder(const v1::PrsbMessageBack& back) {
 }
 
 Json Entry(const std::string& uuid, Json resource) {
-  return {{"fullUrl", absl::StrCat("urn:uuid:", uuid)}, {"resource", std::move(resource)}};
+  return Object("fullUrl", absl::StrCat("urn:uuid:", uuid), "resource", std::move(resource));
 }
 
 Json Measure(const std::string& id, const std::string& patient, const Json& recorder,
@@ -101,8 +130,8 @@ Json Measure(const std::string& id, const std::string& patient, const Json& reco
 }
 
 Json Output(const char* type, const std::string& text, const char* value_key, Json value) {
-  return {{"type", {{"coding", {Coding(kGravityTemporaryCodes, type)}}, {"text", text}}},
-          {value_key, std::move(value)}};
+  return Object("type", Object("coding", Array(Coding(kGravityTemporaryCodes, type)), "text", text),
+                value_key, std::move(value));
 }
 
 }  // namespace
@@ -149,38 +178,42 @@ std::string FeedbackFhirMessage(const v1::Event& event) {
   }
   const std::string status = TaskStatusOf(f.kind(), f.closure_reason());
 
-  Json header = {{"resourceType", "MessageHeader"},
-                 {"id", header_id},
-                 {"eventCoding", Coding(kBarsMessageEvents, "servicerequest-response")}};
+  Json header = Object("resourceType", "MessageHeader", "id", header_id, "eventCoding",
+                       Coding(kBarsMessageEvents, "servicerequest-response"));
+  Reserve(header, 6);
   if (!f.referrer_ods_code().empty()) {
-    header["destination"] = {
-        {{"endpoint", absl::StrCat("urn:signpost:ods:", f.referrer_ods_code())},
-         {"receiver", LogicalRef("Organization", kOdsSystem, f.referrer_ods_code())}}};
+    header["destination"] =
+        Array(Object("endpoint", absl::StrCat("urn:signpost:ods:", f.referrer_ods_code()),
+                     "receiver", LogicalRef("Organization", kOdsSystem, f.referrer_ods_code())));
   }
-  header["source"] = {{"name", "Signpost social prescribing service"},
-                      {"endpoint", "urn:signpost:followup"}};
-  header["focus"] = {Ref(task_uuid)};
+  header["source"] =
+      Object("name", "Signpost social prescribing service", "endpoint", "urn:signpost:followup");
+  header["focus"] = Array(Ref(task_uuid));
 
   const std::string& referral_id = event.envelope().referral_id();
-  Json task = {{"resourceType", "Task"}, {"id", referral_id.empty() ? task_uuid : referral_id}};
+  Json task = Object("resourceType", "Task", "id", referral_id.empty() ? task_uuid : referral_id);
+  Reserve(task, 20);
   if (!referral_id.empty()) {
-    task["identifier"] = {{{"system", std::string(kReferralIdSystem)}, {"value", referral_id}}};
+    task["identifier"] =
+        Array(Object("system", std::string(kReferralIdSystem), "value", referral_id));
   }
   task["status"] = status;
   if (status == "rejected" || status == "cancelled" || status == "failed") {
-    task["statusReason"] = {{"text", f.summary()}};
+    task["statusReason"] = Object("text", f.summary());
   }
-  task["businessStatus"] = {{"coding", {Coding(kMessageBackStepSystem, step.step)}},
-                            {"text", step.code.display()}};
+  task["businessStatus"] = Object("coding", Array(Coding(kMessageBackStepSystem, step.step)),
+                                  "text", step.code.display());
   task["intent"] = "order";
-  task["code"] = {{"coding", {Coding(kTaskCodeSystem, "fulfill", "Fulfill the focal request")}}};
+  task["code"] =
+      Object("coding", Array(Coding(kTaskCodeSystem, "fulfill", "Fulfill the focal request")));
   task["description"] = f.summary();
   // The referral as the sender knows it: the GP system files the message by its own id. By
   // identifier, not "ServiceRequest/<id>": that would not resolve inside the message bundle.
-  Json focus = {{"type", "ServiceRequest"}};
+  Json focus = Object("type", "ServiceRequest");
+  Reserve(focus, 3);
   if (!f.source_referral_id().empty()) {
-    focus["identifier"] = {{"system", fhir::SourceIdentifierSystem(f.source_system())},
-                           {"value", f.source_referral_id()}};
+    focus["identifier"] = Object("system", fhir::SourceIdentifierSystem(f.source_system()), "value",
+                                 f.source_referral_id());
   }
   if (!referral_id.empty()) focus["display"] = absl::StrCat("Referral ", referral_id);
   task["focus"] = std::move(focus);
@@ -198,27 +231,29 @@ std::string FeedbackFhirMessage(const v1::Event& event) {
   Json outputs = Json::array();
   for (const v1::SupportOffered& s : back.support_offered()) {
     const std::string& name = s.resource_name().empty() ? s.resource_id() : s.resource_name();
-    outputs.push_back(
-        Output("resulting-activity",
-               s.need().empty() ? "Connected to" : absl::StrCat("Connected to, for ", s.need()),
-               "valueCodeableConcept",
-               {{"coding", {Coding(kResourceSystem, s.resource_id(), name)}}, {"text", name}}));
+    outputs.push_back(Output(
+        "resulting-activity",
+        s.need().empty() ? "Connected to" : absl::StrCat("Connected to, for ", s.need()),
+        "valueCodeableConcept",
+        Object("coding", Array(Coding(kResourceSystem, s.resource_id(), name)), "text", name)));
   }
   outputs.push_back(
       Output("resulting-activity", step.code.display(), "valueReference", Ref(procedure_id)));
 
-  Json procedure = {{"resourceType", "Procedure"},
-                    {"id", procedure_id},
-                    {"status", "completed"},
-                    {"code", {{"coding", std::move(step_codings)}, {"text", step.code.display()}}},
-                    {"subject", Ref(patient_id)},
-                    {"performedDateTime", when}};
-  if (!back.link_worker_id().empty()) procedure["performer"] = {{{"actor", Holder(back)}}};
+  Json procedure =
+      Object("resourceType", "Procedure", "id", procedure_id, "status", "completed", "code",
+             Object("coding", std::move(step_codings), "text", step.code.display()), "subject",
+             Ref(patient_id), "performedDateTime", when);
+  Reserve(procedure, 7);
+  if (!back.link_worker_id().empty()) {
+    procedure["performer"] = Array(Object("actor", Holder(back)));
+  }
 
-  Json entries = Json::array({Entry(header_id, std::move(header)), Json()});
+  Json entries = Array(Entry(header_id, std::move(header)), Json());
+  entries.get_ref<Json::array_t&>().reserve(6);
   // Empty on purpose: the subject the Task, Procedure and Observations point at. The GP system
   // knows who it is from its referral (the Task's focus); no personal detail travels here.
-  entries.push_back(Entry(patient_id, {{"resourceType", "Patient"}, {"id", patient_id}}));
+  entries.push_back(Entry(patient_id, Object("resourceType", "Patient", "id", patient_id)));
   entries.push_back(Entry(procedure_id, std::move(procedure)));
   for (const auto& [measure, which] :
        {std::pair{&f.baseline(), "baseline"}, std::pair{&f.latest(), "latest"}}) {
@@ -231,11 +266,9 @@ std::string FeedbackFhirMessage(const v1::Event& event) {
   task["output"] = std::move(outputs);
   entries[1] = Entry(task_uuid, std::move(task));
 
-  Json bundle = {{"resourceType", "Bundle"},
-                 {"id", events::NameBasedEventId(absl::StrCat("fhir-message:", key))},
-                 {"type", "message"},
-                 {"timestamp", when},
-                 {"entry", std::move(entries)}};
+  Json bundle = Object("resourceType", "Bundle", "id",
+                       events::NameBasedEventId(absl::StrCat("fhir-message:", key)), "type",
+                       "message", "timestamp", when, "entry", std::move(entries));
   return bundle.dump();
 }
 
