@@ -32,7 +32,8 @@ constexpr char kOutcomeMeasureSystem[] = "urn:signpost:outcome-measure";
 
 // An object whose members are given in order, key then value: built in place, without the
 // temporary two-element arrays a brace list of pairs makes for each member (this runs for every
-// message back, and building the bundle was most of follow-up's outbox time).
+// message back, and building the bundle was most of follow-up's outbox time). The keys must
+// differ: members are appended without the lookup operator[] makes.
 void AddMembers(Json::object_t&) {}
 template <typename Value, typename... Rest>
 void AddMembers(Json::object_t& members, const char* key, Value&& value, Rest&&... rest) {

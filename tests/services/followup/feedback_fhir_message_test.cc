@@ -486,6 +486,9 @@ TEST_F(FeedbackFhirMessageTest, TheOddCasesAreMessagesTheValidatorChecksToo) {
     std::stringstream file;
     file << in.rdbuf();
     EXPECT_EQ(Json::parse(file.str()), bundle) << path << " differs from the builder";
+    // The bytes too, member order included: a resend carries what was sent before.
+    EXPECT_EQ(file.str(), nlohmann::ordered_json::parse(made).dump(2) + "\n")
+        << path << ": the members' order or their text differs from the committed bytes";
   }
 }
 
@@ -510,6 +513,10 @@ TEST_F(FeedbackFhirMessageTest, TheCommittedExamplesAreWhatTheBuilderMakes) {
     text << in.rdbuf();
     EXPECT_EQ(Json::parse(text.str()), Json::parse(made))
         << path << " differs from the builder: run with SIGNPOST_WRITE_FEEDBACK_EXAMPLES=1";
+    // Member order included (Json above sorts its keys): the GP system files these bytes.
+    EXPECT_EQ(text.str(), nlohmann::ordered_json::parse(made).dump(2) + "\n")
+        << path << ": the members' order or their text differs from the committed bytes";
+    EXPECT_EQ(made.rfind(R"({"resourceType":"Bundle")", 0), 0u) << "resourceType comes first";
   }
 }
 
