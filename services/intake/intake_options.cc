@@ -57,8 +57,9 @@ void AddIntakeOptions(CLI::App& app, IntakeConfig& config) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   app.add_option("--queue-limit", config.queue_limit,
-                 "Calls that may wait for a worker, and (apart) submissions that may wait on "
-                 "another attempt publishing the same one; beyond them a call is refused "
+                 "Calls that may wait for a worker, and (apart) submissions that may wait for "
+                 "their claim in the submission store, and those that may wait on another "
+                 "attempt publishing the same one; beyond them a call is refused "
                  "RESOURCE_EXHAUSTED at once")
       ->envname("SIGNPOST_INTAKE_QUEUE_LIMIT")
       ->check(CLI::Range(1, 100000))

@@ -71,6 +71,7 @@ absl::Status Wire(ServiceHost& host, const IntakeConfig& config) {
   options.dedup_retention = retention;
   options.status_retention = status_retention.status;
   options.max_waiting = static_cast<size_t>(config.queue_limit);
+  options.max_queued_claims = static_cast<size_t>(config.queue_limit);
   auto& submitter = host.Make<Submitter>(options, submissions, statuses, **producer, **cipher,
                                          host.registry(), clock);
   // A duplicate waiting on another attempt retries elsewhere rather than hold up the stop.

@@ -26,6 +26,28 @@ const redis::LuaScript& FinishScript() {
   return kScript;
 }
 
+// The claim script's reply (see claim_submission.lua).
+absl::StatusOr<Claim> ClaimOf(redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::kError) return redis::ErrorReplyStatus(reply.str);
+  if (reply.elements.size() != 5) return absl::InternalError("claim script: unexpected reply");
+  const std::string& kind = reply.elements[0].str;
+  Claim claim{Claim::Kind::kInProgress, std::move(reply.elements[1].str)};
+  int64_t held_until_ms = 0;
+  if (absl::SimpleAtoi(reply.elements[2].str, &held_until_ms)) {
+    claim.held_until = absl::FromUnixMillis(held_until_ms);
+  }
+  if (kind == "claimed") {
+    claim.kind = Claim::Kind::kClaimed;
+    claim.recorded_event = std::move(reply.elements[3].str);
+    claim.proposal_taken = reply.elements[4].str == "new";
+  } else if (kind == "duplicate") {
+    claim.kind = Claim::Kind::kDuplicate;
+  } else if (kind == "conflict") {
+    claim.kind = Claim::Kind::kConflict;
+  }
+  return claim;
+}
+
 }  // namespace
 
 RedisSubmissionStore::RedisSubmissionStore(redis::RedisClient& redis, absl::Duration retention)
@@ -40,32 +62,32 @@ absl::StatusOr<Claim> RedisSubmissionStore::TryClaim(const SubmissionKey& key,
                                                      const Proposal& proposal,
                                                      const std::string& owner, absl::Time now,
                                                      absl::Duration lease) {
-  std::vector<std::string> args = {fingerprint.content,
-                                   proposal.referral_id,
-                                   owner,
-                                   std::to_string(absl::ToUnixMillis(now)),
-                                   std::to_string(absl::ToInt64Milliseconds(lease)),
-                                   std::to_string(absl::ToInt64Seconds(retention_)),
-                                   proposal.event};
-  args.insert(args.end(), fingerprint.earlier.begin(), fingerprint.earlier.end());
-  auto reply = ClaimScript().Run(redis_, {RedisKey(key)}, args);
-  if (!reply.ok()) return reply.status();
-  if (reply->elements.size() != 5) return absl::InternalError("claim script: unexpected reply");
-  const std::string& kind = reply->elements[0].str;
-  Claim claim{Claim::Kind::kInProgress, reply->elements[1].str};
-  int64_t held_until_ms = 0;
-  if (absl::SimpleAtoi(reply->elements[2].str, &held_until_ms)) {
-    claim.held_until = absl::FromUnixMillis(held_until_ms);
+  return std::move(TryClaimMany({{key, fingerprint, proposal, owner}}, now, lease).front());
+}
+
+std::vector<absl::StatusOr<Claim>> RedisSubmissionStore::TryClaimMany(
+    const std::vector<ClaimRequest>& requests, absl::Time now, absl::Duration lease) {
+  const std::string now_ms = std::to_string(absl::ToUnixMillis(now));
+  const std::string lease_ms = std::to_string(absl::ToInt64Milliseconds(lease));
+  const std::string retention_s = std::to_string(absl::ToInt64Seconds(retention_));
+  std::vector<redis::LuaScript::Call> calls;
+  calls.reserve(requests.size());
+  for (const auto& r : requests) {
+    redis::LuaScript::Call& call = calls.emplace_back();
+    call.keys = {RedisKey(r.key)};
+    call.args = {r.fingerprint.content, r.proposal.referral_id, r.owner, now_ms, lease_ms,
+                 retention_s,           r.proposal.event};
+    call.args.insert(call.args.end(), r.fingerprint.earlier.begin(), r.fingerprint.earlier.end());
   }
-  if (kind == "claimed") {
-    claim.kind = Claim::Kind::kClaimed;
-    claim.recorded_event = std::move(reply->elements[3].str);
-    claim.proposal_taken = reply->elements[4].str == "new";
-  } else if (kind == "duplicate")
-    claim.kind = Claim::Kind::kDuplicate;
-  else if (kind == "conflict")
-    claim.kind = Claim::Kind::kConflict;
-  return claim;
+  std::vector<absl::StatusOr<Claim>> claims;
+  claims.reserve(requests.size());
+  auto replies = ClaimScript().RunMany(redis_, calls);
+  if (!replies.ok()) {
+    claims.assign(requests.size(), replies.status());
+    return claims;
+  }
+  for (auto& reply : *replies) claims.push_back(ClaimOf(reply));
+  return claims;
 }
 
 absl::StatusOr<std::optional<std::string>> RedisSubmissionStore::RecordEvent(

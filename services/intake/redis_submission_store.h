@@ -17,6 +17,9 @@ class RedisSubmissionStore final : public SubmissionStore {
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                  const Proposal& proposal, const std::string& owner, absl::Time now,
                                  absl::Duration lease) override;
+  // One pipeline: the claim script once per request.
+  std::vector<absl::StatusOr<Claim>> TryClaimMany(const std::vector<ClaimRequest>& requests,
+                                                  absl::Time now, absl::Duration lease) override;
   absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
                                                          const std::string& referral_id,
                                                          std::string event) override;

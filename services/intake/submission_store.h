@@ -56,6 +56,14 @@ struct Claim {
   bool proposal_taken = false;
 };
 
+// One claim of several sent together (see SubmissionStore::TryClaimMany): what TryClaim takes.
+struct ClaimRequest {
+  const SubmissionKey& key;
+  const Fingerprint& fingerprint;
+  const Proposal& proposal;
+  const std::string& owner;
+};
+
 // Remembers submissions so that each (source system, source referral id) yields one referral id
 // and one received event, whatever the path, timing or retries. An attempt claims the key with a
 // lease, records the event it is about to send (with the claim, for a submission seen first; or
@@ -71,6 +79,17 @@ class SubmissionStore {
   virtual absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                          const Proposal& proposal, const std::string& owner,
                                          absl::Time now, absl::Duration lease) = 0;
+  // Several claims at once, each answered on its own, in order (one round trip where the store
+  // allows: concurrent submissions are claimed together).
+  virtual std::vector<absl::StatusOr<Claim>> TryClaimMany(const std::vector<ClaimRequest>& requests,
+                                                          absl::Time now, absl::Duration lease) {
+    std::vector<absl::StatusOr<Claim>> claims;
+    claims.reserve(requests.size());
+    for (const auto& r : requests) {
+      claims.push_back(TryClaim(r.key, r.fingerprint, r.proposal, r.owner, now, lease));
+    }
+    return claims;
+  }
   // Records `event` (serialized) as the received event of the submission claimed under
   // `referral_id`, unless an earlier attempt recorded one: the event to publish, byte for byte,
   // either way. nullopt when another attempt has published the submission meanwhile (nothing to

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -132,64 +133,61 @@ Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, Sta
       clock_(std::move(clock)),
       labels_(options_.max_source_system_labels),
       recheck_workers_(std::make_unique<WorkerPool>(std::max(options_.recheck_threads, 1),
-                                                    std::max<size_t>(options_.max_waiting, 1))) {
-  bookkeeper_ = std::thread([this] { Bookkeep(); });
-}
+                                                    std::max<size_t>(options_.max_waiting, 1))),
+      claims_(
+          options_.max_claims_per_round_trip,
+          [this](std::vector<std::shared_ptr<Attempt>>& batch) { ClaimTogether(batch); },
+          std::max<size_t>(options_.max_queued_claims, 1)),
+      // As many as were acknowledged meanwhile: a batch's bookkeeping is two round trips.
+      bookkeeping_(std::numeric_limits<size_t>::max(),
+                   [this](std::vector<Acknowledged>& batch) { Bookkeep(batch); }) {}
 
 Submitter::~Submitter() {
   rechecks_.Stop();          // what waits for another attempt is answered while the rest still runs
   recheck_workers_.reset();  // looks under way finish (their submissions answered already)
-  {
-    absl::MutexLock lock(&queue_mu_);
-    stopping_ = true;
-  }
-  bookkeeper_.join();
+  claims_.Stop();            // claims queued are made, and their submissions sent
+  bookkeeping_.Stop();       // what the broker acknowledged is recorded and answered
 }
 
-void Submitter::Bookkeep() {
-  while (true) {
-    std::deque<Acknowledged> batch;
-    {
-      absl::MutexLock lock(&queue_mu_);
-      queue_mu_.Await(absl::Condition(
-          +[](Submitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->queue_mu_) {
-            return self->stopping_ || !self->queue_.empty();
-          },
-          this));
-      if (queue_.empty()) return;  // stopping, and everything is done
-      batch.swap(queue_);
-    }
-    std::vector<std::pair<SubmissionKey, std::string>> published;
-    std::vector<std::pair<std::string, StatusUpdate>> updates;
-    for (const auto& a : batch) {
-      if (!a.published) {
-        if (absl::Status released = submissions_.Release(a.key, a.owner); !released.ok()) {
-          spdlog::warn("releasing submission {}|{}: {}", a.key.source_system,
-                       a.key.source_referral_id, released.ToString());
-        }
-        continue;
+void Submitter::ToBookkeeping(Acknowledged acknowledged) {
+  // Never full: what the broker acknowledged is bounded by the claims before it.
+  if (bookkeeping_.Push(acknowledged) == BatchQueue<Acknowledged>::Pushed::kQueued) return;
+  std::vector<Acknowledged> one;
+  one.push_back(std::move(acknowledged));
+  Bookkeep(one);
+}
+
+void Submitter::Bookkeep(std::vector<Acknowledged>& batch) {
+  std::vector<std::pair<SubmissionKey, std::string>> published;
+  std::vector<std::pair<std::string, StatusUpdate>> updates;
+  for (const auto& a : batch) {
+    if (!a.published) {
+      if (absl::Status released = submissions_.Release(a.key, a.owner); !released.ok()) {
+        spdlog::warn("releasing submission {}|{}: {}", a.key.source_system,
+                     a.key.source_referral_id, released.ToString());
       }
-      published.emplace_back(a.key, a.owner);
-      if (a.update) updates.emplace_back(a.result.referral_id, *a.update);
+      continue;
     }
-    // The events are durable: the referrals are accepted whatever happens here. Should this
-    // fail, a resubmission republishes the same event id, which consumers recognise, and the
-    // status consumer records the status from the topic.
-    if (absl::Status s = submissions_.MarkPublishedMany(published); !s.ok()) {
-      spdlog::warn("marking {} submissions published: {}", published.size(), s.ToString());
+    published.emplace_back(a.key, a.owner);
+    if (a.update) updates.emplace_back(a.result.referral_id, *a.update);
+  }
+  // The events are durable: the referrals are accepted whatever happens here. Should this
+  // fail, a resubmission republishes the same event id, which consumers recognise, and the
+  // status consumer records the status from the topic.
+  if (absl::Status s = submissions_.MarkPublishedMany(published); !s.ok()) {
+    spdlog::warn("marking {} submissions published: {}", published.size(), s.ToString());
+  }
+  if (absl::Status s = statuses_.ApplyMany(updates); !s.ok()) {
+    spdlog::warn("recording the status of {} referrals: {}", updates.size(), s.ToString());
+  }
+  for (auto& a : batch) {
+    if (!a.published) {
+      Count(a.channel, labels_.Of(a.key.source_system), "unavailable");
+      a.done(std::move(a.failure));
+      continue;
     }
-    if (absl::Status s = statuses_.ApplyMany(updates); !s.ok()) {
-      spdlog::warn("recording the status of {} referrals: {}", updates.size(), s.ToString());
-    }
-    for (auto& a : batch) {
-      if (!a.published) {
-        Count(a.channel, labels_.Of(a.key.source_system), "unavailable");
-        a.done(std::move(a.failure));
-        continue;
-      }
-      Count(a.channel, labels_.Accepted(a.key.source_system), "accepted");
-      a.done(std::move(a.result));
-    }
+    Count(a.channel, labels_.Accepted(a.key.source_system), "accepted");
+    a.done(std::move(a.result));
   }
 }
 
@@ -299,15 +297,47 @@ void Submitter::SubmitAsync(Submission submission, Done done) {
 }
 
 void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
-  const SubmissionKey& key = attempt->key;
   // The first look offers the proposed event with the claim. A look again (the submission was
   // held by another attempt, which all but always publishes it) offers the referral id alone:
   // should the submission be seen first after all, the event is recorded as after a takeover.
   attempt->event_offered = !attempt->answered;
-  auto claim = submissions_.TryClaim(
-      key, attempt->fingerprint,
-      attempt->event_offered ? attempt->proposal : Proposal{attempt->proposal.referral_id, ""},
-      attempt->owner, clock_(), options_.lease);
+  switch (claims_.Push(attempt)) {
+    case BatchQueue<std::shared_ptr<Attempt>>::Pushed::kQueued:
+      return;
+    case BatchQueue<std::shared_ptr<Attempt>>::Pushed::kFull:
+      Count(attempt->channel, labels_.Of(attempt->key.source_system), "at_capacity");
+      attempt->done(absl::ResourceExhaustedError(absl::StrCat(
+          "intake is at capacity (", options_.max_queued_claims,
+          " submissions already wait for the submission store); nothing new was recorded: retry "
+          "with backoff")));
+      return;
+    case BatchQueue<std::shared_ptr<Attempt>>::Pushed::kStopping:
+      Count(attempt->channel, labels_.Of(attempt->key.source_system), "unavailable");
+      attempt->done(absl::UnavailableError(
+          "intake is stopping; nothing new was recorded: retry the submission"));
+      return;
+  }
+}
+
+void Submitter::ClaimTogether(std::vector<std::shared_ptr<Attempt>>& attempts) {
+  std::vector<Proposal> bare;  // what a look again offers; reserved, so that none moves
+  bare.reserve(attempts.size());
+  std::vector<ClaimRequest> requests;
+  requests.reserve(attempts.size());
+  for (const auto& a : attempts) {
+    const Proposal& offered =
+        a->event_offered ? a->proposal : bare.emplace_back(Proposal{a->proposal.referral_id, ""});
+    requests.push_back({a->key, a->fingerprint, offered, a->owner});
+  }
+  std::vector<absl::StatusOr<Claim>> claims =
+      submissions_.TryClaimMany(requests, clock_(), options_.lease);
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    Claimed(std::move(attempts[i]), std::move(claims[i]));
+  }
+}
+
+void Submitter::Claimed(std::shared_ptr<Attempt> attempt, absl::StatusOr<Claim> claim) {
+  const SubmissionKey& key = attempt->key;
   if (!claim.ok()) {
     Count(attempt->channel, labels_.Of(key.source_system), "unavailable");
     attempt->done(
@@ -442,10 +472,9 @@ absl::StatusOr<v1::Event> Submitter::ReceivedEventOf(const Attempt& attempt,
 }
 
 void Submitter::FailAttempt(Attempt& attempt, absl::Status failure) {
-  absl::MutexLock lock(&queue_mu_);
-  queue_.push_back({false, std::move(failure), std::move(attempt.key), std::move(attempt.owner),
-                    std::nullopt, attempt.channel, std::move(attempt.result),
-                    std::move(attempt.done)});
+  ToBookkeeping({false, std::move(failure), std::move(attempt.key), std::move(attempt.owner),
+                 std::nullopt, attempt.channel, std::move(attempt.result),
+                 std::move(attempt.done)});
 }
 
 void Submitter::PublishClaimed(std::shared_ptr<Attempt> attempt, Claim claim) {
@@ -526,10 +555,9 @@ void Submitter::Publish(std::shared_ptr<Attempt> attempt, v1::Event event, std::
               : absl::InternalError(absl::StrCat("referral not accepted: ", sent.message())));
       return;
     }
-    absl::MutexLock lock(&queue_mu_);
-    queue_.push_back({true, absl::OkStatus(), std::move(attempt->key), std::move(attempt->owner),
-                      ProjectStatus(event), attempt->channel, std::move(attempt->result),
-                      std::move(attempt->done)});
+    ToBookkeeping({true, absl::OkStatus(), std::move(attempt->key), std::move(attempt->owner),
+                   ProjectStatus(event), attempt->channel, std::move(attempt->result),
+                   std::move(attempt->done)});
   });
 }
 

@@ -14,6 +14,7 @@
 #include "common/crypto/personal_details_cipher.h"
 #include "common/kafka/producer.h"
 #include "common/metrics/registry.h"
+#include "common/process/batch_queue.h"
 #include "common/process/worker_pool.h"
 #include "services/intake/delayed_calls.h"
 #include "services/intake/metric_labels.h"
@@ -42,8 +43,14 @@ struct SubmitterOptions {
   // How many submissions may wait on another attempt's claim at once; beyond them a submission
   // that would wait is refused RESOURCE_EXHAUSTED at once.
   size_t max_waiting = 256;
-  // Threads that look at waiting submissions again (each look is a store round trip).
+  // Threads that look at waiting submissions again.
   int recheck_threads = 4;
+  // At most this many claims go to the submission store in one round trip: every submission
+  // arriving while the round trip before is under way is claimed in the next, together.
+  size_t max_claims_per_round_trip = 128;
+  // How many submissions may wait for their claim; beyond them RESOURCE_EXHAUSTED at once (a
+  // stalled store holds up every claim, and what waits for it is bounded).
+  size_t max_queued_claims = 256;
   PriorityPolicy priority;
   ValidationLimits limits;
   // How long the submission store remembers a submission: a record the earlier intake made (its
@@ -171,7 +178,11 @@ class Submitter {
     DelayedCalls::Handle give_up_timer;  // cancelled when a look answers it first
     Done done;
   };
+  // Queues `attempt` for the next round trip of claims.
   void TryToClaim(std::shared_ptr<Attempt> attempt);
+  // One round trip of claims, on the claiming thread; each attempt goes on as Claimed says.
+  void ClaimTogether(std::vector<std::shared_ptr<Attempt>>& attempts);
+  void Claimed(std::shared_ptr<Attempt> attempt, absl::StatusOr<Claim> claim);
   // Makes `attempt` a waiting submission, answered UNAVAILABLE at its give_up time by the
   // re-check timer (without a store round trip) unless a look answers it first; false when
   // `max_waiting` wait already.
@@ -213,7 +224,9 @@ class Submitter {
   };
   // Runs on its own thread so that delivery reports are never held up by Redis, and does the
   // bookkeeping of everything acknowledged meanwhile in two pipelined round trips.
-  void Bookkeep();
+  void Bookkeep(std::vector<Acknowledged>& batch);
+  // Queues `acknowledged` for bookkeeping (done here and now once the bookkeeping thread stopped).
+  void ToBookkeeping(Acknowledged acknowledged);
 
   SubmitterOptions options_;
   SubmissionStore& submissions_;
@@ -224,10 +237,6 @@ class Submitter {
   Clock clock_;
   SourceSystemLabels labels_;
 
-  absl::Mutex queue_mu_;
-  std::deque<Acknowledged> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::thread bookkeeper_;
   std::atomic<size_t> waiting_{0};  // submissions waiting on another attempt's claim
   // Where waiting submissions are looked at again, so that one slow look holds up no other.
   std::unique_ptr<WorkerPool> recheck_workers_;
@@ -235,6 +244,10 @@ class Submitter {
   // at its give_up time. Stopped first (by the destructor), answering what still waits while the
   // rest is alive.
   DelayedCalls rechecks_;
+  // Last, so that their threads start once everything they use is there (the destructor stops
+  // them in the order work flows: claims, then bookkeeping).
+  BatchQueue<std::shared_ptr<Attempt>> claims_;
+  BatchQueue<Acknowledged> bookkeeping_;
 };
 
 std::string ChannelName(v1::SubmissionChannel channel);

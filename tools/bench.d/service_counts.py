@@ -4,8 +4,9 @@
     service_counts.py [--ca FILE] NAME=METRICS_URL [NAME=METRICS_URL ...]
 
 Per service: Redis round trips and commands (signpost_redis_*: a script is one command, a pipeline
-one round trip) and the round trips that waited for a free connection of the pool, Kafka requests sent by its producer and by its consumers, the bytes they carried,
-and the messages it produced and fetched (signpost_kafka_*, from librdkafka's statistics, which
+one round trip) and the round trips that waited for a free connection of the pool, Kafka requests
+sent by its producer and by its consumers, the bytes they carried, and the messages it produced
+and fetched (signpost_kafka_*, from librdkafka's statistics, which
 each client reports once a second: a snapshot may lag its process by up to that). A message
 fetched is a message parsed. tools/bench takes one before and one after each run and reports the
 difference per referral, a column per service. A service that cannot be read is left out.

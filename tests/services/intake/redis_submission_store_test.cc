@@ -166,5 +166,52 @@ TEST_F(RedisSubmissionStoreTest, AFirstClaimRecordsItsProposedEventAndNoLaterOne
   EXPECT_EQ(gone->integer, 0) << "a duplicate's proposal was recorded";
 }
 
+// Issue 26: concurrent submissions are claimed in one round trip. Each claim in it is answered
+// on its own and in order, as it would be alone: claims of the same submission in one pipeline
+// run one after the other, so the first takes it and the second finds it held.
+TEST_F(RedisSubmissionStoreTest, ClaimsSentTogetherAreEachAnsweredAsAlone) {
+  const SubmissionKey published{"emis-leeds-north", "EMIS-published"};
+  auto first = store_->TryClaim(published, {"fp-p", {}}, {"ref-p", "event-p"}, "attempt-p", now_,
+                                absl::Seconds(30));
+  ASSERT_TRUE(first.ok() && first->kind == Claim::Kind::kClaimed);
+  ASSERT_TRUE(store_->MarkPublished(published, "attempt-p").ok());
+
+  const SubmissionKey fresh{"emis-leeds-north", "EMIS-fresh"};
+  const Fingerprint fp_fresh{"fp-fresh", {}}, fp_p{"fp-p", {}}, fp_changed{"fp-changed", {}};
+  const Proposal a{"ref-a", "event-a"}, b{"ref-b", "event-b"}, c{"ref-c", ""}, d{"ref-d", ""};
+  const std::string owner_a = "attempt-a", owner_b = "attempt-b", owner_c = "attempt-c",
+                    owner_d = "attempt-d";
+  auto claims = store_->TryClaimMany({{fresh, fp_fresh, a, owner_a},
+                                      {fresh, fp_fresh, b, owner_b},
+                                      {published, fp_p, c, owner_c},
+                                      {published, fp_changed, d, owner_d}},
+                                     now_, absl::Seconds(30));
+  ASSERT_EQ(claims.size(), 4u);
+  for (const auto& claim : claims) ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_EQ(claims[0]->kind, Claim::Kind::kClaimed);
+  EXPECT_TRUE(claims[0]->proposal_taken);
+  EXPECT_EQ(claims[0]->referral_id, "ref-a");
+  EXPECT_EQ(claims[1]->kind, Claim::Kind::kInProgress);
+  EXPECT_EQ(claims[1]->referral_id, "ref-a");
+  EXPECT_EQ(claims[1]->held_until, now_ + absl::Seconds(30));
+  EXPECT_EQ(claims[2]->kind, Claim::Kind::kDuplicate);
+  EXPECT_EQ(claims[2]->referral_id, "ref-p");
+  EXPECT_EQ(claims[3]->kind, Claim::Kind::kConflict);
+  EXPECT_EQ(claims[3]->referral_id, "ref-p");
+}
+
+// A store that cannot be reached answers every claim of the round trip with why.
+TEST_F(RedisSubmissionStoreTest, ClaimsSentTogetherToAStoreDownAreEachUnavailable) {
+  server_.Stop();
+  const Fingerprint fingerprint{"fp", {}};
+  const Proposal proposal{"ref-x", "event-x"};
+  const std::string owner = "attempt-x";
+  auto claims = store_->TryClaimMany(
+      {{key_, fingerprint, proposal, owner}, {key_, fingerprint, proposal, owner}}, now_,
+      absl::Seconds(30));
+  ASSERT_EQ(claims.size(), 2u);
+  for (const auto& claim : claims) EXPECT_FALSE(claim.ok());
+}
+
 }  // namespace
 }  // namespace signpost::intake

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -58,6 +60,20 @@ class SubmitterTest : public ::testing::Test {
     options.lease = absl::Seconds(30);
     options.in_progress_wait = absl::Seconds(1);
     return options;
+  }
+
+  // Claims are made on the submitter's own thread, after SubmitAsync returns: what a test waits
+  // for before it goes on. False if it has not come true in 30 s.
+  static bool Eventually(const std::function<bool()>& condition) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (!condition()) {
+      if (absl::Now() > give_up) return false;
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    return true;
+  }
+  bool HeldSends(size_t n) {
+    return Eventually([&] { return producer_.HeldCount() == n; });
   }
 
   std::vector<v1::Event> Published(kafka::Topic topic) {
@@ -184,6 +200,7 @@ TEST_F(SubmitterTest, AnAttemptThatDiedIsTakenOverAfterItsLeaseWithTheSameReferr
   submitter_.SubmitAsync(
       {ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
       [](absl::StatusOr<SubmitResult>) { FAIL() << "the dead attempt answered"; });
+  ASSERT_TRUE(HeldSends(1));
   auto claimed = submissions_.FindReferralId({"emis-leeds-north", "EMIS-2026-000123"});
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
   producer_.Hold(false);
@@ -222,6 +239,7 @@ TEST_F(SubmitterTest, ARetryAfterADeliveryTimeoutRepublishesTheFirstAttemptsReco
                            first_answer = r.status();
                            answered.Notify();
                          });
+  ASSERT_TRUE(HeldSends(1));
   producer_.Hold(false);
   now_ += absl::Seconds(10);
   producer_.ReleaseHeld(absl::UnavailableError("Local: Message timed out"),
@@ -249,6 +267,7 @@ TEST_F(SubmitterTest, ATakenOverAttemptRepublishesTheRecordTheFirstAttemptSent) 
   producer_.Hold(true);
   submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
                          [](absl::StatusOr<SubmitResult>) {});
+  ASSERT_TRUE(HeldSends(1));
   producer_.Hold(false);
   now_ += absl::Seconds(31);  // past the 30 s lease
   auto taken_over = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_PROTOBUF);
@@ -445,7 +464,7 @@ TEST_F(SubmitterTest, ASubmissionHeldByAnotherAttemptWaitsOffTheCallersThread) {
                            first = std::move(r);
                            first_done.Notify();
                          });
-  ASSERT_EQ(producer_.HeldCount(), 1u);
+  ASSERT_TRUE(HeldSends(1));
 
   Submission impatient{ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC};
   impatient.deadline = absl::Now() + absl::Seconds(1);
@@ -499,6 +518,7 @@ TEST_F(SubmitterTest, ALookAgainOffersNoEventAndRecordsOneBeforeSendingWhenItCla
     result = std::move(r);
     told.Notify();
   });
+  ASSERT_TRUE(Eventually([&] { return !submissions_.OfferedEvents().empty(); }));
   EXPECT_FALSE(told.HasBeenNotified()) << "held by another attempt: it waits";
   submissions_.Forget(key);
   ASSERT_TRUE(told.WaitForNotificationWithTimeout(absl::Seconds(30)));
@@ -517,21 +537,27 @@ TEST_F(SubmitterTest, ALookAgainOffersNoEventAndRecordsOneBeforeSendingWhenItCla
 
 // At shutdown a submission waiting on another attempt is answered at once, to retry elsewhere.
 TEST_F(SubmitterTest, AtShutdownAWaitingSubmissionIsAnsweredAtOnce) {
+  SubmitterOptions options = Options();
+  options.in_progress_wait = absl::Seconds(120);  // what it would wait but for the shutdown
+  Submitter submitter(options, submissions_, statuses_, producer_, cipher_, metrics_,
+                      [this] { return now_; });
   producer_.Hold(true);
-  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
-                         [](absl::StatusOr<SubmitResult>) {});
+  submitter.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
+                        [](absl::StatusOr<SubmitResult>) {});
+  ASSERT_TRUE(HeldSends(1));
   absl::Notification answered;
   absl::Status status;
-  submitter_.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_FHIR},
-                         [&](absl::StatusOr<SubmitResult> r) {
-                           status = r.status();
-                           answered.Notify();
-                         });
-  submitter_.StopWaiting();
-  ASSERT_TRUE(answered.HasBeenNotified());
+  submitter.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_KAFKA_FHIR},
+                        [&](absl::StatusOr<SubmitResult> r) {
+                          status = r.status();
+                          answered.Notify();
+                        });
+  ASSERT_TRUE(Eventually([&] { return submissions_.OfferedEvents().size() == 2; }));
+  submitter.StopWaiting();
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(status.message()), HasSubstr("stopping"));
-  auto late = submitter_.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
+  auto late = submitter.Submit(ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC);
   EXPECT_EQ(late.status().code(), absl::StatusCode::kUnavailable);
   producer_.Hold(false);
   producer_.ReleaseHeld();
@@ -585,7 +611,7 @@ TEST_F(SubmitterTest, WaitersBeyondTheBoundAreRefusedAndNoneIsAnsweredAfterItsDe
   producer_.Hold(true);  // the first attempt claims and sends; its send does not complete
   submitter.SubmitAsync({ValidReferral(), v1::SUBMISSION_CHANNEL_GRPC},
                         [](absl::StatusOr<SubmitResult>) {});
-  ASSERT_EQ(producer_.HeldCount(), 1u);
+  ASSERT_TRUE(HeldSends(1));
 
   struct Answer {
     absl::Notification given;
@@ -605,6 +631,11 @@ TEST_F(SubmitterTest, WaitersBeyondTheBoundAreRefusedAndNoneIsAnsweredAfterItsDe
       answer->given.Notify();
     });
   }
+  auto given = [&] {
+    return std::count_if(answers.begin(), answers.end(),
+                         [](const auto& a) { return a->given.HasBeenNotified(); });
+  };
+  ASSERT_TRUE(Eventually([&] { return given() >= kCalls - 3; }));
   int refused = 0;
   for (const auto& answer : answers) {
     if (!answer->given.HasBeenNotified()) continue;  // waits
