@@ -37,7 +37,7 @@ class StageLatencies {
   size_t max_samples_;
   mutable absl::Mutex mu_;
   // A hash map: every event of every topic looks a referral up here (a tree of 200,000 ids was
-  // most of the monitor's time).
+  // about a sixth of the monitor's time).
   absl::flat_hash_map<std::string, std::array<absl::Time, kStages>> reached_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<int, int>, std::deque<double>> samples_ ABSL_GUARDED_BY(mu_);

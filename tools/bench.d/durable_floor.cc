@@ -17,6 +17,7 @@
 #include "common/process/shutdown_signal.h"
 #include "common/process/worker_pool.h"
 #include "common/redis/redis_pool.h"
+#include "services/intake/intake_options.h"
 #include "signpost/bench/v1/echo.grpc.pb.h"
 
 namespace {
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
   signpost::TuneProcess();
   signpost::GrpcServerOptions options;
   std::string bootstrap, redis_address = "127.0.0.1:6379", topic_prefix;
-  int workers = 16, queue_limit = 256, redis_pool_size = 24, linger_ms = 5;  // intake's defaults
+  // Intake's defaults, read from its settings so that the floor follows them.
+  const signpost::intake::IntakeConfig intake;
+  int workers = intake.workers, queue_limit = intake.queue_limit,
+      redis_pool_size = intake.common.redis_pool_size, linger_ms = intake.linger_ms;
   CLI::App app(
       "signpost-bench-durable: a bare gRPC server that claims in Redis (SET NX) and "
       "publishes with acks=all before answering");
