@@ -120,6 +120,10 @@ TEST_F(SubmitterTest, AcceptedReferralPublishesOneReceivedEventAndRecordsItsStat
   ASSERT_TRUE(cipher_.Open(on_bus, result->referral_id).ok());
   EXPECT_EQ(on_bus.identity().nhs_number(), "9434765919");
   EXPECT_EQ(e.referral_received().referral().profile().postcode_district(), "LS6");
+  // The age on the day it arrived (born 14 March 1948), whatever fingerprinting did to it.
+  EXPECT_EQ(e.referral_received().referral().profile().age_years(),
+            NormaliseReferral(ValidReferral(), now_).profile().age_years());
+  EXPECT_GT(e.referral_received().referral().profile().age_years(), 70);
   EXPECT_EQ(e.referral_received().priority(), v1::URGENCY_PRIORITY);
   EXPECT_EQ(e.referral_received().channel(), v1::SUBMISSION_CHANNEL_GRPC);
   EXPECT_THAT(e.referral_received().priority_reasons(), ::testing::Contains("PLUS group: carer"));
