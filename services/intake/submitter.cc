@@ -320,6 +320,12 @@ void Submitter::TryToClaim(std::shared_ptr<Attempt> attempt) {
 }
 
 void Submitter::ClaimTogether(std::vector<std::shared_ptr<Attempt>>& attempts) {
+  // A waiting submission answered meanwhile (given up on, or intake stopping) is not claimed: its
+  // caller has been told to retry, and a claim now could only publish behind its back.
+  std::erase_if(attempts, [](const std::shared_ptr<Attempt>& a) {
+    return a->answered != nullptr && a->answered->load();
+  });
+  if (attempts.empty()) return;
   std::vector<Proposal> bare;  // what a look again offers; reserved, so that none moves
   bare.reserve(attempts.size());
   std::vector<ClaimRequest> requests;
@@ -331,6 +337,11 @@ void Submitter::ClaimTogether(std::vector<std::shared_ptr<Attempt>>& attempts) {
   }
   std::vector<absl::StatusOr<Claim>> claims =
       submissions_.TryClaimMany(requests, clock_(), options_.lease);
+  if (claims.size() != attempts.size()) {  // a store's bug; no claim can be told from another
+    claims.assign(attempts.size(),
+                  absl::InternalError(absl::StrCat("submission store answered ", claims.size(),
+                                                   " claims of ", attempts.size())));
+  }
   for (size_t i = 0; i < attempts.size(); ++i) {
     Claimed(std::move(attempts[i]), std::move(claims[i]));
   }
