@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <limits>
 #include <set>
 
 #include "absl/strings/escaping.h"
@@ -138,9 +137,9 @@ Submitter::Submitter(SubmitterOptions options, SubmissionStore& submissions, Sta
           options_.max_claims_per_round_trip,
           [this](std::vector<std::shared_ptr<Attempt>>& batch) { ClaimTogether(batch); },
           std::max<size_t>(options_.max_queued_claims, 1)),
-      // As many as were acknowledged meanwhile: a batch's bookkeeping is two round trips.
-      bookkeeping_(std::numeric_limits<size_t>::max(),
-                   [this](std::vector<Acknowledged>& batch) { Bookkeep(batch); }) {}
+      // As many as were acknowledged meanwhile, up to 1,024 (after a stall of Redis, a backlog
+      // goes in several round trips, not one pipeline of all of it): two round trips a batch.
+      bookkeeping_(1024, [this](std::vector<Acknowledged>& batch) { Bookkeep(batch); }) {}
 
 Submitter::~Submitter() {
   rechecks_.Stop();          // what waits for another attempt is answered while the rest still runs
@@ -150,7 +149,8 @@ Submitter::~Submitter() {
 }
 
 void Submitter::ToBookkeeping(Acknowledged acknowledged) {
-  // Never full: what the broker acknowledged is bounded by the claims before it.
+  // Never full (its bound is none): what waits here is what the producer held, which its queue
+  // bounds.
   if (bookkeeping_.Push(acknowledged) == BatchQueue<Acknowledged>::Pushed::kQueued) return;
   std::vector<Acknowledged> one;
   one.push_back(std::move(acknowledged));

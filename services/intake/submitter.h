@@ -107,14 +107,20 @@ class Submitter {
   Submitter(SubmitterOptions options, SubmissionStore& submissions, StatusStore& statuses,
             kafka::Producer& producer, const crypto::PersonalDetailsCipher& cipher,
             metrics::Registry& metrics, Clock clock);
-  // Finishes the bookkeeping of every submission already acknowledged by the broker.
+  // Answers what waits on another attempt, makes the claims already queued (publishing what they
+  // claim), then finishes the bookkeeping of every submission the broker has acknowledged.
   ~Submitter();
 
-  // `done` runs once, on this thread, the producer's or a re-check thread, after the received
-  // event is acknowledged (or the rejection is published, or the attempt failed). Nothing waits
-  // on the calling thread beyond one look at the submission store: a submission another attempt
-  // is publishing waits off it (at most `max_waiting` of them; beyond, RESOURCE_EXHAUSTED at
-  // once), is looked at again on the re-check threads, and if still held is answered
+  // `done` runs once, on this thread (refused at capacity or when stopping), the claim thread, the
+  // bookkeeping thread, the producer's or a re-check thread, after the received event is
+  // acknowledged (or the rejection is published, or the attempt failed). Nothing waits on the
+  // calling thread: it validates and seals, and the claim is queued for the claim thread, which
+  // sends every claim queued meanwhile in one round trip (at most `max_queued_claims` wait; beyond,
+  // RESOURCE_EXHAUSTED at once). The claim thread also hands each claimed submission to the
+  // producer, so a producer queue full (the broker unreachable) holds up every claim until the send
+  // gives up, and the queue of claims, bounded, refuses what comes meanwhile. A submission another
+  // attempt is publishing waits off every thread (at most `max_waiting` of them; beyond,
+  // RESOURCE_EXHAUSTED at once), is looked at again a little later, and if still held is answered
   // UNAVAILABLE, with when to retry, before its deadline, however long a look takes.
   void SubmitAsync(Submission submission, Done done);
   absl::StatusOr<SubmitResult> Submit(Submission submission);
@@ -222,8 +228,9 @@ class Submitter {
     SubmitResult result;
     Done done;
   };
-  // Runs on its own thread so that delivery reports are never held up by Redis, and does the
-  // bookkeeping of everything acknowledged meanwhile in two pipelined round trips.
+  // Runs on the bookkeeping thread so that delivery reports are never held up by Redis (or on the
+  // delivery thread, once that has stopped), and does the bookkeeping of everything acknowledged
+  // meanwhile in two pipelined round trips.
   void Bookkeep(std::vector<Acknowledged>& batch);
   // Queues `acknowledged` for bookkeeping (done here and now once the bookkeeping thread stopped).
   void ToBookkeeping(Acknowledged acknowledged);
