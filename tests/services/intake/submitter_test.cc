@@ -10,6 +10,7 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -602,6 +603,98 @@ class SlowSubmissionStore final : public SubmissionStore {
   std::atomic<bool> slow_{false};
   absl::Notification released_;
 };
+
+// A submission store whose first claim waits until released (Redis busy with a round trip), and
+// which records how many claims each round trip carried.
+class GatedSubmissionStore final : public SubmissionStore {
+ public:
+  explicit GatedSubmissionStore(SubmissionStore& store) : store_(store) {}
+  void Release() { released_.Notify(); }
+  std::vector<size_t> RoundTrips() {
+    absl::MutexLock lock(&mu_);
+    return round_trips_;
+  }
+
+  std::vector<absl::StatusOr<Claim>> TryClaimMany(const std::vector<ClaimRequest>& requests,
+                                                  absl::Time now, absl::Duration lease) override {
+    {
+      absl::MutexLock lock(&mu_);
+      round_trips_.push_back(requests.size());
+    }
+    released_.WaitForNotificationWithTimeout(absl::Seconds(30));
+    return store_.TryClaimMany(requests, now, lease);
+  }
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
+                                 const Proposal& proposal, const std::string& owner, absl::Time now,
+                                 absl::Duration lease) override {
+    return store_.TryClaim(key, fingerprint, proposal, owner, now, lease);
+  }
+  absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
+                                                         const std::string& referral_id,
+                                                         std::string event) override {
+    return store_.RecordEvent(key, referral_id, std::move(event));
+  }
+  absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override {
+    return store_.MarkPublished(key, owner);
+  }
+  absl::Status Release(const SubmissionKey& key, const std::string& owner) override {
+    return store_.Release(key, owner);
+  }
+  absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) override {
+    return store_.FindReferralId(key);
+  }
+
+ private:
+  SubmissionStore& store_;
+  absl::Notification released_;
+  absl::Mutex mu_;
+  std::vector<size_t> round_trips_ ABSL_GUARDED_BY(mu_);
+};
+
+// Issue 26: the submissions that arrive while a claim's round trip is under way are claimed
+// together in the next one, each answered as alone; beyond `max_queued_claims` waiting, a
+// submission is refused RESOURCE_EXHAUSTED at once, and nothing of it is published.
+TEST_F(SubmitterTest, SubmissionsArrivingDuringARoundTripAreClaimedTogetherAndBounded) {
+  GatedSubmissionStore gated(submissions_);
+  SubmitterOptions options = Options();
+  options.max_queued_claims = 4;
+  Submitter submitter(options, gated, statuses_, producer_, cipher_, metrics_,
+                      [this] { return now_; });
+  struct Answer {
+    absl::Notification given;
+    absl::StatusOr<SubmitResult> result;
+  };
+  std::vector<std::unique_ptr<Answer>> answers;
+  auto submit = [&](int i) {
+    v1::Referral referral = ValidReferral();
+    referral.set_source_referral_id(absl::StrCat("EMIS-BATCH-", i));
+    answers.push_back(std::make_unique<Answer>());
+    submitter.SubmitAsync({referral, v1::SUBMISSION_CHANNEL_GRPC},
+                          [answer = answers.back().get()](absl::StatusOr<SubmitResult> r) {
+                            answer->result = std::move(r);
+                            answer->given.Notify();
+                          });
+  };
+  submit(0);  // its round trip is held up in the store
+  ASSERT_TRUE(Eventually([&] { return gated.RoundTrips().size() == 1; }));
+  for (int i = 1; i <= 5; ++i) submit(i);  // queued by the time SubmitAsync returns
+  ASSERT_TRUE(answers[5]->given.HasBeenNotified()) << "the fifth beyond the bound waited";
+  EXPECT_EQ(answers[5]->result.status().code(), absl::StatusCode::kResourceExhausted)
+      << answers[5]->result.status();
+  EXPECT_THAT(std::string(answers[5]->result.status().message()), HasSubstr("retry"));
+
+  gated.Release();
+  std::set<std::string> referral_ids;
+  for (int i = 0; i <= 4; ++i) {
+    ASSERT_TRUE(answers[i]->given.WaitForNotificationWithTimeout(absl::Seconds(30))) << i;
+    ASSERT_TRUE(answers[i]->result.ok()) << i << ": " << answers[i]->result.status();
+    EXPECT_FALSE(answers[i]->result->duplicate) << i;
+    referral_ids.insert(answers[i]->result->referral_id);
+  }
+  EXPECT_EQ(referral_ids.size(), 5u);
+  EXPECT_EQ(gated.RoundTrips(), (std::vector<size_t>{1, 4})) << "the four waiting went together";
+  EXPECT_EQ(Published(kafka::Topic::kReferralReceived).size(), 5u);
+}
 
 // Waiting submissions are bounded (those beyond the bound are refused RESOURCE_EXHAUSTED at
 // once), and a stalled store does not hold any waiter's answer past its caller's deadline.
