@@ -568,19 +568,14 @@ TEST_F(SubmitterTest, AtShutdownAWaitingSubmissionIsAnsweredAtOnce) {
   producer_.ReleaseHeld();
 }
 
-// A submission store whose claims, once it is slowed, take far longer than any caller waits
-// (Redis stalled): what a waiting submission's looks are held up by.
-class SlowSubmissionStore final : public SubmissionStore {
+// Another submission store with something of its own in front: everything it does not change goes
+// to the store behind.
+class ForwardingSubmissionStore : public SubmissionStore {
  public:
-  explicit SlowSubmissionStore(SubmissionStore& store) : store_(store) {}
-  void SetSlow() { slow_.store(true); }
-  // Every claim held up returns now, and later ones do not wait.
-  void Release() { released_.Notify(); }
-
+  explicit ForwardingSubmissionStore(SubmissionStore& store) : store_(store) {}
   absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
                                  const Proposal& proposal, const std::string& owner, absl::Time now,
                                  absl::Duration lease) override {
-    if (slow_.load()) released_.WaitForNotificationWithTimeout(absl::Seconds(10));
     return store_.TryClaim(key, fingerprint, proposal, owner, now, lease);
   }
   absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
@@ -598,17 +593,38 @@ class SlowSubmissionStore final : public SubmissionStore {
     return store_.FindReferralId(key);
   }
 
- private:
+ protected:
   SubmissionStore& store_;
+};
+
+// A submission store whose claims, once it is slowed, take far longer than any caller waits
+// (Redis stalled): what a waiting submission's looks are held up by.
+class SlowSubmissionStore final : public ForwardingSubmissionStore {
+ public:
+  using ForwardingSubmissionStore::ForwardingSubmissionStore;
+  using ForwardingSubmissionStore::Release;
+  void SetSlow() { slow_.store(true); }
+  // Every claim held up returns now, and later ones do not wait.
+  void Release() { released_.Notify(); }
+
+  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
+                                 const Proposal& proposal, const std::string& owner, absl::Time now,
+                                 absl::Duration lease) override {
+    if (slow_.load()) released_.WaitForNotificationWithTimeout(absl::Seconds(10));
+    return store_.TryClaim(key, fingerprint, proposal, owner, now, lease);
+  }
+
+ private:
   std::atomic<bool> slow_{false};
   absl::Notification released_;
 };
 
 // A submission store whose first claim waits until released (Redis busy with a round trip), and
 // which records how many claims each round trip carried.
-class GatedSubmissionStore final : public SubmissionStore {
+class GatedSubmissionStore final : public ForwardingSubmissionStore {
  public:
-  explicit GatedSubmissionStore(SubmissionStore& store) : store_(store) {}
+  using ForwardingSubmissionStore::ForwardingSubmissionStore;
+  using ForwardingSubmissionStore::Release;
   void Release() { released_.Notify(); }
   std::vector<size_t> RoundTrips() {
     absl::MutexLock lock(&mu_);
@@ -624,28 +640,8 @@ class GatedSubmissionStore final : public SubmissionStore {
     released_.WaitForNotificationWithTimeout(absl::Seconds(30));
     return store_.TryClaimMany(requests, now, lease);
   }
-  absl::StatusOr<Claim> TryClaim(const SubmissionKey& key, const Fingerprint& fingerprint,
-                                 const Proposal& proposal, const std::string& owner, absl::Time now,
-                                 absl::Duration lease) override {
-    return store_.TryClaim(key, fingerprint, proposal, owner, now, lease);
-  }
-  absl::StatusOr<std::optional<std::string>> RecordEvent(const SubmissionKey& key,
-                                                         const std::string& referral_id,
-                                                         std::string event) override {
-    return store_.RecordEvent(key, referral_id, std::move(event));
-  }
-  absl::Status MarkPublished(const SubmissionKey& key, const std::string& owner) override {
-    return store_.MarkPublished(key, owner);
-  }
-  absl::Status Release(const SubmissionKey& key, const std::string& owner) override {
-    return store_.Release(key, owner);
-  }
-  absl::StatusOr<std::optional<std::string>> FindReferralId(const SubmissionKey& key) override {
-    return store_.FindReferralId(key);
-  }
 
  private:
-  SubmissionStore& store_;
   absl::Notification released_;
   absl::Mutex mu_;
   std::vector<size_t> round_trips_ ABSL_GUARDED_BY(mu_);
